@@ -1,0 +1,1 @@
+"""Thin command-line layer: arguments → one library call → ExitCode."""

@@ -1,0 +1,1 @@
+"""Layers to one filesystem view, read in one streaming pass."""

@@ -1,0 +1,54 @@
+"""Compile the path patterns catalogers declare into one matcher.
+
+Patterns are absolute image paths with shell wildcards: `*` and `?` stay within one path segment,
+`**/` matches any number of whole segments (including none). Example: `**/site-packages/*.dist-info/METADATA`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+
+def glob_to_regex(pattern: str) -> str:
+    # fnmatch lets `*` cross `/`, which would make `/usr/lib/*.so` match every nested file: write our own.
+    if not pattern.startswith("/") and not pattern.startswith("**"):
+        pattern = "/" + pattern
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+            continue
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+            continue
+        char = pattern[i]
+        if char == "*":
+            out.append("[^/]*")
+        elif char == "?":
+            out.append("[^/]")
+        elif char == "[":
+            end = pattern.find("]", i + 1)
+            if end == -1:
+                out.append(re.escape(char))
+            else:
+                out.append(pattern[i : end + 1].replace("[!", "[^"))
+                i = end
+        else:
+            out.append(re.escape(char))
+        i += 1
+    body = "".join(out)
+    if body.startswith("(?:.*/)?"):
+        body = "/" + body  # every path is absolute; `**/x` must still match `/x`
+    return body
+
+
+def compile_globs(patterns: Iterable[str]) -> re.Pattern[str]:
+    """One regex matching any of the patterns against a whole absolute path."""
+    parts = [glob_to_regex(p) for p in patterns]
+    if not parts:
+        return re.compile(r"(?!)")
+    return re.compile("(?:" + "|".join(f"(?:{p})" for p in parts) + r")\Z")

@@ -1,0 +1,1 @@
+"""Bytes of manifests, configs and layers, from any source."""

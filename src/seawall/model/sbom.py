@@ -1,0 +1,83 @@
+"""What is inside an image: its distribution, packages and the files nobody could read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from seawall.model.image import Image
+
+
+@dataclass(frozen=True)
+class Distro:
+    id: str  # os-release ID: debian, ubuntu, alpine, rhel, centos, rocky, almalinux, sles, …
+    version_id: str | None = None  # 12, 3.19.1, 22.04, 9.3
+    codename: str | None = None  # bookworm, jammy
+    name: str | None = None
+    pretty_name: str | None = None
+    id_like: tuple[str, ...] = ()
+    eol: bool | None = None  # past its end-of-life date (None = unknown)
+    eol_date: str | None = None
+
+    @property
+    def namespace(self) -> str:
+        """The advisory namespace packages of this distribution are matched in: debian:12, alpine:3.19."""
+        version = self.version_id or ""
+        if self.id == "alpine":
+            version = ".".join(version.split(".")[:2])
+        elif self.id == "debian":
+            version = version.split(".")[0]
+        return f"{self.id}:{version}" if version else self.id
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where in the image a package was found and which layer put it there."""
+
+    path: str  # absolute path inside the image, e.g. /var/lib/dpkg/status
+    layer_index: int | None = None
+    layer_diff_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Package:
+    name: str
+    version: str
+    type: str  # deb | apk | rpm | python | npm | go-module | java-archive | gem | composer | binary
+    found_by: str  # cataloger name
+    purl: str | None = None
+    locations: tuple[Location, ...] = ()
+    licenses: tuple[str, ...] = ()
+    arch: str | None = None
+    source_name: str | None = None  # OS packages: the source package advisories are written against
+    source_version: str | None = None
+    epoch: int | None = None
+    maintainer: str | None = None
+    # The layer that introduced this package (the earliest from which it stayed unchanged) and its history line.
+    layer_index: int | None = None
+    layer_diff_id: str | None = None
+    created_by: str | None = None
+    owned_by: str | None = None  # purl of the OS package whose files these are (python3-requests from apt)
+    files: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    metadata: tuple[tuple[str, str], ...] = ()  # ecosystem extras as sorted pairs (go toolchain, main module…)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.type, self.name, self.version)
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A file that should have described packages but could not be read; the scan goes on."""
+
+    path: str
+    reason: str
+    found_by: str
+    layer_index: int | None = None
+
+
+@dataclass(frozen=True)
+class SBOM:
+    image: Image
+    distro: Distro | None
+    packages: tuple[Package, ...]
+    unknowns: tuple[Unknown, ...] = ()

@@ -1,0 +1,42 @@
+"""Shared test plumbing: real tools or a clean skip, real data or a clean skip."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = Path(os.environ.get("SEAWALL_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+# Each fixture module registers itself here, one line each.
+pytest_plugins: list[str] = []
+
+
+def require_tool(name: str) -> str:
+    """Path of a system tool; skip without it, or fail when CI has promised every tool (SEAWALL_REQUIRE_TOOLS)."""
+    path = shutil.which(name) or (f"/usr/bin/{name}" if Path(f"/usr/bin/{name}").exists() else None)
+    if path:
+        return path
+    if os.environ.get("SEAWALL_REQUIRE_TOOLS"):
+        pytest.fail(f"{name} is required in CI but not installed")
+    pytest.skip(f"{name} not installed")
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """../shared/data, the larger real data; tests using it skip when it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is absent")
+    return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test touches the user's real cache or docker config."""
+    base = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("SEAWALL_CACHE_DIR", str(base / "cache"))
+    monkeypatch.setenv("DOCKER_CONFIG", str(base / "docker"))
+    monkeypatch.delenv("SEAWALL_DB", raising=False)
