@@ -3,10 +3,26 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from seawall.model.image import Image, Layer
+
+
+@dataclass(frozen=True)
+class LayerFile:
+    """Where a layer blob's bytes sit on local disk, so worker processes can open it themselves.
+
+    The bytes at [offset, offset+size) of `path` are the blob; the source has already verified them or
+    `verified` is False and the reader must check `digest` while streaming.
+    """
+
+    path: Path
+    offset: int
+    size: int
+    digest: str
+    verified: bool
 
 
 class ImageSource(ABC):
@@ -25,6 +41,10 @@ class ImageSource(ABC):
     @abstractmethod
     def open_layer(self, layer: Layer) -> BinaryIO:
         """The layer blob as stored (usually compressed), verified against `layer.digest` while read."""
+
+    def layer_file(self, layer: Layer) -> LayerFile | None:
+        """The blob as a local file range (fetching it into the blob cache first for registries), or None."""
+        return None
 
     def rootfs(self) -> Path | None:
         """For `dir:` sources, the directory that is the image's filesystem; None for layered sources."""
