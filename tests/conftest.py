@@ -12,7 +12,10 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("SEAWALL_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 # Each fixture module registers itself here, one line each.
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = [
+    "tests.fixtures.registry",
+    "tests.fixtures.rootfs",
+]
 
 
 def require_tool(name: str) -> str:

@@ -2,6 +2,25 @@
 
 from __future__ import annotations
 
+from seawall.catalog.apk import ApkCataloger
+from seawall.catalog.dpkg import DpkgCataloger
+from seawall.catalog.golang import GoBinaryCataloger
 from seawall.catalog.interface import Cataloger
+from seawall.catalog.java import JavaCataloger
+from seawall.catalog.npm import NpmCataloger
+from seawall.catalog.php import ComposerCataloger
+from seawall.catalog.python import PythonCataloger
+from seawall.catalog.rpm import RpmCataloger
+from seawall.catalog.ruby import GemCataloger
 
-CATALOGERS: list[type[Cataloger]] = []
+CATALOGERS: list[type[Cataloger]] = [
+    DpkgCataloger,
+    ApkCataloger,
+    RpmCataloger,
+    PythonCataloger,
+    NpmCataloger,
+    JavaCataloger,
+    GoBinaryCataloger,
+    GemCataloger,
+    ComposerCataloger,
+]

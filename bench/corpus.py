@@ -1,0 +1,287 @@
+"""Build the benchmark corpus: real images as OCI layouts (and docker-archive copies) under bench/corpus/.
+
+    python bench/corpus.py [NAME ...]        # all images when no name is given; existing ones are kept
+    python bench/corpus.py --force py-app    # rebuild one
+
+Root filesystems come from mmdebstrap (Debian's apt mirror), old PyPI / npm packages from their registries, Go
+binaries and jars from this machine; every layer is the real difference between two successive snapshots, so removed
+files become whiteouts. Needs root (mmdebstrap, chroot), pigz, skopeo, rpmbuild.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import CORPUS, WORK, docker_archive_of, human_size, layout_of  # noqa: E402
+from layout import LayerBlob, add_layer, write_diff_tar, write_image  # noqa: E402
+
+ROOTS = WORK / "roots"
+LAYERS = WORK / "layers"
+SUITE = "bookworm"
+PYTHON_SITE = "usr/local/lib/python3.11/site-packages"
+PYPI_PACKAGES = [  # old releases with published advisories; pure-Python so they install on any interpreter
+    "requests==2.19.0", "urllib3==1.24.1", "idna==2.7", "chardet==3.0.4", "certifi==2018.4.16",
+    "django==2.2.0", "sqlparse==0.2.4", "pytz==2018.9", "jinja2==2.10", "flask==0.12.2", "werkzeug==0.14.1",
+    "itsdangerous==0.24", "click==6.7", "pyjwt==1.5.0", "paramiko==2.4.0",
+]
+NPM_PACKAGES = [
+    "lodash@4.17.4", "minimist@0.0.8", "express@4.16.0", "moment@2.19.3", "handlebars@4.0.11", "jquery@3.3.1",
+    "axios@0.18.0", "node-fetch@2.6.0", "marked@0.3.6", "debug@3.1.0",
+]
+GO_BINARIES = ["/usr/bin/docker-registry", "/usr/bin/skopeo", "/usr/bin/umoci"]
+JAVA_DIR = Path("/usr/share/java")
+WAR_JARS = ["commons-io-2.11.0.jar", "commons-lang3-3.12.0.jar", "guava-31.1-jre.jar", "slf4j-api.jar"]
+RPMS = [  # (source name, subpackage or "", epoch, version, release)
+    ("openssl", "libs", 1, "3.0.7", "24.el9"), ("zlib", "", 0, "1.2.11", "40.el9"),
+    ("tzdata", "", 0, "2023c", "1.el9"), ("bash", "", 0, "5.1.8", "6.el9_1"),
+]
+ROCKY_OS_RELEASE = """NAME="Rocky Linux"
+VERSION="9.2 (Blue Onyx)"
+ID="rocky"
+ID_LIKE="rhel centos fedora"
+VERSION_ID="9.2"
+PLATFORM_ID="platform:el9"
+PRETTY_NAME="Rocky Linux 9.2 (Blue Onyx)"
+ANSI_COLOR="0;32"
+CPE_NAME="cpe:/o:rocky:rocky:9::baseos"
+HOME_URL="https://rockylinux.org/"
+"""
+BULK_SOURCES = ["/usr/share/doc", "/usr/lib/x86_64-linux-gnu/perl", "/usr/share/perl"]
+
+
+def run(*cmd: str, **kwargs: object) -> None:
+    print("  $", " ".join(cmd)[:160], flush=True)
+    subprocess.run(cmd, check=True, **kwargs)  # type: ignore[call-overload]
+
+
+# ---- root filesystem snapshots (each built once, kept under WORK) ----
+
+def snapshot(name: str, build: Callable[[Path], None]) -> Path:
+    root = ROOTS / name
+    if (ROOTS / f"{name}.done").exists():
+        return root
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    print(f"snapshot {name}", flush=True)
+    build(root)
+    (ROOTS / f"{name}.done").touch()
+    return root
+
+
+def mmdebstrap(root: Path, include: str = "") -> None:
+    args = ["mmdebstrap", "--quiet", "--variant=minbase"] + ([f"--include={include}"] if include else [])
+    root.rmdir()  # mmdebstrap wants to create (or find empty) its target
+    run(*args, SUITE, str(root))
+
+
+def base_root() -> Path:
+    return snapshot("base", mmdebstrap)
+
+
+def python_root() -> Path:
+    return snapshot("python-curl", lambda root: mmdebstrap(root, "python3,curl"))
+
+
+def purged_root() -> Path:
+    def build(root: Path) -> None:
+        root.rmdir()
+        run("cp", "-a", str(python_root()), str(root))
+        run("chroot", str(root), "/usr/bin/dpkg", "--purge", "curl")
+    return snapshot("python-purged", build)
+
+
+def pip_tree() -> Path:
+    def build(root: Path) -> None:
+        run(sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--disable-pip-version-check",
+            "--target", str(root / PYTHON_SITE), *PYPI_PACKAGES)
+    return snapshot("pip-tree", build)
+
+
+def npm_tree() -> Path:
+    def build(root: Path) -> None:
+        app = root / "srv" / "app"
+        app.mkdir(parents=True)
+        (app / "package.json").write_text(json.dumps({"name": "bench-node-app", "version": "1.0.0",
+                                                      "private": True}, indent=2))
+        run("npm", "install", "--prefix", str(app), "--no-audit", "--no-fund", "--ignore-scripts", "--save-exact",
+            "--loglevel=error", *NPM_PACKAGES)
+    return snapshot("npm-tree", build)
+
+
+def go_tree() -> Path:
+    def build(root: Path) -> None:
+        bindir = root / "usr" / "local" / "bin"
+        bindir.mkdir(parents=True)
+        for binary in GO_BINARIES:
+            shutil.copy2(binary, bindir)
+    return snapshot("go-tree", build)
+
+
+def java_tree() -> Path:
+    def build(root: Path) -> None:
+        lib = root / "opt" / "app" / "lib"
+        lib.mkdir(parents=True)
+        for jar in sorted(JAVA_DIR.glob("*.jar")):
+            if jar.is_file() and not jar.is_symlink():
+                shutil.copy2(jar, lib)
+        war = root / "opt" / "app" / "webapps" / "shop.war"
+        war.parent.mkdir(parents=True)
+        with zipfile.ZipFile(war, "w", zipfile.ZIP_DEFLATED) as out:
+            out.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\r\nCreated-By: bench\r\n\r\n")
+            out.writestr("WEB-INF/web.xml", "<web-app/>\n")
+            for name in WAR_JARS:
+                out.write(JAVA_DIR / name, f"WEB-INF/lib/{name}")
+    return snapshot("java-tree", build)
+
+
+def bulk_tree() -> Path:
+    def build(root: Path) -> None:
+        for source in BULK_SOURCES:
+            shutil.copytree(source, root / source.lstrip("/"), symlinks=True)
+    return snapshot("bulk-tree", build)
+
+
+def _spec(source: str, sub: str, epoch: int, version: str, release: str) -> str:
+    files = f"/usr/share/{source}{'-' + sub if sub else ''}/README"
+    header = f"%package {sub}\nSummary: {source} {sub}\n%description {sub}\n{source} {sub}\n%files {sub}\n" \
+        if sub else "%files\n"
+    return textwrap.dedent(f"""\
+        Name: {source}
+        Epoch: {epoch}
+        Version: {version}
+        Release: {release}
+        Summary: {source}
+        License: MIT
+        BuildArch: noarch
+        %description
+        {source}
+        %install
+        mkdir -p %{{buildroot}}{Path(files).parent}
+        echo {source} > %{{buildroot}}{files}
+        """) + header + files + "\n"
+
+
+def rpm_root() -> Path:
+    def build(root: Path) -> None:
+        with tempfile.TemporaryDirectory() as top:
+            for source, sub, epoch, version, release in RPMS:
+                spec = Path(top) / f"{source}.spec"
+                spec.write_text(_spec(source, sub, epoch, version, release))
+                run("rpmbuild", "--quiet", "--define", f"_topdir {top}", "-bb", str(spec),
+                    stdout=subprocess.DEVNULL)
+            rpms = sorted(str(p) for p in Path(top, "RPMS").rglob("*.rpm"))
+            (root / "var" / "lib" / "rpm").mkdir(parents=True)
+            run("rpm", "--root", str(root), "--dbpath", "/var/lib/rpm", "--initdb")
+            run("rpm", "--root", str(root), "--dbpath", "/var/lib/rpm", "-i", "--nodeps", "--ignoreos",
+                "--noscripts", *rpms)
+        etc = root / "etc"
+        etc.mkdir(exist_ok=True)
+        (etc / "os-release").write_text(ROCKY_OS_RELEASE)
+        (etc / "redhat-release").write_text("Rocky Linux release 9.2 (Blue Onyx)\n")
+        (etc / "rocky-release").symlink_to("redhat-release")
+        (etc / "system-release").symlink_to("rocky-release")
+    return snapshot("rpm-root", build)
+
+
+# ---- layers (each diff computed once and reused by every image that stacks it) ----
+
+def layer(key: str, old: Callable[[], Path] | None, new: Callable[[], Path], created_by: str) -> LayerBlob:
+    meta = LAYERS / f"{key}.json"
+    if meta.exists():
+        return LayerBlob(**json.loads(meta.read_text()))
+    old_root, new_root = (old() if old else None), new()
+    LAYERS.mkdir(parents=True, exist_ok=True)
+    print(f"layer {key}", flush=True)
+    tar_path = LAYERS / f"{key}.tar"
+    write_diff_tar(old_root, new_root, tar_path)
+    blob = add_layer(LAYERS / key, tar_path, created_by)
+    meta.write_text(json.dumps(blob.__dict__))
+    return blob
+
+
+def base_layer() -> LayerBlob:
+    return layer("base", None, base_root, f"mmdebstrap --variant=minbase {SUITE}")
+
+
+def python_layers() -> list[LayerBlob]:
+    return [layer("python-curl", base_root, python_root, "RUN apt-get install -y python3 curl"),
+            layer("purge-curl", python_root, purged_root, "RUN dpkg --purge curl"),
+            layer("pip", None, pip_tree, "RUN pip install --target /" + PYTHON_SITE + " " + " ".join(PYPI_PACKAGES))]
+
+
+def npm_layer() -> LayerBlob:
+    return layer("npm", None, npm_tree, "RUN npm install --prefix /srv/app " + " ".join(NPM_PACKAGES))
+
+
+def go_layer() -> LayerBlob:
+    return layer("go", None, go_tree, "COPY docker-registry skopeo umoci /usr/local/bin/")
+
+
+def java_layer() -> LayerBlob:
+    return layer("java", None, java_tree, "COPY lib/ webapps/ /opt/app/")
+
+
+IMAGES: dict[str, Callable[[], list[LayerBlob]]] = {
+    "debian-minbase": lambda: [base_layer()],
+    "py-app": lambda: [base_layer(), *python_layers()],
+    "node-app": lambda: [base_layer(), npm_layer()],
+    "go-bins": lambda: [base_layer(), go_layer()],
+    "java-app": lambda: [base_layer(), java_layer()],
+    "rpm-db": lambda: [layer("rpm", None, rpm_root, "ADD rocky-rpmdb.tar /")],
+    "big": lambda: [base_layer(), *python_layers(), npm_layer(), go_layer(), java_layer(),
+                    layer("bulk", None, bulk_tree, "COPY /usr/share/doc /usr/share/locale ... /")],
+}
+
+
+def build_image(name: str, force: bool = False) -> Path:
+    dest = layout_of(name)
+    if force:
+        shutil.rmtree(dest, ignore_errors=True)
+        docker_archive_of(name).unlink(missing_ok=True)
+    if not (dest / "index.json").exists():
+        blobs = IMAGES[name]()
+        tmp = dest.with_name(dest.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        (tmp / "blobs" / "sha256").mkdir(parents=True)
+        for blob in blobs:
+            hexd = blob.digest.split(":", 1)[1]
+            target = tmp / "blobs" / "sha256" / hexd
+            if not target.exists():
+                shutil.copyfile(next(LAYERS.glob(f"*/blobs/sha256/{hexd}")), target)
+        write_image(tmp, blobs)
+        tmp.rename(dest)
+    archive = docker_archive_of(name)
+    if not archive.exists():
+        tmp_archive = archive.with_suffix(".tmp")
+        tmp_archive.unlink(missing_ok=True)
+        run("skopeo", "--insecure-policy", "copy", "--quiet", f"oci:{dest}:latest",
+            f"docker-archive:{tmp_archive}:bench/{name}:latest")
+        tmp_archive.rename(archive)
+    return dest
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("names", nargs="*", choices=[[], *IMAGES], metavar="NAME", help=", ".join(IMAGES))
+    parser.add_argument("--force", action="store_true", help="rebuild the named images (snapshots are kept)")
+    args = parser.parse_args()
+    CORPUS.mkdir(parents=True, exist_ok=True)
+    for name in args.names or IMAGES:
+        layout = build_image(name, args.force)
+        blobs = sum(p.stat().st_size for p in (layout / "blobs").rglob("*") if p.is_file())
+        print(f"{name:16} layout {human_size(blobs):>9}   docker-archive {human_size(docker_archive_of(name).stat().st_size):>9}"
+              f"   {layout}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

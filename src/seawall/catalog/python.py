@@ -1,0 +1,75 @@
+"""Installed Python distributions: *.dist-info/METADATA, *.egg-info/PKG-INFO and old single-file *.egg-info."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from packaging.metadata import parse_email
+
+from seawall.catalog.interface import Cataloger, CatalogResult, FileEntry
+from seawall.catalog.purls import pypi_purl
+from seawall.model.sbom import Location, Package, Unknown
+
+MAX_METADATA = 8 * 1024 * 1024
+_LICENSE_CLASSIFIER = "License :: "
+
+
+def licenses_from(raw: dict) -> tuple[str, ...]:
+    """License-Expression (PEP 639) first, then a short License field, then the licence classifiers."""
+    expression = (raw.get("license_expression") or "").strip()
+    if expression:
+        return (expression,)
+    declared = (raw.get("license") or "").strip()
+    # Some projects paste the whole licence text into License; that is not a licence name.
+    if declared and declared.upper() not in ("UNKNOWN", "NONE") and "\n" not in declared and len(declared) <= 120:
+        return (declared,)
+    found = []
+    for classifier in raw.get("classifiers") or ():
+        if classifier.startswith(_LICENSE_CLASSIFIER):
+            leaf = classifier.rsplit(" :: ", 1)[-1].strip()
+            if leaf and leaf != "OSI Approved":
+                found.append(leaf)
+    return tuple(found)
+
+
+def parse_metadata(entry: FileEntry, found_by: str) -> Package | str:
+    """A Package, or the reason the file could not be read as core metadata."""
+    if entry.size > MAX_METADATA:
+        return f"metadata file larger than {MAX_METADATA} bytes"
+    data = entry.read()
+    if b"\x00" in data[:4096]:
+        return "not a metadata file (binary content)"
+    raw, _unparsed = parse_email(data)
+    name = (raw.get("name") or "").strip()
+    version = (raw.get("version") or "").strip()
+    if not name or not version:
+        return "core metadata without Name or Version"
+    if any(c.isspace() for c in version) or any(c.isspace() for c in name):
+        return f"malformed Name or Version: {name!r} {version!r}"
+    return Package(
+        name=name,
+        version=version,
+        type="python",
+        found_by=found_by,
+        purl=pypi_purl(name, version),
+        locations=(Location(entry.path, entry.layer_index),),
+        licenses=licenses_from(raw),
+        layer_index=entry.layer_index,
+    )
+
+
+class PythonCataloger(Cataloger):
+    name = "python"
+    version = 1
+    globs = ("**/*.dist-info/METADATA", "**/*.egg-info/PKG-INFO", "**/*.egg-info")
+
+    def catalog(self, files: Sequence[FileEntry]) -> CatalogResult:
+        packages: list[Package] = []
+        unknowns: list[Unknown] = []
+        for entry in files:
+            found = parse_metadata(entry, self.name)
+            if isinstance(found, Package):
+                packages.append(found)
+            else:
+                unknowns.append(Unknown(entry.path, found, self.name, entry.layer_index))
+        return CatalogResult(tuple(packages), tuple(unknowns))

@@ -1,0 +1,189 @@
+"""`seawall db`: update, inspect, move and share the vulnerability DB."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from seawall.errors import ExitCode, InputError
+from seawall.paths import db_path
+
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhdw]?)$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str) -> float:
+    m = _DURATION.match(text.strip().lower())
+    if not m:
+        raise InputError(f"bad duration {text!r}", remedy="a number with s, m, h, d or w, e.g. 24h")
+    return float(m[1]) * _UNITS[m[2]]
+
+
+def _human_age(seconds: float | None) -> str:
+    if seconds is None:
+        return "never"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f}{unit}"
+    return f"{seconds:.0f}s"
+
+
+def _resolve(ctx: click.Context, path: str | None) -> Path:
+    if path:
+        return Path(path)
+    return db_path((ctx.obj or {}).get("cache_dir"))
+
+
+@click.group()
+@click.option("--db", "db_file", type=click.Path(dir_okay=False), envvar="SEAWALL_DB",
+              help="The DB file (default: <cache>/db/seawall.db).")
+@click.pass_context
+def db(ctx: click.Context, db_file: str | None) -> None:
+    """Update, inspect, export and import the vulnerability DB."""
+    ctx.ensure_object(dict)
+    ctx.obj["db_path"] = _resolve(ctx, db_file)
+
+
+@db.command("path")
+@click.pass_context
+def path_cmd(ctx: click.Context) -> None:
+    """Print where the DB lives."""
+    click.echo(str(ctx.obj["db_path"]))
+
+
+@db.command()
+@click.option("--feed", "feed_names", multiple=True, metavar="NAME", help="Update only this feed (repeatable).")
+@click.option("--source", "sources", multiple=True, metavar="NAME[.KEY]=URL",
+              help="Read a feed from a mirror, file or folder (repeatable).")
+@click.pass_context
+def update(ctx: click.Context, feed_names: tuple[str, ...], sources: tuple[str, ...]) -> int:
+    """Download the feeds and update the DB (default: every default feed; `nvd` is opt-in)."""
+    from seawall.db.build import update_db
+    from seawall.feeds import select_feeds
+
+    path: Path = ctx.obj["db_path"]
+    feeds = select_feeds(list(feed_names), list(sources))
+    with _Progress() as progress:
+        report = update_db(path, feeds, progress=progress.update)
+    for o in report.outcomes:
+        if o.state == "failed":
+            click.echo(f"error: {o.error}", err=True)
+        else:
+            click.echo(f"{o.name:<18} {o.state:<9} {o.records:>9} records {o.skipped:>6} skipped  {o.seconds:6.1f}s",
+                       err=True)
+    if not report.installed:
+        click.echo(f"error: no DB written at {path}", err=True)
+    failed = report.failed
+    return failed[0].exit_code if failed else int(ExitCode.OK)
+
+
+class _Progress:
+    """A rich progress line per feed on a terminal; silence otherwise."""
+
+    def __init__(self) -> None:
+        self._progress: Any = None
+        self._tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> _Progress:
+        if sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                                      console=Console(stderr=True), transient=True)
+            self._progress.__enter__()
+        return self
+
+    def update(self, feed: str, phase: str, count: int) -> None:
+        if self._progress is None:
+            return
+        text = f"{feed}: {phase}" + (f" ({count:,} records)" if count else "")
+        if feed not in self._tasks:
+            self._tasks[feed] = self._progress.add_task(text, total=None)
+        self._progress.update(self._tasks[feed], description=text)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.__exit__(*exc)
+
+
+@db.command()
+@click.option("--max-age", default="24h", show_default=True, help="Warn about feeds older than this.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--fail-stale", is_flag=True, help="Exit non-zero when a feed is older than --max-age or failed.")
+@click.pass_context
+def status(ctx: click.Context, max_age: str, fmt: str, fail_stale: bool) -> int:
+    """Show each feed's age, record and skip counts, and source."""
+    from dataclasses import asdict
+
+    from seawall.db.store import VulnStore
+
+    limit = parse_duration(max_age)
+    path: Path = ctx.obj["db_path"]
+    with VulnStore.open(path) as store:
+        feeds = store.feeds()
+        meta = store.meta()
+    now = datetime.now(UTC)
+    rows = []
+    stale = []
+    for f in feeds:
+        age = (now - datetime.fromisoformat(f.fetched_at.replace("Z", "+00:00"))).total_seconds() \
+            if f.fetched_at else None
+        is_stale = age is None or age > limit or bool(f.error)
+        if is_stale:
+            stale.append(f.name)
+        rows.append({**asdict(f), "age_seconds": age, "stale": is_stale})
+    if fmt == "json":
+        click.echo(json.dumps({"path": str(path), "schema_version": int(meta.get("schema_version", 0)),
+                               "updated_at": meta.get("updated_at"), "feeds": rows}, indent=2))
+    else:
+        _table(path, meta, rows)
+    for name in stale:
+        row = next(r for r in rows if r["name"] == name)
+        why = f"its last update failed: {row['error']}" if row["error"] else \
+            f"older than {max_age} ({_human_age(row['age_seconds'])})"
+        click.echo(f"warning: feed {name} is {why}", err=True)
+    return int(ExitCode.DATABASE) if fail_stale and stale else int(ExitCode.OK)
+
+
+def _table(path: Path, meta: dict[str, str], rows: list[dict[str, Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{path} (schema {meta.get('schema_version')}, updated {meta.get('updated_at')})")
+    for col in ("feed", "age", "records", "skipped", "top skip reasons", "source"):
+        table.add_column(col, justify="right" if col in ("age", "records", "skipped") else "left")
+    for r in rows:
+        reasons = ", ".join(f"{reason} ({n})" for reason, n in r["skip_reasons"][:3])
+        table.add_row(r["name"] + (" [red](failed)[/red]" if r["error"] else ""), _human_age(r["age_seconds"]),
+                      f"{r['records']:,}", f"{r['skipped']:,}", reasons, r["source"])
+    Console(width=200 if not sys.stdout.isatty() else None).print(table)
+
+
+@db.command("export")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.pass_context
+def export_cmd(ctx: click.Context, file: str) -> None:
+    """Write the DB as one compressed bundle (tar+zstd with a checksum manifest)."""
+    from seawall.db.bundle import export_bundle
+
+    manifest = export_bundle(ctx.obj["db_path"], Path(file))
+    size = Path(file).stat().st_size
+    click.echo(f"exported {manifest['files']['seawall.db']['size']:,} bytes as {size:,} bytes to {file}", err=True)
+
+
+@db.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True))
+@click.pass_context
+def import_cmd(ctx: click.Context, file: str) -> None:
+    """Verify a bundle and make it the DB (the current DB is kept if anything is wrong)."""
+    from seawall.db.bundle import import_bundle
+
+    import_bundle(Path(file), ctx.obj["db_path"])
+    click.echo(f"imported {file} into {ctx.obj['db_path']}", err=True)

@@ -1,0 +1,58 @@
+"""`seawall scan TARGET`: inventory, vulnerabilities judged the distribution's way, in the format CI reads."""
+
+from __future__ import annotations
+
+import click
+
+from seawall.cli.common import cache_dir, image_options, write_output
+from seawall.model.vuln import Severity
+
+SCAN_FORMATS = ("table", "json", "sarif", "cyclonedx", "spdx", "markdown", "trivy-json")
+SEVERITIES = [s.value for s in Severity]
+
+
+@click.command(name="scan")
+@click.argument("target")
+@image_options
+@click.option("--format", "fmt", type=click.Choice(SCAN_FORMATS), default="table", show_default=True)
+@click.option("--output", "-o", metavar="FILE", help="Write the report to FILE instead of standard output.")
+@click.option("--severity", metavar="LIST",
+              help="Only report these severities, comma-separated (e.g. high,critical).")
+@click.option("--ignore-unfixed", is_flag=True, help="Hide findings that have no fixed version.")
+@click.option("--only-app", is_flag=True, help="Hide findings in the base image's layers.")
+@click.option("--exit-code", type=int, default=0, show_default=True,
+              help="Exit with this code when any reported finding remains.")
+@click.option("--base-image", metavar="IMAGE", help="The base image, to tell its findings from the application's.")
+@click.option("--db", "db_file", type=click.Path(dir_okay=False), help="Vulnerability DB file (default: cache).")
+@click.option("--skip-db-update", is_flag=True, help="Never download a DB; fail when there is none.")
+@click.option("--no-cache", is_flag=True, help="Read every layer even if its inventory is cached.")
+@click.pass_context
+def scan(ctx: click.Context, target: str, platform: str | None, insecure: tuple[str, ...], fmt: str,
+         output: str | None, severity: str | None, ignore_unfixed: bool, only_app: bool, exit_code: int,
+         base_image: str | None, db_file: str | None, skip_db_update: bool, no_cache: bool) -> int:
+    """Scan TARGET (an image, oci:/docker-archive:/dir: source, or sbom:FILE) for vulnerabilities."""
+    from seawall.output.scan import ScanView, render_scan
+    from seawall.scan import scan_target
+
+    severities = _severities(severity)
+    report = scan_target(target, platform=platform, insecure_registries=insecure, cache_dir=cache_dir(ctx),
+                         db=db_file, auto_update=not skip_db_update, base_image=base_image,
+                         use_cache=not no_cache, show_progress=fmt == "table" or output is not None)
+    view = ScanView(severities=severities, ignore_unfixed=ignore_unfixed, only_app=only_app)
+    write_output(render_scan(report, fmt, view), output)
+    if exit_code and any(True for _ in view.visible(report.findings)):
+        return exit_code
+    return 0
+
+
+def _severities(text: str | None) -> frozenset[Severity] | None:
+    if not text:
+        return None
+    out = set()
+    for part in text.split(","):
+        part = part.strip().lower()
+        if part not in SEVERITIES:
+            raise click.BadParameter(f"unknown severity {part!r}; choose from {', '.join(SEVERITIES)}",
+                                     param_hint="--severity")
+        out.add(Severity(part))
+    return frozenset(out)

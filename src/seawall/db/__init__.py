@@ -1,0 +1,37 @@
+"""The vulnerability DB: `VulnStore` reads it, `update_db` builds it, `ensure_db` makes sure there is one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from seawall.db.build import FeedOutcome, UpdateReport, update_db
+from seawall.db.store import SCHEMA_VERSION, VulnStore
+from seawall.errors import DatabaseError, NetworkError
+from seawall.feeds.http import Http
+from seawall.paths import db_path
+
+__all__ = ["SCHEMA_VERSION", "FeedOutcome", "UpdateReport", "VulnStore", "ensure_db", "update_db"]
+
+
+def ensure_db(path: str | Path | None = None, *, auto_update: bool = True, feeds: Sequence[object] | None = None,
+              http: Http | None = None) -> Path:
+    """The path of a readable DB: the existing one, or (like Trivy on first use) one built now from the default feeds.
+
+    Raises DatabaseError for a DB of an unknown schema or when `auto_update` is off, NetworkError when no feed
+    could be downloaded.
+    """
+    from seawall.feeds import default_feeds
+
+    path = Path(path) if path else db_path()
+    if path.is_file():
+        VulnStore.open(path).close()
+        return path
+    if not auto_update:
+        raise DatabaseError(f"no vulnerability DB at {path}", remedy="`seawall db update` to download one")
+    report = update_db(path, list(feeds) if feeds is not None else default_feeds(), http=http)  # type: ignore[arg-type]
+    if not report.installed:
+        first = report.failed[0].error if report.failed else "no feed selected"
+        raise NetworkError(f"cannot build the vulnerability DB: {first}",
+                           remedy="checking the network, or `seawall db import FILE` for an offline bundle")
+    return path

@@ -1,0 +1,332 @@
+"""Updating the DB: copy the current file, replace each updated feed's rows in its own transaction, rename into place.
+
+A reader never sees half an update (the new file appears whole through `os.replace`); an interrupted or failed
+update leaves the previous file untouched; a feed that fails keeps its previous rows and records its error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from seawall import __version__
+from seawall.db.store import SCHEMA_VERSION, advisory_row, read_schema_version, schema_sql
+from seawall.errors import DatabaseError, ExitCode, SeawallError
+from seawall.feeds.http import Http
+from seawall.feeds.interface import Feed, Workspace, read_manifest, unusable
+from seawall.model.vuln import Advisory, Skipped, VulnerabilityMeta
+
+_FLUSH = 20_000
+Progress = Callable[[str, str, int], None]  # (feed, phase, records so far)
+
+
+@dataclass(frozen=True)
+class FeedOutcome:
+    name: str
+    state: str  # updated | unchanged | failed
+    records: int = 0
+    skipped: int = 0
+    error: str | None = None
+    seconds: float = 0.0
+    exit_code: int = 0  # of the error that failed the feed
+
+
+@dataclass
+class UpdateReport:
+    path: Path
+    installed: bool
+    outcomes: list[FeedOutcome] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[FeedOutcome]:
+        return [o for o in self.outcomes if o.state == "failed"]
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def workspace_root(path: Path) -> Path:
+    """Where a DB's feed downloads live between updates (next to it, so each DB has its own validators)."""
+    return path.parent / f"{path.stem}.feeds"
+
+
+@contextlib.contextmanager
+def update_lock(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.parent / f"{path.name}.lock", "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DatabaseError(f"another `seawall db update` is writing {path}",
+                                remedy="waiting for it to finish") from None
+        yield
+
+
+def temp_path(path: Path) -> Path:
+    return path.parent / f".{path.name}.new-{os.getpid()}"
+
+
+def remove_stale(path: Path) -> None:
+    """Left-overs of killed updates (the lock is held, so no live update owns them)."""
+    for stale in path.parent.glob(f".{path.name}.new-*"):
+        stale.unlink(missing_ok=True)
+        Path(f"{stale}-journal").unlink(missing_ok=True)
+
+
+def create_schema(conn: sqlite3.Connection) -> None:
+    conn.executescript(schema_sql())
+    conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+    conn.commit()
+
+
+def open_writable_copy(path: Path, tmp: Path) -> sqlite3.Connection:
+    """A writable copy of the current DB at `tmp`, or a new empty DB when there is none (or an older schema)."""
+    tmp.unlink(missing_ok=True)
+    reuse = False
+    if path.is_file():
+        try:
+            probe = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+            try:
+                version = read_schema_version(probe, path)
+            finally:
+                probe.close()
+        except DatabaseError:
+            version = None  # not a DB we can read: rebuild from scratch
+        if version is not None and version > SCHEMA_VERSION:
+            raise DatabaseError(f"{path} has DB schema version {version}, newer than this seawall ({SCHEMA_VERSION})",
+                                remedy="upgrading seawall, or `--db` to write another file")
+        reuse = version == SCHEMA_VERSION
+    if reuse:
+        shutil.copyfile(path, tmp)  # the current file is never written in place, so a plain copy is consistent
+    conn = sqlite3.connect(tmp, isolation_level=None)
+    # The copy is private until renamed into place: durability comes from the final fsync, not from a journal on disk.
+    conn.execute("PRAGMA journal_mode=MEMORY")
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.execute("PRAGMA cache_size=-262144")
+    conn.execute("PRAGMA temp_store=MEMORY")
+    if not reuse:
+        create_schema(conn)
+    return conn
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def install(tmp: Path, path: Path) -> None:
+    _fsync(tmp)
+    os.replace(tmp, path)
+    _fsync(path.parent)
+
+
+def update_db(path: Path, feeds: Sequence[Feed], *, http: Http | None = None, workspaces: Path | None = None,
+              progress: Progress | None = None) -> UpdateReport:
+    """Update `feeds` in the DB at `path` (created when missing). Failures of single feeds are in the report."""
+    http = http or Http()
+    workspaces = workspaces or workspace_root(path)
+    report = UpdateReport(path=path, installed=False)
+    with update_lock(path):
+        remove_stale(path)
+        tmp = temp_path(path)
+        existed = path.is_file()
+        conn = open_writable_copy(path, tmp)
+        try:
+            for feed in feeds:
+                report.outcomes.append(_update_feed(conn, feed, http, workspaces / feed.name, progress))
+            if not existed and not any(o.state != "failed" for o in report.outcomes):
+                return report  # nothing usable and nothing to keep: leave no empty DB behind
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('updated_at', ?), ('seawall_version', ?)",
+                         (now_iso(), __version__))
+            _compact(conn)
+            conn.close()
+            install(tmp, path)
+            report.installed = True
+        finally:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+            tmp.unlink(missing_ok=True)
+            http.close()
+    return report
+
+
+def _compact(conn: sqlite3.Connection) -> None:
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    free = conn.execute("PRAGMA freelist_count").fetchone()[0]
+    if pages and free / pages > 0.25:
+        conn.execute("VACUUM")
+
+
+def _previous(conn: sqlite3.Connection, name: str) -> dict[str, Any] | None:
+    row = conn.execute("SELECT feed_version, validators, state, error, records, digest FROM feeds WHERE name = ?",
+                       (name,)).fetchone()
+    if row is None:
+        return None
+    return {"feed_version": row[0], "validators": json.loads(row[1] or "{}"), "state": json.loads(row[2] or "{}"),
+            "error": row[3], "records": row[4], "digest": row[5]}
+
+
+def _update_feed(conn: sqlite3.Connection, feed: Feed, http: Http, directory: Path,
+                 progress: Progress | None) -> FeedOutcome:
+    started = time.monotonic()
+    prev = _previous(conn, feed.name)
+    directory.mkdir(parents=True, exist_ok=True)
+    ws = Workspace(dir=directory, http=http, validators=prev["validators"] if prev else {},
+                   state=prev["state"] if prev else {})
+    if progress:
+        progress(feed.name, "fetching", 0)
+    try:
+        fetched = feed.fetch(ws)
+    except SeawallError as err:
+        return _failed(conn, feed, err.one_line().removeprefix("error: "), started, err.exit_code)
+    except OSError as err:
+        return _failed(conn, feed, f"cannot write the feed workspace {directory}: {err.strerror}", started,
+                       ExitCode.INPUT)
+    same = prev is not None and prev["feed_version"] == feed.version and not prev["error"] and prev["digest"]
+    if not fetched.changed and same:
+        conn.execute("UPDATE feeds SET fetched_at = ?, validators = ?, state = ? WHERE name = ?",
+                     (now_iso(), json.dumps(ws.new_validators), json.dumps(ws.new_state), feed.name))
+        return FeedOutcome(feed.name, "unchanged", records=prev["records"], seconds=time.monotonic() - started)
+    if progress:
+        progress(feed.name, "loading", 0)
+    conn.execute("BEGIN")
+    try:
+        loaded = _load(conn, feed, ws, progress)
+        digest = _digest(directory)
+        conn.execute(
+            "INSERT OR REPLACE INTO feeds (name, feed_version, data_date, fetched_at, source, digest, records, "
+            "skipped, skip_reasons, error, validators, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
+            (feed.name, feed.version, fetched.data_date or loaded.data_date, now_iso(), fetched.source, digest,
+             loaded.records, loaded.skipped, json.dumps(dict(loaded.reasons)), json.dumps(ws.new_validators),
+             json.dumps(ws.new_state)))
+        conn.execute("COMMIT")
+    except BaseException as err:
+        conn.execute("ROLLBACK")
+        if not isinstance(err, Exception):
+            raise
+        if isinstance(err, SeawallError):
+            return _failed(conn, feed, err.one_line().removeprefix("error: "), started, err.exit_code)
+        return _failed(conn, feed, f"feed {feed.name}: cannot load its data: {type(err).__name__}: {err}", started,
+                       ExitCode.INPUT)
+    return FeedOutcome(feed.name, "updated", records=loaded.records, skipped=loaded.skipped,
+                       seconds=time.monotonic() - started)
+
+
+def _failed(conn: sqlite3.Connection, feed: Feed, message: str, started: float, code: int) -> FeedOutcome:
+    conn.execute("INSERT INTO feeds (name, feed_version, error) VALUES (?, ?, ?) "
+                 "ON CONFLICT (name) DO UPDATE SET error = excluded.error", (feed.name, feed.version, message))
+    return FeedOutcome(feed.name, "failed", error=message, seconds=time.monotonic() - started, exit_code=int(code))
+
+
+def _digest(directory: Path) -> str:
+    """sha256 over the manifest's inputs (their bytes; folders: every file's path and bytes)."""
+    h = hashlib.sha256()
+    for item in read_manifest(directory):
+        path = Path(item.path) if Path(item.path).is_absolute() else directory / item.path
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            h.update(str(file.relative_to(path) if path.is_dir() else item.url).encode())
+            with open(file, "rb") as fh:
+                while chunk := fh.read(1 << 20):
+                    h.update(chunk)
+    return f"sha256:{h.hexdigest()}"
+
+
+@dataclass
+class _Loaded:
+    records: int = 0
+    skipped: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    data_date: str | None = None
+
+
+_TABLES = ("advisories", "vulnerabilities", "aliases", "cvss", "refs", "kev", "epss")
+
+
+def _load(conn: sqlite3.Connection, feed: Feed, ws: Workspace, progress: Progress | None) -> _Loaded:
+    for table in _TABLES:
+        conn.execute(f"DELETE FROM {table} WHERE feed = ?", (feed.name,))
+    out = _Loaded()
+    batch = _Batch(conn)
+    for record in feed.parse(ws):
+        if isinstance(record, Advisory):
+            batch.advisories.append(advisory_row(record))
+        elif isinstance(record, VulnerabilityMeta):
+            batch.add_meta(record)
+            for date in (record.modified, record.published,
+                         record.epss.date if record.epss else None, record.kev.date_added if record.kev else None):
+                if date and (out.data_date is None or date > out.data_date):
+                    out.data_date = date
+        elif isinstance(record, Skipped):
+            out.reasons[record.reason] += 1
+            out.skipped += record.whole
+            continue
+        out.records += 1
+        if batch.size >= _FLUSH:
+            batch.flush()
+            if progress:
+                progress(feed.name, "loading", out.records)
+    batch.flush()
+    if out.records == 0 and out.skipped:
+        reason, count = out.reasons.most_common(1)[0]
+        raise unusable(feed.name, f"no usable record ({count} skipped: {reason})")
+    return out
+
+
+class _Batch:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.advisories: list[tuple[object, ...]] = []
+        self.vulns: list[tuple[object, ...]] = []
+        self.aliases: list[tuple[str, str, str]] = []
+        self.cvss: list[tuple[object, ...]] = []
+        self.refs: list[tuple[str, str, str]] = []
+        self.kev: list[tuple[object, ...]] = []
+        self.epss: list[tuple[object, ...]] = []
+
+    @property
+    def size(self) -> int:
+        return len(self.advisories) + len(self.vulns) + len(self.epss) + len(self.kev)
+
+    def add_meta(self, m: VulnerabilityMeta) -> None:
+        if m.summary or m.description or m.published or m.modified:
+            self.vulns.append((m.id, m.feed, m.summary, m.description, m.published, m.modified))
+        for alias in m.aliases:
+            self.aliases.append((m.id, alias, m.feed))
+            self.aliases.append((alias, m.id, m.feed))
+        self.cvss.extend((m.id, m.feed, c.source, c.version, c.vector, c.score, int(c.primary)) for c in m.cvss)
+        self.refs.extend((m.id, m.feed, url) for url in m.references)
+        if m.kev:
+            k = m.kev
+            self.kev.append((m.id, m.feed, k.date_added, int(k.known_ransomware), k.due_date, k.vendor_project,
+                             k.product, k.name))
+        if m.epss:
+            self.epss.append((m.id, m.feed, m.epss.score, m.epss.percentile, m.epss.date))
+
+    def flush(self) -> None:
+        c = self.conn
+        c.executemany("INSERT INTO advisories VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", self.advisories)
+        c.executemany("INSERT OR REPLACE INTO vulnerabilities VALUES (?,?,?,?,?,?)", self.vulns)
+        c.executemany("INSERT OR IGNORE INTO aliases VALUES (?,?,?)", self.aliases)
+        c.executemany("INSERT INTO cvss VALUES (?,?,?,?,?,?,?)", self.cvss)
+        c.executemany("INSERT INTO refs VALUES (?,?,?)", self.refs)
+        c.executemany("INSERT OR REPLACE INTO kev VALUES (?,?,?,?,?,?,?,?)", self.kev)
+        c.executemany("INSERT OR REPLACE INTO epss VALUES (?,?,?,?,?)", self.epss)
+        for rows in (self.advisories, self.vulns, self.aliases, self.cvss, self.refs, self.kev, self.epss):
+            rows.clear()

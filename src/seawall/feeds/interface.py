@@ -1,0 +1,125 @@
+"""The Feed interface: `fetch` only downloads into a workspace, `parse` turns the workspace into records, purely.
+
+A workspace is a per-feed folder in the cache that survives between updates, so a conditional GET answered with
+304 still leaves the previous download to parse. `fetch` writes a manifest naming every input; `parse` reads only
+what the manifest names.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from seawall.errors import InputError, SeawallError
+from seawall.feeds.http import Http, local_path
+from seawall.model.vuln import Advisory, Skipped, VulnerabilityMeta
+
+Record = Advisory | VulnerabilityMeta | Skipped
+MANIFEST = "manifest.json"
+
+
+class FeedError(InputError):
+    """A feed's input is unusable as a whole (not one bad record): only that feed fails."""
+
+
+@dataclass(frozen=True)
+class Input:
+    """One downloaded (or local) input of a feed, as the manifest lists it."""
+
+    path: str  # absolute, or relative to the workspace
+    url: str
+    key: str = ""  # what the feed needs to know about it: an ecosystem, a branch, a release…
+
+
+@dataclass
+class Workspace:
+    dir: Path
+    http: Http
+    validators: dict[str, dict[str, str]] = field(default_factory=dict)  # previous, from the DB
+    state: dict[str, Any] = field(default_factory=dict)  # previous incremental cursor, from the DB
+    new_validators: dict[str, dict[str, str]] = field(default_factory=dict)
+    new_state: dict[str, Any] = field(default_factory=dict)
+    changed: bool = False  # set by `download` when any input is new
+
+    def download(self, url: str, name: str, *, expect: str | None = None) -> Path:
+        """`url` into `<workspace>/<name>` (conditional GET, atomic), or the local file/folder itself; its path.
+
+        `expect` ("json", "zip", "gzip", "yaml", "text") rejects an answer of the wrong kind (an HTML error page).
+        """
+        local = local_path(url)
+        if local is not None and local.is_dir():
+            self.changed = True  # a folder has no cheap validator; parse it every time
+            return local
+        dest = self.dir / name
+        previous = self.validators.get(url) if dest.exists() else None
+        result = self.http.download(url, dest, validators=previous, expect=expect)
+        self.new_validators[url] = result.validators
+        if result.changed:
+            self.changed = True
+        return dest
+
+    def write_manifest(self, inputs: list[Input]) -> None:
+        data = [{"path": i.path, "url": i.url, "key": i.key} for i in inputs]
+        (self.dir / MANIFEST).write_text(json.dumps(data, indent=1), encoding="utf-8")
+
+    def inputs(self) -> list[Input]:
+        return read_manifest(self.dir)
+
+    def resolve(self, item: Input) -> Path:
+        path = Path(item.path)
+        return path if path.is_absolute() else self.dir / path
+
+
+def read_manifest(directory: Path) -> list[Input]:
+    try:
+        data = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise FeedError(f"the feed workspace {directory} has no readable manifest ({err})",
+                        remedy="`seawall db update` to download the feed again") from err
+    return [Input(path=d["path"], url=d["url"], key=d.get("key", "")) for d in data]
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    changed: bool  # False: every input answered 304 / was unchanged
+    source: str  # human summary of where the data came from (first URL, "+N more")
+    data_date: str | None = None
+
+
+class Feed(ABC):
+    """An upstream source of advisories. Subclasses set `name`, `version`, `config_type` and implement the two steps."""
+
+    name: ClassVar[str]
+    version: ClassVar[int]  # bump when parse output changes: the DB re-parses this feed on the next update
+    default: ClassVar[bool] = True  # part of `seawall db update` without --feed
+    config_type: ClassVar[type]
+
+    def __init__(self, config: Any = None) -> None:
+        self.config = config if config is not None else self.config_type()
+
+    @abstractmethod
+    def fetch(self, ws: Workspace) -> FetchResult:
+        """Download the inputs into `ws.dir` and write the manifest. Network and file I/O only."""
+
+    @abstractmethod
+    def parse(self, ws: Workspace) -> Iterator[Record]:
+        """Read the manifest's inputs; yield advisories, metadata and skipped records."""
+
+    def with_source(self, key: str | None, url: str) -> Feed:
+        """A copy whose input `key` (None: the main one) comes from `url` (a mirror, an air-gapped copy, a test)."""
+        return type(self)(self.config.with_source(key, url))
+
+
+def summarise_sources(urls: list[str]) -> str:
+    if not urls:
+        return ""
+    return urls[0] if len(urls) == 1 else f"{urls[0]} (+{len(urls) - 1} more)"
+
+
+def unusable(feed: str, reason: str, error: SeawallError | Exception | None = None) -> FeedError:
+    detail = f": {error}" if error else ""
+    return FeedError(f"feed {feed}: {reason}{detail}", remedy="checking the feed URL, or `--source` for a mirror")

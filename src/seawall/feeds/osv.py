@@ -1,0 +1,189 @@
+"""OSV records (ossf.github.io/osv-schema): per-ecosystem `<ECOSYSTEM>/all.zip` from the OSV bucket, kept current
+through `<ECOSYSTEM>/modified_id.csv` ("<modified>,<ID>" lines, newest first) and `<ECOSYSTEM>/<ID>.json`, plus any
+local zip, folder of JSON/YAML records (pypa/advisory-database), or single record.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import yaml
+
+from seawall.errors import NetworkError
+from seawall.feeds.interface import Feed, FetchResult, Input, Record, Workspace, summarise_sources, unusable
+from seawall.feeds.osv_record import parse_record
+
+DEFAULT_BASE = "https://osv-vulnerabilities.storage.googleapis.com"
+DEFAULT_ECOSYSTEMS = ("PyPI", "npm", "Go", "Maven", "crates.io", "RubyGems", "Packagist", "NuGet",
+                      "Debian", "Alpine", "Ubuntu")
+MAX_RECORD_BYTES = 64 * 1024 * 1024
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_CURSOR_MARGIN_S = 3600  # re-read records modified shortly before the zip was written, in case of clock skew
+
+
+@dataclass(frozen=True)
+class OsvConfig:
+    base_url: str = DEFAULT_BASE
+    ecosystems: tuple[str, ...] = DEFAULT_ECOSYSTEMS
+    locations: tuple[str, ...] = ()  # extra zips, folders or records (local paths or URLs of zips)
+    max_delta: int = 2000  # more changed records than this: download all.zip again instead
+
+    def with_source(self, key: str | None, url: str) -> OsvConfig:
+        """`osv=PATH_OR_URL` loads only that zip/folder; `osv.base=URL` swaps the bucket; `osv.add=…` adds one."""
+        if key == "base":
+            return replace(self, base_url=url)
+        if key == "add":
+            return replace(self, locations=(*self.locations, url))
+        return replace(self, ecosystems=(), locations=(url,))
+
+
+class OsvFeed(Feed):
+    name = "osv"
+    version = 1
+    config_type = OsvConfig
+
+    def fetch(self, ws: Workspace) -> FetchResult:
+        cfg = self.config
+        inputs: list[Input] = []
+        base = cfg.base_url.rstrip("/")
+        for eco in cfg.ecosystems:
+            inputs.extend(self._fetch_ecosystem(ws, base, eco))
+        for n, location in enumerate(cfg.locations):
+            is_zip = location.endswith(".zip")
+            path = ws.download(location, f"location-{n}{'.zip' if is_zip else '.json'}",
+                               expect="zip" if is_zip else None)
+            inputs.append(Input(path=str(path), url=location))
+        ws.write_manifest(inputs)
+        return FetchResult(changed=ws.changed, source=summarise_sources([i.url for i in inputs]))
+
+    def _fetch_ecosystem(self, ws: Workspace, base: str, eco: str) -> list[Input]:
+        folder = ws.dir / eco
+        zip_url = f"{base}/{quote(eco)}/all.zip"
+        delta = folder / "delta"
+        cursor = ws.state.get(eco)
+        if cursor and (folder / "all.zip").exists():
+            changed = self._changed_ids(ws, base, eco, cursor)
+            if changed is not None and len(changed) <= self.config.max_delta:
+                delta.mkdir(parents=True, exist_ok=True)
+                for vuln_id, _ in changed:
+                    ws.download(f"{base}/{quote(eco)}/{quote(vuln_id)}.json", f"{eco}/delta/{vuln_id}.json",
+                                expect="json")
+                ws.new_validators.setdefault(zip_url, ws.validators.get(zip_url, {}))
+                ws.new_state[eco] = max([cursor, *(m for _, m in changed)])
+                return self._inputs(ws, eco, zip_url)
+        before = ws.changed
+        ws.changed = False
+        ws.download(zip_url, f"{eco}/all.zip", expect="zip")
+        if ws.changed:
+            shutil.rmtree(delta, ignore_errors=True)
+        ws.changed = ws.changed or before
+        written = ws.new_validators.get(zip_url, {}).get("last_modified")
+        ws.new_state[eco] = _cursor_from(written) or (cursor if not ws.changed else None)
+        return self._inputs(ws, eco, zip_url)
+
+    @staticmethod
+    def _inputs(ws: Workspace, eco: str, zip_url: str) -> list[Input]:
+        # The delta folder comes first: a record there replaces the one of the same id in all.zip.
+        inputs = []
+        if (ws.dir / eco / "delta").is_dir():
+            inputs.append(Input(path=f"{eco}/delta", url=zip_url.replace("all.zip", "<id>.json"), key=eco))
+        inputs.append(Input(path=f"{eco}/all.zip", url=zip_url, key=eco))
+        return inputs
+
+    @staticmethod
+    def _changed_ids(ws: Workspace, base: str, eco: str, cursor: str) -> list[tuple[str, str]] | None:
+        try:
+            path = ws.download(f"{base}/{quote(eco)}/modified_id.csv", f"{eco}/modified_id.csv", expect="text")
+        except NetworkError:
+            return None  # no index here (a plain mirror): fall back to the zip
+        changed = []
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                modified, _, vuln_id = line.strip().partition(",")
+                if not vuln_id or modified == "modified":
+                    continue
+                if modified <= cursor:
+                    break  # newest first: the rest is older than what we hold
+                changed.append((vuln_id.rpartition("/")[2], modified))
+        return changed
+
+    def parse(self, ws: Workspace) -> Iterator[Record]:
+        seen: set[str] = set()
+        for item in ws.inputs():
+            path = ws.resolve(item)
+            for origin, record in _documents(path, item.url, self.name):
+                if isinstance(record, str):  # an unreadable document: its reason
+                    yield from parse_record(None, self.name, origin=origin, unreadable=record)
+                    continue
+                vuln_id = record.get("id") if isinstance(record, dict) else None
+                if isinstance(vuln_id, str):
+                    if vuln_id in seen:
+                        continue
+                    seen.add(vuln_id)
+                yield from parse_record(record, self.name, origin=origin)
+
+
+def _cursor_from(last_modified: str | None) -> str | None:
+    if not last_modified:
+        return None
+    try:
+        when = parsedate_to_datetime(last_modified).timestamp() - _CURSOR_MARGIN_S
+    except (TypeError, ValueError):
+        return None
+    return datetime.fromtimestamp(when, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _documents(path: Path, url: str, feed: str) -> Iterator[tuple[str, Any]]:
+    """(origin, parsed record or the reason it is unreadable) for every record at `path`."""
+    if path.is_dir():
+        yield from _folder(path)
+    elif path.suffix == ".zip":
+        yield from _zip(path, url, feed)
+    else:
+        yield _load_file(path)
+
+
+def _folder(root: Path) -> Iterator[tuple[str, Any]]:
+    files: Iterable[Path] = sorted(p for p in root.rglob("*") if p.suffix in (".json", ".yaml", ".yml") and p.is_file())
+    for path in files:
+        yield _load_file(path)
+
+
+def _load_file(path: Path) -> tuple[str, Any]:
+    try:
+        if path.stat().st_size > MAX_RECORD_BYTES:
+            return str(path), "record larger than the size bound"
+        with open(path, "rb") as fh:
+            if path.suffix == ".json":
+                return str(path), json.load(fh)
+            return str(path), yaml.load(fh, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
+    except (OSError, ValueError, yaml.YAMLError) as err:
+        return str(path), f"unreadable record ({type(err).__name__})"
+
+
+def _zip(path: Path, url: str, feed: str) -> Iterator[tuple[str, Any]]:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as err:
+        raise unusable(feed, f"{url} is not a readable zip", err) from err
+    with archive:
+        for info in archive.infolist():
+            if info.is_dir() or not info.filename.endswith(".json"):
+                continue
+            origin = f"{url}!{info.filename}"
+            if info.file_size > MAX_RECORD_BYTES:
+                yield origin, "record larger than the size bound"
+                continue
+            try:
+                yield origin, json.loads(archive.read(info))
+            except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
+                yield origin, f"unreadable record ({type(err).__name__})"

@@ -1,0 +1,198 @@
+"""One OSV record → its advisories (one per affected package) and its metadata; bad records become Skipped."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from collections.abc import Iterator
+from typing import Any
+
+from packaging.version import InvalidVersion, Version
+
+from seawall.feeds.cvss_score import score_vector
+from seawall.model.vuln import CVSS, Advisory, AffectedRange, RangeEvent, Severity, Skipped, Status, VulnerabilityMeta
+
+ECOSYSTEMS = {
+    "PyPI": "pypi", "npm": "npm", "Go": "go", "Maven": "maven", "crates.io": "crates.io", "RubyGems": "rubygems",
+    "Packagist": "packagist", "NuGet": "nuget",
+}
+_DISTROS = {"Debian": "debian", "Alpine": "alpine", "Ubuntu": "ubuntu", "Rocky Linux": "rocky",
+            "AlmaLinux": "almalinux", "Red Hat": "rhel"}
+_EVENT_KINDS = ("introduced", "fixed", "last_affected", "limit")
+_SEMVER = re.compile(r"^v?\d+(\.\d+){0,2}(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
+_VENDOR_SEVERITY = {
+    "negligible": Severity.NEGLIGIBLE, "unimportant": Severity.NEGLIGIBLE, "low": Severity.LOW,
+    "moderate": Severity.MEDIUM, "medium": Severity.MEDIUM, "high": Severity.HIGH, "important": Severity.HIGH,
+    "critical": Severity.CRITICAL,
+}
+_PEP503 = re.compile(r"[-_.]+")
+
+
+def namespace_of(ecosystem: str) -> str | None:
+    """OSV ecosystem → seawall namespace: PyPI → pypi, Debian:12 → debian:12, Ubuntu:22.04:LTS → ubuntu:22.04,
+    Alpine:v3.19 → alpine:3.19, Red Hat:enterprise_linux:9::appstream → rhel:9; None when unsupported."""
+    if ecosystem in ECOSYSTEMS:
+        return ECOSYSTEMS[ecosystem]
+    base, _, rest = ecosystem.partition(":")
+    distro = _DISTROS.get(base)
+    if distro is None or not rest:
+        return None
+    parts = rest.split(":")
+    if distro == "ubuntu":
+        if any(p in ("Pro", "FIPS", "FIPS-updates", "FIPS-preview") for p in parts):
+            return None  # paid streams ship their own versions; plain releases carry the public verdict
+        version = next((p for p in parts if re.fullmatch(r"\d+\.\d+", p)), None)
+    elif distro == "rhel":
+        version = next((m.group(1) for p in parts if (m := re.match(r"(?:enterprise_linux:)?(\d+)", p))), None)
+    elif distro == "alpine":
+        version = parts[0].lstrip("v")
+    else:
+        version = parts[0]
+    return f"{distro}:{version}" if version else None
+
+
+def normalise_name(namespace: str, name: str) -> str:
+    if namespace == "pypi":
+        return _PEP503.sub("-", name).lower()  # PEP 503
+    if namespace == "nuget":
+        return name.lower()  # NuGet ids are case-insensitive
+    return name
+
+
+def _valid(namespace: str, range_type: str, version: str) -> bool:
+    if version == "0":
+        return True
+    if range_type == "SEMVER":
+        return bool(_SEMVER.match(version))
+    if namespace == "pypi":
+        try:
+            Version(version)
+        except InvalidVersion:
+            return False
+    return bool(version.strip())
+
+
+def _vendor_severity(record: dict[str, Any], affected: dict[str, Any]) -> tuple[Severity | None, str | None]:
+    db = record.get("database_specific") or {}
+    if isinstance(db, dict) and isinstance(db.get("severity"), str):
+        return _VENDOR_SEVERITY.get(db["severity"].lower(), Severity.UNKNOWN), "ghsa"
+    eco = affected.get("ecosystem_specific") or {}
+    if isinstance(eco, dict):
+        for key in ("urgency", "severity"):
+            if isinstance(eco.get(key), str):
+                level = eco[key].rstrip("*").lower()
+                source = str((affected.get("package") or {}).get("ecosystem", "")).partition(":")[0].lower()
+                return _VENDOR_SEVERITY.get(level, Severity.UNKNOWN), source or "osv"
+    for sev in record.get("severity") or ():
+        if isinstance(sev, dict) and sev.get("type") == "Ubuntu" and isinstance(sev.get("score"), str):
+            return _VENDOR_SEVERITY.get(sev["score"].lower(), Severity.UNKNOWN), "ubuntu"
+    return None, None
+
+
+def _cvss(entries: Any, source: str) -> list[CVSS]:
+    found = []
+    for sev in entries or ():
+        if not isinstance(sev, dict) or not str(sev.get("type", "")).startswith("CVSS_"):
+            continue
+        vector = str(sev.get("score", ""))
+        scored = score_vector(vector)
+        if scored:
+            found.append(CVSS(source=source, version=scored[0], vector=vector, score=scored[1]))
+    return found
+
+
+def parse_record(record: Any, feed: str, *, origin: str = "", unreadable: str | None = None) -> Iterator[Any]:
+    if unreadable is not None:
+        yield Skipped(unreadable, origin)
+        return
+    if not isinstance(record, dict) or not isinstance(record.get("id"), str):
+        yield Skipped("not an OSV record (no id)", origin)
+        return
+    vuln_id = record["id"]
+    if record.get("withdrawn"):
+        yield Skipped("withdrawn", vuln_id)
+        return
+    advisories: list[Advisory] = []
+    ignored: list[Skipped] = []
+    for affected in record.get("affected") or ():
+        result = _affected(record, affected, feed)
+        if isinstance(result, Skipped) and result.reason.startswith("bad record: "):
+            yield Skipped(result.reason.removeprefix("bad record: "), vuln_id)
+            return
+        if isinstance(result, Skipped):
+            ignored.append(Skipped(result.reason, result.record, whole=False))
+        elif isinstance(result, tuple):
+            advisories.append(result[0])
+            ignored.append(result[1])
+        else:
+            advisories.append(result)
+    yield from ignored
+    aliases = tuple(dict.fromkeys(str(a) for a in (*(record.get("aliases") or ()), *(record.get("upstream") or ()))
+                                  if a and a != vuln_id))
+    cvss = _cvss(record.get("severity"), "osv")
+    for affected in record.get("affected") or ():
+        if isinstance(affected, dict):
+            cvss.extend(c for c in _cvss(affected.get("severity"), "osv") if c not in cvss)
+    yield VulnerabilityMeta(
+        id=vuln_id, feed=feed, aliases=aliases,
+        summary=record.get("summary") or None, description=record.get("details") or None,
+        cvss=tuple(cvss), published=_text(record.get("published")), modified=_text(record.get("modified")),
+        references=tuple(str(r["url"]) for r in record.get("references") or () if isinstance(r, dict) and r.get("url")),
+    )
+    yield from advisories
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, datetime):  # YAML records carry real timestamps
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return str(value) if value else None
+
+
+def _affected(record: dict[str, Any], affected: Any, feed: str) -> Advisory | Skipped | tuple[Advisory, Skipped]:
+    vuln_id = record["id"]
+    if not isinstance(affected, dict) or not isinstance(affected.get("package"), dict):
+        return Skipped("affected entry without a package", vuln_id)
+    package = affected["package"]
+    ecosystem = str(package.get("ecosystem", ""))
+    namespace = namespace_of(ecosystem)
+    if namespace is None:
+        return Skipped(f"ecosystem {ecosystem.partition(':')[0] or '(none)'} not supported", vuln_id)
+    if not package.get("name"):
+        return Skipped("affected package without a name", vuln_id)
+    ranges: list[AffectedRange] = []
+    fixed: list[str] = []
+    git = False
+    for rng in affected.get("ranges") or ():
+        rtype = rng.get("type") if isinstance(rng, dict) else None
+        if rtype == "GIT":
+            git = True
+            continue
+        if rtype not in ("ECOSYSTEM", "SEMVER"):
+            return Skipped(f"bad record: unknown range type {rtype!r}", vuln_id)
+        events = []
+        for event in rng.get("events") or ():
+            if not isinstance(event, dict) or len(event) != 1:
+                return Skipped("bad record: malformed range event", vuln_id)
+            ((kind, version),) = event.items()
+            version = str(version)
+            if kind not in _EVENT_KINDS:
+                return Skipped(f"bad record: unknown range event {kind!r}", vuln_id)
+            if not _valid(namespace, rtype, version):
+                return Skipped(f"bad record: invalid {namespace} version {version!r}", vuln_id)
+            events.append(RangeEvent(kind, version))
+            if kind == "fixed":
+                fixed.append(version)
+        if events:
+            ranges.append(AffectedRange(rtype, tuple(events)))
+    versions = tuple(str(v) for v in affected.get("versions") or ())
+    if not ranges and not versions:
+        reason = "GIT range ignored" if git else "affected entry without ranges or versions"
+        return Skipped(reason, vuln_id)
+    severity, source = _vendor_severity(record, affected)
+    advisory = Advisory(
+        id=vuln_id, namespace=namespace, package=normalise_name(namespace, str(package["name"])),
+        status=Status.FIXED if fixed else Status.AFFECTED, feed=feed,
+        ranges=tuple(ranges), versions=versions, fixed_versions=tuple(dict.fromkeys(fixed)),
+        severity=severity, severity_source=source,
+    )
+    return (advisory, Skipped("GIT range ignored", vuln_id, whole=False)) if git else advisory

@@ -1,0 +1,357 @@
+"""Read each layer once: index every entry and collect the files catalogers (and callers) asked for.
+
+The unit of work is one layer plus what is wanted from it (`LayerJob`), so a caller that already knows a layer
+skips it by not asking. Layers are decompressed in parallel by a process pool reading `LayerFile` ranges (tar
+parsing holds the GIL, so threads would not help); one small layer is read in-process. Memory stays bounded:
+files up to `SMALL_FILE` bytes are held as bytes, larger ones are spooled to a private directory that `close()`
+removes.
+"""
+
+from __future__ import annotations
+
+import functools
+import multiprocessing
+import os
+import shutil
+import stat
+import tempfile
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from seawall import paths
+from seawall.catalog.interface import Cataloger, FileEntry
+from seawall.errors import IntegrityError, SeawallError
+from seawall.fs.layered import FileView, IndexEntry
+from seawall.fs.tarlayer import (
+    BLOCK,
+    CHAR,
+    DIR,
+    FIFO,
+    FILE,
+    HARDLINK,
+    OPAQUE_MARKER,
+    OTHER,
+    SYMLINK,
+    WHITEOUT_PREFIX,
+    LayerLimits,
+    TarLayerReader,
+    normalize_path,
+)
+from seawall.image.source import ImageSource, LayerFile
+
+SMALL_FILE = 1024 * 1024
+IN_PROCESS_BYTES = 8 * 1024 * 1024  # below this in total, starting worker processes costs more than it saves
+EXTRAS = "*extra*"  # the key under which files asked for by path are collected
+
+
+@dataclass(frozen=True)
+class LayerJob:
+    """One layer and what to collect from it."""
+
+    index: int
+    layer_file: LayerFile | None  # None: stream it from the source in this process
+    diff_id: str | None = None  # checked against the uncompressed stream when given
+    catalogers: tuple[Cataloger, ...] = ()
+    extra_paths: frozenset[str] = frozenset()
+    what: str = ""
+
+
+@dataclass
+class LayerScan:
+    """What one pass over one layer produced."""
+
+    index: int
+    diff_id: str | None
+    entries: list[IndexEntry] = field(default_factory=list)
+    whiteouts: list[str] = field(default_factory=list)
+    opaque_dirs: list[str] = field(default_factory=list)
+    files: dict[str, list[FileEntry]] = field(default_factory=dict)  # cataloger name → its files
+    too_large: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # cataloger name → (path, size)
+    uncompressed_size: int = 0
+
+    @property
+    def extras(self) -> dict[str, FileEntry]:
+        return {f.path: f for f in self.files.get(EXTRAS, ())}
+
+    def as_layer(self) -> tuple[int, list[IndexEntry], list[str], list[str]]:
+        return self.index, self.entries, self.whiteouts, self.opaque_dirs
+
+
+def _open_file(path: str) -> BinaryIO:
+    return open(path, "rb")
+
+
+def _open_nofollow(path: str) -> BinaryIO:
+    return os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb")
+
+
+class _Wants:
+    def __init__(self, job: LayerJob) -> None:
+        self.catalogers = job.catalogers
+        self.extra = job.extra_paths
+
+    def who(self, path: str, mode: int, size: int) -> tuple[list[str], list[str]]:
+        """(names that want the content, names that want it but it is too large)."""
+        wanted: list[str] = []
+        too_large: list[str] = []
+        for cataloger in self.catalogers:
+            if cataloger.wants(path, mode, size):
+                (wanted if size <= cataloger.max_file_size else too_large).append(cataloger.name)
+        if path in self.extra:
+            wanted.append(EXTRAS)
+        return wanted, too_large
+
+
+def _classify(scan: LayerScan, path: str) -> bool:
+    """Record whiteout markers; True when `path` is one (and so not an entry)."""
+    parent, _, name = path.rpartition("/")
+    if not name.startswith(WHITEOUT_PREFIX):
+        return False
+    if name == OPAQUE_MARKER:
+        scan.opaque_dirs.append(parent or "/")
+    elif not name.startswith(WHITEOUT_PREFIX + WHITEOUT_PREFIX):  # other `.wh..wh.*` are aufs bookkeeping
+        scan.whiteouts.append(f"{parent}/{name[len(WHITEOUT_PREFIX):]}")
+    return True
+
+
+def scan_layer(job: LayerJob, spool_dir: str, limits: LayerLimits, stream: BinaryIO | None = None) -> LayerScan:
+    """One pass over one layer (in whatever process runs it)."""
+    wants = _Wants(job)
+    scan = LayerScan(job.index, job.diff_id)
+    captured: dict[str, tuple[bytes | None, str | None]] = {}  # path → (data, spool file) within this layer
+    pending_links: list[tuple[str, str, int, list[str]]] = []  # (path, target, mode, wanted-by)
+    sizes: dict[str, int] = {}  # regular files of this layer, for the hard links that name them
+    what = job.what or f"layer {job.index}"
+    reader = _reader(job, limits, what, stream)
+    with reader:
+        for entry in reader:
+            if _classify(scan, entry.path):
+                continue
+            scan.entries.append((entry.path, entry.type, entry.size, entry.mode, entry.linkname))
+            if entry.type == FILE:
+                sizes[entry.path] = entry.size
+                wanted, too_large = wants.who(entry.path, entry.mode, entry.size)
+                for name in too_large:
+                    scan.too_large.setdefault(name, []).append((entry.path, entry.size))
+                if wanted:
+                    captured[entry.path] = _capture(reader, entry.size, spool_dir)
+                    _emit(scan, wanted, entry.path, entry.size, entry.mode, job.index, captured[entry.path])
+            elif entry.type == HARDLINK:
+                size = sizes.get(entry.linkname, 0)
+                wanted, too_large = wants.who(entry.path, entry.mode, size)
+                for name in too_large:
+                    scan.too_large.setdefault(name, []).append((entry.path, size))
+                if wanted:
+                    pending_links.append((entry.path, entry.linkname, entry.mode, wanted))
+        scan.uncompressed_size = reader.uncompressed
+    if pending_links:
+        _resolve_links(job, limits, scan, captured, pending_links, spool_dir, what)
+    return scan
+
+
+def _reader(job: LayerJob, limits: LayerLimits, what: str, stream: BinaryIO | None) -> TarLayerReader:
+    if stream is not None:  # the source verifies the blob digest itself
+        return TarLayerReader(stream, digest=None, diff_id=job.diff_id, limits=limits, what=what)
+    if job.layer_file is None:
+        raise ValueError("a LayerJob without a layer_file needs a stream")
+    return TarLayerReader.open(job.layer_file, diff_id=job.diff_id, limits=limits, what=what)
+
+
+def _capture(reader: TarLayerReader, size: int, spool_dir: str) -> tuple[bytes | None, str | None]:
+    if size <= SMALL_FILE:
+        return reader.read(), None
+    target = os.path.join(spool_dir, uuid.uuid4().hex)
+    with open(target, "xb") as out:
+        reader.copy_to(out)
+    return None, target
+
+
+def _emit(scan: LayerScan, wanted: list[str], path: str, size: int, mode: int, index: int,
+          content: tuple[bytes | None, str | None]) -> None:
+    data, spooled = content
+    opener = functools.partial(_open_file, spooled) if spooled else None
+    entry = FileEntry(path=path, size=size, mode=mode, layer_index=index, data=data, opener=opener)
+    for name in wanted:
+        scan.files.setdefault(name, []).append(entry)
+
+
+def _resolve_links(job: LayerJob, limits: LayerLimits, scan: LayerScan,
+                   captured: dict[str, tuple[bytes | None, str | None]],
+                   links: list[tuple[str, str, int, list[str]]], spool_dir: str, what: str) -> None:
+    """Hard links share their target's content, stored once earlier in the layer: read targets not yet held."""
+    missing = {target for _, target, _, _ in links if target not in captured}
+    if missing and job.layer_file is not None:
+        with TarLayerReader.open(job.layer_file, limits=limits, what=what) as reader:
+            for entry in reader:
+                if entry.type == FILE and entry.path in missing:
+                    captured[entry.path] = _capture(reader, entry.size, spool_dir)
+    for path, target, mode, wanted in links:
+        if target in captured:
+            data, spooled = captured[target]
+            size = len(data) if data is not None else os.path.getsize(spooled or "")
+            _emit(scan, wanted, path, size, mode, job.index, (data, spooled))
+
+
+def _run(job: LayerJob, spool_dir: str, limits: LayerLimits) -> LayerScan | tuple[type, str, str | None]:
+    try:
+        return scan_layer(job, spool_dir, limits)
+    except SeawallError as err:  # exceptions pickle without their remedy: send the parts
+        return type(err), err.message, err.remedy
+
+
+def _mp_context() -> multiprocessing.context.BaseContext:
+    # fork is cheapest (no re-import) and safe while this process runs no other threads.
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("forkserver")
+
+
+class LayerCollector:
+    """Runs `LayerJob`s (in parallel) and dir: rootfs scans; owns the spool directory of large files."""
+
+    def __init__(self, *, limits: LayerLimits | None = None, workers: int | None = None,
+                 cache_dir: str | os.PathLike[str] | None = None) -> None:
+        self.limits = limits or LayerLimits()
+        self.workers = workers or len(os.sched_getaffinity(0))
+        base = paths.cache_dir(cache_dir) / "tmp"
+        base.mkdir(parents=True, exist_ok=True)
+        self.spool_dir = tempfile.mkdtemp(prefix="collect-", dir=base)
+
+    def __enter__(self) -> LayerCollector:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        shutil.rmtree(self.spool_dir, ignore_errors=True)
+
+    def run(self, jobs: Sequence[LayerJob], source: ImageSource | None = None) -> list[LayerScan]:
+        """Scan every job's layer; results in the order of `jobs`."""
+        results: dict[int, LayerScan] = {}
+        local = [j for j in jobs if j.layer_file is None]
+        parallel = [j for j in jobs if j.layer_file is not None]
+        total = sum(j.layer_file.size for j in parallel if j.layer_file)
+        if len(parallel) <= 1 or self.workers <= 1 or total < IN_PROCESS_BYTES:
+            local, parallel = local + parallel, []
+        if parallel:
+            ordered = sorted(parallel, key=lambda j: -(j.layer_file.size if j.layer_file else 0))
+            with ProcessPoolExecutor(max_workers=min(self.workers, len(ordered)), mp_context=_mp_context()) as pool:
+                futures = {job.index: pool.submit(_run, job, self.spool_dir, self.limits) for job in ordered}
+                for index, future in futures.items():
+                    result = future.result()
+                    if isinstance(result, tuple):
+                        cls, message, remedy = result
+                        for other in futures.values():
+                            other.cancel()
+                        raise cls(message, remedy)
+                    results[index] = result
+        for job in local:
+            results[job.index] = self._run_local(job, source)
+        return [results[job.index] for job in jobs]
+
+    def _run_local(self, job: LayerJob, source: ImageSource | None) -> LayerScan:
+        if job.layer_file is not None:
+            return scan_layer(job, self.spool_dir, self.limits)
+        if source is None:
+            raise ValueError("a LayerJob without a layer_file needs its source")
+        layer = next(la for la in source.resolve().layers if la.index == job.index)
+        with source.open_layer(layer) as stream:
+            return scan_layer(job, self.spool_dir, self.limits, stream=stream)
+
+    def scan_rootfs(self, root: Path, catalogers: Sequence[Cataloger] = (),
+                    extra_paths: Iterable[str] = ()) -> LayerScan:
+        """The same collection over a root filesystem directory, as one pseudo-layer with index 0."""
+        return scan_rootfs(root, LayerJob(0, None, None, tuple(catalogers), frozenset(extra_paths)), self.limits)
+
+
+_STAT_TYPES = ((stat.S_ISDIR, DIR), (stat.S_ISREG, FILE), (stat.S_ISLNK, SYMLINK), (stat.S_ISCHR, CHAR),
+               (stat.S_ISBLK, BLOCK), (stat.S_ISFIFO, FIFO))
+
+
+def scan_rootfs(root: Path, job: LayerJob, limits: LayerLimits) -> LayerScan:
+    """Walk a directory with os.scandir, never following symlinks; content is opened with O_NOFOLLOW."""
+    wants = _Wants(job)
+    scan = LayerScan(0, None)
+    stack = [(str(root), "")]
+    root_dev = os.lstat(root).st_dev
+    while stack:
+        real_dir, image_dir = stack.pop()
+        try:
+            with os.scandir(real_dir) as it:
+                listing = sorted(it, key=lambda e: e.name)
+        except OSError:
+            continue  # unreadable directory: its contents are simply not part of the view
+        for item in listing:
+            path = f"{image_dir}/{item.name}"
+            try:
+                st = item.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            kind = next((name for test, name in _STAT_TYPES if test(st.st_mode)), OTHER)
+            mode = stat.S_IMODE(st.st_mode)
+            link = os.readlink(item.path) if kind == SYMLINK else ""
+            size = st.st_size if kind == FILE else 0
+            scan.entries.append((path, kind, size, mode, link))
+            if len(scan.entries) > limits.max_entries:
+                raise IntegrityError(f"{root}: more than {limits.max_entries} files")
+            if kind == DIR and st.st_dev == root_dev:  # stay on one filesystem, like a layer would
+                stack.append((item.path, path))
+            elif kind == FILE:
+                wanted, too_large = wants.who(path, mode, size)
+                for name in too_large:
+                    scan.too_large.setdefault(name, []).append((path, size))
+                if wanted:
+                    data = None
+                    if size <= SMALL_FILE:
+                        with _open_nofollow(item.path) as handle:
+                            data = handle.read(SMALL_FILE + 1)
+                    entry = FileEntry(path=path, size=size, mode=mode, layer_index=0, data=data,
+                                      opener=None if data is not None else
+                                      functools.partial(_open_nofollow, item.path))
+                    for name in wanted:
+                        scan.files.setdefault(name, []).append(entry)
+    return scan
+
+
+def build_view(scans: Iterable[LayerScan]) -> FileView:
+    return FileView.from_layers(scan.as_layer() for scan in scans)
+
+
+def read_paths(view: FileView, scans: Sequence[LayerScan], wanted: Iterable[str],
+               rescan: Callable[[int, frozenset[str]], LayerScan]) -> dict[str, FileEntry]:
+    """Content of `wanted` paths as the final view shows them (following symlinks), keyed by the asked path.
+
+    Files already collected as extras are reused; others are read by `rescan(layer_index, paths)`, one pass per
+    layer that holds any of them.
+    """
+    by_index = {scan.index: scan for scan in scans}
+    out: dict[str, FileEntry] = {}
+    todo: dict[int, dict[str, list[str]]] = {}
+    for path in wanted:
+        resolved = view.resolve(path)
+        node = view.get(resolved) if resolved else None
+        if resolved is None or node is None or node.type != FILE:
+            continue
+        index = node.layer
+        held = by_index[index].extras.get(resolved) if index in by_index else None
+        if held is not None:
+            out[path] = held
+        else:
+            todo.setdefault(index, {}).setdefault(resolved, []).append(path)
+    for index, targets in todo.items():
+        extras = rescan(index, frozenset(targets)).extras
+        for resolved, asked in targets.items():
+            if resolved in extras:
+                for path in asked:
+                    out[path] = extras[resolved]
+    return {path: out[path] for path in wanted if path in out}
+
+
+def normalize_paths(items: Iterable[str]) -> frozenset[str]:
+    return frozenset(normalize_path(p) for p in items)

@@ -1,0 +1,438 @@
+"""A safe streaming reader of one layer blob: decompress, verify, parse tar headers, bound everything.
+
+The blob's digest (and, when asked, the diff_id of the uncompressed tar) is checked while streaming; a mismatch,
+a truncated stream, a corrupt header or an exceeded bound raises `IntegrityError` — never a short result.
+Member names are normalised inside the image root, so `../../etc/passwd` and `/etc/passwd` both name `/etc/passwd`.
+
+The tar headers are parsed by hand rather than with `tarfile` in stream mode. Measured on a Debian bookworm
+minbase layer (8,743 entries, 170 MB), over the same decompressed stream: 0.17 s against 0.21 s plain and 0.36 s
+against 0.47 s gzip — faster because tarfile builds a TarInfo per member and copies data in 10 KiB records — and
+it keeps every bound and the truncation check in one place (tarfile's stream mode takes a short read inside member
+data for the end of the archive). ustar, GNU long names/links and pax (per-file and global) headers are handled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from seawall.errors import IntegrityError
+from seawall.image.source import LayerFile
+
+FILE, DIR, SYMLINK, HARDLINK, CHAR, BLOCK, FIFO, OTHER = (
+    "file", "dir", "symlink", "hardlink", "char", "block", "fifo", "other")
+_TYPES = {b"0": FILE, b"\0": FILE, b"7": FILE, b"5": DIR, b"2": SYMLINK, b"1": HARDLINK, b"3": CHAR, b"4": BLOCK,
+          b"6": FIFO, b"S": FILE}
+WHITEOUT_PREFIX = ".wh."
+OPAQUE_MARKER = ".wh..wh..opq"
+
+BLOCK_SIZE = 512
+CHUNK = 1024 * 1024
+GZIP_MAGIC = b"\x1f\x8b"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+_MAX_META = 1024 * 1024  # a pax or GNU long-name record larger than this is hostile
+
+
+@dataclass(frozen=True)
+class LayerLimits:
+    """Bounds on one layer; the defaults fit any real image and stop decompression bombs."""
+
+    max_uncompressed: int = int(os.environ.get("SEAWALL_MAX_LAYER_BYTES", 32 * 1024**3))
+    max_entries: int = 2_000_000
+    max_file_read: int = 1024**3
+
+
+@dataclass(frozen=True, slots=True)
+class TarEntry:
+    path: str  # absolute, normalised, never outside the root
+    type: str  # file | dir | symlink | hardlink | char | block | fifo | other
+    size: int
+    mode: int  # permission bits (and setuid/setgid/sticky), no file-type bits
+    linkname: str  # symlink target as written; hardlink target normalised like `path`
+    uid: int
+    gid: int
+    mtime: int
+
+
+def normalize_path(name: str) -> str:
+    """An archive member name as an absolute path that cannot leave the root: `..` stops at `/`."""
+    parts: list[str] = []
+    for part in name.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if parts:
+                parts.pop()
+            continue
+        parts.append(part)
+    return "/" + "/".join(parts)
+
+
+class _RangeReader(io.RawIOBase):
+    """Bytes [offset, offset+size) of a file, read with os.pread so several readers can share nothing."""
+
+    def __init__(self, path: Path, offset: int, size: int) -> None:
+        self._fd = os.open(path, os.O_RDONLY)
+        self._pos = offset
+        self._end = offset + size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        n = min(len(buffer), self._end - self._pos)
+        if n <= 0:
+            return 0
+        got = os.preadv(self._fd, [memoryview(buffer)[:n]], self._pos)
+        self._pos += got
+        return got
+
+    def close(self) -> None:
+        if not self.closed:
+            os.close(self._fd)
+        super().close()
+
+
+def open_range(layer_file: LayerFile) -> BinaryIO:
+    return io.BufferedReader(_RangeReader(layer_file.path, layer_file.offset, layer_file.size), CHUNK)
+
+
+class DigestReader(io.RawIOBase):
+    """Passes bytes through while hashing and counting them; `finish()` checks digest and size."""
+
+    def __init__(self, stream: BinaryIO, digest: str | None, size: int | None, what: str) -> None:
+        self._stream = stream
+        self._digest = digest
+        self._size = size
+        self._what = what
+        self._hash = hashlib.new(digest.split(":", 1)[0]) if digest else None
+        self.count = 0
+        self._checked = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        n = self._stream.readinto(buffer) or 0  # type: ignore[attr-defined]
+        if not n and len(buffer) and not self._checked:
+            self._check()  # the end of the stream is where the digest is known: check it before saying EOF
+        self.count += n
+        if self._hash is not None:
+            self._hash.update(memoryview(buffer)[:n])
+        if self._size is not None and self.count > self._size:
+            raise IntegrityError(f"{self._what}: blob is larger than the {self._size} bytes the manifest declares")
+        return n
+
+    def finish(self) -> None:
+        while self.read(CHUNK):
+            pass
+        self._check()
+
+    def _check(self) -> None:
+        self._checked = True
+        if self._size is not None and self.count != self._size:
+            raise IntegrityError(f"{self._what}: blob is truncated: {self.count} of {self._size} bytes",
+                                 remedy="fetch or export the image again")
+        if self._hash is not None and self._digest and f"{self._digest.split(':')[0]}:{self._hash.hexdigest()}" \
+                != self._digest:
+            raise IntegrityError(f"{self._what}: blob content does not match its digest {self._digest}",
+                                 remedy="fetch or export the image again; the blob is corrupt or was tampered with")
+
+    def close(self) -> None:
+        self._stream.close()
+        super().close()
+
+
+def _decompressor(raw: BinaryIO, what: str) -> tuple[BinaryIO, str]:
+    head = raw.peek(4)[:4] if hasattr(raw, "peek") else b""  # type: ignore[attr-defined]
+    if head.startswith(GZIP_MAGIC):
+        # isal's threaded reader inflates in its own thread (without the GIL) about 2x faster than zlib.
+        from isal import igzip_threaded
+        return igzip_threaded.open(raw, "rb", block_size=CHUNK), "gzip"
+    if head == ZSTD_MAGIC:
+        # CPython's zstd reader (3.14's compression.zstd) reports a truncated frame; zstandard's stream_reader
+        # ends such a stream silently, which would turn a cut layer into a short listing.
+        try:
+            from compression.zstd import ZstdFile  # type: ignore[import-not-found]
+        except ImportError:
+            from backports.zstd import ZstdFile
+        return ZstdFile(raw, "rb"), "zstd"  # type: ignore[return-value]
+    return raw, ""
+
+
+class TarLayerReader:
+    """Iterate the entries of one layer blob; read the content of the current entry when wanted.
+
+    Usage: `for entry in reader: if want(entry): data = reader.read()`; then `reader.finish()` (the iterator
+    calls it at the end) drains the stream and checks digests. Always `close()` (or use `with`).
+    """
+
+    def __init__(self, stream: BinaryIO, *, digest: str | None, size: int | None = None,
+                 diff_id: str | None = None, limits: LayerLimits | None = None, what: str = "layer") -> None:
+        self.what = what
+        self.limits = limits or LayerLimits()
+        self._raw = DigestReader(stream, digest, size, what)
+        buffered = io.BufferedReader(self._raw, CHUNK)
+        try:
+            self._data, self.compression = _decompressor(buffered, what)
+        except Exception:
+            buffered.close()
+            raise
+        self._diff_id = diff_id
+        self._diff_hash = hashlib.new(diff_id.split(":", 1)[0]) if diff_id else None
+        self._buf = b""
+        self._pos = 0
+        self.uncompressed = 0
+        self.entries = 0
+        self._remaining = 0  # unread content bytes of the current entry
+        self._padding = 0
+        self._globals: dict[str, str] = {}
+        self._finished = False
+
+    @classmethod
+    def open(cls, layer_file: LayerFile, *, diff_id: str | None = None, limits: LayerLimits | None = None,
+             what: str | None = None) -> TarLayerReader:
+        return cls(open_range(layer_file), digest=None if layer_file.verified else layer_file.digest,
+                   size=layer_file.size, diff_id=diff_id, limits=limits, what=what or f"layer {layer_file.digest}")
+
+    def __enter__(self) -> TarLayerReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._data.close()
+        self._raw.close()
+
+    # -- the uncompressed byte stream ----------------------------------------------------------------------
+    def _pull(self, n: int) -> bytes:
+        try:
+            data = self._data.read(n)
+        except (EOFError, OSError, ValueError) as err:  # zlib/isal/zstd report corrupt or truncated input so
+            raise IntegrityError(f"{self.what}: corrupt or truncated {self.compression or 'tar'} stream ({err})",
+                                 remedy="fetch or export the image again") from None
+        self.uncompressed += len(data)
+        if self.uncompressed > self.limits.max_uncompressed:
+            raise IntegrityError(
+                f"{self.what}: uncompressed layer exceeds {self.limits.max_uncompressed} bytes "
+                "(a decompression bomb, or raise SEAWALL_MAX_LAYER_BYTES)",
+                remedy="scan only images from trusted sources or raise SEAWALL_MAX_LAYER_BYTES")
+        if self._diff_hash is not None:
+            self._diff_hash.update(data)
+        return data
+
+    def _take(self, n: int) -> bytes:
+        """Exactly n bytes, or b'' at a clean end of stream; a partial read is truncation."""
+        avail = len(self._buf) - self._pos
+        if avail >= n:
+            out = self._buf[self._pos: self._pos + n]
+            self._pos += n
+            return out
+        parts = [self._buf[self._pos:]]
+        need = n - avail
+        while need > 0:
+            chunk = self._pull(max(CHUNK, need))
+            if not chunk:
+                break
+            parts.append(chunk)
+            need -= len(chunk)
+        data = b"".join(parts)
+        self._buf, self._pos = data[n:], 0
+        out = data[:n]
+        if out and len(out) < n:
+            raise IntegrityError(f"{self.what}: tar stream is truncated", remedy="fetch or export the image again")
+        return out
+
+    def _skip(self, n: int) -> None:
+        avail = len(self._buf) - self._pos
+        if avail >= n:
+            self._pos += n
+            return
+        n -= avail
+        self._buf, self._pos = b"", 0
+        while n > 0:
+            chunk = self._pull(min(CHUNK, n) if n > CHUNK else CHUNK)
+            if not chunk:
+                raise IntegrityError(f"{self.what}: tar stream is truncated", remedy="fetch or export the image again")
+            if len(chunk) > n:
+                self._buf = chunk[n:]
+                return
+            n -= len(chunk)
+
+    # -- content of the current entry ----------------------------------------------------------------------
+    def read(self, limit: int | None = None) -> bytes:
+        """The rest of the current entry's content (at most `limits.max_file_read` bytes)."""
+        bound = min(limit or self.limits.max_file_read, self.limits.max_file_read)
+        if self._remaining > bound:
+            raise IntegrityError(f"{self.what}: file is {self._remaining} bytes, over the {bound} byte read limit")
+        data = self._take(self._remaining) if self._remaining else b""
+        if len(data) != self._remaining:
+            raise IntegrityError(f"{self.what}: tar stream is truncated", remedy="fetch or export the image again")
+        self._remaining = 0
+        return data
+
+    def copy_to(self, out: BinaryIO) -> int:
+        """Stream the rest of the current entry's content into `out`; returns the byte count."""
+        if self._remaining > self.limits.max_file_read:
+            raise IntegrityError(f"{self.what}: file is {self._remaining} bytes, over the "
+                                 f"{self.limits.max_file_read} byte read limit")
+        total = 0
+        while self._remaining:
+            n = min(self._remaining, CHUNK)
+            data = self._take(n)
+            if len(data) != n:
+                raise IntegrityError(f"{self.what}: tar stream is truncated", remedy="fetch or export the image again")
+            out.write(data)
+            total += n
+            self._remaining -= n
+        return total
+
+    # -- headers -----------------------------------------------------------------------------------------
+    def __iter__(self) -> Iterator[TarEntry]:
+        while True:
+            entry = self.next()
+            if entry is None:
+                return
+            yield entry
+
+    def next(self) -> TarEntry | None:
+        """The next entry, or None after the end-of-archive (having checked the digests)."""
+        if self._finished:
+            return None
+        self._skip(self._remaining + self._padding)
+        self._remaining = self._padding = 0
+        long_name: str | None = None
+        long_link: str | None = None
+        pax: dict[str, str] = {}
+        while True:
+            header = self._take(BLOCK_SIZE)
+            if not header or header == b"\0" * BLOCK_SIZE:
+                self.finish()
+                return None
+            self._check_header(header)
+            kind = header[156:157]
+            size = _number(header[124:136], self.what)
+            if kind in (b"L", b"K", b"x", b"g"):
+                if size > _MAX_META:
+                    raise IntegrityError(f"{self.what}: tar metadata record of {size} bytes is too large")
+                body = self._take(size) if size else b""
+                if len(body) != size:
+                    raise IntegrityError(f"{self.what}: tar stream is truncated")
+                self._skip(-size % BLOCK_SIZE)
+                if kind == b"L":
+                    long_name = _cstr(body)
+                elif kind == b"K":
+                    long_link = _cstr(body)
+                elif kind == b"x":
+                    pax.update(_parse_pax(body, self.what))
+                else:
+                    self._globals.update(_parse_pax(body, self.what))
+                continue
+            break
+        self.entries += 1
+        if self.entries > self.limits.max_entries:
+            raise IntegrityError(f"{self.what}: layer has more than {self.limits.max_entries} entries")
+        fields = {**self._globals, **pax} if self._globals else pax
+        name = fields.get("path") or long_name
+        if name is None:
+            name = _cstr(header[0:100])
+            if header[257:262] == b"ustar" and header[345] != 0:
+                name = _cstr(header[345:500]) + "/" + name
+        link = fields.get("linkpath") or long_link or _cstr(header[157:257])
+        if "size" in fields:
+            size = _pax_int(fields["size"], self.what)
+        etype = _TYPES.get(kind, OTHER)
+        if kind in (b"0", b"\0") and name.endswith("/"):
+            etype = DIR  # pre-POSIX archives mark directories by a trailing slash only
+        mode = _number(header[100:108], self.what) & 0o7777
+        uid = _pax_int(fields["uid"], self.what) if "uid" in fields else _number(header[108:116], self.what)
+        gid = _pax_int(fields["gid"], self.what) if "gid" in fields else _number(header[116:124], self.what)
+        mtime = _number(header[136:148], self.what)
+        if size < 0:
+            raise IntegrityError(f"{self.what}: negative size in tar header for {name!r}")
+        # Links, devices, fifos and directories carry no content whatever their size field says.
+        data_size = 0 if kind in (b"1", b"2", b"3", b"4", b"5", b"6") else size
+        self._remaining = data_size
+        self._padding = -data_size % BLOCK_SIZE
+        path = normalize_path(name)
+        linkname = normalize_path(link) if etype == HARDLINK else link
+        return TarEntry(path, etype, size if etype == FILE else 0, mode, linkname, uid, gid, mtime)
+
+    def _check_header(self, header: bytes) -> None:
+        try:
+            stored = int(header[148:156].replace(b"\0", b" ").strip() or b"0", 8)
+        except ValueError:
+            stored = -1
+        computed = sum(header[:148]) + 256 + sum(header[156:])
+        if stored != computed:
+            raise IntegrityError(f"{self.what}: corrupt tar header (bad checksum) after {self.entries} entries",
+                                 remedy="check that the layer is a tar archive and fetch it again")
+
+    def finish(self) -> None:
+        """Drain the rest of the stream (trailing blocks) and check the diff_id and blob digest."""
+        if self._finished:
+            return
+        self._buf, self._pos, self._remaining, self._padding = b"", 0, 0, 0
+        while self._pull(CHUNK):
+            pass
+        self._raw.finish()
+        if self._diff_hash is not None and self._diff_id and \
+                f"{self._diff_id.split(':')[0]}:{self._diff_hash.hexdigest()}" != self._diff_id:
+            raise IntegrityError(f"{self.what}: uncompressed content does not match diff_id {self._diff_id}",
+                                 remedy="fetch or export the image again; the layer is corrupt or was tampered with")
+        self._finished = True
+
+
+def _cstr(field: bytes) -> str:
+    end = field.find(b"\0")
+    if end >= 0:
+        field = field[:end]
+    return field.decode("utf-8", "surrogateescape")
+
+
+def _number(field: bytes, what: str) -> int:
+    if field and field[0] & 0x80:  # GNU base-256 for values that do not fit in octal
+        value = int.from_bytes(field[1:], "big")
+        return -value if field[0] & 0x40 else value
+    text = field.replace(b"\0", b" ").strip()
+    if not text:
+        return 0
+    try:
+        return int(text, 8)
+    except ValueError:
+        raise IntegrityError(f"{what}: corrupt tar header (bad number {field!r})") from None
+
+
+def _pax_int(value: str, what: str) -> int:
+    try:
+        return int(value.split(".")[0])
+    except ValueError:
+        raise IntegrityError(f"{what}: corrupt pax header (bad number {value!r})") from None
+
+
+def _parse_pax(body: bytes, what: str) -> dict[str, str]:
+    """`LEN KEY=VALUE\\n` records (POSIX.1-2001); LEN counts the whole record."""
+    out: dict[str, str] = {}
+    pos = 0
+    while pos < len(body):
+        if body[pos] == 0:
+            break
+        space = body.find(b" ", pos)
+        try:
+            length = int(body[pos:space])
+        except ValueError:
+            raise IntegrityError(f"{what}: corrupt pax header") from None
+        if space < 0 or length <= 0 or pos + length > len(body):
+            raise IntegrityError(f"{what}: corrupt pax header")
+        record = body[space + 1: pos + length - 1]
+        key, sep, value = record.partition(b"=")
+        if sep:
+            out[key.decode("utf-8", "replace")] = value.decode("utf-8", "surrogateescape")
+        pos += length
+    return out

@@ -1,0 +1,201 @@
+"""Image → SBOM. Each layer is read at most once, and not at all when every cataloger's result for its diff_id
+is cached; the per-layer results are then squashed into the final inventory."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from seawall import paths
+from seawall.catalog import CATALOGERS
+from seawall.catalog.distro import DISTRO_PATHS, detect_distro
+from seawall.catalog.interface import Cataloger, CatalogResult, FileEntry
+from seawall.catalog.purls import with_os_purl
+from seawall.fs.collect import LayerCollector, LayerJob, LayerScan
+from seawall.image.source import ImageSource
+from seawall.inventory.layercache import LayerCache, LayerSummary
+from seawall.inventory.ownership import mark_owned
+from seawall.inventory.squash import LayerFacts, squash, visible_layer
+from seawall.model.image import Image
+from seawall.model.sbom import SBOM, Package, Unknown
+
+MAX_DISTRO_FILE = 64 * 1024
+
+
+@dataclass
+class InventoryStats:
+    """What the build did, for progress displays and benchmarks."""
+
+    layers: int = 0
+    layers_read: int = 0
+    bytes_read: int = 0
+    cached_results: int = 0
+    fresh_results: int = 0
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+def default_catalogers() -> list[Cataloger]:
+    return [cls() for cls in CATALOGERS]
+
+
+def build_sbom(
+    source: ImageSource,
+    *,
+    catalogers: Sequence[Cataloger] | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    use_cache: bool = True,
+    workers: int | None = None,
+    today: date | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+    stats: InventoryStats | None = None,
+) -> SBOM:
+    """The inventory of the image `source` resolves to."""
+    catalogers = list(catalogers) if catalogers is not None else default_catalogers()
+    stats = stats if stats is not None else InventoryStats()
+    image = source.resolve()
+    cache = LayerCache(paths.layer_cache_dir(cache_dir)) if use_cache else None
+    with LayerCollector(workers=workers, cache_dir=cache_dir) as collector:
+        rootfs = source.rootfs()
+        if rootfs is not None:
+            scan = collector.scan_rootfs(rootfs, catalogers, DISTRO_PATHS)
+            facts, results, summary = _digest_scan(scan, catalogers, image, None, ())
+            layers_facts, layer_results, summaries = [facts], [results], [summary]
+            stats.layers, stats.layers_read = 1, 1
+        else:
+            layers_facts, layer_results, summaries = _read_layers(source, image, catalogers, cache, collector,
+                                                                  progress, stats)
+    squashed = squash(layers_facts, layer_results)
+    distro = detect_distro(_visible_files(layers_facts, summaries), today=today)
+    packages = [with_os_purl(p, distro) if p.purl is None else p for p in squashed.packages]
+    packages = mark_owned(packages, squashed.owned_files)
+    packages.sort(key=lambda p: (p.type, p.name, p.version, p.locations[0].path if p.locations else ""))
+    unknowns = sorted(squashed.unknowns, key=lambda u: (u.path, u.found_by))
+    return SBOM(image=image, distro=distro, packages=tuple(packages), unknowns=tuple(unknowns))
+
+
+def _read_layers(
+    source: ImageSource,
+    image: Image,
+    catalogers: Sequence[Cataloger],
+    cache: LayerCache | None,
+    collector: LayerCollector,
+    progress: Callable[[str, int, int], None] | None,
+    stats: InventoryStats,
+) -> tuple[list[LayerFacts], list[list[CatalogResult]], list[LayerSummary]]:
+    cached: dict[int, dict[str, tuple[frozenset[str], CatalogResult]]] = {}
+    summaries: dict[int, LayerSummary] = {}
+    jobs: list[LayerJob] = []
+    stats.layers = len(image.layers)
+    for layer in image.layers:
+        hits: dict[str, tuple[frozenset[str], CatalogResult]] = {}
+        summary = cache.get_summary(layer.diff_id) if cache else None
+        if cache is not None:
+            for cataloger in catalogers:
+                hit = cache.get_result(layer.diff_id, cataloger.name, cataloger.version)
+                if hit is not None:
+                    hits[cataloger.name] = hit
+        cached[layer.index] = hits
+        stats.cached_results += len(hits)
+        missing = tuple(c for c in catalogers if c.name not in hits)
+        if summary is not None and not missing:
+            summaries[layer.index] = summary
+            continue
+        jobs.append(LayerJob(index=layer.index, layer_file=source.layer_file(layer), diff_id=layer.diff_id,
+                             catalogers=missing, extra_paths=frozenset(DISTRO_PATHS),
+                             what=f"layer {layer.index} ({layer.digest})"))
+        stats.bytes_read += layer.size
+    stats.layers_read = len(jobs)
+    if progress:
+        progress("layers", 0, len(jobs))
+    scans = {scan.index: scan for scan in collector.run(jobs, source)} if jobs else {}
+    if progress:
+        progress("layers", len(jobs), len(jobs))
+
+    facts: list[LayerFacts] = []
+    results: list[list[CatalogResult]] = []
+    for layer in image.layers:
+        scan = scans.get(layer.index)
+        if scan is None:
+            summary = summaries[layer.index]
+            hits = cached[layer.index]
+            written = frozenset().union(*(p for p, _ in hits.values()), summary.files)
+            facts.append(LayerFacts(layer.index, layer.diff_id, layer.created_by, written,
+                                    summary.whiteouts, summary.opaque_dirs))
+            results.append([hits[c.name][1] for c in catalogers])
+            continue
+        fresh = [c for c in catalogers if c.name not in cached[layer.index]]
+        layer_facts, fresh_results, summary = _digest_scan(scan, fresh, image, cache, cached[layer.index].items())
+        stats.fresh_results += len(fresh)
+        summaries[layer.index] = summary
+        facts.append(layer_facts)
+        by_name = {c.name: r for c, r in zip(fresh, fresh_results, strict=True)}
+        by_name.update({name: hit[1] for name, hit in cached[layer.index].items()})
+        results.append([by_name[c.name] for c in catalogers])
+    return facts, results, [summaries[layer.index] for layer in image.layers]
+
+
+def _digest_scan(
+    scan: LayerScan,
+    catalogers: Sequence[Cataloger],
+    image: Image,
+    cache: LayerCache | None,
+    hits: Iterable[tuple[str, tuple[frozenset[str], CatalogResult]]],
+) -> tuple[LayerFacts, list[CatalogResult], LayerSummary]:
+    """Run catalogers over one scanned layer, cache what they found, and describe the layer for squashing."""
+    layer = next((la for la in image.layers if la.index == scan.index), None)
+    diff_id = layer.diff_id if layer else None
+    results: list[CatalogResult] = []
+    written: set[str] = set()
+    for cataloger in catalogers:
+        files: list[FileEntry] = scan.files.get(cataloger.name, [])
+        result = _run_cataloger(cataloger, files, scan, diff_id)
+        paths_seen = frozenset(f.path for f in files) | frozenset(p for p, _ in scan.too_large.get(cataloger.name, []))
+        written |= paths_seen
+        results.append(result)
+        if cache is not None and diff_id:
+            cache.put_result(diff_id, cataloger.name, cataloger.version, paths_seen, result)
+    for _name, (paths_seen, _result) in hits:
+        written |= paths_seen
+    extras = {path: entry.read()[:MAX_DISTRO_FILE] for path, entry in scan.extras.items()}
+    written |= set(extras)
+    summary = LayerSummary(whiteouts=tuple(scan.whiteouts), opaque_dirs=tuple(scan.opaque_dirs), files=extras,
+                           entries=len(scan.entries), uncompressed_size=scan.uncompressed_size)
+    if cache is not None and diff_id:
+        cache.put_summary(diff_id, summary)
+    facts = LayerFacts(scan.index, diff_id, layer.created_by if layer else "", frozenset(written),
+                       summary.whiteouts, summary.opaque_dirs)
+    return facts, results, summary
+
+
+def _run_cataloger(cataloger: Cataloger, files: list[FileEntry], scan: LayerScan, diff_id: str | None) -> CatalogResult:
+    try:
+        result = cataloger.catalog(files)
+    except Exception as err:  # a cataloger bug must not lose the rest of the inventory
+        reason = f"{cataloger.name} failed: {type(err).__name__}: {err}"
+        return CatalogResult(unknowns=tuple(Unknown(f.path, reason, cataloger.name, scan.index) for f in files))
+    too_large = tuple(
+        Unknown(path, f"not read: {size} bytes is over the {cataloger.max_file_size}-byte bound", cataloger.name,
+                scan.index)
+        for path, size in scan.too_large.get(cataloger.name, [])
+    )
+    located = tuple(_locate(p, scan.index, diff_id) for p in result.packages)
+    return dataclasses.replace(result, packages=located, unknowns=result.unknowns + too_large)
+
+
+def _locate(package: Package, index: int, diff_id: str | None) -> Package:
+    """Stamp the reading layer on every location (catalogers do not know layers' digests)."""
+    locations = tuple(dataclasses.replace(loc, layer_index=index, layer_diff_id=diff_id) for loc in package.locations)
+    return dataclasses.replace(package, locations=locations)
+
+
+def _visible_files(facts: Sequence[LayerFacts], summaries: Sequence[LayerSummary]) -> dict[str, bytes]:
+    """The distro files as the final filesystem shows them."""
+    out: dict[str, bytes] = {}
+    for path in DISTRO_PATHS:
+        index = visible_layer(path, facts)
+        if index is not None and path in summaries[index].files:
+            out[path] = summaries[index].files[path]
+    return out

@@ -1,0 +1,111 @@
+"""Per-layer results, keyed by (layer diff_id, cataloger name, cataloger version), so a known layer is never read.
+
+Entries are JSON (never pickle: a cache directory may be shared), written to a temp file and renamed into place.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from seawall.catalog.interface import CatalogResult
+from seawall.model.serialize import from_data, to_data
+
+# Bumped when what the core records about a layer (not what catalogers find) changes shape.
+FACTS_VERSION = 1
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}\Z")
+
+
+@dataclass(frozen=True)
+class LayerSummary:
+    """What the core itself records about a layer, beside the catalogers' results."""
+
+    whiteouts: tuple[str, ...]
+    opaque_dirs: tuple[str, ...]
+    files: dict[str, bytes]  # small files the core asked for (os-release and friends)
+    entries: int = 0
+    uncompressed_size: int = 0
+
+
+class LayerCache:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _dir(self, diff_id: str) -> Path | None:
+        if not _DIGEST.match(diff_id or ""):
+            return None  # only content-addressed layers are cached; a dir: source has none
+        return self.root / "sha256" / diff_id.split(":", 1)[1]
+
+    def _read(self, path: Path) -> Any | None:
+        try:
+            with path.open("rb") as handle:
+                return json.load(handle)
+        except (OSError, ValueError):
+            return None  # missing or damaged: treat as a miss and rebuild
+
+    def _write(self, path: Path, data: Any) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(data, handle, separators=(",", ":"))
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def get_result(self, diff_id: str, name: str, version: int) -> tuple[frozenset[str], CatalogResult] | None:
+        base = self._dir(diff_id)
+        if base is None:
+            return None
+        data = self._read(base / f"{name}-v{version}.json")
+        if not isinstance(data, dict):
+            return None
+        try:
+            return frozenset(data["paths"]), from_data(CatalogResult, data["result"])
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def put_result(self, diff_id: str, name: str, version: int, paths: frozenset[str], result: CatalogResult) -> None:
+        base = self._dir(diff_id)
+        if base is not None:
+            self._write(base / f"{name}-v{version}.json", {"paths": sorted(paths), "result": to_data(result)})
+
+    def get_summary(self, diff_id: str) -> LayerSummary | None:
+        base = self._dir(diff_id)
+        if base is None:
+            return None
+        data = self._read(base / f"layer-v{FACTS_VERSION}.json")
+        if not isinstance(data, dict):
+            return None
+        try:
+            return LayerSummary(
+                whiteouts=tuple(data["whiteouts"]),
+                opaque_dirs=tuple(data["opaque_dirs"]),
+                files={path: base64.b64decode(blob) for path, blob in data["files"].items()},
+                entries=int(data.get("entries", 0)),
+                uncompressed_size=int(data.get("uncompressed_size", 0)),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def put_summary(self, diff_id: str, summary: LayerSummary) -> None:
+        base = self._dir(diff_id)
+        if base is None:
+            return
+        self._write(
+            base / f"layer-v{FACTS_VERSION}.json",
+            {
+                "whiteouts": list(summary.whiteouts),
+                "opaque_dirs": list(summary.opaque_dirs),
+                "files": {path: base64.b64encode(blob).decode() for path, blob in summary.files.items()},
+                "entries": summary.entries,
+                "uncompressed_size": summary.uncompressed_size,
+            },
+        )

@@ -1,0 +1,35 @@
+"""Mark language packages whose files an OS package installed (python3-requests from apt), so the matcher
+judges them by the distribution's advisories, not the ecosystem's."""
+
+from __future__ import annotations
+
+import dataclasses
+import posixpath
+from collections.abc import Mapping, Sequence
+
+from seawall.model.sbom import Package
+
+OS_TYPES = frozenset({"deb", "apk", "rpm"})
+
+
+def mark_owned(packages: Sequence[Package], owned_files: Mapping[str, tuple[str, ...]]) -> list[Package]:
+    owner: dict[str, str] = {}
+    for package in packages:
+        if package.type not in OS_TYPES:
+            continue
+        purl = package.purl or f"{package.type}:{package.name}"
+        files = package.files or owned_files.get(package.name, ()) or owned_files.get(
+            f"{package.name}:{package.arch}", ())
+        for path in files:
+            owner.setdefault(path if path.startswith("/") else "/" + path, purl)
+    if not owner:
+        return list(packages)
+    out: list[Package] = []
+    for package in packages:
+        if package.type in OS_TYPES or not package.locations:
+            out.append(package)
+            continue
+        path = package.locations[0].path
+        found = owner.get(path) or owner.get(posixpath.dirname(path))
+        out.append(dataclasses.replace(package, owned_by=found) if found else package)
+    return out

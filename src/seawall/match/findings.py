@@ -1,0 +1,186 @@
+"""Raw matches → findings: one per (vulnerability, package), aliases merged, enriched with scores and feeds."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from seawall.db.store import VulnStore
+from seawall.match.matcher import RawMatch
+from seawall.model.finding import Finding, MatchDetail
+from seawall.model.sbom import Package
+from seawall.model.vuln import CVSS, Severity, Status, VulnerabilityMeta
+
+# Ids that bundle several vulnerabilities (a DSA fixes many CVEs): attached to findings, never merging them.
+BUNDLE_PREFIXES = ("DSA-", "DLA-", "DTSA-", "USN-", "RHSA-", "RLSA-", "ALSA-", "ALAS")
+_ID_RANK = ("CVE-", "GHSA-", "GO-", "PYSEC-", "RUSTSEC-", "OSV-")
+# Which verdict wins when feeds disagree about the same vulnerability in the same package.
+_STATUS_RANK = [Status.FIXED, Status.AFFECTED, Status.UNDETERMINED, Status.FIX_DEFERRED, Status.MINOR,
+                Status.WILL_NOT_FIX, Status.NEGLIGIBLE, Status.UNSUPPORTED]
+_SEVERITY_ORDER = [Severity.UNKNOWN, Severity.NEGLIGIBLE, Severity.LOW, Severity.MEDIUM, Severity.HIGH,
+                   Severity.CRITICAL]
+
+
+def primary_id(ids: Iterable[str]) -> str:
+    def rank(vuln_id: str) -> tuple[int, str]:
+        for index, prefix in enumerate(_ID_RANK):
+            if vuln_id.startswith(prefix):
+                return index, vuln_id
+        if vuln_id.startswith(BUNDLE_PREFIXES):
+            return len(_ID_RANK) + 1, vuln_id
+        return len(_ID_RANK), vuln_id
+
+    return min(ids, key=rank)
+
+
+class _Groups:
+    """Union-find over vulnerability ids."""
+
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, item: str) -> str:
+        self.parent.setdefault(item, item)
+        while self.parent[item] != item:
+            self.parent[item] = self.parent[self.parent[item]]
+            item = self.parent[item]
+        return item
+
+    def union(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[rb] = ra
+
+
+def build_findings(matches: Sequence[RawMatch], store: VulnStore) -> list[Finding]:
+    alias_cache: dict[str, set[str]] = {}
+
+    def aliases(vuln_id: str) -> set[str]:
+        if vuln_id not in alias_cache:
+            alias_cache[vuln_id] = store.aliases(vuln_id)
+        return alias_cache[vuln_id]
+
+    by_package: dict[tuple[str, str, str, str], list[RawMatch]] = defaultdict(list)
+    for match in matches:
+        p = match.package
+        by_package[(p.type, p.name, p.version, p.locations[0].path if p.locations else "")].append(match)
+
+    meta_cache: dict[str, VulnerabilityMeta | None] = {}
+    findings: list[Finding] = []
+    for group in by_package.values():
+        groups = _Groups()
+        bundles: dict[str, set[str]] = defaultdict(set)  # member id → bundle ids mentioning it
+        ids = {m.advisory.id for m in group}
+        for vuln_id in ids:
+            groups.find(vuln_id)
+            if vuln_id.startswith(BUNDLE_PREFIXES):
+                continue
+            for alias in aliases(vuln_id):
+                if alias.startswith(BUNDLE_PREFIXES):
+                    bundles[vuln_id].add(alias)
+                elif alias in ids:
+                    groups.union(vuln_id, alias)
+        # A bundle id merges into a finding only when it names exactly one of the matched vulnerabilities.
+        for vuln_id in [i for i in ids if i.startswith(BUNDLE_PREFIXES)]:
+            covered = [i for i in ids if not i.startswith(BUNDLE_PREFIXES) and vuln_id in bundles.get(i, set())]
+            covered = covered or [i for i in ids if i in aliases(vuln_id) and not i.startswith(BUNDLE_PREFIXES)]
+            for member in covered:
+                groups.union(member, vuln_id)
+        merged: dict[str, list[RawMatch]] = defaultdict(list)
+        for match in group:
+            merged[groups.find(match.advisory.id)].append(match)
+        for members in merged.values():
+            findings.append(_finding(members, aliases, bundles, store, meta_cache))
+    findings.sort(key=lambda f: (f.package.type, f.package.name, f.package.version, f.id))
+    return findings
+
+
+def _finding(members: list[RawMatch], aliases, bundles, store: VulnStore,  # type: ignore[no-untyped-def]
+             meta_cache: dict[str, VulnerabilityMeta | None]) -> Finding:
+    package: Package = members[0].package
+    matched_ids = {m.advisory.id for m in members}
+    all_ids = set(matched_ids)
+    for vuln_id in matched_ids:
+        if not vuln_id.startswith(BUNDLE_PREFIXES):
+            all_ids |= aliases(vuln_id)
+            all_ids |= bundles.get(vuln_id, set())
+    # Name the finding by its CVE when the aliases point at exactly one (a GHSA-only match still says CVE-…).
+    cves = {i for i in all_ids if i.startswith("CVE-")}
+    main = primary_id(matched_ids | cves if len(cves) == 1 else matched_ids)
+    metas = [meta for vuln_id in sorted(all_ids | {main}) if (meta := _meta(store, vuln_id, meta_cache))]
+    statuses = [m.advisory.status for m in members]
+    status = min(statuses, key=_STATUS_RANK.index)
+    fixed = tuple(sorted({v for m in members for v in m.advisory.fixed_versions if v and v != "0"}))
+    vendor = _vendor_severity(members)
+    cvss = best_cvss(metas)
+    if vendor is not None:
+        severity, source = vendor
+    elif cvss is not None and cvss.score is not None:
+        severity, source = cvss.rating, f"cvss:{cvss.source}"
+    else:
+        severity, source = Severity.UNKNOWN, "none"
+    details: tuple[MatchDetail, ...] = tuple(sorted({m.detail for m in members},
+                                                    key=lambda d: (d.feed, d.advisory_id)))
+    first = next((m for m in metas if m.id == main), metas[0] if metas else None)
+    kev = next((m.kev for m in metas if m.kev), None)
+    epss = max((m.epss for m in metas if m.epss), key=lambda e: e.score, default=None)
+    references = tuple(dict.fromkeys(r for m in metas for r in m.references))[:20]
+    return Finding(
+        id=main,
+        aliases=tuple(sorted(all_ids - {main})),
+        package=package,
+        status=status,
+        severity=severity,
+        severity_source=source,
+        fixed_versions=fixed if status is Status.FIXED else (),
+        vendor_severity=vendor[0] if vendor else None,
+        cvss=cvss,
+        kev=kev,
+        epss=epss,
+        title=first.summary if first else None,
+        description=(first.description if first else None),
+        published=first.published if first else None,
+        references=references,
+        details=details,
+        version_unknown=any(d.version_unknown for d in details),
+        data_source=data_source(main, members[0]),
+    )
+
+
+def _meta(store: VulnStore, vuln_id: str, cache: dict[str, VulnerabilityMeta | None]) -> VulnerabilityMeta | None:
+    if vuln_id not in cache:
+        cache[vuln_id] = store.vulnerability(vuln_id)
+    return cache[vuln_id]
+
+
+def _vendor_severity(members: list[RawMatch]) -> tuple[Severity, str] | None:
+    rated = [(m.advisory.severity, m.advisory.severity_source or m.advisory.feed) for m in members
+             if m.advisory.severity and m.advisory.severity is not Severity.UNKNOWN]
+    if not rated:
+        return None
+    return max(rated, key=lambda pair: _SEVERITY_ORDER.index(pair[0]))
+
+
+def best_cvss(metas: Sequence[VulnerabilityMeta]) -> CVSS | None:
+    """NVD's own v3.x score first, then any v3.x, then v4, then v2."""
+    scores = [c for m in metas for c in m.cvss if c.score is not None]
+    if not scores:
+        return None
+
+    def rank(c: CVSS) -> tuple[int, int]:
+        family = 0 if c.version.startswith("3") else 1 if c.version.startswith("4") else 2
+        nvd_own = 0 if c.source.startswith("nvd") and c.primary else 1
+        return (family, nvd_own)
+
+    return min(scores, key=rank)
+
+
+def data_source(vuln_id: str, match: RawMatch) -> str:
+    namespace = match.detail.namespace
+    if namespace.startswith("debian:"):
+        return f"https://security-tracker.debian.org/tracker/{vuln_id}"
+    if namespace.startswith("alpine:"):
+        return f"https://security.alpinelinux.org/vuln/{vuln_id}"
+    if namespace.startswith("ubuntu:"):
+        return f"https://ubuntu.com/security/{vuln_id}"
+    return f"https://osv.dev/vulnerability/{match.advisory.id}"

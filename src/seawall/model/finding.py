@@ -1,0 +1,97 @@
+"""What a scan concludes: one finding per (vulnerability, package), each explaining how it was made."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from seawall.model.image import Image
+from seawall.model.sbom import SBOM, Package
+from seawall.model.vuln import CVSS, EpssScore, FeedProvenance, KevEntry, Severity, Status
+
+
+@dataclass(frozen=True)
+class MatchDetail:
+    """How one advisory matched: what was searched, what was compared with what, and where it came from."""
+
+    matcher: str  # distro-source | ecosystem
+    feed: str
+    advisory_id: str
+    namespace: str
+    searched_name: str
+    installed_version: str
+    constraint: str  # what the version was compared with: "< 3.0.11-1~deb12u2", "introduced 0, fixed 2.20"
+    status: Status
+    version_unknown: bool = False  # the versions could not be compared; treated as affected
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """Why a finding does not count: an allowlist entry or a VEX statement. The finding itself stays."""
+
+    kind: str  # allowlist | vex
+    rule: str  # the entry's id/locator: file:line or the VEX statement id
+    reason: str  # justification and statement
+    source: str = ""  # the file it came from
+    owner: str | None = None
+    expires: str | None = None
+    justification: str | None = None  # OpenVEX vocabulary
+    vex_status: str | None = None  # not_affected | fixed | affected | under_investigation
+
+
+@dataclass(frozen=True)
+class Finding:
+    id: str  # the primary id (a CVE where there is one)
+    aliases: tuple[str, ...]  # every other id for the same vulnerability (GHSA, PYSEC, DSA, TEMP…)
+    package: Package
+    status: Status  # the vendor's verdict, kept as stated
+    severity: Severity
+    severity_source: str  # which rating `severity` is: debian | alpine | ghsa | nvd | osv | cvss:<source> | none
+    fixed_versions: tuple[str, ...] = ()
+    vendor_severity: Severity | None = None
+    cvss: CVSS | None = None  # the score reported (NVD primary where present)
+    kev: KevEntry | None = None
+    epss: EpssScore | None = None
+    title: str | None = None
+    description: str | None = None
+    published: str | None = None
+    references: tuple[str, ...] = ()
+    details: tuple[MatchDetail, ...] = ()
+    version_unknown: bool = False  # a version did not parse: affected until shown otherwise
+    in_base_image: bool | None = None  # the introducing layer belongs to the base image (None: unknown)
+    suppressions: tuple[Suppression, ...] = ()
+    data_source: str | None = None  # the vendor page to read: Debian tracker URL, Alpine secdb, OSV record
+
+    @property
+    def fix_available(self) -> bool:
+        return bool(self.fixed_versions) and self.status is Status.FIXED
+
+    @property
+    def suppressed(self) -> bool:
+        return bool(self.suppressions)
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return (self.id, *self.aliases)
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.id, self.package.type, self.package.name, self.package.version)
+
+
+@dataclass(frozen=True)
+class ScanReport:
+    """Everything `seawall scan` knows: the inventory, the findings, and the DB they were judged by."""
+
+    sbom: SBOM
+    findings: tuple[Finding, ...]
+    scanned_at: str
+    db_built_at: str | None = None
+    db_schema: int | None = None
+    feeds: tuple[FeedProvenance, ...] = ()
+    base_image: str | None = None  # what decided `in_base_image`
+    base_layers: int | None = None
+    extra: dict[str, object] = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def image(self) -> Image:
+        return self.sbom.image

@@ -1,0 +1,48 @@
+"""Scan reports in every format CI tools read; `ScanView` is what the user asked to see of the findings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from seawall.model.finding import Finding, ScanReport
+from seawall.model.vuln import Severity
+
+
+@dataclass(frozen=True)
+class ScanView:
+    severities: frozenset[Severity] | None = None  # None: all
+    ignore_unfixed: bool = False
+    only_app: bool = False
+    show_suppressed: bool = False
+
+    def shows(self, finding: Finding) -> bool:
+        if finding.suppressed and not self.show_suppressed:
+            return False
+        if self.severities is not None and finding.severity not in self.severities:
+            return False
+        if self.ignore_unfixed and not finding.fix_available:
+            return False
+        return not (self.only_app and finding.in_base_image)
+
+    def visible(self, findings: Iterable[Finding]) -> Iterator[Finding]:
+        return (f for f in findings if self.shows(f))
+
+
+# format name → module under seawall.output with a `render(report, view) -> str`
+SCAN_RENDERERS = {
+    "table": "scan_table",
+    "json": "scan_json",
+    "sarif": "sarif",
+    "cyclonedx": "cyclonedx_vulns",
+    "spdx": "scan_spdx",
+    "markdown": "markdown",
+    "trivy-json": "trivy_json",
+}
+
+
+def render_scan(report: ScanReport, fmt: str, view: ScanView | None = None) -> str:
+    import importlib
+
+    module = importlib.import_module(f"seawall.output.{SCAN_RENDERERS[fmt]}")
+    return module.render(report, view or ScanView())

@@ -1,0 +1,94 @@
+"""`seawall scan` as a library call: inventory (cached per layer) → match against the DB → one report."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from seawall.errors import SeawallError
+from seawall.model.finding import Finding, ScanReport
+from seawall.model.image import Image
+
+BASE_NAME = "org.opencontainers.image.base.name"
+BASE_DIGEST = "org.opencontainers.image.base.digest"
+
+
+def scan_target(
+    target: str,
+    *,
+    platform: str | None = None,
+    insecure_registries: Sequence[str] = (),
+    cache_dir: str | os.PathLike[str] | None = None,
+    db: str | os.PathLike[str] | None = None,
+    auto_update: bool = True,
+    base_image: str | None = None,
+    use_cache: bool = True,
+    show_progress: bool = False,
+    now: datetime | None = None,
+) -> ScanReport:
+    from seawall.db import ensure_db
+    from seawall.db.store import VulnStore
+    from seawall.inventory.api import load_sbom
+    from seawall.match import match_sbom
+
+    sbom = load_sbom(target, platform=platform, insecure_registries=insecure_registries, cache_dir=cache_dir,
+                     use_cache=use_cache, show_progress=show_progress)
+    db_file = ensure_db(Path(db) if db else None, auto_update=auto_update)
+    with VulnStore.open(db_file) as store:
+        findings = match_sbom(sbom, store)
+        meta = store.meta()
+        feeds = tuple(store.feeds())
+        schema = store.schema_version
+    base_name, base_layers = base_layer_count(sbom.image, base_image, platform=platform,
+                                              insecure_registries=insecure_registries, cache_dir=cache_dir)
+    if base_layers is not None:
+        findings = [mark_base(f, base_layers) for f in findings]
+    return ScanReport(
+        sbom=sbom,
+        findings=tuple(findings),
+        scanned_at=(now or datetime.now(UTC)).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        db_built_at=meta.get("built_at"),
+        db_schema=schema,
+        feeds=feeds,
+        base_image=base_name,
+        base_layers=base_layers,
+    )
+
+
+def mark_base(finding: Finding, base_layers: int) -> Finding:
+    index = finding.package.layer_index
+    if index is None:
+        return finding
+    return dataclasses.replace(finding, in_base_image=index < base_layers)
+
+
+def base_layer_count(image: Image, base_image: str | None, *, platform: str | None,
+                     insecure_registries: Sequence[str], cache_dir: str | os.PathLike[str] | None,
+                     ) -> tuple[str | None, int | None]:
+    """How many of the image's bottom layers are its base image's: from a supplied base, else the OCI base
+    annotations. (None, None) when neither says."""
+    name = base_image
+    if name is None:
+        annotated, digest = image.annotations.get(BASE_NAME), image.annotations.get(BASE_DIGEST)
+        if not annotated:
+            return None, None
+        name = f"{annotated.split('@')[0]}@{digest}" if digest else annotated
+    from seawall.image.open import open_source
+
+    try:
+        with open_source(name, platform=platform or str(image.platform), insecure_registries=insecure_registries,
+                         cache_dir=cache_dir) as source:
+            base = source.resolve()
+    except SeawallError:
+        if base_image is not None:
+            raise  # the user named it: not finding it is an error, not a silent unknown
+        return name, None
+    shared = 0
+    for mine, theirs in zip(image.layers, base.layers, strict=False):
+        if mine.diff_id != theirs.diff_id:
+            break
+        shared += 1
+    return name, shared

@@ -1,0 +1,3 @@
+Gem::Specification.new do |s|
+  s.summary = "lost its name"
+end

@@ -1,0 +1,114 @@
+"""The image → SBOM pipeline: squashed view, origin layers, ownership, and the per-layer cache."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from seawall.catalog.dpkg import DpkgCataloger
+from seawall.catalog.python import PythonCataloger
+from seawall.image.open import open_source
+from seawall.inventory.build import InventoryStats, build_sbom, default_catalogers
+from tests.imagebuild import Dir, Whiteout, build_oci_layout
+
+OS_RELEASE = b'ID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\nPRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n'
+SITE = "/usr/lib/python3/dist-packages"
+
+
+def status(*packages: tuple[str, str, str | None]) -> bytes:
+    blocks = []
+    for name, version, source in packages:
+        lines = [f"Package: {name}", "Status: install ok installed", "Architecture: amd64", f"Version: {version}"]
+        if source:
+            lines.insert(3, f"Source: {source}")
+        lines += ["Maintainer: Debian <d@example.org>", "Description: x"]
+        blocks.append("\n".join(lines))
+    return ("\n\n".join(blocks) + "\n").encode()
+
+
+def metadata(name: str, version: str) -> bytes:
+    return f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nLicense: MIT\n".encode()
+
+
+BASE = [("base-files", "12.4", None), ("libc6", "2.36-9", "glibc")]
+WITH_CURL = [*BASE, ("curl", "7.88.1-10", None), ("python3-requests", "2.28.1-1", "requests")]
+AFTER_PURGE = [*BASE, ("python3-requests", "2.28.1-1", "requests")]
+
+
+@pytest.fixture
+def layout(tmp_path: Path) -> Path:
+    return build_oci_layout(
+        tmp_path / "img",
+        layers=[
+            {"/usr/lib/os-release": OS_RELEASE, "/var/lib/dpkg/status": status(*BASE),
+             "/var/lib/dpkg/info/libc6:amd64.list": b"/lib/x86_64-linux-gnu/libc.so.6\n"},
+            {"/var/lib/dpkg/status": status(*WITH_CURL),
+             f"{SITE}/requests-2.28.1.egg-info": Dir(),
+             f"{SITE}/requests-2.28.1.egg-info/PKG-INFO": metadata("requests", "2.28.1"),
+             "/var/lib/dpkg/info/python3-requests.list":
+                 f"{SITE}/requests-2.28.1.egg-info\n{SITE}/requests-2.28.1.egg-info/PKG-INFO\n".encode()},
+            {"/var/lib/dpkg/status": status(*AFTER_PURGE)},
+            {"/app/venv/lib/python3.11/site-packages/flask-2.0.0.dist-info/METADATA": metadata("Flask", "2.0.0"),
+             "/app/venv/lib/python3.11/site-packages/old-1.0.dist-info/METADATA": metadata("old", "1.0")},
+            {"/app/venv/lib/python3.11/site-packages/old-1.0.dist-info": Whiteout()},
+        ],
+        history=["ADD rootfs.tar /", "RUN apt-get install curl python3-requests", "RUN apt-get purge curl",
+                 "RUN pip install flask old", "RUN pip uninstall old"],
+    )
+
+
+def test_squashed_inventory_with_origins(layout: Path) -> None:
+    with open_source(f"oci:{layout}") as source:
+        sbom = build_sbom(source)
+    assert sbom.distro is not None and sbom.distro.codename == "bookworm"
+    found = {(p.type, p.name): p for p in sbom.packages}
+    assert ("deb", "curl") not in found  # purged in a later layer
+    assert ("python", "old") not in found  # deleted by a whiteout
+    assert found[("deb", "libc6")].layer_index == 0
+    assert found[("deb", "libc6")].created_by == "ADD rootfs.tar /"
+    assert found[("deb", "libc6")].source_name == "glibc"
+    assert found[("deb", "libc6")].purl.startswith("pkg:deb/debian/libc6@2.36-9?arch=amd64")
+    assert found[("deb", "python3-requests")].layer_index == 1
+    flask = found[("python", "Flask")]
+    assert flask.layer_index == 3 and flask.created_by == "RUN pip install flask old"
+    assert flask.owned_by is None
+    # apt's requests: the matcher must use Debian's advisories for it
+    assert found[("python", "requests")].owned_by == found[("deb", "python3-requests")].purl
+
+
+def test_second_scan_reads_no_layer_bytes(layout: Path) -> None:
+    with open_source(f"oci:{layout}") as source:
+        first = InventoryStats()
+        cold = build_sbom(source, stats=first)
+        second = InventoryStats()
+        warm = build_sbom(source, stats=second)
+    assert first.layers_read == 5
+    assert second.layers_read == 0 and second.bytes_read == 0
+    assert warm.packages == cold.packages
+    assert warm.distro == cold.distro
+
+
+def test_bumping_a_cataloger_version_rereads_only_for_it(layout: Path) -> None:
+    with open_source(f"oci:{layout}") as source:
+        build_sbom(source)
+        bumped = type("DpkgV99", (DpkgCataloger,), {"version": 99})
+        catalogers = [bumped() if isinstance(c, DpkgCataloger) else c for c in default_catalogers()]
+        stats = InventoryStats()
+        sbom = build_sbom(source, catalogers=catalogers, stats=stats)
+    assert stats.layers_read == 5
+    assert stats.fresh_results == 5  # one cataloger × five layers; every other result came from the cache
+    assert any(p.type == "deb" for p in sbom.packages)
+
+
+def test_corrupt_metadata_is_an_unknown_not_a_failure(tmp_path: Path) -> None:
+    layout = build_oci_layout(tmp_path / "img", layers=[
+        {"/usr/lib/python3.11/site-packages/bad-1.0.dist-info/METADATA": b"\xff\xfe\x00garbage",
+         "/usr/lib/python3.11/site-packages/good-1.0.dist-info/METADATA": metadata("good", "1.0")},
+    ])
+    with open_source(f"oci:{layout}") as source:
+        sbom = build_sbom(source, catalogers=[PythonCataloger()])
+    assert [p.name for p in sbom.packages] == ["good"]
+    assert [u.path for u in sbom.unknowns] == ["/usr/lib/python3.11/site-packages/bad-1.0.dist-info/METADATA"]
+    assert dataclasses.asdict(sbom.unknowns[0])["found_by"] == "python"
