@@ -45,6 +45,7 @@ class FeedServer:
         self.failures: dict[str, int | str] = {}
         self.requests: list[tuple[str, int]] = []
         self.request_headers: list[dict[str, str]] = []
+        self.paths: list[str] = []  # every GET, in order, before any answer
         server = self
 
         class Handler(SimpleHTTPRequestHandler):
@@ -58,9 +59,10 @@ class FeedServer:
                 server.requests.append((self.path, code))
                 super().send_response(code, message)
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:
                 server.request_headers.append(dict(self.headers))
                 path = self.path.split("?")[0]
+                server.paths.append(path)
                 failure = server.failures.get(path)
                 if isinstance(failure, int):
                     self.send_error(failure)

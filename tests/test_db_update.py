@@ -50,7 +50,7 @@ def _feeds(server: FeedServer) -> list:
 
 def _kev_ids(path: Path) -> set[str]:
     with VulnStore.open(path) as store:
-        return {r[0] for r in store._query("SELECT id FROM kev")}  # noqa: SLF001 - a direct look at the table
+        return {r[0] for r in store._query("SELECT id FROM kev")}
 
 
 def test_second_update_uses_conditional_get(upstream: FeedServer, tmp_path: Path) -> None:
@@ -114,18 +114,16 @@ def test_a_killed_update_leaves_the_previous_db(upstream: FeedServer, tmp_path: 
     original = db.read_bytes()
     upstream.failures["/epss.csv.gz"] = "stall"
     os.utime(upstream.root / "kev.json", (time.time() + 5, time.time() + 5))
+    asked = len(upstream.paths)
     proc = subprocess.Popen(
         [sys.executable, "-m", "seawall", "db", "--db", str(db), "update", "--feed", "kev", "--feed", "epss",
          "--source", f"kev={upstream.url}/kev.json", "--source", f"epss={upstream.url}/epss.csv.gz"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 20
-        while not upstream.statuses("/kev.json")[1:] or "/epss.csv.gz" not in [p for p, _ in upstream.requests]:
-            if "/epss.csv.gz" in {h.get("path") for h in upstream.request_headers}:
-                break
+        while "/epss.csv.gz" not in upstream.paths[asked:]:  # kev is loaded, epss hangs
             assert time.monotonic() < deadline, "the update never reached the stalled feed"
             time.sleep(0.05)
-        time.sleep(0.3)
         assert list(tmp_path.glob(".seawall.db.new-*")), "the update had not started writing"
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
@@ -173,7 +171,7 @@ def test_full_real_data_over_http_then_unchanged(real_upstream: FeedServer, tmp_
     first = update_db(db, _real_feeds(real_upstream), http=_http())
     assert [o.state for o in first.outcomes] == ["updated"] * 3, first.failed
     records = {o.name: o.records for o in first.outcomes}
-    assert records["debian-advisories"] > 20_000 and records["alpine"] > 12_000 and records["osv"] > 5_000
+    assert records["debian-advisories"] > 19_000 and records["alpine"] > 12_000 and records["osv"] > 5_000
     with VulnStore.open(db) as store:
         assert store.advisories_for("debian:11", ["xorg-server"])["xorg-server"]
         assert store.advisories_for("alpine:3.11", ["openssl"])["openssl"]

@@ -65,7 +65,7 @@ class _NvdServer(FeedServer):
         handler = self.httpd.RequestHandlerClass
         original = handler.do_GET
 
-        def do_get(h):  # noqa: ANN001, ANN202
+        def do_get(h):
             query = parse_qs(urlparse(h.path).query)
             h.path = f"/page{query.get('startIndex', ['0'])[0]}.json"
             self.queries.append(query)

@@ -80,7 +80,9 @@ def update(ctx: click.Context, feed_names: tuple[str, ...], sources: tuple[str, 
     if not report.installed:
         click.echo(f"error: no DB written at {path}", err=True)
     failed = report.failed
-    return failed[0].exit_code if failed else int(ExitCode.OK)
+    if failed:
+        ctx.exit(failed[0].exit_code)
+    return int(ExitCode.OK)
 
 
 class _Progress:
@@ -149,7 +151,9 @@ def status(ctx: click.Context, max_age: str, fmt: str, fail_stale: bool) -> int:
         why = f"its last update failed: {row['error']}" if row["error"] else \
             f"older than {max_age} ({_human_age(row['age_seconds'])})"
         click.echo(f"warning: feed {name} is {why}", err=True)
-    return int(ExitCode.DATABASE) if fail_stale and stale else int(ExitCode.OK)
+    if fail_stale and stale:
+        ctx.exit(int(ExitCode.DATABASE))
+    return int(ExitCode.OK)
 
 
 def _table(path: Path, meta: dict[str, str], rows: list[dict[str, Any]]) -> None:
@@ -187,3 +191,26 @@ def import_cmd(ctx: click.Context, file: str) -> None:
 
     import_bundle(Path(file), ctx.obj["db_path"])
     click.echo(f"imported {file} into {ctx.obj['db_path']}", err=True)
+
+
+@db.command()
+@click.argument("ref")
+@click.pass_context
+def push(ctx: click.Context, ref: str) -> None:
+    """Push the DB to a registry as an OCI artifact (application/vnd.seawall.db.v1)."""
+    from seawall.db.oci import push_db
+
+    digest = push_db(ctx.obj["db_path"], ref)
+    click.echo(f"pushed {ref}@{digest}", err=True)
+    click.echo(digest)
+
+
+@db.command()
+@click.argument("ref")
+@click.pass_context
+def pull(ctx: click.Context, ref: str) -> None:
+    """Pull a DB pushed with `seawall db push`, verify it, and make it the DB."""
+    from seawall.db.oci import pull_db
+
+    pull_db(ref, ctx.obj["db_path"])
+    click.echo(f"pulled {ref} into {ctx.obj['db_path']}", err=True)

@@ -145,7 +145,8 @@ def _advisory(package: str, vuln_id: str, codename: str, release: Any, vendor: t
         package=package,
         status=status,
         feed=feed,
-        ranges=(AffectedRange("dpkg", (RangeEvent("introduced", "0"), RangeEvent("fixed", fixed[0]))),) if fixed else (),
+        ranges=(AffectedRange("dpkg", (RangeEvent("introduced", "0"), RangeEvent("fixed", fixed[0]))),)
+        if fixed else (),
         fixed_versions=fixed,
         severity=severity,
         severity_source="debian" if severity else None,

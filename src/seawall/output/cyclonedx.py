@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 from cyclonedx.model import Property
 from cyclonedx.model.bom import Bom, BomMetaData
 from cyclonedx.model.component import Component, ComponentType
+from cyclonedx.model.dependency import Dependency
 from cyclonedx.model.license import DisjunctiveLicense, LicenseExpression
 from cyclonedx.model.tool import ToolRepository
 from cyclonedx.output.json import JsonV1Dot6
@@ -50,8 +51,10 @@ def render_cyclonedx(sbom: SBOM, *, now: datetime | None = None, serial: UUID | 
         components.append(_os_component(sbom.distro))
     refs = bom_refs(sbom.packages)
     components += [_package_component(package, ref) for package, ref in zip(sbom.packages, refs, strict=True)]
-    bom = Bom(serial_number=serial or uuid4(), metadata=metadata, components=components)
-    bom.register_dependency(image, components)
+    # Built directly: Bom.register_dependency searches the whole graph per call, quadratic in the package count.
+    dependencies = [Dependency(ref=image.bom_ref, dependencies=[Dependency(ref=c.bom_ref) for c in components])]
+    dependencies += [Dependency(ref=component.bom_ref) for component in components]
+    bom = Bom(serial_number=serial or uuid4(), metadata=metadata, components=components, dependencies=dependencies)
     with warnings.catch_warnings():
         # The library warns about components without dependencies of their own; an inventory has no such graph.
         warnings.simplefilter("ignore")

@@ -52,7 +52,7 @@ class DpkgScheme(VersionScheme):
     name = "dpkg"
 
     def _make_key(self, text: str) -> tuple:
-        raw = text.encode("utf-8", "surrogateescape").strip(_SPACE)
+        raw = text.encode("utf-8", "surrogatepass").strip(_SPACE)
         if not raw:
             raise self.invalid(text, "version string is empty")
         if any(c in _SPACE for c in raw):
