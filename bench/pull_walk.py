@@ -24,11 +24,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from seawall.inspect import inspect_image  # noqa: E402
 from tests.imagebuild import RawLayer, build_oci_layout  # noqa: E402
 
+from seawall.inspect import inspect_image  # noqa: E402
+
 OUT = REPO / "bench" / "out"
-EXTRA_TREES = ("/usr/share/perl", "/usr/lib/python3.11", "/usr/share/locale", "/usr/share/doc")
+EXTRA_TREES = ("/usr/share/perl", "/usr/lib/python3.11", "/usr/share/zoneinfo", "/usr/share/i18n")
 
 
 def build_layout(dest: Path) -> Path:

@@ -35,8 +35,8 @@ def _deb(name: str) -> Package:
     version = "3.0.11-1~deb12u1"
     return Package(
         name=name, version=version, type="deb", found_by="dpkg",
-        purl=f"pkg:deb/debian/{name}@{version}?arch=amd64&distro=debian-12.5" + ("&upstream=openssl" if name != "openssl"
-                                                                               else ""),
+        purl=f"pkg:deb/debian/{name}@{version}?arch=amd64&distro=debian-12.5"
+        + ("&upstream=openssl" if name != "openssl" else ""),
         locations=(DPKG_STATUS,), licenses=("Apache-2.0",), arch="amd64",
         source_name="openssl", source_version=version,
         maintainer="Debian OpenSSL Team <pkg-openssl-devel@alioth-lists.debian.net>",
@@ -178,8 +178,8 @@ def _ecosystem_findings() -> list[Finding]:
         severity=Severity.CRITICAL, severity_source="ghsa", fixed_versions=("2.15.0",),
         vendor_severity=Severity.CRITICAL,
         cvss=CVSS(NVD, "3.1", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H", 10.0),
-        kev=KevEntry(date_added="2021-12-10", known_ransomware=True, due_date="2021-12-24",
-                     vendor_project="Apache", product="Log4j2", name="Apache Log4j2 Remote Code Execution Vulnerability"),
+        kev=KevEntry(date_added="2021-12-10", known_ransomware=True, due_date="2021-12-24", vendor_project="Apache",
+                     product="Log4j2", name="Apache Log4j2 Remote Code Execution Vulnerability"),
         epss=EpssScore(0.97565, 0.99996, "2024-06-11"),
         title="Remote code injection in Log4j",
         description="Apache Log4j2 JNDI features used in configuration, log messages, and parameters do not protect "

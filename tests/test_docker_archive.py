@@ -109,7 +109,7 @@ def test_several_images_need_a_tag_and_gzip_layers_are_hashed(tmp_path: Path) ->
 
 
 def test_layer_path_escaping_the_archive_is_refused(tmp_path: Path) -> None:
-    tar_bytes, config = layer_and_config(small_tar())
+    _, config = layer_and_config(small_tar())
     manifest = [{"Config": "c.json", "RepoTags": None, "Layers": ["../../etc/passwd"]}]
     archive = write_archive(tmp_path / "evil.tar", {"manifest.json": json.dumps(manifest).encode(),
                                                      "c.json": config})

@@ -18,8 +18,9 @@ from tests.imagebuild import Raw, RawLayer, Symlink, add_image, build_oci_layout
 BASE = {"/usr/lib/os-release": b"ID=alpine\nVERSION_ID=3.20.0\n"}
 
 
-def run_cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "SEAWALL_CACHE_DIR": str(home / "cache"), "HOME": str(home), "TMPDIR": str(home / "tmp")}
+def run_cli(*args: str, home: Path, **extra_env: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SEAWALL_CACHE_DIR": str(home / "cache"), "HOME": str(home), "TMPDIR": str(home / "tmp"),
+           **extra_env}
     (home / "tmp").mkdir(parents=True, exist_ok=True)
     return subprocess.run([sys.executable, "-m", "seawall", *args], capture_output=True, text=True, env=env,
                           timeout=120)
@@ -110,16 +111,7 @@ def test_truncated_layer_is_refused(tmp_path: Path) -> None:
 def test_decompression_bomb_is_stopped(tmp_path: Path) -> None:
     bomb = layer_tar({"/zeros": bytes(48 * 1024 * 1024)})
     layout = build_oci_layout(tmp_path / "img", [BASE, RawLayer(bomb)])
-    home = tmp_path / "home"
-    env_backup = os.environ.get("SEAWALL_MAX_LAYER_BYTES")
-    os.environ["SEAWALL_MAX_LAYER_BYTES"] = str(8 * 1024 * 1024)
-    try:
-        result = run_cli("inspect", f"oci:{layout}", home=home)
-    finally:
-        if env_backup is None:
-            del os.environ["SEAWALL_MAX_LAYER_BYTES"]
-        else:
-            os.environ["SEAWALL_MAX_LAYER_BYTES"] = env_backup
+    result = run_cli("inspect", f"oci:{layout}", home=tmp_path / "home", SEAWALL_MAX_LAYER_BYTES=str(8 * 1024 * 1024))
     assert_one_line_error(result, ExitCode.INTEGRITY, "decompression bomb")
 
 

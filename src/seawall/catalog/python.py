@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from packaging.metadata import parse_email
-
 from seawall.catalog.interface import Cataloger, CatalogResult, FileEntry
 from seawall.catalog.purls import pypi_purl
 from seawall.model.sbom import Location, Package, Unknown
@@ -39,6 +37,8 @@ def parse_metadata(entry: FileEntry, found_by: str) -> Package | str:
     data = entry.read()
     if b"\x00" in data[:4096]:
         return "not a metadata file (binary content)"
+    from packaging.metadata import parse_email  # 30 ms to import: only when a layer has Python metadata
+
     raw, _unparsed = parse_email(data)
     name = (raw.get("name") or "").strip()
     version = (raw.get("version") or "").strip()

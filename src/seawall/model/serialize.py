@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+from collections.abc import Callable
 from functools import cache
 from typing import Any, TypeVar
 
@@ -33,26 +34,43 @@ def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
-def _convert(hint: Any, data: Any) -> Any:
-    if data is None:
-        return None
+def _converter(hint: Any) -> Callable[[Any], Any] | None:
+    """A function turning JSON data into `hint`'s type, or None where the data is already right."""
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         options = [arg for arg in typing.get_args(hint) if arg is not type(None)]
-        return _convert(options[0], data) if len(options) == 1 else data
+        return _converter(options[0]) if len(options) == 1 else None
     if origin is tuple:
         args = typing.get_args(hint)
         if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_convert(args[0], item) for item in data)
-        return tuple(_convert(arg, item) for arg, item in zip(args, data, strict=False))
+            inner = _converter(args[0])
+            if inner is None:
+                return tuple
+            return lambda data: tuple(inner(item) for item in data)
+        inners = [_converter(arg) or (lambda x: x) for arg in args]
+        return lambda data: tuple(f(item) for f, item in zip(inners, data, strict=False))
     if dataclasses.is_dataclass(hint):
-        return from_data(hint, data)
-    return data
+        return _builder(hint)
+    return None
+
+
+@cache
+def _builder(cls: type) -> Callable[[dict[str, Any]], Any]:
+    # Resolved once per class: rebuilding thousands of cached packages must not re-walk type hints each time.
+    converters = {field.name: _converter(_hints(cls)[field.name]) for field in dataclasses.fields(cls)}
+
+    def build(data: dict[str, Any]) -> Any:
+        kwargs = {}
+        for key, value in data.items():
+            if key not in converters:
+                continue  # written by an older or newer version: ignored
+            convert = converters[key]
+            kwargs[key] = convert(value) if convert is not None and value is not None else value
+        return cls(**kwargs)
+
+    return build
 
 
 def from_data(cls: type[T], data: dict[str, Any]) -> T:
     """Rebuild a dataclass written by `to_data`; unknown keys are ignored (older/newer cache entries)."""
-    hints = _hints(cls)
-    names = {field.name for field in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    kwargs = {key: _convert(hints[key], value) for key, value in data.items() if key in names}
-    return cls(**kwargs)
+    return _builder(cls)(data)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
+from typing import NamedTuple
 
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
@@ -28,6 +29,8 @@ from seawall.output.scan_text import (
 )
 
 WIDTH = 100
+STATUS_WIDTH = 26
+UNCOMPARABLE = "†"
 SEVERITY_STYLES = {
     Severity.CRITICAL: "bold red",
     Severity.HIGH: "red",
@@ -66,12 +69,32 @@ def renderables(report: ScanReport, view: ScanView) -> list[RenderableType]:
     groups = by_package(shown)
     # The package with the worst finding first: the top of the screen is what to fix first.
     groups.sort(key=lambda group: (min(severity_rank(f.severity) for f in group[1]), group[0].name))
+    widths = _Widths.of(shown)
     for package, findings in groups:
-        items.append(Group(Text(""), _package_line(package), _findings_table(findings)))
+        items.append(Group(Text(""), _package_line(package), _findings_table(findings, widths)))
     if not groups:
         items.append(Text("No vulnerabilities found." if not report.findings else "No findings to show."))
-    items += [Text(""), _summary_line(Summary.of(report, view, shown)), _db_line(report)]
+    if any(finding.version_unknown for finding in shown):
+        items.append(Text(f"{UNCOMPARABLE} the installed version could not be compared; reported as affected",
+                          style="dim"))
+    items += [Text(""), _summary_line(Summary.of(report, view, shown)), *_db_lines(report)]
     return items
+
+
+class _Widths(NamedTuple):
+    """Column widths shared by every package's block, so the blocks line up as one table."""
+
+    id: int
+    severity: int
+    status: int
+
+    @classmethod
+    def of(cls, findings: list[Finding]) -> _Widths:
+        return cls(
+            id=max((len(f.id) for f in findings), default=2),
+            severity=max((len(f.severity.value) for f in findings), default=8),
+            status=min(max((len(_status(f)) for f in findings), default=6), STATUS_WIDTH),
+        )
 
 
 def _heading(report: ScanReport) -> Text:
@@ -91,7 +114,7 @@ def _heading(report: ScanReport) -> Text:
 
 
 def _package_line(package: Package) -> Text:
-    text = Text(package.name, style="bold")
+    text = Text(package.name, style="bold", no_wrap=True, overflow="ellipsis")
     text.append(f" {package.version}")
     text.append(f"  ({package.type}", style="dim")
     if package.source_name and package.source_name != package.name:
@@ -106,69 +129,70 @@ def _package_line(package: Package) -> Text:
     return text
 
 
-def _findings_table(findings: list[Finding]) -> Table:
-    table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 1), show_edge=False, expand=False)
-    table.add_column("ID", no_wrap=True, min_width=14)
-    table.add_column("SEVERITY", no_wrap=True)
-    table.add_column("STATUS", overflow="fold", max_width=26)
-    table.add_column("KEV", no_wrap=True)
-    table.add_column("EPSS", no_wrap=True, justify="right")
+def _findings_table(findings: list[Finding], widths: _Widths) -> Table:
+    table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 1), show_edge=False, expand=True)
+    table.add_column("ID", no_wrap=True, width=max(widths.id, 2))
+    table.add_column("SEVERITY", no_wrap=True, width=max(widths.severity, 8))
+    table.add_column("STATUS", overflow="fold", width=max(widths.status, 6))
+    table.add_column("KEV", no_wrap=True, width=3)
+    table.add_column("EPSS", no_wrap=True, justify="right", width=5)
     table.add_column("TITLE", overflow="ellipsis", no_wrap=True, ratio=1)
     for finding in findings:
-        status = Text(status_text(finding), style=STATUS_STYLES.get(finding.status, ""))
-        if finding.version_unknown:
-            status.append(" (version not comparable)", style="dim")
-        title = shorten(finding.title or finding.description, 80)
-        if finding.suppressed:
-            status = Text("suppressed: " + finding.suppressions[0].kind, style="dim")
-            title = shorten(finding.suppressions[0].reason, 80)
+        dim = "dim" if finding.suppressed else ""
+        status = Text(_status(finding), style=dim or STATUS_STYLES.get(finding.status, ""))
+        title = finding.suppressions[0].reason if finding.suppressed else finding.title or finding.description
         table.add_row(
-            Text(finding.id, style="dim" if finding.suppressed else ""),
-            Text(finding.severity.value, style="dim" if finding.suppressed else SEVERITY_STYLES[finding.severity]),
+            Text(finding.id, style=dim),
+            Text(finding.severity.value, style=dim or SEVERITY_STYLES[finding.severity]),
             status,
             Text("KEV", style="bold red") if finding.kev else Text(""),
-            Text(f"{finding.epss.score:.1%}" if finding.epss else ""),
-            Text(title, style="dim" if finding.suppressed else ""),
+            Text(f"{finding.epss.score:.1%}" if finding.epss else "", style=dim),
+            Text(shorten(title, 200), style=dim),
         )
     return table
 
 
+def _status(finding: Finding) -> str:
+    if finding.suppressed:
+        return f"suppressed ({finding.suppressions[0].kind})"
+    return status_text(finding) + (f" {UNCOMPARABLE}" if finding.version_unknown else "")
+
+
 def _summary_line(summary: Summary) -> Text:
-    text = Text(f"{summary.shown} vulnerabilit{'y' if summary.shown == 1 else 'ies'}", style="bold")
-    counts = [(severity, summary.by_severity[severity]) for severity in SEVERITY_ORDER]
-    text.append(" (")
+    text = Text(f"{summary.shown} finding{'' if summary.shown == 1 else 's'}", style="bold")
+    counts = [(severity, count) for severity in SEVERITY_ORDER if (count := summary.by_severity[severity])]
+    if counts:
+        text.append(": ")
     for index, (severity, count) in enumerate(counts):
         if index:
             text.append(", ")
-        text.append(f"{severity.value} {count}", style=SEVERITY_STYLES[severity] if count else "dim")
-    text.append(")")
-    text.append(f" · {summary.fixable} fixable")
-    text.append(f" · {summary.kev} known exploited", style="bold red" if summary.kev else "")
-    text.append(f" · {summary.suppressed} suppressed")
+        text.append(f"{severity.value} {count}", style=SEVERITY_STYLES[severity])
+    text.append(f" · fixable {summary.fixable}")
+    text.append(f" · KEV {summary.kev}", style="bold red" if summary.kev else "")
+    text.append(f" · suppressed {summary.suppressed}")
     if summary.hidden:
         text.append(f" · {summary.hidden} hidden by filters", style="dim")
     return text
 
 
-def _db_line(report: ScanReport) -> Text:
-    text = Text("DB: ", style="dim")
+def _db_lines(report: ScanReport) -> list[Text]:
+    built = Text("DB ", style="dim")
     if report.db_built_at:
-        text.append(f"built {report.db_built_at}{_age(report.db_built_at, report.scanned_at)}", style="dim")
+        built.append(f"built {report.db_built_at}{_age(report.db_built_at, report.scanned_at)}", style="dim")
     else:
-        text.append("build time unknown", style="dim")
-    feeds = []
-    for feed in report.feeds:
-        date = (feed.data_date or feed.fetched_at or "?")[:10]
-        feeds.append((feed, f"{feed.name} {date}"))
-    if feeds:
-        text.append(" · feeds: ", style="dim")
-        for index, (feed, words) in enumerate(feeds):
-            if index:
-                text.append(", ", style="dim")
-            text.append(words, style="dim")
-            if feed.error:
-                text.append(" (last update failed)", style="yellow")
-    return text
+        built.append("build time unknown", style="dim")
+    if report.db_schema is not None:
+        built.append(f", schema {report.db_schema}", style="dim")
+    if not report.feeds:
+        return [built]
+    feeds = Text("feeds: ", style="dim")
+    for index, feed in enumerate(report.feeds):
+        if index:
+            feeds.append(", ", style="dim")
+        feeds.append(f"{feed.name} {(feed.data_date or feed.fetched_at or '?')[:10]}", style="dim")
+    failed = [Text(f"{feed.name}: last update failed: {feed.error}", style="yellow")
+              for feed in report.feeds if feed.error]
+    return [built, feeds, *failed]
 
 
 def _age(then: str, now: str) -> str:

@@ -84,7 +84,7 @@ def load_located(path: str | Path, what: str, error: type[InputError] = InputErr
     except (OSError, UnicodeDecodeError) as err:
         raise error(f"cannot read {what} {path}: {err}", remedy="check the file is readable UTF-8 text") from err
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_Loader)  # a SafeLoader subclass: no arbitrary objects
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = f":{mark.line + 1}" if mark else ""

@@ -1,0 +1,82 @@
+"""The scan as a short Markdown report for a pull-request comment: counts first, then a table per package."""
+
+from __future__ import annotations
+
+from seawall.model.finding import Finding, ScanReport
+from seawall.model.sbom import Package
+from seawall.output.scan import ScanView
+from seawall.output.scan_text import SEVERITY_ORDER, Summary, by_package, severity_rank, status_text
+
+SEVERITY_MARKS = {"critical": "🟥", "high": "🟧", "medium": "🟨", "low": "🟦", "negligible": "⬜", "unknown": "⬜"}
+
+
+def render(report: ScanReport, view: ScanView) -> str:
+    shown = list(view.visible(report.findings))
+    summary = Summary.of(report, view, shown)
+    image = report.image
+    lines = [f"### seawall: `{_code(image.source)}`", ""]
+    facts = []
+    if image.digest:
+        facts.append(f"digest `{image.digest[:19]}…`")
+    if report.sbom.distro is not None:
+        distro = report.sbom.distro
+        facts.append((distro.pretty_name or distro.namespace) + (" (**end of life**)" if distro.eol else ""))
+    facts.append(f"scanned {report.scanned_at}")
+    if report.db_built_at:
+        facts.append(f"DB built {report.db_built_at}")
+    lines += [" · ".join(facts), ""]
+
+    lines += ["| " + " | ".join(s.value.capitalize() for s in SEVERITY_ORDER) + " | Fixable | Known exploited |",
+              "|" + "---:|" * (len(SEVERITY_ORDER) + 2),
+              "| " + " | ".join(str(summary.by_severity[s]) for s in SEVERITY_ORDER)
+              + f" | {summary.fixable} | {summary.kev} |", ""]
+    notes = [f"{summary.suppressed} suppressed"]
+    if summary.hidden:
+        notes.append(f"{summary.hidden} hidden by filters")
+    failed = [feed.name for feed in report.feeds if feed.error]
+    if failed:
+        notes.append("stale feeds: " + ", ".join(failed))
+    lines += [f"{summary.shown} finding{'' if summary.shown == 1 else 's'}; " + ", ".join(notes) + ".", ""]
+
+    groups = by_package(shown)
+    groups.sort(key=lambda group: (min(severity_rank(f.severity) for f in group[1]), group[0].name))
+    if not groups:
+        lines += ["No vulnerabilities found." if not report.findings else "No findings to show.", ""]
+    for package, findings in groups:
+        lines += [f"#### {_package_heading(package)}", "",
+                  "| Vulnerability | Severity | Status | Fixed in |", "|---|---|---|---|"]
+        lines += [_row(finding) for finding in findings]
+        lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _package_heading(package: Package) -> str:
+    heading = f"`{_code(package.name)}` {_text(package.version)}"
+    if package.source_name and package.source_name != package.name:
+        heading += f" (source `{_code(package.source_name)}`)"
+    if package.layer_index is not None:
+        heading += f" · layer {package.layer_index}"
+    return heading
+
+
+def _row(finding: Finding) -> str:
+    ident = f"[{finding.id}]({finding.data_source})" if finding.data_source else finding.id
+    if finding.kev:
+        ident += " **KEV**"
+    severity = f"{SEVERITY_MARKS[finding.severity.value]} {finding.severity.value}"
+    status = status_text(finding) if finding.status.value != "fixed" else "fixed"
+    if finding.version_unknown:
+        status += " (version not comparable)"
+    if finding.suppressed:
+        status = f"~~{status}~~ suppressed: {finding.suppressions[0].reason}"
+    fixed = ", ".join(finding.fixed_versions)
+    return f"| {ident} | {severity} | {_text(status)} | {_text(fixed)} |"
+
+
+def _text(text: str) -> str:
+    """Table-cell safe: pipes and newlines would break the table, `<` would open HTML."""
+    return " ".join(text.split()).replace("|", "\\|").replace("<", "&lt;")
+
+
+def _code(text: str) -> str:
+    return text.replace("`", "'")
