@@ -20,6 +20,7 @@ import sys
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -34,11 +35,17 @@ ECOSYSTEMS = {"deb": "deb", "rpm": "rpm", "apk": "apk", "pypi": "python", "npm":
               "maven": "java-archive", "gem": "gem", "composer": "php", "cargo": "rust", "nuget": "dotnet"}
 Key = tuple[str, str, str]  # ecosystem, normalised name, normalised version
 
-# (tool that reports it, ecosystem, name regex, reason): differences whose cause is understood; see ACCURACY.md.
+# (tool that reports it or "*", ecosystem or "*", regex on "name version", reason): differences whose cause is
+# understood, each described in ACCURACY.md.
 EXPLAINED: list[tuple[str, str, str, str]] = [
-    ("syft", "go-module", r"^stdlib$", "Syft adds the Go toolchain as a pseudo-package 'stdlib'"),
-    ("syft", "other", r".*", "Syft binary classifiers (not a package manager record)"),
+    ("*", "npm", r"^bench-node-app ", "the application's own package.json (/srv/app), not an installed package"),
+    ("syft", "go-module", r" \(devel\)$", "Syft makes a module of the main package path of a GOPATH-mode build, "
+     "whose build info names no module; (devel) is no version"),
+    ("syft", "go-module", r"^github.com/docker/distribution 2.8.2\+ds1$", "GOPATH-mode build: no module in the "
+     "build info; Syft makes one from the main package path and a version string found in the binary"),
 ]
+# Packages the image removed in a later layer: no tool may report them.
+ABSENT: dict[str, list[tuple[str, str]]] = {"py-app": [("deb", "curl")], "big": [("deb", "curl")]}
 
 
 def pep503(name: str) -> str:
@@ -52,7 +59,9 @@ def _with_epoch(version: str, qualifiers: dict[str, str]) -> str:
     return re.sub(r"^0:", "", version)
 
 
-def normalise_purl(purl: str) -> Key | None:
+def normalise_purl(purl: str) -> tuple[Key, str] | None:
+    """(ecosystem, name, version) as the ecosystem compares them, and the Maven group (kept apart: tools guess it
+    differently for jars without pom.properties, so it is compared separately)."""
     try:
         parsed = PackageURL.from_string(purl)
     except ValueError:
@@ -60,17 +69,21 @@ def normalise_purl(purl: str) -> Key | None:
     eco = ECOSYSTEMS.get(parsed.type, "other")
     namespace, name, version = parsed.namespace or "", parsed.name, unquote(parsed.version or "")
     qualifiers = parsed.qualifiers if isinstance(parsed.qualifiers, dict) else {}
+    group = ""
     if eco == "python":
         name = pep503(name)
     elif eco == "java-archive":
-        name = f"{namespace}:{name}" if namespace else name
-    elif eco == "go-module" or (eco == "npm" and namespace):
+        group = namespace
+    elif eco == "go-module":
         name = f"{namespace}/{name}" if namespace else name
+        version = version.removeprefix("v")  # the toolchain is "1.19.8" in one tool and "v1.19.8" in another
+    elif eco == "npm" and namespace:
+        name = f"{namespace}/{name}"
     elif eco in ("deb", "rpm"):
         version = _with_epoch(version, qualifiers)
     elif eco == "other":
         name = f"{parsed.type}/{namespace}/{name}".replace("//", "/")
-    return eco, name, version
+    return (eco, name, version), group
 
 
 def _no_purl_key(kind: str, name: str, version: str) -> Key:
@@ -79,16 +92,47 @@ def _no_purl_key(kind: str, name: str, version: str) -> Key:
 
 # ---- reading each tool's output ----
 
-def seawall_packages(doc: dict) -> Iterator[Key]:
+@dataclass
+class Found:
+    """One tool's inventory of one image."""
+
+    keys: set[Key] = field(default_factory=set)
+    groups: dict[Key, set[str]] = field(default_factory=lambda: defaultdict(set))
+    explained: dict[Key, str] = field(default_factory=dict)  # packages with a known tool-specific cause
+
+    def add(self, purl: str | None, kind: str, name: str, version: str) -> Key:
+        normal = normalise_purl(purl) if purl else None
+        key, group = normal or (("no-purl", f"{kind}:{name}", version), "")
+        self.keys.add(key)
+        if group:
+            self.groups[key].add(group)
+        return key
+
+
+def seawall_packages(doc: dict) -> Found:
+    found = Found()
     for package in doc.get("packages", []):
-        key = normalise_purl(package["purl"]) if package.get("purl") else None
-        yield key or _no_purl_key(package.get("type", "?"), package["name"], package.get("version", ""))
+        found.add(package.get("purl"), package.get("type", "?"), package["name"], package.get("version", ""))
+    return found
 
 
-def syft_packages(doc: dict) -> Iterator[Key]:
+def syft_packages(doc: dict) -> Found:
+    found = Found()
+    pom_versions: dict[str, set[str]] = defaultdict(set)  # jar file -> versions of the pom.properties inside it
     for artifact in doc.get("artifacts", []):
-        key = normalise_purl(artifact["purl"]) if artifact.get("purl") else None
-        yield key or _no_purl_key(artifact.get("type", "?"), artifact["name"], artifact.get("version", ""))
+        virtual = (artifact.get("metadata") or {}).get("virtualPath") or ""
+        if (artifact.get("metadata") or {}).get("pomProperties") and ":" in virtual:
+            pom_versions[virtual.split(":", 1)[0]].add(artifact.get("version", ""))
+    for artifact in doc.get("artifacts", []):
+        key = found.add(artifact.get("purl"), artifact.get("type", "?"), artifact["name"], artifact.get("version", ""))
+        metadata = artifact.get("metadata") or {}
+        jar = metadata.get("virtualPath")
+        # The jar's own pom.properties has the jar's version; a shaded dependency's (cglib in guice) does not.
+        if artifact.get("type") == "java-archive" and not metadata.get("pomProperties") and jar in pom_versions \
+                and (key[2] in ("", "UNKNOWN") or key[2] in pom_versions[jar]):
+            found.explained[key] = "Syft lists the jar a second time under its file name, which differs from the " \
+                                   "artifactId of its pom.properties"
+    return found
 
 
 def _cdx_components(components: list[dict]) -> Iterator[dict]:
@@ -97,14 +141,15 @@ def _cdx_components(components: list[dict]) -> Iterator[dict]:
         yield from _cdx_components(component.get("components", []))
 
 
-def cyclonedx_packages(doc: dict) -> Iterator[Key]:
+def cyclonedx_packages(doc: dict) -> Found:
+    found = Found()
     for component in _cdx_components(doc.get("components", [])):
         if component.get("type") == "operating-system":
             continue
-        key = normalise_purl(component["purl"]) if component.get("purl") else None
-        if key is None and component.get("type") == "application" and not component.get("version"):
+        if not component.get("purl") and component.get("type") == "application" and not component.get("version"):
             continue  # Trivy's grouping node for the files of one language (e.g. "Python", "Node.js")
-        yield key or _no_purl_key(component.get("type", "?"), component["name"], component.get("version", ""))
+        found.add(component.get("purl"), component.get("type", "?"), component["name"], component.get("version", ""))
+    return found
 
 
 # ---- running the tools ----
@@ -118,30 +163,35 @@ def run_tool(cmd: list[str], out: Path, env: dict[str, str] | None = None) -> di
     return json.loads(out.read_text())
 
 
-def inventories(name: str, peers: Peers, scratch: Path) -> dict[str, set[Key]]:
+def inventories(name: str, peers: Peers, scratch: Path, reuse: bool) -> dict[str, Found]:
     out = OUT / "accuracy" / name
     layout, archive = layout_of(name), docker_archive_of(name)
     env = {**peer_env(), "SEAWALL_CACHE_DIR": str(scratch / "seawall")}
-    seawall = run_tool([*seawall_command(), "sbom", f"oci:{layout}", "--format", "json"], out / "seawall.json", env)
-    seawall_cdx = run_tool([*seawall_command(), "sbom", f"oci:{layout}", "--format", "cyclonedx-json"],
-                           out / "seawall.cdx.json", env)
-    syft = run_tool(peers.syft_sbom(layout), out / "syft.json", env)
-    trivy = run_tool(peers.trivy_sbom(archive, scratch / "trivy"), out / "trivy.cdx.json", env)
-    found = {"seawall": set(seawall_packages(seawall)), "syft": set(syft_packages(syft)),
-             "trivy": set(cyclonedx_packages(trivy))}
-    cdx = set(cyclonedx_packages(seawall_cdx))
-    if cdx != found["seawall"]:
-        print(f"  ! seawall cyclonedx-json differs from its json: only json {sorted(found['seawall'] - cdx)[:10]}, "
-              f"only cdx {sorted(cdx - found['seawall'])[:10]}")
+    commands = {
+        "seawall.json": [*seawall_command(), "sbom", f"oci:{layout}", "--format", "json"],
+        "seawall.cdx.json": [*seawall_command(), "sbom", f"oci:{layout}", "--format", "cyclonedx-json"],
+        "syft.json": peers.syft_sbom(layout),
+        "trivy.cdx.json": peers.trivy_sbom(archive, scratch / "trivy"),
+    }
+    docs = {file: json.loads((out / file).read_text()) if reuse and (out / file).exists()
+            else run_tool(cmd, out / file, env) for file, cmd in commands.items()}
+    found = {"seawall": seawall_packages(docs["seawall.json"]), "syft": syft_packages(docs["syft.json"]),
+             "trivy": cyclonedx_packages(docs["trivy.cdx.json"])}
+    cdx = cyclonedx_packages(docs["seawall.cdx.json"]).keys
+    if cdx != found["seawall"].keys:
+        print(f"  ! seawall cyclonedx-json differs from its json: only json {sorted(found['seawall'].keys - cdx)[:10]},"
+              f" only cdx {sorted(cdx - found['seawall'].keys)[:10]}")
     return found
 
 
 # ---- comparing ----
 
-def explanation(tool: str, key: Key) -> str | None:
-    eco, name, _version = key
+def explanation(tool: str, key: Key, found: Found) -> str | None:
+    if key in found.explained:
+        return found.explained[key]
+    eco, name, version = key
     for who, eco_pattern, name_pattern, reason in EXPLAINED:
-        if who == tool and eco_pattern == eco and re.search(name_pattern, name):
+        if who in (tool, "*") and eco_pattern in (eco, "*") and re.search(name_pattern, f"{name} {version}"):
             return reason
     return None
 
@@ -153,50 +203,62 @@ def by_ecosystem(keys: set[Key]) -> dict[str, set[Key]]:
     return groups
 
 
-def compare(name: str, found: dict[str, set[Key]]) -> int:
+def compare(name: str, found: dict[str, Found]) -> int:
     """Prints the comparison; returns the number of unexplained seawall differences."""
-    grouped = {tool: by_ecosystem(keys) for tool, keys in found.items()}
+    grouped = {tool: by_ecosystem(f.keys) for tool, f in found.items()}
     ecosystems = sorted(set().union(*(g.keys() for g in grouped.values())))
     print(f"\n== {name}")
     print(f"  {'ecosystem':14}" + "".join(f"{tool:>9}" for tool in TOOLS))
     for eco in ecosystems:
         print(f"  {eco:14}" + "".join(f"{len(grouped[tool].get(eco, ())):>9}" for tool in TOOLS))
     unexplained = 0
-    seawall = found["seawall"]
+    seawall = found["seawall"].keys
     seawall_versions: dict[tuple[str, str], set[str]] = defaultdict(set)
     for eco, pkg, version in seawall:
         seawall_versions[(eco, pkg)].add(version)
     for peer in ("syft", "trivy"):
-        for key in sorted(found[peer] - seawall):
+        for key in sorted(found[peer].keys - seawall):
             eco, pkg, version = key
-            reason = explanation(peer, key)
+            reason = explanation(peer, key, found[peer])
             other = seawall_versions.get((eco, pkg))
             what = f"version mismatch: seawall has {', '.join(sorted(other))}" if other else "missing in seawall"
-            if reason is None:
-                unexplained += 1
-            print(f"  {peer:>6} only  {eco:12} {pkg} {version}  — {what}" + (f"  [{reason}]" if reason else ""))
-    for key in sorted(seawall - found["syft"] - found["trivy"]):
-        reason = explanation("seawall", key)
+            unexplained += reason is None
+            print(f"  {peer:>7} only {eco:12} {pkg} {version or '(no version)'} — {what}"
+                  + (f"\n{'':22}[explained: {reason}]" if reason else ""))
+    for key in sorted(seawall - found["syft"].keys - found["trivy"].keys):
+        reason = explanation("seawall", key, found["seawall"])
         unexplained += reason is None
-        print(f"  seawall only  {key[0]:12} {key[1]} {key[2]}" + (f"  [{reason}]" if reason else ""))
-    for key in sorted((found["syft"] ^ found["trivy"]) & seawall):
-        holder = "syft" if key in found["syft"] else "trivy"
-        print(f"  (peers disagree) {key[0]:12} {key[1]} {key[2]}: seawall and {holder} have it")
+        print(f"  seawall only {key[0]:12} {key[1]} {key[2] or '(no version)'}"
+              + (f"\n{'':22}[explained: {reason}]" if reason else ""))
+    for key in sorted(seawall):
+        mine = found["seawall"].groups.get(key, set())
+        for peer in ("syft", "trivy"):
+            theirs = found[peer].groups.get(key, set())
+            if key in found[peer].keys and mine != theirs:
+                print(f"  maven group  {key[1]} {key[2]}: seawall {sorted(mine) or '-'}, {peer} {sorted(theirs) or '-'}")
+    for eco, pkg in ABSENT.get(name, []):
+        for tool in TOOLS:
+            present = sorted(k for k in found[tool].keys if k[:2] == (eco, pkg))
+            if present:
+                unexplained += tool == "seawall"
+                print(f"  {tool} reports {eco} {pkg}, which the image removed: {present}")
     return unexplained
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("names", nargs="*", metavar="NAME", help="corpus images (default: all built)")
+    parser.add_argument("--reuse", action="store_true", help="compare the outputs kept from the last run")
     args = parser.parse_args()
     peers = ensure_peers()
     total = 0
-    summary: dict[str, dict[str, int]] = {}
+    summary: dict[str, dict[str, dict[str, int]]] = {}
     for name in corpus_names(args.names):
         with tempfile.TemporaryDirectory(prefix="seawall-accuracy-") as scratch:
-            found = inventories(name, peers, Path(scratch))
+            found = inventories(name, peers, Path(scratch), args.reuse)
         total += compare(name, found)
-        summary[name] = {tool: len(keys) for tool, keys in found.items()}
+        summary[name] = {tool: {eco: len(keys) for eco, keys in by_ecosystem(f.keys).items()}
+                         for tool, f in found.items()}
     (OUT / "accuracy" / "summary.json").write_text(json.dumps(summary, indent=2))
     print(f"\nunexplained seawall differences: {total}")
     sys.exit(1 if total else 0)

@@ -24,16 +24,15 @@ from debian.debian_support import Version as DebVersion
 from packaging.version import InvalidVersion, Version
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import CORPUS, REPO  # noqa: E402
-
-from seawall.db.build import update_db  # noqa: E402
-from seawall.db.store import VulnStore  # noqa: E402
-from seawall.feeds import select_feeds  # noqa: E402
-from seawall.image.open import open_source  # noqa: E402
-from seawall.inventory.build import build_sbom  # noqa: E402
-from seawall.match import match_sbom  # noqa: E402
-from seawall.model.image import Image, Platform  # noqa: E402
-from seawall.model.sbom import SBOM, Distro, Package  # noqa: E402
+from common import CORPUS, REPO
+from seawall.db.build import update_db
+from seawall.db.store import VulnStore
+from seawall.feeds import select_feeds
+from seawall.image.open import open_source
+from seawall.inventory.build import build_sbom
+from seawall.match import match_sbom
+from seawall.model.image import Image, Platform
+from seawall.model.sbom import SBOM, Distro, Package
 
 PEP503 = re.compile(r"[-_.]+")
 

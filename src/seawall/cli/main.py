@@ -19,6 +19,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "scan": ("seawall.cli.scan", "scan"),
     "db": ("seawall.cli.db", "db"),
     "cache": ("seawall.cli.cache", "cache"),
+    "allowlist": ("seawall.cli.allowlist", "allowlist"),
+    "gate": ("seawall.cli.gate", "gate"),
+    "promote": ("seawall.cli.promote", "promote"),
 }
 
 

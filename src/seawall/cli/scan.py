@@ -26,19 +26,35 @@ SEVERITIES = [s.value for s in Severity]
 @click.option("--db", "db_file", type=click.Path(dir_okay=False), help="Vulnerability DB file (default: cache).")
 @click.option("--skip-db-update", is_flag=True, help="Never download a DB; fail when there is none.")
 @click.option("--no-cache", is_flag=True, help="Read every layer even if its inventory is cached.")
+@click.option("--allowlist", "allowlists", multiple=True, type=click.Path(dir_okay=False),
+              help="Allowlist file whose entries suppress findings (repeatable).")
+@click.option("--vex", "vex", multiple=True, type=click.Path(dir_okay=False),
+              help="OpenVEX or CycloneDX VEX document (repeatable).")
+@click.option("--show-suppressed", is_flag=True, help="Also show findings an allowlist or VEX suppressed.")
 @click.pass_context
 def scan(ctx: click.Context, target: str, platform: str | None, insecure: tuple[str, ...], fmt: str,
          output: str | None, severity: str | None, ignore_unfixed: bool, only_app: bool, exit_code: int,
-         base_image: str | None, db_file: str | None, skip_db_update: bool, no_cache: bool) -> int:
+         base_image: str | None, db_file: str | None, skip_db_update: bool, no_cache: bool,
+         allowlists: tuple[str, ...] = (), vex: tuple[str, ...] = (), show_suppressed: bool = False) -> int:
     """Scan TARGET (an image, oci:/docker-archive:/dir: source, or sbom:FILE) for vulnerabilities."""
     from seawall.output.scan import ScanView, render_scan
     from seawall.scan import scan_target
+    from seawall.triage import apply_triage
+    from seawall.triage.allowlist import load_allowlists
+    from seawall.triage.vex import load_vex_files
 
     severities = _severities(severity)
+    # Read triage files before scanning: a typo in one should not cost a whole scan.
+    loaded_allowlists, statements = load_allowlists(allowlists), load_vex_files(vex)
     report = scan_target(target, platform=platform, insecure_registries=insecure, cache_dir=cache_dir(ctx),
                          db=db_file, auto_update=not skip_db_update, base_image=base_image,
                          use_cache=not no_cache, show_progress=fmt == "table" or output is not None)
-    view = ScanView(severities=severities, ignore_unfixed=ignore_unfixed, only_app=only_app)
+    if loaded_allowlists or statements:
+        report, triage = apply_triage(report, loaded_allowlists, statements)
+        for note in triage.notes():
+            click.echo(f"warning: {note}", err=True)
+    view = ScanView(severities=severities, ignore_unfixed=ignore_unfixed, only_app=only_app,
+                    show_suppressed=show_suppressed)
     write_output(render_scan(report, fmt, view), output)
     if exit_code and any(True for _ in view.visible(report.findings)):
         return exit_code

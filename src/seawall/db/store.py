@@ -6,6 +6,7 @@ The DB file is never modified in place (updates build a new file and rename it o
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -69,7 +70,24 @@ _ADVISORY_COLUMNS = (
 )
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _ranges(text: str) -> tuple[AffectedRange, ...]:
+    return tuple(AffectedRange(type=t, events=tuple(RangeEvent(k, v) for k, v in events))
+                 for t, events in json.loads(text))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _strings(text: str) -> tuple[str, ...]:
+    return tuple(json.loads(text))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _pairs(text: str) -> tuple[tuple[str, str], ...]:
+    return tuple((k, v) for k, v in json.loads(text))
+
+
 def advisory_from_row(row: Sequence[object]) -> Advisory:
+    # The same JSON texts recur across a package's advisories (its suites' versions, its ranges): decode each once.
     (id_, namespace, package, status, feed, ranges, versions, fixed, severity, severity_source, provisional,
      repositories, vendor) = row
     return Advisory(
@@ -78,17 +96,14 @@ def advisory_from_row(row: Sequence[object]) -> Advisory:
         package=str(package),
         status=Status(status),
         feed=str(feed),
-        ranges=tuple(
-            AffectedRange(type=t, events=tuple(RangeEvent(k, v) for k, v in events))
-            for t, events in (json.loads(ranges) if ranges else ())  # type: ignore[arg-type]
-        ),
-        versions=tuple(json.loads(versions)) if versions else (),  # type: ignore[arg-type]
-        fixed_versions=tuple(json.loads(fixed)) if fixed else (),  # type: ignore[arg-type]
+        ranges=_ranges(ranges) if ranges else (),  # type: ignore[arg-type]
+        versions=_strings(versions) if versions else (),  # type: ignore[arg-type]
+        fixed_versions=_strings(fixed) if fixed else (),  # type: ignore[arg-type]
         severity=Severity(severity) if severity else None,
         severity_source=str(severity_source) if severity_source else None,
         severity_provisional=bool(provisional),
-        repositories=tuple((k, v) for k, v in json.loads(repositories)) if repositories else (),  # type: ignore[arg-type]
-        vendor_data=tuple((k, v) for k, v in json.loads(vendor)) if vendor else (),  # type: ignore[arg-type]
+        repositories=_pairs(repositories) if repositories else (),  # type: ignore[arg-type]
+        vendor_data=_pairs(vendor) if vendor else (),  # type: ignore[arg-type]
     )
 
 
@@ -193,54 +208,79 @@ class VulnStore:
     def aliases(self, vuln_id: str) -> set[str]:
         """Every id known to name the same vulnerability (GHSA ↔ CVE ↔ PYSEC, transitively, both directions), and the
         advisories (DSA, DLA, USN…) that cover it; without `vuln_id` itself."""
-        seen = {vuln_id}
-        frontier = [vuln_id]
-        while frontier and len(seen) < _ALIAS_LIMIT:
-            marks = ",".join("?" * len(frontier))
-            rows = self._query(f"SELECT DISTINCT alias FROM aliases WHERE id IN ({marks})", frontier)
-            found = [str(r[0]) for r in rows if r[0] not in seen]
-            seen.update(found)
-            frontier = [i for i in found if not i.startswith(_BUNDLES)]
-        seen.discard(vuln_id)
-        return seen
+        return self.aliases_many([vuln_id])[vuln_id]
+
+    def aliases_many(self, vuln_ids: Iterable[str]) -> dict[str, set[str]]:
+        """`aliases` for many ids with one query per hop rather than per id."""
+        wanted = list(dict.fromkeys(vuln_ids))
+        edges: dict[str, set[str]] = {}
+        frontier = list(wanted)  # a bundle asked about is expanded once; reached ones are not
+        for i in wanted:
+            edges.setdefault(i, set())
+        hops = 0
+        while frontier and hops < _ALIAS_LIMIT:
+            hops += 1
+            found: set[str] = set()
+            for chunk in _chunks(frontier):
+                marks = ",".join("?" * len(chunk))
+                for source, alias in self._query(f"SELECT DISTINCT id, alias FROM aliases WHERE id IN ({marks})",
+                                                 chunk):
+                    edges.setdefault(str(source), set()).add(str(alias))
+                    found.add(str(alias))
+            frontier = [i for i in found if i not in edges and not i.startswith(_BUNDLES)]
+            for i in frontier:
+                edges[i] = set()
+        result: dict[str, set[str]] = {}
+        for vuln_id in wanted:
+            seen = {vuln_id}
+            stack = [vuln_id]
+            while stack and len(seen) < _ALIAS_LIMIT:
+                current = stack.pop()
+                if current != vuln_id and current.startswith(_BUNDLES):
+                    continue  # a bundle is listed, never walked through
+                for alias in edges.get(current, ()):
+                    if alias not in seen:
+                        seen.add(alias)
+                        stack.append(alias)
+            seen.discard(vuln_id)
+            result[vuln_id] = seen
+        return result
 
     def vulnerability(self, vuln_id: str) -> VulnerabilityMeta | None:
         """Everything known about one id, merged across feeds; None when no feed mentions it."""
-        texts = self._query(
-            "SELECT feed, summary, description, published, modified FROM vulnerabilities WHERE id = ?", (vuln_id,))
-        cvss = self._query(
-            "SELECT source, version, vector, score, is_primary FROM cvss WHERE id = ? ORDER BY is_primary DESC, "
-            "version DESC, source", (vuln_id,))
-        refs = self._query("SELECT DISTINCT url FROM refs WHERE id = ? ORDER BY url", (vuln_id,))
-        kev = self._query(
-            "SELECT date_added, ransomware, due_date, vendor_project, product, name FROM kev WHERE id = ?", (vuln_id,))
-        epss = self._query("SELECT score, percentile, date FROM epss WHERE id = ?", (vuln_id,))
-        aliases = self.aliases(vuln_id)
-        if not (texts or cvss or kev or epss or aliases):
-            return None
-        texts.sort(key=lambda r: _TEXT_PREFERENCE.index(str(r[0])) if r[0] in _TEXT_PREFERENCE else 99)
+        return self.vulnerabilities([vuln_id]).get(vuln_id)
 
-        def first(col: int) -> str | None:
-            return next((str(r[col]) for r in texts if r[col]), None)
-
-        published = sorted(str(r[3]) for r in texts if r[3])
-        modified = sorted(str(r[4]) for r in texts if r[4])
-        return VulnerabilityMeta(
-            id=vuln_id,
-            feed=",".join(sorted({str(r[0]) for r in texts})),
-            aliases=tuple(sorted(aliases)),
-            summary=first(1),
-            description=first(2),
-            cvss=tuple(CVSS(source=str(s), version=str(v), vector=str(vec), score=sc, primary=bool(p))  # type: ignore[arg-type]
-                       for s, v, vec, sc, p in cvss),
-            published=published[0] if published else None,
-            modified=modified[-1] if modified else None,
-            references=tuple(str(r[0]) for r in refs),
-            kev=KevEntry(date_added=str(kev[0][0]), known_ransomware=bool(kev[0][1]), due_date=kev[0][2],  # type: ignore[arg-type]
-                         vendor_project=kev[0][3], product=kev[0][4], name=kev[0][5]) if kev else None,  # type: ignore[arg-type]
-            epss=EpssScore(score=float(epss[0][0]), percentile=float(epss[0][1]), date=epss[0][2])  # type: ignore[arg-type]
-            if epss else None,
-        )
+    def vulnerabilities(self, vuln_ids: Iterable[str]) -> dict[str, VulnerabilityMeta]:
+        """`vulnerability` for many ids, batched: a scan enriches thousands of findings with a handful of queries."""
+        wanted = list(dict.fromkeys(vuln_ids))
+        texts: dict[str, list[tuple[object, ...]]] = {}
+        cvss: dict[str, list[tuple[object, ...]]] = {}
+        refs: dict[str, list[str]] = {}
+        kev: dict[str, tuple[object, ...]] = {}
+        epss: dict[str, tuple[object, ...]] = {}
+        for chunk in _chunks(wanted):
+            marks = ",".join("?" * len(chunk))
+            for row in self._query(f"SELECT id, feed, summary, description, published, modified FROM vulnerabilities "
+                                   f"WHERE id IN ({marks})", chunk):
+                texts.setdefault(str(row[0]), []).append(row[1:])
+            for row in self._query(f"SELECT id, source, version, vector, score, is_primary FROM cvss WHERE id IN "
+                                   f"({marks}) ORDER BY is_primary DESC, version DESC, source", chunk):
+                cvss.setdefault(str(row[0]), []).append(row[1:])
+            for row in self._query(f"SELECT DISTINCT id, url FROM refs WHERE id IN ({marks}) ORDER BY url", chunk):
+                refs.setdefault(str(row[0]), []).append(str(row[1]))
+            for row in self._query(f"SELECT id, date_added, ransomware, due_date, vendor_project, product, name "
+                                   f"FROM kev WHERE id IN ({marks})", chunk):
+                kev[str(row[0])] = row[1:]
+            for row in self._query(f"SELECT id, score, percentile, date FROM epss WHERE id IN ({marks})", chunk):
+                epss[str(row[0])] = row[1:]
+        aliases = self.aliases_many(wanted)
+        out: dict[str, VulnerabilityMeta] = {}
+        for vuln_id in wanted:
+            meta = _meta(vuln_id, texts.get(vuln_id, []), cvss.get(vuln_id, []), refs.get(vuln_id, []),
+                         kev.get(vuln_id), epss.get(vuln_id), aliases.get(vuln_id, set()))
+            if meta is not None:
+                out[vuln_id] = meta
+        return out
 
     # provenance ------------------------------------------------------------------------------------------------
 
@@ -261,3 +301,38 @@ def _provenance_rows(rows: Iterable[Sequence[object]]) -> Iterator[FeedProvenanc
             source=str(source), digest=digest, records=int(records), skipped=int(skipped),  # type: ignore[arg-type,call-overload]
             skip_reasons=tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))), error=error,  # type: ignore[arg-type]
         )
+
+
+def _chunks(items: Sequence[str]) -> Iterator[list[str]]:
+    for start in range(0, len(items), _BATCH):
+        yield list(items[start:start + _BATCH])
+
+
+def _meta(vuln_id: str, texts: list[tuple[object, ...]], cvss: list[tuple[object, ...]], refs: list[str],
+          kev: tuple[object, ...] | None, epss: tuple[object, ...] | None,
+          aliases: set[str]) -> VulnerabilityMeta | None:
+    if not (texts or cvss or kev or epss or aliases):
+        return None
+    texts = sorted(texts, key=lambda r: _TEXT_PREFERENCE.index(str(r[0])) if r[0] in _TEXT_PREFERENCE else 99)
+
+    def first(col: int) -> str | None:
+        return next((str(r[col]) for r in texts if r[col]), None)
+
+    published = sorted(str(r[3]) for r in texts if r[3])
+    modified = sorted(str(r[4]) for r in texts if r[4])
+    return VulnerabilityMeta(
+        id=vuln_id,
+        feed=",".join(sorted({str(r[0]) for r in texts})),
+        aliases=tuple(sorted(aliases)),
+        summary=first(1),
+        description=first(2),
+        cvss=tuple(CVSS(source=str(s), version=str(v), vector=str(vec), score=sc, primary=bool(p))  # type: ignore[arg-type]
+                   for s, v, vec, sc, p in cvss),
+        published=published[0] if published else None,
+        modified=modified[-1] if modified else None,
+        references=tuple(refs),
+        kev=KevEntry(date_added=str(kev[0]), known_ransomware=bool(kev[1]), due_date=kev[2],  # type: ignore[arg-type]
+                     vendor_project=kev[3], product=kev[4], name=kev[5]) if kev else None,  # type: ignore[arg-type]
+        epss=EpssScore(score=float(epss[0]), percentile=float(epss[1]), date=epss[2])  # type: ignore[arg-type]
+        if epss else None,
+    )

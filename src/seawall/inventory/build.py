@@ -1,5 +1,9 @@
 """Image → SBOM. Each layer is read at most once, and not at all when every cataloger's result for its diff_id
-is cached; the per-layer results are then squashed into the final inventory."""
+is cached; the per-layer results are then squashed into the final inventory.
+
+Layer analyzers (secret scanning, filesystem facts) ride the same pass: they choose files like catalogers do,
+see every layer's files (also those a later layer deletes) and its entry index, and their JSON results are cached
+per (layer diff_id, analyzer name, analyzer version) beside the catalogers'."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any, Protocol
 
 from seawall import paths
 from seawall.catalog import CATALOGERS
@@ -15,6 +20,7 @@ from seawall.catalog.distro import DISTRO_PATHS, detect_distro
 from seawall.catalog.interface import Cataloger, CatalogResult, FileEntry
 from seawall.catalog.purls import with_os_purl
 from seawall.fs.collect import LayerCollector, LayerJob, LayerScan
+from seawall.fs.layered import IndexEntry
 from seawall.image.source import ImageSource
 from seawall.inventory.layercache import LayerCache, LayerSummary
 from seawall.inventory.ownership import mark_owned
@@ -37,6 +43,43 @@ class InventoryStats:
     extra: dict[str, float] = field(default_factory=dict)
 
 
+class LayerAnalyzer(Protocol):
+    """Looks at each layer's chosen files and entry index; never reads anything itself.
+
+    `analyze` returns a JSON object or array (it is cached as JSON); it must hold nothing that may not be written
+    to the cache directory. Names share one namespace with catalogers.
+    """
+
+    name: str
+    version: int
+    max_file_size: int
+
+    def wants(self, path: str, mode: int, size: int) -> bool: ...
+
+    def analyze(self, files: Sequence[FileEntry], entries: Sequence[IndexEntry]) -> dict[str, Any] | list[Any]: ...
+
+
+@dataclass(frozen=True)
+class LayerAnalysis:
+    """One analyzer's result for one layer (index 0 is the base; a dir: source is one layer)."""
+
+    index: int
+    diff_id: str | None
+    created_by: str
+    result: dict[str, Any] | list[Any]
+
+
+@dataclass
+class Inventory:
+    """The SBOM and, beside it, what the layer analyzers found in each layer."""
+
+    sbom: SBOM
+    layers: list[LayerFacts]  # per layer: what it deletes from the layers below
+    analyses: dict[str, list[LayerAnalysis]]  # analyzer name → one result per layer, base first
+    uncompressed_size: int | None = None  # None for dir: sources
+    entries: int | None = None  # entries over all layers
+
+
 def default_catalogers() -> list[Cataloger]:
     return [cls() for cls in CATALOGERS]
 
@@ -53,6 +96,23 @@ def build_sbom(
     stats: InventoryStats | None = None,
 ) -> SBOM:
     """The inventory of the image `source` resolves to."""
+    return build_inventory(source, catalogers=catalogers, cache_dir=cache_dir, use_cache=use_cache, workers=workers,
+                           today=today, progress=progress, stats=stats).sbom
+
+
+def build_inventory(
+    source: ImageSource,
+    *,
+    analyzers: Sequence[LayerAnalyzer] = (),
+    catalogers: Sequence[Cataloger] | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    use_cache: bool = True,
+    workers: int | None = None,
+    today: date | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+    stats: InventoryStats | None = None,
+) -> Inventory:
+    """The SBOM of the image `source` resolves to, and each analyzer's result for each of its layers."""
     catalogers = list(catalogers) if catalogers is not None else default_catalogers()
     stats = stats if stats is not None else InventoryStats()
     image = source.resolve()
@@ -60,32 +120,38 @@ def build_sbom(
     with LayerCollector(workers=workers, cache_dir=cache_dir) as collector:
         rootfs = source.rootfs()
         if rootfs is not None:
-            scan = collector.scan_rootfs(rootfs, catalogers, DISTRO_PATHS)
+            scan = collector.scan_rootfs(rootfs, [*catalogers, *analyzers], DISTRO_PATHS)  # type: ignore[list-item]
             facts, results, summary = _digest_scan(scan, catalogers, image, None, ())
             layers_facts, layer_results, summaries = [facts], [results], [summary]
+            analyses = {a.name: [LayerAnalysis(0, None, "", _run_analyzer(a, scan))] for a in analyzers}
             stats.layers, stats.layers_read = 1, 1
         else:
-            layers_facts, layer_results, summaries = _read_layers(source, image, catalogers, cache, collector,
-                                                                  progress, stats)
+            layers_facts, layer_results, summaries, analyses = _read_layers(source, image, catalogers, analyzers,
+                                                                            cache, collector, progress, stats)
     squashed = squash(layers_facts, layer_results)
     distro = detect_distro(_visible_files(layers_facts, summaries), today=today)
     packages = [with_os_purl(p, distro) if p.purl is None else p for p in squashed.packages]
     packages = mark_owned(packages, squashed.owned_files)
     packages.sort(key=lambda p: (p.type, p.name, p.version, p.locations[0].path if p.locations else ""))
     unknowns = sorted(squashed.unknowns, key=lambda u: (u.path, u.found_by))
-    return SBOM(image=image, distro=distro, packages=tuple(packages), unknowns=tuple(unknowns))
+    sbom = SBOM(image=image, distro=distro, packages=tuple(packages), unknowns=tuple(unknowns))
+    return Inventory(sbom=sbom, layers=layers_facts, analyses=analyses,
+                     uncompressed_size=sum(s.uncompressed_size for s in summaries) if rootfs is None else None,
+                     entries=sum(s.entries for s in summaries) or None)
 
 
 def _read_layers(
     source: ImageSource,
     image: Image,
     catalogers: Sequence[Cataloger],
+    analyzers: Sequence[LayerAnalyzer],
     cache: LayerCache | None,
     collector: LayerCollector,
     progress: Callable[[str, int, int], None] | None,
     stats: InventoryStats,
-) -> tuple[list[LayerFacts], list[list[CatalogResult]], list[LayerSummary]]:
+) -> tuple[list[LayerFacts], list[list[CatalogResult]], list[LayerSummary], dict[str, list[LayerAnalysis]]]:
     cached: dict[int, dict[str, tuple[frozenset[str], CatalogResult]]] = {}
+    analyzed: dict[int, dict[str, dict[str, Any] | list[Any]]] = {}
     summaries: dict[int, LayerSummary] = {}
     jobs: list[LayerJob] = []
     stats.layers = len(image.layers)
@@ -98,13 +164,16 @@ def _read_layers(
                 if hit is not None:
                     hits[cataloger.name] = hit
         cached[layer.index] = hits
-        stats.cached_results += len(hits)
+        analyzed[layer.index] = _cached_analyses(cache, layer.diff_id, analyzers)
+        stats.cached_results += len(hits) + len(analyzed[layer.index])
         missing = tuple(c for c in catalogers if c.name not in hits)
-        if summary is not None and not missing:
+        unanalyzed = tuple(a for a in analyzers if a.name not in analyzed[layer.index])
+        if summary is not None and not missing and not unanalyzed:
             summaries[layer.index] = summary
             continue
         jobs.append(LayerJob(index=layer.index, layer_file=source.layer_file(layer), diff_id=layer.diff_id,
-                             catalogers=missing, extra_paths=frozenset(DISTRO_PATHS),
+                             catalogers=(*missing, *unanalyzed),  # type: ignore[arg-type]
+                             extra_paths=frozenset(DISTRO_PATHS),
                              what=f"layer {layer.index} ({layer.digest})"))
         stats.bytes_read += layer.size
     stats.layers_read = len(jobs)
@@ -128,13 +197,36 @@ def _read_layers(
             continue
         fresh = [c for c in catalogers if c.name not in cached[layer.index]]
         layer_facts, fresh_results, summary = _digest_scan(scan, fresh, image, cache, cached[layer.index].items())
+        for analyzer in analyzers:
+            if analyzer.name not in analyzed[layer.index]:
+                analyzed[layer.index][analyzer.name] = result = _run_analyzer(analyzer, scan)
+                stats.fresh_results += 1
+                if cache is not None and "error" not in result:
+                    cache.put_analysis(layer.diff_id, analyzer.name, analyzer.version, result)
         stats.fresh_results += len(fresh)
         summaries[layer.index] = summary
         facts.append(layer_facts)
         by_name = {c.name: r for c, r in zip(fresh, fresh_results, strict=True)}
         by_name.update({name: hit[1] for name, hit in cached[layer.index].items()})
         results.append([by_name[c.name] for c in catalogers])
-    return facts, results, [summaries[layer.index] for layer in image.layers]
+    analyses = {a.name: [LayerAnalysis(la.index, la.diff_id, la.created_by, analyzed[la.index][a.name])
+                         for la in image.layers] for a in analyzers}
+    return facts, results, [summaries[layer.index] for layer in image.layers], analyses
+
+
+def _cached_analyses(cache: LayerCache | None, diff_id: str,
+                     analyzers: Sequence[LayerAnalyzer]) -> dict[str, dict[str, Any] | list[Any]]:
+    if cache is None:
+        return {}
+    hits = {a.name: cache.get_analysis(diff_id, a.name, a.version) for a in analyzers}
+    return {name: hit for name, hit in hits.items() if hit is not None}
+
+
+def _run_analyzer(analyzer: LayerAnalyzer, scan: LayerScan) -> dict[str, Any] | list[Any]:
+    try:
+        return analyzer.analyze(scan.files.get(analyzer.name, []), scan.entries)
+    except Exception as err:  # an analyzer bug must not lose the inventory; the error result is never cached
+        return {"error": f"{analyzer.name} failed on layer {scan.index}: {type(err).__name__}: {err}"}
 
 
 def _digest_scan(

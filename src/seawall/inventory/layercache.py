@@ -77,6 +77,19 @@ class LayerCache:
         if base is not None:
             self._write(base / f"{name}-v{version}.json", {"paths": sorted(paths), "result": to_data(result)})
 
+    def get_analysis(self, diff_id: str, name: str, version: int) -> dict[str, Any] | list[Any] | None:
+        """A layer analyzer's JSON result (an object or an array), or None when not cached."""
+        base = self._dir(diff_id)
+        if base is None:
+            return None
+        data = self._read(base / f"analysis-{name}-v{version}.json")
+        return data if isinstance(data, dict | list) else None
+
+    def put_analysis(self, diff_id: str, name: str, version: int, result: dict[str, Any] | list[Any]) -> None:
+        base = self._dir(diff_id)
+        if base is not None:
+            self._write(base / f"analysis-{name}-v{version}.json", result)
+
     def get_summary(self, diff_id: str) -> LayerSummary | None:
         base = self._dir(diff_id)
         if base is None:

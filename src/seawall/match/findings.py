@@ -53,11 +53,11 @@ class _Groups:
 
 
 def build_findings(matches: Sequence[RawMatch], store: VulnStore) -> list[Finding]:
-    alias_cache: dict[str, set[str]] = {}
+    alias_cache: dict[str, set[str]] = store.aliases_many({m.advisory.id for m in matches})
 
     def aliases(vuln_id: str) -> set[str]:
         if vuln_id not in alias_cache:
-            alias_cache[vuln_id] = store.aliases(vuln_id)
+            alias_cache.update(store.aliases_many([vuln_id]))
         return alias_cache[vuln_id]
 
     by_package: dict[tuple[str, str, str, str], list[RawMatch]] = defaultdict(list)
@@ -65,7 +65,9 @@ def build_findings(matches: Sequence[RawMatch], store: VulnStore) -> list[Findin
         p = match.package
         by_package[(p.type, p.name, p.version, p.locations[0].path if p.locations else "")].append(match)
 
-    meta_cache: dict[str, VulnerabilityMeta | None] = {}
+    every_id = set(alias_cache) | {a for ids in alias_cache.values() for a in ids}
+    found_meta = store.vulnerabilities(every_id)
+    meta_cache: dict[str, VulnerabilityMeta | None] = {i: found_meta.get(i) for i in every_id}
     findings: list[Finding] = []
     for group in by_package.values():
         groups = _Groups()

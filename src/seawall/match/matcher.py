@@ -33,11 +33,18 @@ def raw_matches(sbom: SBOM, store: VulnStore) -> list[RawMatch]:
         wanted[target.namespace].add(target.name)
     found = {namespace: store.advisories_for(namespace, names) for namespace, names in wanted.items()}
     out: list[RawMatch] = []
+    # Binary packages built from one source share its verdicts: judge each (source, version) once.
+    judged: dict[tuple[str, str, str, str], list[tuple[Advisory, MatchDetail]]] = {}
     for package, target in targets:
-        for advisory in found[target.namespace].get(target.name, ()):
-            detail = judge(target, advisory)
-            if detail is not None:
-                out.append(RawMatch(package, advisory, detail))
+        key = (target.matcher, target.namespace, target.name, target.version)
+        if key not in judged:
+            hits = []
+            for advisory in found[target.namespace].get(target.name, ()):
+                detail = judge(target, advisory)
+                if detail is not None:
+                    hits.append((advisory, detail))
+            judged[key] = hits
+        out.extend(RawMatch(package, advisory, detail) for advisory, detail in judged[key])
     return out
 
 

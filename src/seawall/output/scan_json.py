@@ -46,7 +46,9 @@ def scan_document(report: ScanReport, view: ScanView) -> dict[str, Any]:
             if value is not None
         },
         "filters": {
-            "severities": None if view.severities is None else [s.value for s in SEVERITY_ORDER if s in view.severities],
+            "severities": None if view.severities is None else [
+                severity.value for severity in SEVERITY_ORDER if severity in view.severities
+            ],
             "ignoreUnfixed": view.ignore_unfixed,
             "onlyApp": view.only_app,
             "showSuppressed": view.show_suppressed,

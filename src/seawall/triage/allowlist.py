@@ -15,6 +15,7 @@ from typing import Any
 
 from seawall.errors import InputError
 from seawall.model.finding import Finding, ScanReport, Suppression
+from seawall.model.sbom import Package
 from seawall.triage.targets import image_matches, image_names, parse_purl, purl_matches, source_of
 from seawall.triage.yamlsrc import LDict, LList, Problems, load_located, type_name
 
@@ -65,16 +66,23 @@ class AllowlistEntry:
             return True
         return any(image_matches(glob, names) for glob in self.scope)
 
-    def matches(self, finding: Finding) -> bool:
-        """Same vulnerability (any of its ids) and every package selector the entry states."""
-        if self.id.upper() not in {i.upper() for i in finding.ids}:
-            return False
-        pkg = finding.package
+    @property
+    def names_package(self) -> bool:
+        return self.package is not None or self.source is not None or self.purl is not None
+
+    def matches_package(self, pkg: Package) -> bool:
+        """Every package selector the entry states holds for `pkg` (an entry without any matches every package)."""
         if self.package is not None and self.package != pkg.name:
             return False
         if self.source is not None and self.source != source_of(pkg):
             return False
         return self.purl is None or purl_matches(self.purl, pkg)
+
+    def matches(self, finding: Finding) -> bool:
+        """Same vulnerability (any of its ids) and every package selector the entry states."""
+        if self.id.upper() not in {i.upper() for i in finding.ids}:
+            return False
+        return self.matches_package(finding.package)
 
     def reason(self) -> str:
         parts = [p for p in (self.justification, self.statement) if p]

@@ -88,11 +88,11 @@ def image_names(report: ScanReport) -> tuple[str, ...]:
             names.append(repo)
     source = image.source
     if source and not source.startswith(("dir:", "oci:", "oci-archive:", "docker-archive:", "sbom:")):
-        names.append(_strip_tag(source))
+        names.append(strip_tag(source))
     return tuple(dict.fromkeys(n for n in names if n))
 
 
-def _strip_tag(reference: str) -> str:
+def strip_tag(reference: str) -> str:
     name = reference.split("@", 1)[0]
     last = name.rsplit("/", 1)[-1]
     if ":" in last:

@@ -87,6 +87,8 @@ def load_located(path: str | Path, what: str, error: type[InputError] = InputErr
         return yaml.load(text, Loader=_Loader)  # a SafeLoader subclass: no arbitrary objects
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
+        if err.context_mark and "<stream end>" in str(err.problem):  # an unclosed bracket: point at its start
+            mark = err.context_mark
         line = f":{mark.line + 1}" if mark else ""
         raise error(f"{path}{line}: invalid YAML in {what}: {err.problem or err.context}",
                     remedy="fix the YAML syntax at that line") from err

@@ -1,0 +1,138 @@
+"""Time `seawall sbom` against `syft scan` and `trivy image --format cyclonedx` (SBOM only) on the corpus images.
+
+    python bench/speed.py [NAME ...] [--runs 5] [--trivy-input oci|docker-archive]
+
+Every tool reads the same OCI layout (Trivy can read the docker-archive copy instead). Cold runs start with empty
+caches (seawall's SEAWALL_CACHE_DIR, Trivy's --cache-dir and every tool's TMPDIR fresh); warm runs reuse the caches of
+one priming run. The floor is `gzip -dc` of the image's layer blobs to /dev/null: reading the layers once, on one
+core. Prints the median wall time of N runs and the peak RSS (from /usr/bin/time), with ratios seawall/peer and
+seawall/floor; the full table is also written to bench/out/speed.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import OUT, corpus_names, docker_archive_of, human_size, layout_of, seawall_command  # noqa: E402
+from layout import layer_blobs  # noqa: E402
+from peers import Peers, ensure_peers, peer_env  # noqa: E402
+
+TIME = "/usr/bin/time"
+Command = Callable[[Path, Path], list[str]]  # (image name's layout, cache/scratch dir) -> argv
+
+
+@dataclass(frozen=True)
+class Sample:
+    seconds: float
+    peak_rss_kib: int
+
+
+def timed(cmd: list[str], scratch: Path, env: dict[str, str]) -> Sample:
+    """One run under /usr/bin/time: wall seconds and peak RSS of the process tree's largest member."""
+    report = scratch / "time.out"
+    tmpdir = scratch / "tmp"
+    tmpdir.mkdir(exist_ok=True)
+    proc = subprocess.run([TIME, "-f", "%e %M", "-o", str(report), *cmd], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, env={**env, "TMPDIR": str(tmpdir)}, check=False)
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(cmd[:4])} … failed ({proc.returncode}): {proc.stderr.decode(errors='replace')[-1500:]}")
+    seconds, rss = report.read_text().split()[-2:]
+    return Sample(float(seconds), int(rss))
+
+
+def measure(cmd_for: Command, layout: Path, runs: int, warm: bool, env: dict[str, str]) -> list[Sample]:
+    samples = []
+    with tempfile.TemporaryDirectory(prefix="seawall-speed-") as keep:
+        if warm:
+            timed(cmd_for(layout, Path(keep)), Path(keep), env)  # the priming run fills the caches
+        for _ in range(runs):
+            if warm:
+                samples.append(timed(cmd_for(layout, Path(keep)), Path(keep), env))
+                continue
+            with tempfile.TemporaryDirectory(prefix="seawall-speed-cold-") as fresh:
+                samples.append(timed(cmd_for(layout, Path(fresh)), Path(fresh), env))
+    return samples
+
+
+def tools(peers: Peers, trivy_input: str) -> dict[str, tuple[Command, bool]]:
+    """name -> (command builder, whether it has a warm mode)."""
+    def seawall(layout: Path, scratch: Path) -> list[str]:
+        return ["env", f"SEAWALL_CACHE_DIR={scratch / 'seawall-cache'}", *seawall_command(), "sbom",
+                f"oci:{layout}", "--format", "cyclonedx-json", "--output", str(scratch / "seawall.cdx.json")]
+
+    def syft(layout: Path, scratch: Path) -> list[str]:
+        return peers.syft_sbom(layout, f"cyclonedx-json={scratch / 'syft.cdx.json'}")
+
+    def trivy(layout: Path, scratch: Path) -> list[str]:
+        source = layout if trivy_input == "oci" else docker_archive_of(layout.name)
+        return [*peers.trivy_sbom(source, scratch / "trivy-cache"), "--output", str(scratch / "trivy.cdx.json")]
+
+    def floor(layout: Path, scratch: Path) -> list[str]:
+        blobs = " ".join(f"'{blob}'" for blob in layer_blobs(layout))
+        return ["sh", "-c", f"gzip -dc {blobs} > /dev/null"]
+
+    return {"seawall": (seawall, True), "syft": (syft, False), "trivy": (trivy, True), "gzip -dc": (floor, False)}
+
+
+def _fmt(sample: Sample | None) -> str:
+    return f"{sample.seconds:7.2f}s {sample.peak_rss_kib / 1024:5.0f}M" if sample else f"{'-':>15}"
+
+
+def median(samples: list[Sample]) -> Sample:
+    return Sample(statistics.median(s.seconds for s in samples), max(s.peak_rss_kib for s in samples))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("names", nargs="*", metavar="NAME", help="corpus images (default: all built)")
+    parser.add_argument("--runs", type=int, default=5, help="runs per tool and mode; the median is reported")
+    parser.add_argument("--trivy-input", choices=["oci", "docker-archive"], default="oci")
+    args = parser.parse_args()
+    if not Path(TIME).exists():
+        sys.exit(f"{TIME} is missing: apt-get install time")
+    peers = ensure_peers()
+    env = peer_env()
+    table: dict[str, dict[str, dict[str, Sample]]] = {}
+    print(f"median of {args.runs} runs; wall seconds and peak RSS; cpu cores: {os.cpu_count()}", flush=True)
+    header = f"{'image':15} {'size':>9} {'mode':5}" + "".join(f"{t:>16}" for t in tools(peers, args.trivy_input)) \
+        + f"{'sw/syft':>9}{'sw/trivy':>9}{'sw/floor':>9}"
+    print(header)
+    for name in corpus_names(args.names):
+        layout = layout_of(name)
+        size = sum(blob.stat().st_size for blob in layer_blobs(layout))
+        table[name] = {}
+        for mode in ("cold", "warm"):
+            row: dict[str, Sample] = {}
+            for tool, (cmd_for, has_warm) in tools(peers, args.trivy_input).items():
+                if mode == "warm" and not has_warm:
+                    continue
+                row[tool] = median(measure(cmd_for, layout, args.runs, mode == "warm", env))
+            table[name][mode] = row
+            floor = table[name]["cold"]["gzip -dc"]
+            sw = row["seawall"].seconds
+            syft_any = row.get("syft") or table[name]["cold"]["syft"]  # Syft keeps no cache: warm is cold
+
+            def ratio(other: Sample | None) -> str:
+                return f"{sw / other.seconds:9.2f}" if other and other.seconds else f"{'-':>9}"
+            print(f"{name:15} {human_size(size):>9} {mode:5}"
+                  + "".join(f"{_fmt(row.get(tool)):>16}" for tool in tools(peers, args.trivy_input))
+                  + ratio(syft_any) + ratio(row.get("trivy")) + ratio(floor), flush=True)
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "speed.json").write_text(json.dumps(
+        {"runs": args.runs, "trivy_input": args.trivy_input, "results": {
+            name: {mode: {tool: s.__dict__ for tool, s in row.items()} for mode, row in modes.items()}
+            for name, modes in table.items()}}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

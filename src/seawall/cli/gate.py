@@ -1,0 +1,39 @@
+"""`seawall gate TARGET --policy P`: pass (0), policy violated (1), or could not decide (8) — never a silent pass."""
+
+from __future__ import annotations
+
+import click
+
+from seawall.cli.common import cache_dir, image_options, write_output
+from seawall.policy.render import FORMATS
+
+
+@click.command(name="gate")
+@click.argument("target")
+@image_options
+@click.option("--policy", "policy", required=True, type=click.Path(dir_okay=False), help="Policy file (YAML).")
+@click.option("--allowlist", "allowlists", multiple=True, type=click.Path(dir_okay=False),
+              help="Allowlist file (repeatable).")
+@click.option("--vex", "vex", multiple=True, type=click.Path(dir_okay=False),
+              help="OpenVEX or CycloneDX VEX document (repeatable).")
+@click.option("--baseline", type=click.Path(dir_okay=False),
+              help="Baseline file (default: the repository's last promotion, for policies with new_only).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--output", "-o", metavar="FILE", help="Write the verdict to FILE instead of standard output.")
+@click.option("--base-image", metavar="IMAGE", help="The base image, to tell its findings from the application's.")
+@click.option("--db", "db_file", type=click.Path(dir_okay=False), help="Vulnerability DB file (default: cache).")
+@click.option("--skip-db-update", is_flag=True, help="Never download a DB; undecided when there is none.")
+@click.pass_context
+def gate(ctx: click.Context, target: str, platform: str | None, insecure: tuple[str, ...], policy: str,
+         allowlists: tuple[str, ...], vex: tuple[str, ...], baseline: str | None, fmt: str, output: str | None,
+         base_image: str | None, db_file: str | None, skip_db_update: bool) -> int:
+    """Judge TARGET by a policy: exit 0 pass, 1 violated, 8 could not decide."""
+    from seawall.policy.gate import GateInputs, run_gate
+    from seawall.policy.render import render_verdict
+
+    inputs = GateInputs(policy=policy, allowlists=allowlists, vex=vex, baseline=baseline, db=db_file,
+                        auto_update=not skip_db_update, base_image=base_image, platform=platform,
+                        insecure_registries=insecure, cache_dir=cache_dir(ctx))
+    judged = run_gate(target, inputs)
+    write_output(render_verdict(judged.verdict, fmt), output)
+    return int(judged.verdict.exit_code)

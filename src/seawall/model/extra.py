@@ -1,0 +1,74 @@
+"""What a scan finds besides vulnerabilities: secrets, configuration weaknesses, and how much the image carries.
+
+`ScanReport.extra` holds them under "secrets" (list of SecretFinding), "config" (list of ConfigFinding) and
+"minimality" (Minimality). A secret finding never holds the secret: `match` is already redacted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from seawall.model.vuln import Severity
+
+
+@dataclass(frozen=True)
+class SecretFinding:
+    rule_id: str
+    title: str
+    severity: Severity
+    path: str  # image path, or "config:<field>" for the image config (Env, Labels, history…)
+    line: int  # 1-based; for config fields, the position within the field (env entry, history step)
+    match: str  # redacted: a short prefix, "…", and the length
+    layer_index: int | None = None  # None: found in the image config
+    layer_diff_id: str | None = None
+    created_by: str | None = None  # the history line of the layer that added the file
+    deleted_in_layer: int | None = None  # a later layer removed the file; it is still in the image's blobs
+
+    @property
+    def in_config(self) -> bool:
+        return self.layer_index is None
+
+    @property
+    def deleted(self) -> bool:
+        return self.deleted_in_layer is not None
+
+    @property
+    def key(self) -> tuple[str, str, int, int | None]:
+        return (self.rule_id, self.path, self.line, self.layer_index)
+
+
+@dataclass(frozen=True)
+class ConfigFinding:
+    id: str  # stable rule id, e.g. SW-CFG-001
+    severity: Severity
+    title: str
+    evidence: str  # what in the image shows it (never a secret value)
+    remedy: str
+    path: str | None = None  # the file it concerns, when it concerns one
+    layer_index: int | None = None
+
+
+@dataclass(frozen=True)
+class Minimality:
+    """How much the final filesystem carries beyond the application."""
+
+    compressed_size: int  # bytes of layer blobs as stored
+    uncompressed_size: int | None  # bytes of layer tars; None when not known (dir: sources)
+    layers: int
+    packages: int
+    files: int | None
+    shells: tuple[str, ...] = ()  # paths present in the final view
+    package_managers: tuple[str, ...] = ()
+    compilers: tuple[str, ...] = ()
+
+    @property
+    def has_shell(self) -> bool:
+        return bool(self.shells)
+
+    @property
+    def has_package_manager(self) -> bool:
+        return bool(self.package_managers)
+
+    @property
+    def has_compiler(self) -> bool:
+        return bool(self.compilers)

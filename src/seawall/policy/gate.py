@@ -1,0 +1,153 @@
+"""The gate: scan (or take a report), apply triage, judge by a policy, and say pass, fail or undecided.
+
+Anything that keeps the gate from judging (an unreadable policy, allowlist, VEX file, DB or baseline) gives an
+UNDECIDED verdict carrying the error: a gate never passes what it could not check.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from seawall.errors import SeawallError
+from seawall.model.finding import ScanReport
+from seawall.model.policy import Decision, Verdict, Violation
+from seawall.policy.baseline import Baseline, find_local_baseline, load_baseline
+from seawall.policy.schema import Policy, load_policy
+from seawall.triage import TriageResult, apply_triage
+from seawall.triage.allowlist import Allowlist, load_allowlists
+from seawall.triage.targets import repository_of
+from seawall.triage.vex import VexStatement, load_vex_files
+
+
+@dataclass
+class GateInputs:
+    policy: str | os.PathLike[str]
+    allowlists: Sequence[str | os.PathLike[str]] = ()
+    vex: Sequence[str | os.PathLike[str]] = ()
+    baseline: str | os.PathLike[str] | None = None  # a file; None: the repository's last promotion, if any
+    db: str | os.PathLike[str] | None = None
+    auto_update: bool = True
+    base_image: str | None = None
+    platform: str | None = None
+    insecure_registries: Sequence[str] = ()
+    cache_dir: str | os.PathLike[str] | None = None
+    now: datetime | None = None
+
+
+@dataclass
+class Judged:
+    verdict: Verdict
+    report: ScanReport | None = None  # the triaged report (None when the gate could not scan)
+    baseline: Baseline | None = None
+    triage: TriageResult = field(default_factory=TriageResult)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    policy: Policy
+    allowlists: list[Allowlist]
+    vex: list[VexStatement]
+
+
+def _stamp(now: datetime | None) -> str:
+    return (now or datetime.now(UTC)).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def undecided(target: str, policy: str, error: SeawallError | str, *, now: datetime | None = None,
+              report: ScanReport | None = None) -> Verdict:
+    text = error.one_line().removeprefix("error: ") if isinstance(error, SeawallError) else error
+    return Verdict(decision=Decision.UNDECIDED, target=target, policy=policy, errors=(text,),
+                   evaluated_at=_stamp(now), image_digest=report.sbom.image.digest if report else None,
+                   repository=repository_of(report) if report else None)
+
+
+def load_inputs(inputs: GateInputs) -> Loaded:
+    return Loaded(load_policy(inputs.policy), load_allowlists(inputs.allowlists), load_vex_files(inputs.vex))
+
+
+def resolve_baseline(policy: Policy, report: ScanReport, explicit: str | os.PathLike[str] | None,
+                     cache_dir: str | os.PathLike[str] | None) -> tuple[Baseline | None, list[str]]:
+    """The baseline the policy needs: the named file, else the repository's last promotion from the cache."""
+    if explicit is not None:
+        return load_baseline(explicit), []
+    if not policy.uses_baseline:
+        return None, []
+    repository = repository_of(report)
+    if repository is None:
+        return None, ["the target has no repository, so no baseline: every finding counts as new"]
+    baseline = find_local_baseline(repository, cache_dir)
+    if baseline is None:
+        return None, [f"{repository} was never promoted from here: every finding counts as new"]
+    return baseline, []
+
+
+def judge(report: ScanReport, loaded: Loaded, *, target: str, baseline: Baseline | None = None,
+          notes: Sequence[str] = (), now: datetime | None = None) -> Judged:
+    """Triage then judge one report. Pure: no I/O."""
+    triaged, triage = apply_triage(report, loaded.allowlists, loaded.vex, now=now)
+    rule = loaded.policy.rule(baseline=baseline, now=now)
+    violations: list[Violation] = rule.evaluate(triaged)
+    all_notes = [*notes, *triage.notes(), *rule.notes(triaged)]
+    if any(v.undecided for v in violations):
+        decision = Decision.UNDECIDED
+    elif violations:
+        decision = Decision.FAIL
+    else:
+        decision = Decision.PASS
+    verdict = Verdict(
+        decision=decision, target=target, policy=loaded.policy.path,
+        violations=tuple(violations), notes=tuple(dict.fromkeys(all_notes)),
+        errors=tuple(v.message for v in violations if v.undecided),
+        image_digest=triaged.sbom.image.digest, repository=repository_of(triaged), evaluated_at=_stamp(now),
+        db_built_at=triaged.db_built_at, baseline=baseline.origin or baseline.repository if baseline else None,
+        findings=len(triaged.findings), suppressed=sum(1 for f in triaged.findings if f.suppressed))
+    return Judged(verdict, triaged, baseline, triage)
+
+
+Scanner = Callable[[str], ScanReport]
+
+
+def run_gate(target: str, inputs: GateInputs, scanner: Scanner | None = None) -> Judged:
+    """Load policy and triage files, scan `target`, judge. Every failure to judge is an UNDECIDED verdict."""
+    policy_name = str(inputs.policy)
+    try:
+        loaded = load_inputs(inputs)
+    except SeawallError as err:
+        return Judged(undecided(target, policy_name, err, now=inputs.now))
+    report: ScanReport | None = None
+    try:
+        report = (scanner or _scanner(inputs))(target)
+        baseline, notes = resolve_baseline(loaded.policy, report, inputs.baseline, inputs.cache_dir)
+    except SeawallError as err:
+        return Judged(undecided(target, policy_name, err, now=inputs.now, report=report), report)
+    return judge(report, loaded, target=target, baseline=baseline, notes=notes, now=inputs.now)
+
+
+def _scanner(inputs: GateInputs) -> Scanner:
+    from seawall.scan import scan_target
+
+    def scan(target: str) -> ScanReport:
+        report = scan_target(target, platform=inputs.platform, insecure_registries=inputs.insecure_registries,
+                             cache_dir=inputs.cache_dir, db=Path(inputs.db) if inputs.db else None,
+                             auto_update=inputs.auto_update, base_image=inputs.base_image, now=inputs.now)
+        return with_db_date(report, inputs.db)
+
+    return scan
+
+
+def with_db_date(report: ScanReport, db: str | os.PathLike[str] | None) -> ScanReport:
+    """Fill `db_built_at` from the DB's own record of its last update when the report lacks it."""
+    if report.db_built_at:
+        return report
+    from seawall.db.store import VulnStore
+    from seawall.paths import db_path
+
+    with VulnStore.open(Path(db) if db else db_path()) as store:
+        meta = store.meta()
+    stamp = meta.get("built_at") or meta.get("updated_at")
+    return dataclasses.replace(report, db_built_at=stamp) if stamp else report

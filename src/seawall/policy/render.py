@@ -1,0 +1,80 @@
+"""A verdict as text for a terminal, JSON for machines, and Markdown for a pull-request comment."""
+
+from __future__ import annotations
+
+import json
+
+from seawall.model.policy import Decision, Verdict
+from seawall.model.serialize import to_data
+
+FORMATS = ("table", "json", "markdown")
+_HEADLINE = {Decision.PASS: "PASS", Decision.FAIL: "FAIL", Decision.UNDECIDED: "UNDECIDED"}
+_ICON = {Decision.PASS: "✅", Decision.FAIL: "❌", Decision.UNDECIDED: "⚠️"}
+_MD_LIMIT = 50  # a PR comment stays readable; the JSON has them all
+
+
+def render_verdict(verdict: Verdict, fmt: str) -> str:
+    if fmt == "json":
+        return render_json(verdict)
+    if fmt == "markdown":
+        return render_markdown(verdict)
+    return render_table(verdict)
+
+
+def render_json(verdict: Verdict) -> str:
+    data = to_data(verdict)
+    data.pop("extra", None)
+    data["decision"] = verdict.decision.value
+    data["exit_code"] = int(verdict.exit_code)
+    data["schema"] = "seawall-verdict/v1"
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
+
+
+def _summary(verdict: Verdict) -> str:
+    parts = [f"{verdict.findings} findings", f"{verdict.suppressed} suppressed", f"{len(verdict.violations)} "
+             "violations"]
+    return ", ".join(parts)
+
+
+def render_table(verdict: Verdict) -> str:
+    lines = [f"{_HEADLINE[verdict.decision]}  {verdict.target}  (policy {verdict.policy})"]
+    if verdict.image_digest:
+        lines.append(f"image {verdict.image_digest}")
+    lines.append(_summary(verdict))
+    for error in verdict.errors:
+        lines.append(f"cannot decide: {error}")
+    if verdict.violations:
+        lines.append("")
+        rows = [("RULE", "FINDING", "PACKAGE", "WHAT TO DO")]
+        rows += [(v.rule, v.finding_id or "-", v.package or "-", v.remedy) for v in verdict.violations]
+        widths = [min(max(len(r[i]) for r in rows), 40) for i in range(3)]
+        for row in rows:
+            lines.append("  ".join(c.ljust(w) for c, w in zip(row[:3], widths, strict=True)) + "  " + row[3])
+    for note in verdict.notes:
+        lines.append(f"note: {note}")
+    return "\n".join(lines) + "\n"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(verdict: Verdict) -> str:
+    out = [f"### {_ICON[verdict.decision]} seawall gate: **{_HEADLINE[verdict.decision]}**", "",
+           f"`{_md(verdict.target)}` judged by `{_md(verdict.policy)}` — {_summary(verdict)}."]
+    if verdict.image_digest:
+        out.append(f"Image digest `{verdict.image_digest}`.")
+    if verdict.errors:
+        out += ["", "**The gate could not decide:**", ""]
+        out += [f"- {_md(e)}" for e in verdict.errors]
+    if verdict.violations:
+        out += ["", "| Rule | Finding | Package | What to do |", "| --- | --- | --- | --- |"]
+        for v in verdict.violations[:_MD_LIMIT]:
+            out.append(f"| {_md(v.rule)} | {_md(v.finding_id or '—')} | {_md(v.package or '—')} | {_md(v.remedy)} |")
+        if len(verdict.violations) > _MD_LIMIT:
+            out.append(f"\n…and {len(verdict.violations) - _MD_LIMIT} more (see the JSON verdict).")
+    if verdict.notes:
+        out += ["", "<details><summary>Notes</summary>", ""]
+        out += [f"- {_md(n)}" for n in verdict.notes]
+        out += ["", "</details>"]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,449 @@
+"""Policy rules: small objects with `evaluate(report) -> list[Violation]`, composed with `all_of` / `any_of`.
+
+Suppressed findings never violate. A rule that cannot check what it is asked to (no DB date, no creation date)
+returns an *undecided* violation, so the gate says UNDECIDED rather than pass; a rule whose input does not exist
+yet (secrets) adds a note instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol, runtime_checkable
+
+from seawall.model.finding import Finding, ScanReport
+from seawall.model.policy import Violation
+from seawall.model.vuln import Severity, Status
+from seawall.policy.baseline import Baseline
+from seawall.triage.targets import image_matches, image_names, source_of
+
+SEVERITY_ORDER = (Severity.UNKNOWN, Severity.NEGLIGIBLE, Severity.LOW, Severity.MEDIUM, Severity.HIGH,
+                  Severity.CRITICAL)
+VENDOR_SOURCES = ("debian", "ubuntu", "alpine", "redhat", "ghsa", "osv")
+OFFICIAL_IMAGES = ("docker.io/library/*",)
+
+
+@runtime_checkable
+class Rule(Protocol):
+    name: str
+
+    def evaluate(self, report: ScanReport) -> list[Violation]: ...
+
+    def notes(self, report: ScanReport) -> list[str]: ...
+
+
+def _rank(severity: Severity | None) -> int:
+    return SEVERITY_ORDER.index(severity) if severity in SEVERITY_ORDER else 0
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or datetime.now(UTC)
+
+
+def parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+# -- findings --------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FindingScope:
+    """Which findings a finding rule looks at."""
+
+    fixable_only: bool = False
+    new_only: bool = False
+    include_base: bool = True
+    ignore_status: frozenset[Status] = frozenset()
+    baseline: Baseline | None = None  # with new_only: None means "never promoted", so everything is new
+
+    def selects(self, finding: Finding) -> bool:
+        if finding.suppressed or finding.status in self.ignore_status:
+            return False
+        if self.fixable_only and not finding.fix_available:
+            return False
+        if not self.include_base and finding.in_base_image:
+            return False
+        return not (self.new_only and self.baseline is not None and self.baseline.knows(finding))
+
+    def describe(self) -> str:
+        words = [w for w, on in (("fixable", self.fixable_only), ("new", self.new_only),
+                                 ("outside the base image", not self.include_base)) if on]
+        return f" ({', '.join(words)})" if words else ""
+
+
+def remedy_for(finding: Finding) -> str:
+    pkg = finding.package
+    name = pkg.name if not pkg.source_name or pkg.source_name == pkg.name else f"{pkg.name} (source {pkg.source_name})"
+    if finding.fix_available:
+        text = f"upgrade {name} to {finding.fixed_versions[0]}"
+        if finding.in_base_image:
+            text += " (it comes from the base image: rebuild on an updated base)"
+        return text
+    why = {
+        Status.WILL_NOT_FIX: "the distribution will not fix it in this release",
+        Status.FIX_DEFERRED: "the distribution deferred the fix to a later point release",
+        Status.UNSUPPORTED: "the package is out of security support in this release",
+        Status.NEGLIGIBLE: "the distribution rates it negligible",
+        Status.MINOR: "the distribution rates it minor",
+    }.get(finding.status, "no fixed version exists yet")
+    return (f"{why}: remove {pkg.name} if unused, move to a newer release, or add an allowlist entry with a "
+            "justification and an expiry (or a VEX statement)")
+
+
+def finding_violation(rule: str, finding: Finding, message: str) -> Violation:
+    pkg = finding.package
+    return Violation(rule=rule, message=message, remedy=remedy_for(finding), finding_id=finding.id,
+                     aliases=finding.aliases, package=f"{pkg.name}@{pkg.version}", purl=pkg.purl)
+
+
+@dataclass(frozen=True)
+class SeverityAtLeast:
+    """Findings at or above a severity; `by` picks whose rating: the one reported, the vendor's, or CVSS."""
+
+    at_least: Severity
+    by: str = "reported"  # reported | vendor | cvss
+    min_score: float | None = None  # with by=cvss: a numeric threshold instead of the rating
+    scope: FindingScope = field(default_factory=FindingScope)
+
+    @property
+    def name(self) -> str:
+        limit = f"cvss >= {self.min_score}" if self.min_score is not None else f"{self.at_least.value}"
+        return f"severity >= {limit} (by {self.by}){self.scope.describe()}"
+
+    def rating(self, finding: Finding) -> Severity:
+        if self.by == "vendor":
+            if finding.vendor_severity is not None:
+                return finding.vendor_severity
+            return finding.severity if finding.severity_source in VENDOR_SOURCES else Severity.UNKNOWN
+        if self.by == "cvss":
+            return finding.cvss.rating if finding.cvss else Severity.UNKNOWN
+        return finding.severity
+
+    def hits(self, finding: Finding) -> bool:
+        if self.by == "cvss" and self.min_score is not None:
+            return bool(finding.cvss and finding.cvss.score is not None and finding.cvss.score >= self.min_score)
+        return _rank(self.rating(finding)) >= _rank(self.at_least)
+
+    def evaluate(self, report: ScanReport) -> list[Violation]:
+        out = []
+        for f in report.findings:
+            if self.scope.selects(f) and self.hits(f):
+                score = f" (CVSS {f.cvss.score})" if self.by == "cvss" and f.cvss else ""
+                out.append(finding_violation(self.name, f, f"{f.id} in {f.package.name} {f.package.version} is "
+                                             f"{self.rating(f).value}{score}, {f.status.value}"))
+        return out
+
+    def notes(self, report: ScanReport) -> list[str]:
+        return []
+
+
+@dataclass(frozen=True)
+class OnKev:
+    """Any finding in CISA's Known Exploited Vulnerabilities catalogue, whatever its severity."""
+
+    scope: FindingScope = field(default_factory=FindingScope)
+
+    @property
+    def name(self) -> str:
+        return f"kev{self.scope.describe()}"
+
+    def evaluate(self, report: ScanReport) -> list[Violation]:
+        return [finding_violation(self.name, f, f"{f.id} in {f.package.name} {f.package.version} is known to be "
+                                  f"exploited (KEV since {f.kev.date_added})")
+                for f in report.findings if f.kev is not None and self.scope.selects(f)]
+
+    def notes(self, report: ScanReport) -> list[str]:
+        return []
+
+
+@dataclass(frozen=True)
+class EpssAtLeast:
+    at_least: float | None = None  # probability of exploitation in 30 days
+    percentile: float | None = None
+    scope: FindingScope = field(default_factory=FindingScope)
+
+    @property
+    def name(self) -> str:
+        parts = [f"score >= {self.at_least}" if self.at_least is not None else "",
+                 f"percentile >= {self.percentile}" if self.percentile is not None else ""]
+        return f"epss {' or '.join(p for p in parts if p)}{self.scope.describe()}"
+
+    def hits(self, finding: Finding) -> bool:
+        if finding.epss is None:
+            return False
+        return ((self.at_least is not None and finding.epss.score >= self.at_least)
+                or (self.percentile is not None and finding.epss.percentile >= self.percentile))
+
+    def evaluate(self, report: ScanReport) -> list[Violation]:
+        return [finding_violation(self.name, f, f"{f.id} in {f.package.name} {f.package.version} has EPSS "
+                                  f"{f.epss.score:.3f} (percentile {f.epss.percentile:.3f})")  # type: ignore[union-attr]
+                for f in report.findings if self.scope.selects(f) and self.hits(f)]
+
+    def notes(self, report: ScanReport) -> list[str]:
+        return []
+
+
+# -- the image and the data it was judged by -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DbMaxAge:
+    max_hours: float
+    now: datetime | None = None
+
+    @property
+    def name(self) -> str:
+        return f"db-age <= {self.max_hours:g}h"
+
+    def evaluate(self, report: ScanReport) -> list[Violation]:
+        built = parse_time(report.db_built_at)
+        if built is None:
+            return [Violation(self.name, "the vulnerability DB does not say when it was built",
+                              "`seawall db update` to get a DB with provenance", undecided=True)]
+        age = (_now(self.now) - built).total_seconds() / 3600
+        if age > self.max_hours:
+            return [Violation(self.name, f"the vulnerability DB is {age:.0f}h old (built {report.db_built_at}), "
+                              f"the policy allows {self.max_hours:g}h", "`seawall db update`, then gate again",
+                              undecided=True)]
+        return []
+
+    def notes(self, report: ScanReport) -> list[str]:
+        return []
+
+
+@dataclass(frozen=True)
+class TrustedSources:
+    """The image comes from an allowed registry/repository, and its base is an official (or listed) image."""
+
+    repositories: tuple[str, ...] = ()  # globs over registry/repository; empty: any
+    official_base: bool = False
+    official_images: tuple[str, ...] = OFFICIAL_IMAGES
+
+    @property
+    def name(self) -> str:
+        return "trusted-sources"
+
+    def evaluate(self, report: ScanReport) -> list[Violation]:
+        out: list[Violation] = []
+        names = image_names(report)
+        if self.repositories and not any(image_matches(g, names) for g in self.repositories):
+            where = names[0] if names else report.sbom.image.source
+            out.append(Violation(self.name, f"{where} is not in a trusted repository "
+                                 f"({', '.join(self.repositories)})",
+                                 "build and push the image to one of the trusted repositories"))
+        if self.official_base:
+            out.extend(self._base(report))
+        return out
+
+    def _base(self, report: ScanReport) -> list[Violation]:
+        base = report.base_image
+        if not base:
+            return [Violation(self.name, "the base image is unknown (no org.opencontainers.image.base.name "
+                              "annotation, no --base-image)",
+                              "build with the base-name annotation (buildx does with --annotation / "
+                              "BUILDX_METADATA) or pass --base-image")]
+        base_name = _repository_of(base)
+        if not any(image_matches(g, (base_name, base)) for g in self.official_images):
+            return [Violation(self.name, f"base image {base} is not an official image "
+                              f"({', '.join(self.official_images)})", "rebuild FROM an official base image")]
+        if report.base_layers == 0:
+            return [Violation(self.name, f"the image claims base {base} but shares no layer with it",
+                              "rebuild FROM the base image it names")]
+        return []
+
+    def notes(self, report: ScanReport) -> list[str]:
+        if self.official_base and report.base_image and report.base_layers is None:
+            return [f"base image {report.base_image} could not be read: layer sharing not verified"]
+        return []
+
+
+def _repository_of(reference: str) -> str:
+    try:
+        from seawall.image.reference import parse_reference
+
+        return parse_reference(reference).name
+    except Exception:  # an unparsable name is compared as written
+        return reference.split("@", 1)[0]
+
+
+@dataclass(frozen=True)
+class MinimalBase:
+    deny: tuple[str, ...] = ()  # base images not to build on (globs)
+    max_packages: int | None = None
+
+    @property
+    def name(self) -> str:
+        return "minimal-base"
+
+    def evaluate(self, report: ScanReport) -> list[Violation]:
+        out = []
+        if self.deny and report.base_image:
+            base = report.base_image
+            if any(image_matches(g, (_repository_of(base), base)) for g in self.deny):
+                out.append(Violation(self.name, f"base image {base} is on the deny list",
+                                     "rebuild on a smaller base (a -slim, distroless or alpine variant)"))
+        count = len(report.sbom.packages)
+        if self.max_packages is not None and count > self.max_packages:
+            out.append(Violation(self.name, f"the image holds {count} packages, the policy allows "
+                                 f"{self.max_packages}", "use a smaller base or a multi-stage build that copies "
+                                 "only the runtime"))
+        return out
+
+    def notes(self, report: ScanReport) -> list[str]:
+        return []
+
+
+@dataclass(frozen=True)
+class NoSecrets:
+    @property
+    def name(self) -> str:
+        return "no-secrets"
+
+    def evaluate(self, report: ScanReport) -> list[Violation]:
+        secrets = report.extra.get("secrets")
+        if not isinstance(secrets, list):
+            return []
+        out = []
+        for item in secrets:
+            where = item.get("path", "?") if isinstance(item, dict) else str(item)
+            kind = item.get("rule") or item.get("kind") or "secret" if isinstance(item, dict) else "secret"
+            out.append(Violation(self.name, f"{kind} found in {where}",
+                                 "remove it from the image (and rotate it: it was published)"))
+        return out
+
+    def notes(self, report: ScanReport) -> list[str]:
+        if not isinstance(report.extra.get("secrets"), list):
+            return ["no-secrets: not checked (the scan did not look for secrets)"]
+        return []
+
+
+_ROOT = ("", "root", "0")
+
+
+@dataclass(frozen=True)
+class NoRoot:
+    @property
+    def name(self) -> str:
+        return "no-root"
+
+    def _user(self, report: ScanReport) -> str | None:
+        config = report.extra.get("config")
+        if isinstance(config, dict) and isinstance(config.get("user"), str):
+            return config["user"]
+        image = report.sbom.image
+        if not image.config:
+            return None
+        return str(image.runtime_config.get("User") or "")
+
+    def evaluate(self, report: ScanReport) -> list[Violation]:
+        user = self._user(report)
+        if user is None:
+            return []
+        if user.split(":", 1)[0] in _ROOT:
+            shown = user or "unset (root)"
+            return [Violation(self.name, f"the image runs as user {shown}",
+                              "add `USER <non-root uid>` to the Dockerfile")]
+        return []
+
+    def notes(self, report: ScanReport) -> list[str]:
+        if self._user(report) is None:
+            return ["no-root: not checked (the target has no image config)"]
+        return []
+
+
+@dataclass(frozen=True)
+class ImageMaxAge:
+    max_days: float
+    now: datetime | None = None
+
+    @property
+    def name(self) -> str:
+        return f"image-age <= {self.max_days:g}d"
+
+    def evaluate(self, report: ScanReport) -> list[Violation]:
+        created = parse_time(report.sbom.image.created)
+        if created is None:
+            return [Violation(self.name, "the image config has no usable `created` date",
+                              "build with a creation date (SOURCE_DATE_EPOCH), or drop image-age from the policy",
+                              undecided=True)]
+        age = (_now(self.now) - created).total_seconds() / 86400
+        if age > self.max_days:
+            return [Violation(self.name, f"the image was built {age:.0f} days ago ({report.sbom.image.created}), "
+                              f"the policy allows {self.max_days:g}", "rebuild the image to pick up updates")]
+        return []
+
+    def notes(self, report: ScanReport) -> list[str]:
+        return []
+
+
+# -- composition -----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AllOf:
+    """Every rule must hold: the violations are all of theirs."""
+
+    rules: tuple[Rule, ...]
+    label: str = "all_of"
+
+    @property
+    def name(self) -> str:
+        return self.label
+
+    def evaluate(self, report: ScanReport) -> list[Violation]:
+        return [v for rule in self.rules for v in rule.evaluate(report)]
+
+    def notes(self, report: ScanReport) -> list[str]:
+        return [n for rule in self.rules for n in rule.notes(report)]
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    """At least one rule must hold cleanly; when none does, every rule's violations are reported."""
+
+    rules: tuple[Rule, ...]
+    label: str = "any_of"
+
+    @property
+    def name(self) -> str:
+        return self.label
+
+    def evaluate(self, report: ScanReport) -> list[Violation]:
+        results = [rule.evaluate(report) for rule in self.rules]
+        if any(not r for r in results):
+            return []
+        return [v for r in results for v in r]
+
+    def notes(self, report: ScanReport) -> list[str]:
+        return [n for rule in self.rules for n in rule.notes(report)]
+
+
+def all_of(*rules: Rule) -> AllOf:
+    return AllOf(tuple(rules))
+
+
+def any_of(*rules: Rule) -> AnyOf:
+    return AnyOf(tuple(rules))
+
+
+def evaluate(rule: Rule, report: ScanReport) -> tuple[list[Violation], list[str]]:
+    return rule.evaluate(report), rule.notes(report)
+
+
+def source_package(finding: Finding) -> str:
+    return source_of(finding.package)
+
+
+def flatten(rules: Sequence[Rule]) -> list[Rule]:
+    out: list[Rule] = []
+    for rule in rules:
+        if isinstance(rule, AllOf | AnyOf):
+            out.extend(flatten(rule.rules))
+        else:
+            out.append(rule)
+    return out
