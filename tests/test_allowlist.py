@@ -35,7 +35,7 @@ def test_entries_suppress_with_rule_reason_owner_and_expiry(report: ScanReport) 
 
 def test_expired_entry_suppresses_nothing_and_is_reported(report: ScanReport) -> None:
     triaged, result = apply_allowlists(report, [load_allowlist(TRIAGE / "allowlist.yaml")], now=NOW)
-    for package in ("libc6", "libc-bin"):  # the glibc entry (source purl) expired in 2020
+    for package in ("libc6", "libc-bin"):  # the glibc entry (by source) expired in 2020
         assert not by_key(triaged)[(package, "CVE-2010-4756")].suppressed
     (locator,) = result.expired
     assert locator.endswith("allowlist.yaml:22")

@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "scan": ("seawall.cli.scan", "scan"),
     "db": ("seawall.cli.db", "db"),
     "cache": ("seawall.cli.cache", "cache"),
+    "compare": ("seawall.cli.compare", "compare"),
     "allowlist": ("seawall.cli.allowlist", "allowlist"),
     "gate": ("seawall.cli.gate", "gate"),
     "promote": ("seawall.cli.promote", "promote"),

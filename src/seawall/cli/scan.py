@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from seawall.cli.common import cache_dir, image_options, write_output
@@ -55,7 +57,12 @@ def scan(ctx: click.Context, target: str, platform: str | None, insecure: tuple[
             click.echo(f"warning: {note}", err=True)
     view = ScanView(severities=severities, ignore_unfixed=ignore_unfixed, only_app=only_app,
                     show_suppressed=show_suppressed)
-    write_output(render_scan(report, fmt, view), output)
+    if fmt == "table" and not output and sys.stdout.isatty():
+        from seawall.output.scan_table import print_table
+
+        print_table(report, view)  # colour on a terminal; plain text everywhere else
+    else:
+        write_output(render_scan(report, fmt, view), output)
     if exit_code and any(True for _ in view.visible(report.findings)):
         return exit_code
     return 0

@@ -32,6 +32,7 @@ def ensure_db(path: str | Path | None = None, *, auto_update: bool = True, feeds
     report = update_db(path, list(feeds) if feeds is not None else default_feeds(), http=http)  # type: ignore[arg-type]
     if not report.installed:
         first = report.failed[0].error if report.failed else "no feed selected"
+        first = (first or "").split(" — try ")[0]  # the outcome carries its own remedy; this error gives one
         raise NetworkError(f"cannot build the vulnerability DB: {first}",
                            remedy="checking the network, or `seawall db import FILE` for an offline bundle")
     return path

@@ -173,8 +173,8 @@ def _result(finding: Finding, report: ScanReport, rule_index: int) -> dict[str, 
     if finding.suppressions:
         result["suppressions"] = [
             {
+                # No `status`/`state`: the 2.1.0 schema says `state`, its errata and readers say `status`.
                 "kind": "external",
-                "status": "accepted",
                 "justification": f"{item.kind} {item.rule}: {item.reason}",
                 "properties": {k: v for k, v in (("owner", item.owner), ("expires", item.expires),
                                                  ("source", item.source or None)) if v},

@@ -75,8 +75,8 @@ def _package(comp: dict[str, Any]) -> ImportedPackage:
             ptype = PackageURL.from_string(purl).type
         except ValueError:
             purl = None
-    paths = [v for k, v in props.items() if k in ("aquasecurity:trivy:FilePath",) or k.startswith("syft:location:")
-             and k.endswith(":path")]
+    paths = [v for k, v in props.items() if k in ("aquasecurity:trivy:FilePath",) or (k.startswith("syft:location:")
+             and k.endswith(":path"))]
     return ImportedPackage(
         name=str(comp["name"]), version=text(comp.get("version")) or "", type=ptype, purl=purl,
         source_name=next((props[k] for k in _SOURCE_PROPERTIES if props.get(k)), None),

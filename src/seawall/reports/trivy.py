@@ -106,16 +106,19 @@ def _finding(entry: dict[str, Any], rtype: str, known: dict[str, ImportedPackage
                                          score=float(score) if score is not None else None))
     fixed = [v.strip() for v in (text(entry.get("FixedVersion")) or "").split(",") if v.strip()]
     data_source = obj(entry.get("DataSource"))
+    # A Trivy-shaped report written by seawall keeps the exact verdict here; Trivy's readers ignore `Custom`.
+    exact = obj(obj(entry.get("Custom")).get("seawall")) if isinstance(entry.get("Custom"), dict) else {}
     return ImportedFinding(
         id=str(entry["VulnerabilityID"]),
+        aliases=tuple(str(i) for i in items(entry.get("VendorIDs")) if i and i != entry["VulnerabilityID"]),
         package=package,
-        severity=severity_of(entry.get("Severity")),
+        severity=severity_of(exact.get("severity") or entry.get("Severity")),
         severity_stated=text(entry.get("Severity")),
-        severity_source=text(entry.get("SeveritySource")),
+        severity_source=text(exact.get("severitySource")) or text(entry.get("SeveritySource")),
         vendor_severity=vendor,
         cvss=tuple(cvss),
         fixed_versions=tuple(fixed),
-        status=text(entry.get("Status")),
+        status=text(exact.get("status")) or text(entry.get("Status")),
         namespace=text(data_source.get("ID")),
         data_source=text(data_source.get("URL")) or text(entry.get("PrimaryURL")),
         published=text(entry.get("PublishedDate")),

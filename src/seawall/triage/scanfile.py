@@ -40,7 +40,9 @@ def read_scan_json(path: str | os.PathLike[str]) -> ScanReport:
 
 
 def _report(doc: dict[str, Any]) -> ScanReport:
-    image = from_data(Image, doc["image"])
+    # to_data leaves out None fields, and Image has no defaults for them
+    image = from_data(Image, {"ref": None, "digest": None, "index_digest": None, "manifest_media_type": None,
+                              "config_digest": None, **doc["image"]})
     distro = from_data(Distro, doc["distro"]) if doc.get("distro") else None
     packages: list[Package] = []
     findings: list[Finding] = []

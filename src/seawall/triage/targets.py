@@ -20,8 +20,8 @@ def parse_purl(text: str) -> PackageURL | None:
 
 def purl_matches(pattern: str, package: Package) -> bool:
     """A rule's purl names `package` when type, namespace and name agree, and the version and every qualifier
-    the rule states agree too (a rule without a version covers every version). Debian and Alpine purls may also
-    name the source package, as security advisories do."""
+    the rule states agree too (a rule without a version covers every version). A purl names a binary package,
+    as the purl spec says; rules name source packages with their own key."""
     want = parse_purl(pattern)
     if want is None or not package.purl:
         return False
@@ -30,17 +30,10 @@ def purl_matches(pattern: str, package: Package) -> bool:
         return False
     if want.namespace and have.namespace and want.namespace.lower() != have.namespace.lower():
         return False
-    names = {have.name}
-    if package.source_name and want.type in ("deb", "apk", "rpm"):
-        names.add(package.source_name)
-    if want.name not in names:
+    if want.name != have.name:
         return False
-    if want.version:
-        versions = {have.version or package.version}
-        if want.name == package.source_name and package.source_version:
-            versions.add(package.source_version)
-        if want.version not in versions:
-            return False
+    if want.version and want.version != (have.version or package.version):
+        return False
     have_q = have.qualifiers if isinstance(have.qualifiers, dict) else {}
     want_q = want.qualifiers if isinstance(want.qualifiers, dict) else {}
     return all(have_q.get(key) == value for key, value in want_q.items())

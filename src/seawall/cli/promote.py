@@ -1,0 +1,52 @@
+"""`seawall promote SRC DST --policy P`: gate the build image and copy it to production only when it passes."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from seawall.cli.common import cache_dir, image_options, write_output
+from seawall.policy.render import FORMATS
+
+
+@click.command(name="promote")
+@click.argument("source")
+@click.argument("destination")
+@image_options
+@click.option("--policy", required=True, type=click.Path(dir_okay=False), help="Policy file (YAML).")
+@click.option("--allowlist", "allowlists", multiple=True, type=click.Path(dir_okay=False),
+              help="Allowlist file (repeatable).")
+@click.option("--vex", "vex", multiple=True, type=click.Path(dir_okay=False), help="VEX document (repeatable).")
+@click.option("--baseline", type=click.Path(dir_okay=False),
+              help="Baseline file (default: DESTINATION's last promotion from this machine's cache).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--output", "-o", metavar="FILE", help="Write the verdict to FILE instead of standard output.")
+@click.option("--base-image", metavar="IMAGE", help="The base image, to tell its findings from the application's.")
+@click.option("--db", "db_file", type=click.Path(dir_okay=False), help="Vulnerability DB file (default: cache).")
+@click.option("--skip-db-update", is_flag=True, help="Never download a DB; undecided when there is none.")
+@click.pass_context
+def promote(ctx: click.Context, source: str, destination: str, platform: str | None, insecure: tuple[str, ...],
+            policy: str, allowlists: tuple[str, ...], vex: tuple[str, ...], baseline: str | None, fmt: str,
+            output: str | None, base_image: str | None, db_file: str | None, skip_db_update: bool) -> int:
+    """Scan and gate SOURCE; on a pass copy it to DESTINATION with its scan attached. Exit codes as `gate`."""
+    from seawall.policy.gate import GateInputs
+    from seawall.policy.promote import promote as run
+    from seawall.policy.render import render_verdict
+
+    inputs = GateInputs(policy=policy, allowlists=allowlists, vex=vex, baseline=baseline, db=db_file,
+                        auto_update=not skip_db_update, base_image=base_image, platform=platform,
+                        insecure_registries=insecure, cache_dir=cache_dir(ctx))
+    result = run(source, destination, inputs)
+    text = render_verdict(result.verdict, fmt)
+    if fmt == "json":
+        data = json.loads(text)
+        data["promotion"] = {"destination": destination, "digest": result.digest, "referrer": result.referrer,
+                             "referrers": result.referrers_via}
+        text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
+    elif result.digest:
+        text += f"promoted {destination}@{result.digest} (scan attached as {result.referrer})\n"
+    else:
+        text += "nothing was promoted\n"
+    write_output(text, output)
+    return int(result.verdict.exit_code)

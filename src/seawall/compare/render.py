@@ -1,0 +1,198 @@
+"""A comparison as a terminal table (rich), a Markdown answer to send back, or JSON (docs/compare.md)."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from seawall import __version__
+from seawall.compare import (
+    AGREE,
+    EXTRA,
+    MISSING,
+    REASON_CODES,
+    SEVERITY,
+    STATUS,
+    Comparison,
+    Difference,
+    Row,
+)
+from seawall.model.finding import Finding
+from seawall.model.imported import ImportedFinding
+
+SCHEMA_URI = "https://seawall.dev/schema/compare/v1"
+FORMATS = ("table", "markdown", "json")
+_KIND_WORDS = {MISSING: "only seawall", EXTRA: "only {tool}", SEVERITY: "severity differs", STATUS: "status differs"}
+
+
+def render(comparison: Comparison, fmt: str, *, show_all: bool = False) -> str:
+    if fmt == "json":
+        return json.dumps(document(comparison, show_all=show_all), indent=2, ensure_ascii=False) + "\n"
+    if fmt == "markdown":
+        return markdown(comparison, show_all=show_all)
+    return table(comparison, show_all=show_all)
+
+
+def shown_rows(comparison: Comparison, show_all: bool) -> list[Row]:
+    return [r for r in comparison.rows if show_all or r.disputed]
+
+
+# JSON ------------------------------------------------------------------------------------------------------------
+
+def _mine(finding: Finding | None) -> dict[str, Any] | None:
+    if finding is None:
+        return None
+    return {"id": finding.id, "severity": finding.severity.value, "severitySource": finding.severity_source,
+            "status": finding.status.value, "fixedVersions": list(finding.fixed_versions),
+            "dataSource": finding.data_source}
+
+
+def _theirs(finding: ImportedFinding | None) -> dict[str, Any] | None:
+    if finding is None:
+        return None
+    return {"id": finding.id, "package": {"name": finding.package.name, "version": finding.package.version},
+            "severity": finding.severity.value, "severityStated": finding.severity_stated,
+            "severitySource": finding.severity_source, "status": finding.status,
+            "fixedVersions": list(finding.fixed_versions), "namespace": finding.namespace}
+
+
+def _difference(diff: Difference | None) -> dict[str, Any]:
+    if diff is None:
+        return {"kind": AGREE, "reasons": []}
+    return {"kind": diff.kind, "reasons": [{"code": r.code, "sentence": r.sentence, "facts": dict(r.facts)}
+                                           for r in diff.reasons]}
+
+
+def document(comparison: Comparison, *, show_all: bool = False) -> dict[str, Any]:
+    scan = comparison.scan
+    distro = scan.sbom.distro
+    return {
+        "schema": SCHEMA_URI,
+        "generator": {"name": "seawall", "version": __version__},
+        "target": comparison.target,
+        "distro": distro.pretty_name or f"{distro.id} {distro.version_id or ''}".strip() if distro else None,
+        "namespace": comparison.namespace,
+        "seawall": {"findings": len(scan.findings), "dbBuiltAt": scan.db_built_at, "scannedAt": scan.scanned_at,
+                    "packages": len(scan.sbom.packages), "inventoryComplete": comparison.inventory_complete},
+        "reports": [
+            {"path": r.path, "format": r.format, "tool": r.tool, "toolVersion": r.tool_version,
+             "dbBuilt": r.db_built, "createdAt": r.created_at, "findings": len(r.findings),
+             "packages": len(r.packages), "listsAllPackages": r.lists_all_packages,
+             "summary": comparison.counts(i), "reasons": comparison.reason_counts(i)}
+            for i, r in enumerate(comparison.reports)
+        ],
+        "rows": [
+            {"vulnerability": row.vulnerability, "ids": list(row.ids),
+             "package": {"name": row.package_name, "version": row.package_version, "type": row.package_type,
+                         "inImage": row.package is not None},
+             "seawall": _mine(row.seawall),
+             "reports": [{"report": i, **_difference(_diff(row, i)), "finding": _theirs(row.others[i])}
+                         for i in range(len(comparison.reports))],
+             "statement": {"source": row.statement.source, "text": row.statement.text, "url": row.statement.url}
+             if row.statement else None}
+            for row in shown_rows(comparison, show_all)
+        ],
+    }
+
+
+def _diff(row: Row, report: int) -> Difference | None:
+    return next((d for d in row.differences if d.report == report), None)
+
+
+# Markdown --------------------------------------------------------------------------------------------------------
+
+def _sev(finding: Finding | ImportedFinding | None) -> str:
+    if finding is None:
+        return "—"
+    if isinstance(finding, Finding):
+        return f"{finding.severity.value} ({finding.severity_source}), {finding.status.value}"
+    text = finding.severity_stated or finding.severity.value
+    return f"{text}" + (f", {finding.status}" if finding.status else "")
+
+
+def _summary_lines(comparison: Comparison) -> Iterator[str]:
+    for i, report in enumerate(comparison.reports):
+        counts = comparison.counts(i)
+        db = f", DB built {report.db_built[:10]}" if report.db_built else ""
+        yield (f"- **{report.label}** ({report.path}{db}): {counts[AGREE]} agree, {counts[MISSING]} only in seawall, "
+               f"{counts[EXTRA]} only in {report.tool}, {counts[SEVERITY]} with another severity, "
+               f"{counts[STATUS]} with another status")
+
+
+def markdown(comparison: Comparison, *, show_all: bool = False) -> str:
+    scan = comparison.scan
+    out = io.StringIO()
+    out.write(f"# Vulnerability report comparison: {comparison.target}\n\n")
+    distro = scan.sbom.distro
+    if distro is not None:
+        out.write(f"Image distribution: {distro.pretty_name or distro.id} (advisories of `{comparison.namespace}`). ")
+    out.write(f"seawall {__version__} found {len(scan.findings)} findings"
+              + (f" with a DB built {scan.db_built_at[:10]}" if scan.db_built_at else "") + ".\n\n")
+    for line in _summary_lines(comparison):
+        out.write(line + "\n")
+    rows = shown_rows(comparison, show_all)
+    if not rows:
+        out.write("\nThe reports agree on every finding.\n")
+        return out.getvalue()
+    out.write("\n## Findings in dispute\n" if not show_all else "\n## Findings\n")
+    by_vuln: dict[str, list[Row]] = {}
+    for row in rows:
+        by_vuln.setdefault(row.vulnerability, []).append(row)
+    for vuln, group in by_vuln.items():
+        out.write(f"\n### {vuln}\n\n")
+        statement = next((r.statement for r in group if r.statement), None)
+        if statement is not None:
+            out.write(f"**Distribution's statement:** {statement.text}"
+                      + (f" — <{statement.url}>" if statement.url else "") + "\n\n")
+        for row in group:
+            out.write(f"- `{row.package_name}` {row.package_version}: seawall: {_sev(row.seawall)}\n")
+            for i, report in enumerate(comparison.reports):
+                diff = _diff(row, i)
+                theirs = row.others[i]
+                if diff is None:
+                    if theirs is not None or row.seawall is not None:
+                        out.write(f"  - {report.tool}: {_sev(theirs)} (agrees)\n")
+                    continue
+                out.write(f"  - {report.tool}: {_sev(theirs) if theirs else 'not reported'}\n")
+                for reason in diff.reasons:
+                    out.write(f"    - *{reason.code}*: {reason.sentence}\n")
+    return out.getvalue()
+
+
+# table -------------------------------------------------------------------------------------------------------------
+
+def table(comparison: Comparison, *, show_all: bool = False) -> str:
+    from rich.console import Console
+    from rich.table import Table
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=160, force_terminal=False, color_system=None)
+    summary = Table(title=f"{comparison.target}: seawall vs {', '.join(r.label for r in comparison.reports)}")
+    for column in ("report", "agree", "only seawall", "only report", "severity", "status", "reasons"):
+        summary.add_column(column)
+    for i, report in enumerate(comparison.reports):
+        counts = comparison.counts(i)
+        reasons = comparison.reason_counts(i)
+        summary.add_row(report.label, str(counts[AGREE]), str(counts[MISSING]), str(counts[EXTRA]),
+                        str(counts[SEVERITY]), str(counts[STATUS]),
+                        ", ".join(f"{code} {reasons[code]}" for code in REASON_CODES if code in reasons))
+    console.print(summary)
+    rows = shown_rows(comparison, show_all)
+    if rows:
+        detail = Table(show_lines=True)
+        for column in ("vulnerability", "package", "seawall", *(r.tool for r in comparison.reports), "why"):
+            detail.add_column(column, overflow="fold")
+        for row in rows:
+            why = []
+            for diff in row.differences:
+                tool = comparison.reports[diff.report].tool
+                kind = _KIND_WORDS[diff.kind].format(tool=tool)
+                why.extend(f"[{tool}: {kind}] {r.code}: {r.sentence}" for r in diff.reasons)
+            detail.add_row(row.vulnerability, f"{row.package_name} {row.package_version}", _sev(row.seawall),
+                           *(_sev(f) for f in row.others), "\n".join(why) or "agree")
+        console.print(detail)
+    else:
+        console.print("The reports agree on every finding.")
+    return buffer.getvalue()
