@@ -27,8 +27,8 @@ from urllib.parse import unquote
 from packageurl import PackageURL
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import OUT, corpus_names, docker_archive_of, layout_of, seawall_command  # noqa: E402
-from peers import Peers, ensure_peers, peer_env  # noqa: E402
+from common import OUT, corpus_names, docker_archive_of, layout_of, seawall_command
+from peers import Peers, ensure_peers, peer_env
 
 TOOLS = ("seawall", "syft", "trivy")
 ECOSYSTEMS = {"deb": "deb", "rpm": "rpm", "apk": "apk", "pypi": "python", "npm": "npm", "golang": "go-module",
@@ -121,8 +121,10 @@ def syft_packages(doc: dict) -> Found:
     pom_versions: dict[str, set[str]] = defaultdict(set)  # jar file -> versions of the pom.properties inside it
     for artifact in doc.get("artifacts", []):
         virtual = (artifact.get("metadata") or {}).get("virtualPath") or ""
-        if (artifact.get("metadata") or {}).get("pomProperties") and ":" in virtual:
-            pom_versions[virtual.split(":", 1)[0]].add(artifact.get("version", ""))
+        jar, _, inside = virtual.partition(":")
+        # "x.jar:group:artifact" is a pom.properties of x.jar itself; "x.war:WEB-INF/lib/y.jar" is a nested jar.
+        if (artifact.get("metadata") or {}).get("pomProperties") and inside and "/" not in inside:
+            pom_versions[jar].add(artifact.get("version", ""))
     for artifact in doc.get("artifacts", []):
         key = found.add(artifact.get("purl"), artifact.get("type", "?"), artifact["name"], artifact.get("version", ""))
         metadata = artifact.get("metadata") or {}
@@ -235,7 +237,8 @@ def compare(name: str, found: dict[str, Found]) -> int:
         for peer in ("syft", "trivy"):
             theirs = found[peer].groups.get(key, set())
             if key in found[peer].keys and mine != theirs:
-                print(f"  maven group  {key[1]} {key[2]}: seawall {sorted(mine) or '-'}, {peer} {sorted(theirs) or '-'}")
+                print(f"  maven group  {key[1]} {key[2]}: seawall {sorted(mine) or '-'},"
+                      f" {peer} {sorted(theirs) or '-'}")
     for eco, pkg in ABSENT.get(name, []):
         for tool in TOOLS:
             present = sorted(k for k in found[tool].keys if k[:2] == (eco, pkg))

@@ -22,8 +22,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import CORPUS, WORK, docker_archive_of, human_size, layout_of  # noqa: E402
-from layout import LayerBlob, add_layer, write_diff_tar, write_image  # noqa: E402
+from common import CORPUS, WORK, docker_archive_of, human_size, layout_of
+from layout import LayerBlob, add_layer, write_diff_tar, write_image
 
 ROOTS = WORK / "roots"
 LAYERS = WORK / "layers"
@@ -279,8 +279,8 @@ def main() -> None:
     for name in args.names or IMAGES:
         layout = build_image(name, args.force)
         blobs = sum(p.stat().st_size for p in (layout / "blobs").rglob("*") if p.is_file())
-        print(f"{name:16} layout {human_size(blobs):>9}   docker-archive {human_size(docker_archive_of(name).stat().st_size):>9}"
-              f"   {layout}", flush=True)
+        archive = human_size(docker_archive_of(name).stat().st_size)
+        print(f"{name:16} layout {human_size(blobs):>9}   docker-archive {archive:>9}   {layout}", flush=True)
 
 
 if __name__ == "__main__":

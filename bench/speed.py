@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import OUT, corpus_names, docker_archive_of, human_size, layout_of, seawall_command  # noqa: E402
-from layout import layer_blobs  # noqa: E402
-from peers import Peers, ensure_peers, peer_env  # noqa: E402
+from common import OUT, corpus_names, docker_archive_of, human_size, layout_of, seawall_command
+from layout import layer_blobs
+from peers import Peers, ensure_peers, peer_env
 
 TIME = "/usr/bin/time"
 Command = Callable[[Path, Path], list[str]]  # (image name's layout, cache/scratch dir) -> argv
@@ -88,6 +88,10 @@ def _fmt(sample: Sample | None) -> str:
     return f"{sample.seconds:7.2f}s {sample.peak_rss_kib / 1024:5.0f}M" if sample else f"{'-':>15}"
 
 
+def _ratio(seconds: float, other: Sample | None) -> str:
+    return f"{seconds / other.seconds:9.2f}" if other and other.seconds else f"{'-':>9}"
+
+
 def median(samples: list[Sample]) -> Sample:
     return Sample(statistics.median(s.seconds for s in samples), max(s.peak_rss_kib for s in samples))
 
@@ -121,12 +125,9 @@ def main() -> None:
             floor = table[name]["cold"]["gzip -dc"]
             sw = row["seawall"].seconds
             syft_any = row.get("syft") or table[name]["cold"]["syft"]  # Syft keeps no cache: warm is cold
-
-            def ratio(other: Sample | None) -> str:
-                return f"{sw / other.seconds:9.2f}" if other and other.seconds else f"{'-':>9}"
             print(f"{name:15} {human_size(size):>9} {mode:5}"
                   + "".join(f"{_fmt(row.get(tool)):>16}" for tool in tools(peers, args.trivy_input))
-                  + ratio(syft_any) + ratio(row.get("trivy")) + ratio(floor), flush=True)
+                  + _ratio(sw, syft_any) + _ratio(sw, row.get("trivy")) + _ratio(sw, floor), flush=True)
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "speed.json").write_text(json.dumps(
         {"runs": args.runs, "trivy_input": args.trivy_input, "results": {

@@ -18,7 +18,7 @@ import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -231,8 +231,9 @@ class LayerCollector:
     def close(self) -> None:
         shutil.rmtree(self.spool_dir, ignore_errors=True)
 
-    def run(self, jobs: Sequence[LayerJob], source: ImageSource | None = None) -> list[LayerScan]:
-        """Scan every job's layer; results in the order of `jobs`."""
+    def run(self, jobs: Sequence[LayerJob], source: ImageSource | None = None,
+            on_done: Callable[[LayerJob], None] | None = None) -> list[LayerScan]:
+        """Scan every job's layer; results in the order of `jobs`. `on_done` hears of each layer as it finishes."""
         results: dict[int, LayerScan] = {}
         local = [j for j in jobs if j.layer_file is None]
         parallel = [j for j in jobs if j.layer_file is not None]
@@ -242,17 +243,21 @@ class LayerCollector:
         if parallel:
             ordered = sorted(parallel, key=lambda j: -(j.layer_file.size if j.layer_file else 0))
             with ProcessPoolExecutor(max_workers=min(self.workers, len(ordered)), mp_context=_mp_context()) as pool:
-                futures = {job.index: pool.submit(_run, job, self.spool_dir, self.limits) for job in ordered}
-                for index, future in futures.items():
+                futures = {pool.submit(_run, job, self.spool_dir, self.limits): job for job in ordered}
+                for future in as_completed(futures):
                     result = future.result()
                     if isinstance(result, tuple):
                         cls, message, remedy = result
-                        for other in futures.values():
+                        for other in futures:
                             other.cancel()
                         raise cls(message, remedy)
-                    results[index] = result
+                    results[futures[future].index] = result
+                    if on_done:
+                        on_done(futures[future])
         for job in local:
             results[job.index] = self._run_local(job, source)
+            if on_done:
+                on_done(job)
         return [results[job.index] for job in jobs]
 
     def _run_local(self, job: LayerJob, source: ImageSource | None) -> LayerScan:

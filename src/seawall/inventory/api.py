@@ -32,19 +32,39 @@ def load_sbom(
     from seawall.image.open import open_source
     from seawall.inventory.build import build_sbom
 
-    progress = _progress() if show_progress and sys.stderr.isatty() else None
-    with open_source(target, platform=platform, insecure_registries=insecure_registries,
-                     cache_dir=cache_dir) as source:
-        return build_sbom(source, cache_dir=cache_dir, use_cache=use_cache, progress=progress)
+    with _Progress(enabled=show_progress and sys.stderr.isatty()) as progress, open_source(
+        target, platform=platform, insecure_registries=insecure_registries, cache_dir=cache_dir
+    ) as source:
+        return build_sbom(source, cache_dir=cache_dir, use_cache=use_cache, progress=progress.report)
 
 
-def _progress():  # type: ignore[no-untyped-def]
-    from rich.console import Console
+class _Progress:
+    """rich progress bars on stderr while layers download and stream; silent when not on a terminal."""
 
-    console = Console(stderr=True)
+    LABELS = {"download": "downloading layers", "layers": "reading layers"}
 
-    def report(stage: str, done: int, total: int) -> None:
-        if total and done < total:
-            console.print(f"[dim]reading {total} layer(s)…[/dim]")
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bars = None
+        self.tasks: dict[str, object] = {}
 
-    return report
+    def __enter__(self) -> _Progress:
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bars = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+            self.bars.start()
+        return self
+
+    def report(self, stage: str, done: int, total: int) -> None:
+        if self.bars is None or not total:
+            return
+        if stage not in self.tasks:
+            self.tasks[stage] = self.bars.add_task(self.LABELS.get(stage, stage), total=total)
+        self.bars.update(self.tasks[stage], completed=done, total=total)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bars is not None:
+            self.bars.stop()
