@@ -113,3 +113,28 @@ def test_malformed_files_say_where(tmp_path: Path, text: str, expected: str) -> 
 def test_missing_file_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(AllowlistError, match="does not exist"):
         load_allowlist(tmp_path / "nope.yaml")
+
+
+def test_scan_cli_marks_suppressed_and_hides_them_unless_asked(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from seawall.cli.main import main
+    from tests.triage_helpers import ROOTFS
+
+    db = build_debian_db(tmp_path / "seawall.db")
+    args = ["scan", f"dir:{ROOTFS}", "--db", str(db), "--skip-db-update", "--allowlist",
+            str(TRIAGE / "allowlist.yaml"), "--format", "json"]
+    with pytest.raises(SystemExit):
+        main(args)
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    assert doc["summary"]["suppressed"] == 1
+    assert "expired on 2020-01-31" in captured.err  # the expired entry is reported
+    with pytest.raises(SystemExit):
+        main([*args[:-2], "--format", "table"])
+    hidden = capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main([*args[:-2], "--format", "table", "--show-suppressed"])
+    shown = capsys.readouterr().out
+    assert "CVE-2024-2236" not in hidden and "CVE-2024-2236" in shown

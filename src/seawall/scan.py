@@ -1,19 +1,28 @@
-"""`seawall scan` as a library call: inventory (cached per layer) → match against the DB → one report."""
+"""`seawall scan` as a library call: inventory (cached per layer) → match against the DB → one report.
+
+Secret scanning and filesystem checks run as layer analyzers in the same pass as the inventory; their results go
+to `ScanReport.extra`: "secrets" (list of SecretFinding), "config" (list of ConfigFinding), "minimality"."""
 
 from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from seawall.errors import SeawallError
+from seawall.errors import InputError, SeawallError
 from seawall.model.finding import Finding, ScanReport
 from seawall.model.image import Image
+from seawall.model.vuln import FeedProvenance
+
+if TYPE_CHECKING:
+    from seawall.inventory.build import Inventory
 
 BASE_NAME = "org.opencontainers.image.base.name"
 BASE_DIGEST = "org.opencontainers.image.base.digest"
+SCANNERS = ("vuln", "secret", "config")
 
 
 def scan_target(
@@ -28,20 +37,35 @@ def scan_target(
     use_cache: bool = True,
     show_progress: bool = False,
     now: datetime | None = None,
+    scanners: Collection[str] = SCANNERS,
+    secret_config: str | os.PathLike[str] | None = None,
 ) -> ScanReport:
-    from seawall.db import ensure_db
-    from seawall.db.store import VulnStore
-    from seawall.inventory.api import load_sbom
-    from seawall.match import match_sbom
+    from seawall.inventory.api import load_inventory
 
-    sbom = load_sbom(target, platform=platform, insecure_registries=insecure_registries, cache_dir=cache_dir,
-                     use_cache=use_cache, show_progress=show_progress)
-    db_file = ensure_db(Path(db) if db else None, auto_update=auto_update)
-    with VulnStore.open(db_file) as store:
-        findings = match_sbom(sbom, store)
-        meta = store.meta()
-        feeds = tuple(store.feeds())
-        schema = store.schema_version
+    unknown = set(scanners) - set(SCANNERS)
+    if unknown or not scanners:
+        raise InputError(f"unknown scanner(s) {', '.join(sorted(unknown)) or '(none given)'}",
+                         remedy=f"choose from {', '.join(SCANNERS)}")
+    analyzers = _analyzers(scanners, secret_config)
+    inventory = load_inventory(target, analyzers=analyzers, platform=platform,
+                               insecure_registries=insecure_registries, cache_dir=cache_dir, use_cache=use_cache,
+                               show_progress=show_progress)
+    sbom = inventory.sbom
+    findings: list[Finding] = []
+    meta: dict[str, str] = {}
+    feeds: tuple[FeedProvenance, ...] = ()
+    schema = None
+    if "vuln" in scanners:
+        from seawall.db import ensure_db
+        from seawall.db.store import VulnStore
+        from seawall.match import match_sbom
+
+        db_file = ensure_db(Path(db) if db else None, auto_update=auto_update)
+        with VulnStore.open(db_file) as store:
+            findings = match_sbom(sbom, store)
+            meta = store.meta()
+            feeds = tuple(store.feeds())
+            schema = store.schema_version
     base_name, base_layers = base_layer_count(sbom.image, base_image, platform=platform,
                                               insecure_registries=insecure_registries, cache_dir=cache_dir)
     if base_layers is not None:
@@ -50,12 +74,41 @@ def scan_target(
         sbom=sbom,
         findings=tuple(findings),
         scanned_at=(now or datetime.now(UTC)).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        db_built_at=meta.get("built_at"),
+        db_built_at=meta.get("updated_at"),
         db_schema=schema,
         feeds=feeds,
         base_image=base_name,
         base_layers=base_layers,
+        extra=_extra_results(inventory, scanners, analyzers),
     )
+
+
+def _analyzers(scanners: Collection[str], secret_config: str | os.PathLike[str] | None) -> list[Any]:
+    analyzers: list[Any] = []
+    if "secret" in scanners:
+        from seawall.secrets import SecretAnalyzer, load_rules
+
+        analyzers.append(SecretAnalyzer(load_rules(secret_config)))  # a bad config fails before any layer is read
+    if "config" in scanners:
+        from seawall.config_checks import FsFactsAnalyzer
+
+        analyzers.append(FsFactsAnalyzer())
+    return analyzers
+
+
+def _extra_results(inventory: Inventory, scanners: Collection[str], analyzers: list[Any]) -> dict[str, object]:
+    extra: dict[str, object] = {}
+    if "secret" in scanners:
+        from seawall.secrets import SecretAnalyzer, secret_findings
+
+        extra["secrets"] = secret_findings(inventory, next(a for a in analyzers if isinstance(a, SecretAnalyzer)))
+    if "config" in scanners:
+        from seawall.config_checks import config_findings
+        from seawall.minimality import minimality
+
+        extra["config"] = config_findings(inventory)
+        extra["minimality"] = minimality(inventory)
+    return extra
 
 
 def mark_base(finding: Finding, base_layers: int) -> Finding:

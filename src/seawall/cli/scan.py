@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from seawall.cli.common import cache_dir, image_options, write_output
 from seawall.model.vuln import Severity
+
+if TYPE_CHECKING:
+    from seawall.model.finding import ScanReport
 
 SCAN_FORMATS = ("table", "json", "sarif", "cyclonedx", "spdx", "markdown", "trivy-json")
 SEVERITIES = [s.value for s in Severity]
@@ -33,11 +37,16 @@ SEVERITIES = [s.value for s in Severity]
 @click.option("--vex", "vex", multiple=True, type=click.Path(dir_okay=False),
               help="OpenVEX or CycloneDX VEX document (repeatable).")
 @click.option("--show-suppressed", is_flag=True, help="Also show findings an allowlist or VEX suppressed.")
+@click.option("--scanners", default="vuln,secret,config", show_default=True, metavar="LIST",
+              help="What to look for, comma-separated: vuln, secret, config.")
+@click.option("--secret-config", type=click.Path(dir_okay=False),
+              help="YAML file adding, disabling or allowing secret rules (see docs/secrets.md).")
 @click.pass_context
 def scan(ctx: click.Context, target: str, platform: str | None, insecure: tuple[str, ...], fmt: str,
          output: str | None, severity: str | None, ignore_unfixed: bool, only_app: bool, exit_code: int,
          base_image: str | None, db_file: str | None, skip_db_update: bool, no_cache: bool,
-         allowlists: tuple[str, ...] = (), vex: tuple[str, ...] = (), show_suppressed: bool = False) -> int:
+         allowlists: tuple[str, ...] = (), vex: tuple[str, ...] = (), show_suppressed: bool = False,
+         scanners: str = "vuln,secret,config", secret_config: str | None = None) -> int:
     """Scan TARGET (an image, oci:/docker-archive:/dir: source, or sbom:FILE) for vulnerabilities."""
     from seawall.output.scan import ScanView, render_scan
     from seawall.scan import scan_target
@@ -50,7 +59,8 @@ def scan(ctx: click.Context, target: str, platform: str | None, insecure: tuple[
     loaded_allowlists, statements = load_allowlists(allowlists), load_vex_files(vex)
     report = scan_target(target, platform=platform, insecure_registries=insecure, cache_dir=cache_dir(ctx),
                          db=db_file, auto_update=not skip_db_update, base_image=base_image,
-                         use_cache=not no_cache, show_progress=fmt == "table" or output is not None)
+                         use_cache=not no_cache, show_progress=fmt == "table" or output is not None,
+                         scanners=_scanners(scanners), secret_config=secret_config)
     if loaded_allowlists or statements:
         report, triage = apply_triage(report, loaded_allowlists, statements)
         for note in triage.notes():
@@ -63,9 +73,26 @@ def scan(ctx: click.Context, target: str, platform: str | None, insecure: tuple[
         print_table(report, view)  # colour on a terminal; plain text everywhere else
     else:
         write_output(render_scan(report, fmt, view), output)
-    if exit_code and any(True for _ in view.visible(report.findings)):
+    if exit_code and (any(True for _ in view.visible(report.findings)) or _extra_findings(report, severities)):
         return exit_code
     return 0
+
+
+def _scanners(text: str) -> tuple[str, ...]:
+    from seawall.scan import SCANNERS
+
+    names = tuple(dict.fromkeys(part.strip().lower() for part in text.split(",") if part.strip()))
+    bad = [name for name in names if name not in SCANNERS]
+    if bad or not names:
+        raise click.BadParameter(f"unknown scanner {', '.join(bad) or '(none)'}; choose from {', '.join(SCANNERS)}",
+                                 param_hint="--scanners")
+    return names
+
+
+def _extra_findings(report: ScanReport, severities: frozenset[Severity] | None) -> bool:
+    """Secrets and configuration findings count for --exit-code too, within --severity."""
+    found: list[Any] = [*report.extra.get("secrets", ()), *report.extra.get("config", ())]  # type: ignore[misc]
+    return any(severities is None or item.severity in severities for item in found)
 
 
 def _severities(text: str | None) -> frozenset[Severity] | None:

@@ -127,6 +127,13 @@ def compare(scan: ScanReport, reports: Sequence[ImportedReport], store: object, 
     from seawall.db.store import VulnStore
 
     assert isinstance(store, VulnStore)
+    if scan.db_built_at is None:
+        meta = store.meta()
+        built = meta.get("built_at") or meta.get("updated_at")
+        if built:
+            import dataclasses
+
+            scan = dataclasses.replace(scan, db_built_at=built)
     rows = align(scan, reports, store)
     explainer = Explainer(scan, reports, store, inventory_complete=inventory_complete)
     explained = tuple(explainer.explain(row) for row in rows)

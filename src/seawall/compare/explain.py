@@ -375,7 +375,9 @@ class Explainer:
                 (("distribution_status", mine.status.value), (f"{report.tool}_status", stated),
                  ("distribution_severity", mine.severity.value),
                  (f"{report.tool}_severity", theirs.severity_stated or theirs.severity.value))))
-        if severity_differs:
+        # Debian's "unimportant" shown as LOW is the flattening itself, not a second rating
+        mapped_negligible = flattened and mine.severity is Severity.NEGLIGIBLE and theirs.severity is Severity.LOW
+        if severity_differs and not mapped_negligible:
             reasons.append(self.severity_reason(row, mine, theirs, report))
         if not reasons:
             return None
@@ -401,7 +403,10 @@ class Explainer:
             facts.append((f"cvss_{score.source}_{score.version}", f"{score.score} {score.vector}"))
         for who, rating in theirs.vendor_severity:
             facts.append((f"{report.tool}_rating_{who}", rating.value))
-        if mine_word != their_word:
+        if mine.severity_source == "none":
+            sentence = (f"seawall has no rating for it (the distribution gives none and its DB holds no CVSS score); "
+                        f"{report.tool} reports {their_word}'s ({theirs.severity_stated or theirs.severity.value})")
+        elif mine_word != their_word:
             sentence = (f"seawall reports {mine_word}'s rating ({mine.severity.value}); {report.tool} reports "
                         f"{their_word}'s ({theirs.severity_stated or theirs.severity.value})")
             nvd = next((c for c in scores if c.source.startswith("nvd")), None)

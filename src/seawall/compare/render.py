@@ -105,7 +105,7 @@ def _diff(row: Row, report: int) -> Difference | None:
 
 def _sev(finding: Finding | ImportedFinding | None) -> str:
     if finding is None:
-        return "—"
+        return "not reported"
     if isinstance(finding, Finding):
         return f"{finding.severity.value} ({finding.severity_source}), {finding.status.value}"
     text = finding.severity_stated or finding.severity.value
@@ -182,8 +182,11 @@ def table(comparison: Comparison, *, show_all: bool = False) -> str:
     rows = shown_rows(comparison, show_all)
     if rows:
         detail = Table(show_lines=True)
-        for column in ("vulnerability", "package", "seawall", *(r.tool for r in comparison.reports), "why"):
-            detail.add_column(column, overflow="fold")
+        detail.add_column("vulnerability", no_wrap=True)
+        detail.add_column("package", max_width=24, overflow="fold")
+        for column in ("seawall", *(r.tool for r in comparison.reports)):
+            detail.add_column(column, max_width=18, overflow="fold")
+        detail.add_column("why", ratio=1, min_width=50, overflow="fold")
         for row in rows:
             why = []
             for diff in row.differences:

@@ -28,6 +28,7 @@ _STATUS_WORDS = {
 }
 # Tools' status words (Trivy Status, Grype fix.state, CycloneDX analysis) in seawall's vocabulary.
 _TOOL_STATUS = {
+    **{status.value: status for status in Status},
     "fixed": Status.FIXED, "affected": Status.AFFECTED, "not-fixed": Status.AFFECTED,
     "not_affected": Status.NOT_AFFECTED, "not-affected": Status.NOT_AFFECTED, "unaffected": Status.NOT_AFFECTED,
     "will_not_fix": Status.WILL_NOT_FIX, "wont-fix": Status.WILL_NOT_FIX, "won't fix": Status.WILL_NOT_FIX,
@@ -63,7 +64,8 @@ def _advisory_text(adv: Advisory, package: str, release: str) -> str:
         text = f"{package}{release}: fixed in {', '.join(adv.fixed_versions)}"
     if adv.severity is not None and adv.severity_source:
         word = "urgency" if adv.severity_source == "debian" else "severity"
-        text += f" ({word} {adv.severity.value}{', not yet assigned' if adv.severity_provisional else ''})"
+        value = "unimportant" if word == "urgency" and adv.severity is Severity.NEGLIGIBLE else adv.severity.value
+        text += f" ({word} {value}{', not yet assigned' if adv.severity_provisional else ''})"
     note = adv.vendor("nodsa")
     if note:
         text += f"; note: {note}"

@@ -127,7 +127,8 @@ class FinalView:
         if not self.present(path, index):
             return False
         key = path_hash(path)
-        return not any(self.layers[i].index > index and key in self._rewritten[i] for i in range(len(self.layers)))
+        return not any(layer.index > index and key in rewritten
+                       for layer, rewritten in zip(self.layers, self._rewritten, strict=False))
 
 
 def _unpack(text: str) -> frozenset[bytes]:

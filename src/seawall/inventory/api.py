@@ -6,9 +6,13 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from seawall.errors import InputError
 from seawall.model.sbom import SBOM
+
+if TYPE_CHECKING:
+    from seawall.inventory.build import Inventory, LayerAnalyzer
 
 
 def load_sbom(
@@ -21,21 +25,38 @@ def load_sbom(
     show_progress: bool = False,
 ) -> SBOM:
     """`sbom:FILE` is read as it is; anything else is opened as an image and cataloged."""
+    return load_inventory(target, platform=platform, insecure_registries=insecure_registries, cache_dir=cache_dir,
+                          use_cache=use_cache, show_progress=show_progress).sbom
+
+
+def load_inventory(
+    target: str,
+    *,
+    analyzers: Sequence[LayerAnalyzer] = (),
+    platform: str | None = None,
+    insecure_registries: Sequence[str] = (),
+    cache_dir: str | os.PathLike[str] | None = None,
+    use_cache: bool = True,
+    show_progress: bool = False,
+) -> Inventory:
+    """As `load_sbom`, with the layer analyzers' results beside the SBOM (none for an `sbom:FILE`)."""
+    from seawall.inventory.build import Inventory, build_inventory
+
     if target.startswith("sbom:"):
         from seawall.image.sbom_input import read_sbom_file
 
         path = Path(target[len("sbom:"):])
         if not path.is_file():
             raise InputError(f"sbom: {path} does not exist", remedy="check the path")
-        return read_sbom_file(path)
+        return Inventory(sbom=read_sbom_file(path), layers=[], analyses={})
 
     from seawall.image.open import open_source
-    from seawall.inventory.build import build_sbom
 
     with _Progress(enabled=show_progress and sys.stderr.isatty()) as progress, open_source(
         target, platform=platform, insecure_registries=insecure_registries, cache_dir=cache_dir
     ) as source:
-        return build_sbom(source, cache_dir=cache_dir, use_cache=use_cache, progress=progress.report)
+        return build_inventory(source, analyzers=analyzers, cache_dir=cache_dir, use_cache=use_cache,
+                               progress=progress.report)
 
 
 class _Progress:

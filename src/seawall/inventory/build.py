@@ -79,6 +79,7 @@ class Inventory:
     analyses: dict[str, list[LayerAnalysis]]  # analyzer name → one result per layer, base first
     uncompressed_size: int | None = None  # None for dir: sources
     entries: int | None = None  # entries over all layers
+    owned_files: dict[str, tuple[str, ...]] = field(default_factory=dict)  # OS package → its paths (dpkg lists)
 
 
 def default_catalogers() -> list[Cataloger]:
@@ -138,7 +139,7 @@ def build_inventory(
     sbom = SBOM(image=image, distro=distro, packages=tuple(packages), unknowns=tuple(unknowns))
     return Inventory(sbom=sbom, layers=layers_facts, analyses=analyses,
                      uncompressed_size=sum(s.uncompressed_size for s in summaries) if rootfs is None else None,
-                     entries=sum(s.entries for s in summaries) or None)
+                     entries=sum(s.entries for s in summaries) or None, owned_files=dict(squashed.owned_files))
 
 
 def _read_layers(

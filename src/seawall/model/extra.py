@@ -56,7 +56,7 @@ class Minimality:
     uncompressed_size: int | None  # bytes of layer tars; None when not known (dir: sources)
     layers: int
     packages: int
-    files: int | None
+    files: int | None  # regular files written by all layers (one rewritten by two layers counts twice)
     shells: tuple[str, ...] = ()  # paths present in the final view
     package_managers: tuple[str, ...] = ()
     compilers: tuple[str, ...] = ()

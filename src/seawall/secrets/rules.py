@@ -113,7 +113,8 @@ def load_rules(config: str | Path | None = None) -> RuleSet:
     if doc.get("builtin_allow", True) is False:
         skip = ()
     kept = tuple(rule for rule_id, rule in rules.items() if rule_id not in disabled)
-    return RuleSet(rules=kept, skip_paths=skip, allow_paths=tuple(_strings(allow.get("paths"), f"{where}: allow.paths")),
+    return RuleSet(rules=kept, skip_paths=skip,
+                   allow_paths=tuple(_strings(allow.get("paths"), f"{where}: allow.paths")),
                    allow_rules=frozenset(_strings(allow.get("rules"), f"{where}: allow.rules")), source=where)
 
 
@@ -127,7 +128,8 @@ def _read_config(path: Path) -> dict[str, Any]:
     if doc is None:
         return {}
     if not isinstance(doc, dict):
-        raise InputError(f"secret config {path} must be a mapping", remedy="start with `rules:`, `disable:` or `allow:`")
+        raise InputError(f"secret config {path} must be a mapping",
+                         remedy="start with `rules:`, `disable:` or `allow:`")
     extra = set(doc) - {"rules", "disable", "allow", "builtin_allow"}
     if extra:
         raise InputError(f"secret config {path} has unknown key(s) {', '.join(sorted(extra))}",
