@@ -209,7 +209,9 @@ def test_cli_compares_a_target_and_a_saved_scan_report_and_exits_zero(image: dic
                                  "--skip-db-update", "--format", "markdown", "-o", str(out)], standalone_mode=False)
     assert result.exception is None, result.output
     answer = out.read_text()
-    assert "binary-vs-source-package" in answer and "owned-by-os-package" in answer
+    assert "binary-vs-source-package" in answer and "newer-than-db" in answer
+    # a saved report lists only vulnerable packages: seawall does not claim urllib3 is absent from the image
+    assert "seawall's scan report lists no finding for urllib3" in answer
 
 
 def test_cli_names_a_malformed_report_in_one_line(image: dict[str, Path], tmp_path: Path) -> None:
@@ -223,3 +225,12 @@ def test_cli_names_a_malformed_report_in_one_line(image: dict[str, Path], tmp_pa
     assert done.returncode == 3
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and str(bad) in lines[0] and "trivy-json" in lines[0]
+
+
+def test_inventory_differences_with_a_report_that_lists_every_package(comparison: Comparison) -> None:
+    trivy, grype = comparison.inventories
+    assert grype is None  # Grype lists only matched packages: no claim about its inventory
+    assert sorted(p.name for p in trivy.only_seawall) == ["libgcrypt20", "urllib3"]
+    assert trivy.only_report == () and trivy.other_version == () and trivy.agree == 12
+    text = render(comparison, "markdown")
+    assert "only seawall: `libgcrypt20` 1.10.1-3 (deb) at /var/lib/dpkg/status (layer 0)" in text

@@ -28,9 +28,10 @@ OS_OWNED = "owned-by-os-package"  # (f)
 NOT_SEEN = "package-not-seen"  # (g)
 SEVERITY_SOURCE = "severity-source-differs"  # (h)
 NEWER_THAN_DB = "newer-than-db"  # (i)
+NO_FINDINGS = "report-without-findings"  # the report holds no vulnerability at all (an inventory-only scan)
 UNEXPLAINED = "unexplained"
 REASON_CODES = (NOT_AFFECTED, DISTRO_STATE, BINARY_VS_SOURCE, MATCHED_BY_CPE, OUTSIDE_RANGE, OS_OWNED, NOT_SEEN,
-                SEVERITY_SOURCE, NEWER_THAN_DB, UNEXPLAINED)
+                SEVERITY_SOURCE, NEWER_THAN_DB, NO_FINDINGS, UNEXPLAINED)
 
 # What a report's finding is, next to seawall's
 AGREE = "agree"  # both have it, same severity and verdict
@@ -96,6 +97,7 @@ class Comparison:
     rows: tuple[Row, ...]
     namespace: str | None
     inventory_complete: bool  # False when the target was a scan report listing only vulnerable packages
+    inventories: tuple[object | None, ...] = ()  # align.InventoryDiff per report that lists its whole inventory
     extra: dict[str, object] = field(default_factory=dict, hash=False, compare=False)
 
     def counts(self, report: int) -> dict[str, int]:
@@ -122,7 +124,7 @@ class Comparison:
 def compare(scan: ScanReport, reports: Sequence[ImportedReport], store: object, *, target: str = "",
             inventory_complete: bool = True) -> Comparison:
     """Align `scan` with each report and explain every difference from facts in `store` (a VulnStore)."""
-    from seawall.compare.align import align
+    from seawall.compare.align import align, inventory_diff
     from seawall.compare.explain import Explainer
     from seawall.db.store import VulnStore
 
@@ -137,8 +139,11 @@ def compare(scan: ScanReport, reports: Sequence[ImportedReport], store: object, 
     rows = align(scan, reports, store)
     explainer = Explainer(scan, reports, store, inventory_complete=inventory_complete)
     explained = tuple(explainer.explain(row) for row in rows)
+    inventories = tuple(inventory_diff(scan.sbom.packages, report, number) if inventory_complete else None
+                        for number, report in enumerate(reports))
     return Comparison(target=target or scan.image.source, scan=scan, reports=tuple(reports), rows=explained,
-                      namespace=explainer.namespace, inventory_complete=inventory_complete)
+                      namespace=explainer.namespace, inventory_complete=inventory_complete,
+                      inventories=inventories)
 
 
 def compare_target(target: str, report_paths: Sequence[str | os.PathLike[str]], *,

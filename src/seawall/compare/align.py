@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from packageurl import PackageURL
 
@@ -183,3 +184,34 @@ def align(scan: ScanReport, reports: Sequence[ImportedReport], store: VulnStore)
         ))
     rows.sort(key=lambda r: (r.vulnerability, r.package_name, r.package_version))
     return rows
+
+
+@dataclass(frozen=True)
+class InventoryDiff:
+    """Package-level differences with a report that lists its whole inventory."""
+
+    report: int
+    only_seawall: tuple[Package, ...]  # seawall found them, the report does not list them
+    only_report: tuple[ImportedPackage, ...]  # the report lists them, seawall's inventory has no such package
+    other_version: tuple[tuple[Package, ImportedPackage], ...]  # same package, another version
+    agree: int
+
+
+def inventory_diff(packages: Sequence[Package], report: ImportedReport, number: int) -> InventoryDiff | None:
+    if not report.lists_all_packages:
+        return None
+    mine = PackageIndex(packages)
+    theirs = PackageIndex(Package(name=p.name, version=p.version, type=p.type, found_by=report.tool, purl=p.purl)
+                          for p in report.packages)
+    only_report, other, agree = [], [], 0
+    for imported in dict.fromkeys(report.packages):
+        found = mine.find(imported)
+        if found is None:
+            only_report.append(imported)
+        elif bare_version(found.version) != bare_version(imported.version):
+            other.append((found, imported))
+        else:
+            agree += 1
+    only_seawall = [p for p in packages
+                    if theirs.find(ImportedPackage(name=p.name, version=p.version, type=p.type, purl=p.purl)) is None]
+    return InventoryDiff(number, tuple(only_seawall), tuple(only_report), tuple(other), agree)

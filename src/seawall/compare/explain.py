@@ -15,6 +15,7 @@ from seawall.compare import (
     MATCHED_BY_CPE,
     MISSING,
     NEWER_THAN_DB,
+    NO_FINDINGS,
     NOT_AFFECTED,
     NOT_SEEN,
     OS_OWNED,
@@ -127,6 +128,10 @@ class Explainer:
                 f"{self.distro_name()} marks {row.vulnerability} as {describe_status(mine.status)} for "
                 f"{package.source_name or package.name}; {report.tool} leaves it out rather than report that state"),
                 (("distribution_status", mine.status.value), (f"{report.tool}_status", "not reported"))))
+        if not report.findings:
+            reasons.append(Reason(NO_FINDINGS, (
+                f"{report.tool}'s report holds no vulnerability findings at all: it was made without vulnerability "
+                f"data (an inventory-only scan, or an empty DB)"), (("report_findings", "0"),)))
         if not reasons:
             detail = mine.details[0] if mine.details else None
             facts = (("seawall_match", f"{detail.searched_name} {detail.installed_version} {detail.constraint} in "

@@ -21,6 +21,7 @@ from seawall.compare import (
 )
 from seawall.model.finding import Finding
 from seawall.model.imported import ImportedFinding
+from seawall.model.sbom import Package
 
 SCHEMA_URI = "https://seawall.dev/schema/compare/v1"
 FORMATS = ("table", "markdown", "json")
@@ -83,6 +84,7 @@ def document(comparison: Comparison, *, show_all: bool = False) -> dict[str, Any
              "summary": comparison.counts(i), "reasons": comparison.reason_counts(i)}
             for i, r in enumerate(comparison.reports)
         ],
+        "inventory": [_inventory(inv) for inv in comparison.inventories],
         "rows": [
             {"vulnerability": row.vulnerability, "ids": list(row.ids),
              "package": {"name": row.package_name, "version": row.package_version, "type": row.package_type,
@@ -95,6 +97,49 @@ def document(comparison: Comparison, *, show_all: bool = False) -> dict[str, Any
             for row in shown_rows(comparison, show_all)
         ],
     }
+
+
+def _inventory(inv: Any) -> dict[str, Any] | None:
+    if inv is None:
+        return None
+    return {
+        "agree": inv.agree,
+        "onlySeawall": [{"name": p.name, "version": p.version, "type": p.type, "where": where(p)}
+                        for p in inv.only_seawall],
+        "onlyReport": [{"name": p.name, "version": p.version, "type": p.type, "locations": list(p.locations)}
+                       for p in inv.only_report],
+        "otherVersion": [{"name": mine.name, "seawallVersion": mine.version, "reportVersion": theirs.version}
+                         for mine, theirs in inv.other_version],
+    }
+
+
+def where(package: Package) -> str:
+    if not package.locations:
+        return ""
+    loc = package.locations[0]
+    layer = package.layer_index if package.layer_index is not None else loc.layer_index
+    return loc.path + (f" (layer {layer})" if layer is not None else "")
+
+
+def _inventory_lines(comparison: Comparison, limit: int = 25) -> Iterator[str]:
+    for inv in comparison.inventories:
+        if inv is None:
+            continue
+        tool = comparison.reports[inv.report].tool
+        yield (f"- **{tool}** lists its whole inventory: {inv.agree} packages alike, {len(inv.only_seawall)} found "
+               f"only by seawall, {len(inv.only_report)} listed only by {tool}, {len(inv.other_version)} at another "
+               f"version")
+        for p in inv.only_seawall[:limit]:
+            yield f"  - only seawall: `{p.name}` {p.version} ({p.type}) at {where(p)}"
+        for p in inv.only_report[:limit]:
+            places = f" at {', '.join(p.locations)}" if p.locations else ""
+            yield f"  - only {tool}: `{p.name}` {p.version} ({p.type}){places}: not in the image as seawall reads it"
+        for mine, theirs in inv.other_version[:limit]:
+            yield f"  - `{mine.name}`: seawall {mine.version}, {tool} {theirs.version}"
+        hidden = max(len(inv.only_seawall) - limit, 0) + max(len(inv.only_report) - limit, 0) + max(
+            len(inv.other_version) - limit, 0)
+        if hidden:
+            yield f"  - … and {hidden} more (see `--format json`)"
 
 
 def _diff(row: Row, report: int) -> Difference | None:
@@ -132,6 +177,9 @@ def markdown(comparison: Comparison, *, show_all: bool = False) -> str:
               + (f" with a DB built {scan.db_built_at[:10]}" if scan.db_built_at else "") + ".\n\n")
     for line in _summary_lines(comparison):
         out.write(line + "\n")
+    inventory = list(_inventory_lines(comparison))
+    if inventory:
+        out.write("\n## Inventory differences\n\n" + "\n".join(inventory) + "\n")
     rows = shown_rows(comparison, show_all)
     if not rows:
         out.write("\nThe reports agree on every finding.\n")
@@ -179,6 +227,8 @@ def table(comparison: Comparison, *, show_all: bool = False) -> str:
                         str(counts[SEVERITY]), str(counts[STATUS]),
                         ", ".join(f"{code} {reasons[code]}" for code in REASON_CODES if code in reasons))
     console.print(summary)
+    for line in _inventory_lines(comparison, limit=10):
+        console.print(line, markup=False, highlight=False)
     rows = shown_rows(comparison, show_all)
     if rows:
         detail = Table(show_lines=True)

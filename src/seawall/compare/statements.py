@@ -78,7 +78,7 @@ def statement_for(row: Row, explainer: Explainer) -> Statement | None:
     if package is not None and package.owned_by:
         package = explainer.by_purl.get(package.owned_by, package)
     target = target_for(package, explainer.distro) if package is not None else None
-    release = explainer.release_words()
+    release = explainer.release_words() if target is not None and target.matcher == "distro-source" else ""
     if target is not None:
         found = explainer.advisories(target.namespace, target.name, row.ids)
         if found:

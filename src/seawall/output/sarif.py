@@ -16,6 +16,7 @@ from seawall import __version__
 from seawall.model.finding import Finding, ScanReport
 from seawall.model.vuln import Severity, rating_of
 from seawall.output.scan import ScanView
+from seawall.output.scan_extra import sarif_parts
 from seawall.output.scan_text import finding_order, recorded, status_text
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -49,6 +50,7 @@ def sarif_log(report: ScanReport, view: ScanView) -> dict[str, Any]:
     for finding in findings:
         rules.setdefault(finding.id, _rule(finding))
     index = {rule_id: position for position, rule_id in enumerate(rules)}
+    extra_rules, extra_results = sarif_parts(report, view, len(rules))  # secrets and configuration checks
     image = report.image
     run: dict[str, Any] = {
         "tool": {
@@ -58,10 +60,10 @@ def sarif_log(report: ScanReport, view: ScanView) -> dict[str, Any]:
                 "semanticVersion": __version__,
                 "informationUri": INFORMATION_URI,
                 "fullName": f"seawall {__version__} container image vulnerability scanner",
-                "rules": list(rules.values()),
+                "rules": [*rules.values(), *extra_rules],
             }
         },
-        "results": [_result(finding, report, index[finding.id]) for finding in findings],
+        "results": [*(_result(finding, report, index[finding.id]) for finding in findings), *extra_results],
         "columnKind": "utf16CodeUnits",
         "originalUriBaseIds": {"ROOTPATH": {"uri": "file:///"}},
         "properties": {

@@ -15,6 +15,7 @@ from seawall.model.finding import Finding, ScanReport
 from seawall.model.serialize import to_data
 from seawall.model.vuln import FeedProvenance
 from seawall.output.scan import ScanView
+from seawall.output.scan_extra import json_sections
 from seawall.output.scan_text import SEVERITY_ORDER, Summary, by_package, recorded
 
 SCHEMA_URI = "https://seawall.dev/schema/scan/v1"
@@ -68,6 +69,7 @@ def scan_document(report: ScanReport, view: ScanView) -> dict[str, Any]:
         ],
         "unknowns": [to_data(unknown) for unknown in report.sbom.unknowns],
     }
+    document.update(json_sections(report, view))  # secrets, config, minimality: when those scanners ran
     return document
 
 

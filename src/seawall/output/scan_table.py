@@ -18,6 +18,7 @@ from seawall.model.finding import Finding, ScanReport
 from seawall.model.sbom import Package
 from seawall.model.vuln import Severity, Status
 from seawall.output.scan import ScanView
+from seawall.output.scan_extra import table_renderables
 from seawall.output.scan_text import (
     SEVERITY_ORDER,
     Summary,
@@ -78,6 +79,7 @@ def renderables(report: ScanReport, view: ScanView) -> list[RenderableType]:
         items.append(Text(f"{UNCOMPARABLE} the installed version could not be compared; reported as affected",
                           style="dim"))
     items += [Text(""), _summary_line(Summary.of(report, view, shown)), *_db_lines(report)]
+    items += table_renderables(report, view)  # secrets, configuration, minimality
     return items
 
 

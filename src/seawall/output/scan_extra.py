@@ -1,0 +1,152 @@
+"""Secrets, configuration findings and minimality in the scan formats: the JSON sections, the SARIF rules and
+results, and the table section after the vulnerabilities. Each reads `ScanReport.extra` and writes nothing for a
+scanner that did not run. Secret matches are already redacted in the model; nothing here can reveal more.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from seawall.model.extra import ConfigFinding, Minimality, SecretFinding
+from seawall.model.finding import ScanReport
+from seawall.model.serialize import to_data
+from seawall.model.vuln import Severity
+from seawall.output.scan import ScanView
+from seawall.output.scan_text import severity_rank
+
+SECURITY_SEVERITY = {Severity.CRITICAL: "9.5", Severity.HIGH: "8.0", Severity.MEDIUM: "5.5", Severity.LOW: "2.0"}
+LEVELS = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning"}
+STYLES = {Severity.CRITICAL: "bold red", Severity.HIGH: "red", Severity.MEDIUM: "yellow", Severity.LOW: "blue"}
+
+
+def secrets(report: ScanReport, view: ScanView) -> list[SecretFinding]:
+    found: list[SecretFinding] = list(report.extra.get("secrets") or [])  # type: ignore[call-overload]
+    shown = [f for f in found if view.severities is None or f.severity in view.severities]
+    return sorted(shown, key=lambda f: (severity_rank(f.severity), f.path, f.line, f.rule_id))
+
+
+def config(report: ScanReport, view: ScanView) -> list[ConfigFinding]:
+    found: list[ConfigFinding] = list(report.extra.get("config") or [])  # type: ignore[call-overload]
+    return [f for f in found if view.severities is None or f.severity in view.severities]
+
+
+def json_sections(report: ScanReport, view: ScanView) -> dict[str, Any]:
+    """`secrets`, `config` and `minimality`, each present only when its scanner ran."""
+    out: dict[str, Any] = {}
+    if "secrets" in report.extra:
+        out["secrets"] = [{**to_data(f), "deleted": f.deleted} for f in secrets(report, view)]
+    if "config" in report.extra:
+        out["config"] = [to_data(f) for f in config(report, view)]
+    minimality = report.extra.get("minimality")
+    if isinstance(minimality, Minimality):
+        out["minimality"] = {**to_data(minimality), "has_shell": minimality.has_shell,
+                             "has_package_manager": minimality.has_package_manager,
+                             "has_compiler": minimality.has_compiler}
+    return out
+
+
+def sarif_parts(report: ScanReport, view: ScanView, first_index: int) -> tuple[list[dict[str, Any]],
+                                                                             list[dict[str, Any]]]:
+    """(rules, results) to append to the vulnerability run: one rule per secret or config rule id."""
+    rules: dict[str, dict[str, Any]] = {}
+    results: list[dict[str, Any]] = []
+    image = report.image.ref.name if report.image.ref else report.image.source
+    fallback = (report.image.ref.repository if report.image.ref else report.image.source).lstrip("/") or "image"
+    for finding in secrets(report, view):
+        rule_id = f"secret/{finding.rule_id}"
+        rules.setdefault(rule_id, _rule(rule_id, finding.title, finding.severity, "secret",
+                                        "Remove the secret from the image (every layer holding it), and rotate it."))
+        where = f"layer {finding.layer_index}" if finding.layer_index is not None else "the image config"
+        gone = f", deleted by layer {finding.deleted_in_layer} but still in the image" if finding.deleted else ""
+        uri = finding.path.lstrip("/") if not finding.in_config else fallback
+        results.append(_result(rule_id, first_index + list(rules).index(rule_id), finding.severity,
+                               f"{finding.title}: {finding.match} in {finding.path} line {finding.line} ({where}"
+                               f"{gone})", uri, finding.line if not finding.in_config else 1,
+                               image, finding.path, str(finding.layer_index)))
+    for item in config(report, view):
+        rule_id = f"config/{item.id}"
+        rules.setdefault(rule_id, _rule(rule_id, item.title, item.severity, "configuration", item.remedy))
+        uri = item.path.lstrip("/") if item.path else fallback
+        results.append(_result(rule_id, first_index + list(rules).index(rule_id), item.severity,
+                               f"{item.title}: {item.evidence}. Remedy: {item.remedy}", uri, 1, image,
+                               item.path or "", item.evidence))
+    return list(rules.values()), results
+
+
+def _rule(rule_id: str, title: str, severity: Severity, tag: str, remedy: str) -> dict[str, Any]:
+    return {
+        "id": rule_id,
+        "name": "".join(part.capitalize() for part in rule_id.replace("/", "-").split("-")),
+        "shortDescription": {"text": title},
+        "fullDescription": {"text": title},
+        "defaultConfiguration": {"level": LEVELS.get(severity, "note")},
+        "help": {"text": remedy, "markdown": remedy},
+        "properties": {"precision": "high", "security-severity": SECURITY_SEVERITY.get(severity, "0.0"),
+                       "tags": ["security", tag, severity.value]},
+    }
+
+
+def _result(rule_id: str, index: int, severity: Severity, message: str, uri: str, line: int,
+            *identity: str) -> dict[str, Any]:
+    return {
+        "ruleId": rule_id,
+        "ruleIndex": index,
+        "level": LEVELS.get(severity, "note"),
+        "message": {"text": message},
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri, "uriBaseId": "ROOTPATH"},
+                                            "region": {"startLine": max(line, 1)}}}],
+        "partialFingerprints": {"seawallFinding/v1": hashlib.sha256("|".join((rule_id, *identity)).encode())
+                                .hexdigest()},
+    }
+
+
+def table_renderables(report: ScanReport, view: ScanView) -> list[RenderableType]:
+    items: list[RenderableType] = []
+    if "secrets" in report.extra:
+        found = secrets(report, view)
+        items += [Text(""), Text(f"Secrets: {len(found)}", style="bold")]
+        if found:
+            table = _table("SEVERITY", "RULE", "WHERE", "MATCH")
+            for f in found:
+                layer = f"layer {f.layer_index}" if f.layer_index is not None else "config"
+                if f.deleted:
+                    layer += f", deleted in layer {f.deleted_in_layer}"
+                table.add_row(Text(f.severity.value, style=STYLES.get(f.severity, "")), f.rule_id,
+                              f"{f.path}:{f.line} ({layer})", f.match)
+            items.append(table)
+    if "config" in report.extra:
+        found_config = config(report, view)
+        items += [Text(""), Text(f"Configuration: {len(found_config)}", style="bold")]
+        if found_config:
+            table = _table("SEVERITY", "CHECK", "EVIDENCE")
+            for c in found_config:
+                table.add_row(Text(c.severity.value, style=STYLES.get(c.severity, "")), c.id, c.evidence)
+            items.append(table)
+    minimality = report.extra.get("minimality")
+    if isinstance(minimality, Minimality):
+        items += [Text(""), _minimality_line(minimality)]
+    return items
+
+
+def _table(*columns: str) -> Table:
+    table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 1), show_edge=False, expand=True)
+    for name in columns:
+        table.add_column(name, no_wrap=name in ("SEVERITY", "RULE", "CHECK", "MATCH"),
+                         overflow="fold", ratio=1 if name in ("WHERE", "EVIDENCE") else None)
+    return table
+
+
+def _minimality_line(m: Minimality) -> Text:
+    size = f"{m.compressed_size / 1e6:.1f} MB compressed"
+    if m.uncompressed_size is not None:
+        size += f", {m.uncompressed_size / 1e6:.1f} MB uncompressed"
+    text = Text("Minimality: ", style="bold")
+    text.append(f"{size}, {m.layers} layer(s), {m.packages} package(s)")
+    for label, paths in (("shell", m.shells), ("package manager", m.package_managers), ("compiler", m.compilers)):
+        text.append(f" · {label}: " + (", ".join(p.rpartition('/')[2] for p in paths) if paths else "none"))
+    return text
