@@ -24,9 +24,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.imagebuild import RawLayer, build_oci_layout  # noqa: E402
+from tests.imagebuild import RawLayer, build_oci_layout
 
-from seawall.inspect import inspect_image  # noqa: E402
+from seawall.inspect import inspect_image
 
 OUT = REPO / "bench" / "out"
 EXTRA_TREES = ("/usr/share/perl", "/usr/lib/python3.11", "/usr/share/zoneinfo", "/usr/share/i18n")
