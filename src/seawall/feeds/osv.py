@@ -155,19 +155,20 @@ def _documents(path: Path, url: str, feed: str) -> Iterator[tuple[str, Any]]:
 def _folder(root: Path) -> Iterator[tuple[str, Any]]:
     files: Iterable[Path] = sorted(p for p in root.rglob("*") if p.suffix in (".json", ".yaml", ".yml") and p.is_file())
     for path in files:
-        yield _load_file(path)
+        yield _load_file(path, f"{root.name}/{path.relative_to(root)}")  # stable across machines and checkouts
 
 
-def _load_file(path: Path) -> tuple[str, Any]:
+def _load_file(path: Path, label: str | None = None) -> tuple[str, Any]:
+    origin = label or path.name
     try:
         if path.stat().st_size > MAX_RECORD_BYTES:
-            return str(path), "record larger than the size bound"
+            return origin, "record larger than the size bound"
         with open(path, "rb") as fh:
             if path.suffix == ".json":
-                return str(path), json.load(fh)
-            return str(path), yaml.load(fh, Loader=_YAML_LOADER)
+                return origin, json.load(fh)
+            return origin, yaml.load(fh, Loader=_YAML_LOADER)
     except (OSError, ValueError, yaml.YAMLError) as err:
-        return str(path), f"unreadable record ({type(err).__name__})"
+        return origin, f"unreadable record ({type(err).__name__})"
 
 
 def _zip(path: Path, url: str, feed: str) -> Iterator[tuple[str, Any]]:
