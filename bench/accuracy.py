@@ -44,6 +44,7 @@ EXPLAINED: list[tuple[str, str, str, str]] = [
     ("syft", "go-module", r"^github.com/docker/distribution 2.8.2\+ds1$", "GOPATH-mode build: no module in the "
      "build info; Syft makes one from the main package path and a version string found in the binary"),
 ]
+FORMAT_PROBLEMS: list[str] = []  # seawall outputs that failed or disagree with its JSON inventory
 # Packages the image removed in a later layer: no tool may report them.
 ABSENT: dict[str, list[tuple[str, str]]] = {"py-app": [("deb", "curl")], "big": [("deb", "curl")]}
 
@@ -156,33 +157,63 @@ def cyclonedx_packages(doc: dict) -> Found:
 
 # ---- running the tools ----
 
+class ToolFailed(Exception):
+    pass
+
+
 def run_tool(cmd: list[str], out: Path, env: dict[str, str] | None = None) -> dict:
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "wb") as handle:
         proc = subprocess.run(cmd, stdout=handle, stderr=subprocess.PIPE, env=env, check=False)
     if proc.returncode != 0:
-        sys.exit(f"{' '.join(cmd[:4])} … failed ({proc.returncode}): {proc.stderr.decode(errors='replace')[-2000:]}")
+        raise ToolFailed(f"{' '.join(cmd[:4])} … failed ({proc.returncode}): "
+                         f"{proc.stderr.decode(errors='replace')[-2000:]}")
     return json.loads(out.read_text())
 
 
+def spdx_packages(doc: dict) -> Found:
+    found = Found()
+    for package in doc.get("packages", []):
+        purls = [ref["referenceLocator"] for ref in package.get("externalRefs", [])
+                 if ref.get("referenceType") == "purl"]
+        if purls and not purls[0].startswith("pkg:oci/"):  # the image itself is a package in SPDX
+            found.add(purls[0], "?", package["name"], package.get("versionInfo", ""))
+    return found
+
+
 def inventories(name: str, peers: Peers, scratch: Path, reuse: bool) -> dict[str, Found]:
+    """Each tool's packages; seawall's CycloneDX and SPDX outputs are checked against its own JSON on the way."""
     out = OUT / "accuracy" / name
     layout, archive = layout_of(name), docker_archive_of(name)
     env = {**peer_env(), "SEAWALL_CACHE_DIR": str(scratch / "seawall")}
     commands = {
         "seawall.json": [*seawall_command(), "sbom", f"oci:{layout}", "--format", "json"],
-        "seawall.cdx.json": [*seawall_command(), "sbom", f"oci:{layout}", "--format", "cyclonedx-json"],
         "syft.json": peers.syft_sbom(layout),
         "trivy.cdx.json": peers.trivy_sbom(archive, scratch / "trivy"),
+        "seawall.cdx.json": [*seawall_command(), "sbom", f"oci:{layout}", "--format", "cyclonedx-json"],
+        "seawall.spdx.json": [*seawall_command(), "sbom", f"oci:{layout}", "--format", "spdx-json"],
     }
-    docs = {file: json.loads((out / file).read_text()) if reuse and (out / file).exists()
-            else run_tool(cmd, out / file, env) for file, cmd in commands.items()}
+    docs: dict[str, dict] = {}
+    for file, cmd in commands.items():
+        try:
+            docs[file] = json.loads((out / file).read_text()) if reuse and (out / file).exists() \
+                else run_tool(cmd, out / file, env)
+        except (ToolFailed, json.JSONDecodeError) as failure:
+            if not file.startswith("seawall."):
+                sys.exit(str(failure))
+            print(f"  ! {file}: {failure}")
+            FORMAT_PROBLEMS.append(f"{name}: {file} failed")
+    if "seawall.json" not in docs:
+        sys.exit(f"seawall produced no inventory of {name}")
     found = {"seawall": seawall_packages(docs["seawall.json"]), "syft": syft_packages(docs["syft.json"]),
              "trivy": cyclonedx_packages(docs["trivy.cdx.json"])}
-    cdx = cyclonedx_packages(docs["seawall.cdx.json"]).keys
-    if cdx != found["seawall"].keys:
-        print(f"  ! seawall cyclonedx-json differs from its json: only json {sorted(found['seawall'].keys - cdx)[:10]},"
-              f" only cdx {sorted(cdx - found['seawall'].keys)[:10]}")
+    for file, reader in (("seawall.cdx.json", cyclonedx_packages), ("seawall.spdx.json", spdx_packages)):
+        if file in docs:
+            other = reader(docs[file]).keys
+            if other != found["seawall"].keys:
+                FORMAT_PROBLEMS.append(f"{name}: {file} differs from seawall.json")
+                print(f"  ! {file} differs from seawall.json: only in json {sorted(found['seawall'].keys - other)[:8]},"
+                      f" only in {file} {sorted(other - found['seawall'].keys)[:8]}")
     return found
 
 
@@ -264,7 +295,8 @@ def main() -> None:
                          for tool, f in found.items()}
     (OUT / "accuracy" / "summary.json").write_text(json.dumps(summary, indent=2))
     print(f"\nunexplained seawall differences: {total}")
-    sys.exit(1 if total else 0)
+    print(f"seawall output format problems: {len(FORMAT_PROBLEMS)}" + "".join(f"\n  {p}" for p in FORMAT_PROBLEMS))
+    sys.exit(1 if total or FORMAT_PROBLEMS else 0)
 
 
 if __name__ == "__main__":

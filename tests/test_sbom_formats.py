@@ -370,3 +370,11 @@ def test_an_inventory_read_from_another_tool_can_be_written_again(name: str) -> 
     spdx = json.loads(render(sbom, OutputFormat.SPDX_JSON))
     jsonschema.Draft201909Validator(json.loads(SPDX_SCHEMA.read_text())).validate(spdx)
     assert "libssl3" in render(sbom, OutputFormat.TABLE)
+
+
+@pytest.mark.parametrize("licence", ["MIT/X11", "https://example.org/licence.txt", "GPL-2+ with OpenSSL exception"])
+def test_spdx_keeps_licences_that_are_not_spdx_expressions(sbom: SBOM, licence: str) -> None:
+    odd = replace(sbom, packages=(replace(sbom.packages[0], licenses=(licence,)), *sbom.packages[1:]))
+    document = json.loads(render_sbom(odd, OutputFormat.SPDX_JSON, now=NOW, serial=SERIAL))
+    extracted = [item["extractedText"] for item in document.get("hasExtractedLicensingInfos", [])]
+    assert licence in extracted

@@ -157,7 +157,10 @@ def _licensing() -> Licensing:
 
 @cache
 def _spdx_expression(value: str) -> str | None:
-    info = _licensing().validate(value)
+    try:
+        info = _licensing().validate(value)
+    except Exception:  # the library itself fails on some strings ("MIT/X11", URLs): not an SPDX expression
+        return None
     if info.errors or info.invalid_symbols or not info.normalized_expression:
         return None
     return info.normalized_expression
