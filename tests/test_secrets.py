@@ -130,3 +130,38 @@ def test_cli_scanners_option_and_exit_code(image: Path, tmp_path: Path) -> None:
 def test_cli_rejects_an_unknown_scanner(image: Path, tmp_path: Path) -> None:
     done = run_cli("scan", f"oci:{image}:latest", "--scanners", "vuln,malware", env_home=tmp_path)
     assert done.returncode == 2 and "malware" in done.stderr
+
+
+def test_reports_carry_secrets_config_and_minimality_but_never_the_secret(image: Path, tmp_path: Path,
+                                                                          key_pem: bytes, token: str) -> None:
+    from seawall.output.scan import render_scan
+
+    report = scan_target(f"oci:{image}:latest", scanners=("secret", "config"), cache_dir=tmp_path / "cache")
+    body = key_pem.decode().splitlines()[1]
+    outputs = {fmt: render_scan(report, fmt) for fmt in ("json", "sarif", "table")}
+    for text in outputs.values():
+        assert token not in text and body not in text
+    document = json.loads(outputs["json"])
+    assert [(s["rule_id"], s["deleted"]) for s in document["secrets"]] == [("private-key", True),
+                                                                          ("github-token", False)]
+    assert {c["id"] for c in document["config"]} >= {"no-healthcheck"}
+    assert document["minimality"]["has_shell"] is False
+    run = json.loads(outputs["sarif"])["runs"][0]
+    rule_ids = [rule["id"] for rule in run["tool"]["driver"]["rules"]]
+    assert "secret/private-key" in rule_ids and "config/no-healthcheck" in rule_ids
+    key_result = next(r for r in run["results"] if r["ruleId"] == "secret/private-key")
+    assert key_result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "app/deploy/id_ec"
+    assert rule_ids[key_result["ruleIndex"]] == "secret/private-key"
+    assert "Secrets: 2" in outputs["table"] and "deleted in layer 2" in outputs["table"]
+
+
+def test_build_arg_in_history_is_found_and_kept_out_of_the_json_report(tmp_path: Path) -> None:
+    from seawall.output.scan import render_scan
+
+    npm = f"npm_{rand(36)}"
+    layout = build_oci_layout(tmp_path / "img", layers=[{"/etc/os-release": b"ID=debian\n"}, {"/app/x": b"1\n"}],
+                              history=["ADD rootfs.tar /", f"RUN |1 NPM_TOKEN={npm} /bin/sh -c npm publish"])
+    report = scan_target(f"oci:{layout}:latest", scanners=("secret",), cache_dir=tmp_path / "cache")
+    assert [(f.rule_id, f.path, f.line) for f in report.extra["secrets"]] == [("npm-token", "config:history", 2)]
+    text = render_scan(report, "json")
+    assert npm not in text and "<redacted: npm-token>" in text

@@ -27,10 +27,14 @@ DISTRO_SETUID = frozenset({
     "bsd-write", "dotlockfile", "mlocate", "plocate", "at", "staprun", "polkit-agent-helper-1", "userhelper",
     "Xorg.wrap", "busybox", "bbsuid", "sg", "usernetctl", "pam_timestamp_check", "chromium-sandbox",
 })
-_SECRET_NAME = re.compile(r"PASSWORD|PASSWD|PASSPHRASE|TOKEN|SECRET|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL"
-                          r"|AUTH|(?:^|_)KEY$", re.IGNORECASE)
-_NOT_SECRET_NAME = re.compile(r"GPG|PGP|PUBLIC|FINGERPRINT|KEYRING|KEYSERVER|_(?:ID|FILE|PATH|DIR|URL|NAME|TYPE"
-                              r"|LENGTH|SIZE|HEADER|METHOD|MODE|ENABLED|VERSION)$", re.IGNORECASE)
+# Variable names are judged by their parts (DB_PASSWORD, NPM_TOKEN, AWS_SECRET_ACCESS_KEY), so AUTHOR or
+# TOKENIZERS_PARALLELISM are not taken for secrets.
+_SECRET_PARTS = frozenset({"PASSWORD", "PASSWD", "PASS", "PWD", "PASSPHRASE", "TOKEN", "SECRET", "APIKEY", "AUTH",
+                           "CREDENTIAL", "CREDENTIALS"})
+_SECRET_SUFFIXES = ("PASSWORD", "PASSWD", "TOKEN", "SECRET", "APIKEY")
+_NOT_SECRET_PARTS = frozenset({"GPG", "PGP", "PUBLIC", "FINGERPRINT", "KEYRING", "KEYSERVER", "KEYS"})
+_NOT_SECRET_LAST = frozenset({"ID", "FILE", "PATH", "DIR", "URL", "URI", "NAME", "TYPE", "LENGTH", "SIZE", "HEADER",
+                              "METHOD", "MODE", "ENABLED", "VERSION", "HOST", "PORT", "USER", "USERNAME"})
 _BUILD_ARGS = re.compile(r"\A(?:RUN\s+)?\|(\d+)\s+")
 _ARG_OR_ENV = re.compile(r"\A(?:/bin/sh -c #\(nop\)\s+)?(ARG|ENV)\s+(.*)\Z", re.DOTALL)
 _ADD_URL = re.compile(r"(?:\A|#\(nop\)\s*|\s)ADD\s+(?:--\S+\s+)*['\"]?(https?|ftp)://\S+", re.IGNORECASE)
@@ -148,11 +152,14 @@ def _assignments(text: str) -> list[tuple[str, str]]:
 
 
 def _looks_secret(name: str, value: str) -> bool:
-    if not _SECRET_NAME.search(name) or _NOT_SECRET_NAME.search(name):
+    parts = [part for part in re.split(r"[_.-]", name.upper()) if part]
+    if not parts or parts[-1] in _NOT_SECRET_LAST or _NOT_SECRET_PARTS.intersection(parts):
         return False
+    named = any(part in _SECRET_PARTS or part.endswith(_SECRET_SUFFIXES) for part in parts) or (
+        len(parts) > 1 and parts[-1] == "KEY")
     value = value.strip().strip("'\"")
-    return bool(value) and not value.startswith("$") and value.lower() not in ("true", "false", "none", "null", "0",
-                                                                                  "1", "yes", "no")
+    return named and bool(value) and value[0] not in "$/" and value.lower() not in (
+        "true", "false", "none", "null", "0", "1", "yes", "no")
 
 
 def _canonical(path: str) -> str:

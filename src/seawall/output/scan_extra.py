@@ -50,6 +50,41 @@ def json_sections(report: ScanReport, view: ScanView) -> dict[str, Any]:
     return out
 
 
+def redact_image(image: dict[str, Any], report: ScanReport) -> dict[str, Any]:
+    """The image as written in a report, with every config value that holds a found secret replaced: an uploaded
+    report must not carry what the scan warns about."""
+    hits = [f for f in report.extra.get("secrets") or [] if isinstance(f, SecretFinding) and f.in_config]
+    if not hits or not isinstance(image.get("config"), dict):
+        return image
+    config = {**image["config"]}
+    runtime = {**(config.get("config") or {})}
+    hidden_lines: set[str] = set()
+    for finding in hits:
+        field, position = finding.path.removeprefix("config:"), finding.line - 1
+        if field == "Env" and 0 <= position < len(runtime.get("Env") or []):
+            env = list(runtime["Env"])
+            env[position] = f"{str(env[position]).partition('=')[0]}=<redacted: {finding.rule_id}>"
+            runtime["Env"] = env
+        elif field == "Labels" and isinstance(runtime.get("Labels"), dict):
+            labels = dict(runtime["Labels"])
+            keys = sorted(labels)
+            if 0 <= position < len(keys):
+                labels[keys[position]] = f"<redacted: {finding.rule_id}>"
+            runtime["Labels"] = labels
+        elif field in ("Cmd", "Entrypoint") and runtime.get(field):
+            runtime[field] = [f"<redacted: {finding.rule_id}>"]
+        elif field == "history" and 0 <= position < len(config.get("history") or []):
+            history = [dict(step) for step in config["history"]]
+            hidden_lines.add(str(history[position].get("created_by")))
+            history[position]["created_by"] = f"<redacted: {finding.rule_id}>"
+            config["history"] = history
+    config["config"] = runtime
+    # A layer's created_by is a copy of its history line.
+    layers = [{**layer, "created_by": "<redacted>"} if layer.get("created_by") in hidden_lines else layer
+              for layer in image.get("layers") or []]
+    return {**image, "config": config, **({"layers": layers} if layers else {})}
+
+
 def sarif_parts(report: ScanReport, view: ScanView, first_index: int) -> tuple[list[dict[str, Any]],
                                                                              list[dict[str, Any]]]:
     """(rules, results) to append to the vulnerability run: one rule per secret or config rule id."""

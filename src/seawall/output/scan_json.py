@@ -15,7 +15,7 @@ from seawall.model.finding import Finding, ScanReport
 from seawall.model.serialize import to_data
 from seawall.model.vuln import FeedProvenance
 from seawall.output.scan import ScanView
-from seawall.output.scan_extra import json_sections
+from seawall.output.scan_extra import json_sections, redact_image
 from seawall.output.scan_text import SEVERITY_ORDER, Summary, by_package, recorded
 
 SCHEMA_URI = "https://seawall.dev/schema/scan/v1"
@@ -34,7 +34,7 @@ def scan_document(report: ScanReport, view: ScanView) -> dict[str, Any]:
         "schemaVersion": SCHEMA_VERSION,
         "generator": {"name": "seawall", "version": __version__},
         "scannedAt": report.scanned_at,
-        "image": to_data(report.image),
+        "image": redact_image(to_data(report.image), report),  # config values holding a found secret
         "distro": to_data(report.sbom.distro) if report.sbom.distro is not None else None,
         "baseImage": _base(report),
         "db": {

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
+from seawall.model.extra import SecretFinding
 from seawall.model.finding import Finding, ScanReport
 from seawall.model.policy import Violation
 from seawall.model.vuln import Severity, Status
@@ -311,8 +312,16 @@ class NoSecrets:
             return []
         out = []
         for item in secrets:
-            where = item.get("path", "?") if isinstance(item, dict) else str(item)
-            kind = item.get("rule") or item.get("kind") or "secret" if isinstance(item, dict) else "secret"
+            if isinstance(item, SecretFinding):
+                kind, where = item.rule_id, item.path
+                if item.layer_index is not None:
+                    where += f" (layer {item.layer_index}" + (
+                        f", deleted in layer {item.deleted_in_layer} but still in the image)" if item.deleted else ")")
+            elif isinstance(item, dict):  # a report read back from JSON
+                where = str(item.get("path", "?"))
+                kind = str(item.get("rule") or item.get("rule_id") or item.get("kind") or "secret")
+            else:
+                kind, where = "secret", str(item)
             out.append(Violation(self.name, f"{kind} found in {where}",
                                  "remove it from the image (and rotate it: it was published)"))
         return out

@@ -86,7 +86,7 @@ def _rule_doc(rule: Rule) -> dict[str, Any]:
 
 def builtin_document() -> dict[str, Any]:
     text = resources.files("seawall.secrets").joinpath("rules.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml when built with it
 
 
 def load_rules(config: str | Path | None = None) -> RuleSet:

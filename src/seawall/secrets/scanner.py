@@ -2,8 +2,9 @@
 
 A file is read only when its path is not skipped, it is small enough, and it holds no NUL byte in its first
 block (binaries). Its lower-cased bytes are searched for every rule's keywords first; the rules whose keywords
-occur are compiled into one alternation (cached per combination) and run once over the text. Nothing here
-keeps a secret: a hit is the rule, the line and the redacted match.
+occur are compiled into one alternation (cached per combination) and run once over the text; generic
+key = value rules run the same way over just the lines holding their keywords. Nothing here keeps a secret:
+a hit is the rule, the line and the redacted match.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class SecretScanner:
             if not rule.keywords:
                 always.append(i)
         self._keywords = [(word, tuple(ids)) for word, ids in keywords.items()]
+        self._words = [tuple(word.encode() for word in rule.keywords) for rule in self.rules]
         self._always = frozenset(always)
         self._limited = {i: compile_globs(rule.paths) for i, rule in enumerate(self.rules) if rule.paths}
         self._alternations: dict[frozenset[int], re.Pattern[str]] = {}
@@ -76,7 +78,20 @@ class SecretScanner:
                 candidates.discard(i)
         if not candidates:
             return []
-        return self._run(frozenset(candidates), data.decode("utf-8", errors="replace"))
+        # latin-1 keeps one character per byte, so offsets into `low` are offsets into the text.
+        text = data.decode("latin-1")
+        whole = frozenset(i for i in candidates if not self.rules[i].generic)
+        lined = frozenset(candidates - whole)
+        found = self._matches(whole, text, [(0, len(text))]) if whole else []
+        if lined:
+            found += self._matches(lined, text, _keyword_lines(low, {w for i in lined for w in self._words[i]}))
+        specific = [(start, end) for rule, start, end, _ in found if not rule.generic]
+        hits = []
+        for rule, start, end, secret in found:
+            if rule.generic and any(start < e and s < end for s, e in specific):
+                continue  # the same text already has a more specific name
+            hits.append(Hit(rule, text.count("\n", 0, start) + 1, redact(secret)))
+        return hits
 
     def _alternation(self, ids: frozenset[int]) -> re.Pattern[str]:
         pattern = self._alternations.get(ids)
@@ -85,27 +100,41 @@ class SecretScanner:
             pattern = self._alternations[ids] = re.compile("|".join(parts))
         return pattern
 
-    def _run(self, ids: frozenset[int], text: str) -> list[Hit]:
-        found: list[tuple[Rule, int, int, str]] = []  # rule, start, end, secret
+    def _matches(self, ids: frozenset[int], text: str,
+                 spans: Iterable[tuple[int, int]]) -> list[tuple[Rule, int, int, str]]:
+        """(rule, start, end, secret) of every match in the spans that is not a placeholder."""
+        pattern = self._alternation(ids)
         order = sorted(ids)
-        for match in self._alternation(ids).finditer(text):
-            i = next(i for i in order if match.group(f"r{i}") is not None)
-            rule = self.rules[i]
-            name = f"r{i}_secret"
-            group = name if name in match.re.groupindex and match.group(name) is not None else f"r{i}"
-            secret = match.group(group)
-            if not secret or is_placeholder(secret, generic=rule.generic):
-                continue
-            if rule.entropy and entropy(secret) < rule.entropy:
-                continue
-            found.append((rule, *match.span(group), secret))
-        specific = [(start, end) for rule, start, end, _ in found if not rule.generic]
-        hits = []
-        for rule, start, end, secret in found:
-            if rule.generic and any(start < e and s < end for s, e in specific):
-                continue  # the same text already has a more specific name
-            hits.append(Hit(rule, text.count("\n", 0, start) + 1, redact(secret)))
-        return hits
+        found = []
+        for begin, stop in spans:
+            for match in pattern.finditer(text, begin, stop):
+                i = next(i for i in order if match.group(f"r{i}") is not None)
+                rule = self.rules[i]
+                name = f"r{i}_secret"
+                group = name if name in pattern.groupindex and match.group(name) is not None else f"r{i}"
+                secret = match.group(group)
+                if not secret or is_placeholder(secret, generic=rule.generic):
+                    continue
+                if rule.entropy and entropy(secret) < rule.entropy:
+                    continue
+                found.append((rule, *match.span(group), secret))
+        return found
+
+
+def _keyword_lines(low: bytes, words: Iterable[bytes]) -> list[tuple[int, int]]:
+    """The lines holding any of `words`: generic key = value rules only ever match within one line, and running
+    them there only is what keeps them cheap (a case-insensitive alternation scans slowly)."""
+    starts: set[int] = set()
+    for word in words:
+        at = low.find(word)
+        while at != -1:
+            starts.add(low.rfind(b"\n", 0, at) + 1)
+            at = low.find(word, at + len(word))
+    spans = []
+    for start in sorted(starts):
+        stop = low.find(b"\n", start)
+        spans.append((start, len(low) if stop == -1 else stop))
+    return spans
 
 
 class SecretAnalyzer:
