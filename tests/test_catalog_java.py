@@ -29,7 +29,8 @@ def test_real_jars_pom_manifest_and_file_name() -> None:
     cli = packages["commons-cli-1.5.0.jar"]
     assert (cli.name, cli.version, cli.purl) == ("commons-cli", "1.5.0", "pkg:maven/commons-cli/commons-cli@1.5.0")
     inject = packages["atinject-jsr330-api-1.0.jar"]
-    assert (inject.name, inject.version) == ("javax.inject", "1.0.0")  # OSGi manifest, no pom.properties
+    # OSGi manifest (Bundle-SymbolicName javax.inject, Bundle-Version 1.0.0), no pom.properties: the file name tells
+    assert (inject.name, inject.version) == ("atinject-jsr330-api", "1.0")
     aop = packages["aopalliance-1.0.jar"]
     assert (aop.name, aop.version) == ("aopalliance", "1.0")  # a bare manifest: the file name tells
     assert all(p.type == "java-archive" and p.found_by == "java" for p in result.packages)
@@ -54,7 +55,7 @@ def test_war_with_nested_jars() -> None:
     assert found == {
         ("shop", "2.1.0", None),
         ("commons-cli", "1.5.0", "WEB-INF/lib/commons-cli-1.5.0.jar"),
-        ("javax.inject", "1.0.0", "WEB-INF/lib/javax.inject-1.jar"),
+        ("javax.inject", "1", "WEB-INF/lib/javax.inject-1.jar"),
     }
     assert all(p.locations[0].path == "/srv/shop.war" for p in result.packages)
 
@@ -103,3 +104,216 @@ def test_real_jars_of_this_machine() -> None:
     if Path("/usr/share/java/guava-31.1-jre.jar").exists():
         assert ("guava", "31.1-jre") in found
     assert len({p.locations[0].path for p in result.packages}) == len(jars)
+
+
+def _manifest(*lines: str) -> bytes:
+    """A MANIFEST.MF as jar tools write it: CRLF, long values folded at 72 bytes with a leading space."""
+    return "".join(f"{line}\r\n" for line in ("Manifest-Version: 1.0", *lines, "")).encode()
+
+
+# The OSGi part of the manifests of Debian's guice 4.2.3 jars (libguice-java).
+def _guice_manifest(bundle_name: str, symbolic_name: str) -> bytes:
+    return _manifest(
+        "Created-By: Apache Maven 3.6.3",
+        "Bundle-License: http://www.apache.org/licenses/LICENSE-2.0.txt",
+        "Bundle-ManifestVersion: 2",
+        f"Bundle-Name: {bundle_name}",
+        f"Bundle-SymbolicName: {symbolic_name}",
+        "Bundle-Vendor: Google, Inc.",
+        "Bundle-Version: 4.2.3",
+        'Export-Package: com.google.inject;version="1.4",com.google.inject.binder',
+        ' ;version="1.4"',
+    )
+
+
+def _catalog(files: dict[str, bytes]) -> dict[str, list[tuple[str, str, str | None]]]:
+    cataloger = JavaCataloger()
+    result = cataloger.catalog(entries_from_files(files, cataloger))
+    assert result.unknowns == ()
+    found: dict[str, list[tuple[str, str, str | None]]] = {}
+    for package in result.packages:
+        found.setdefault(package.locations[0].path, []).append((package.name, package.version, package.purl))
+    return {path: sorted(packages) for path, packages in found.items()}
+
+
+def test_artifact_name_comes_from_the_file_name_not_the_bundle_symbolic_name() -> None:
+    found = _catalog(
+        {
+            "/usr/share/java/guice-assistedinject.jar": _zip(
+                {"META-INF/MANIFEST.MF": _guice_manifest("guice-assistedinject", "com.google.inject.assistedinject")}
+            ),
+            "/usr/share/java/guice-multibindings.jar": _zip(
+                {"META-INF/MANIFEST.MF": _guice_manifest("guice-multibindings", "com.google.inject")}
+            ),
+            "/usr/share/java/guice-no-aop-4.2.3.jar": _zip(
+                {"META-INF/MANIFEST.MF": _guice_manifest("guice", "com.google.inject")}
+            ),
+        }
+    )
+    assert found == {
+        # the version from the manifest; the group is a guess from the symbolic name, the artifactId is not
+        "/usr/share/java/guice-assistedinject.jar": [
+            (
+                "guice-assistedinject",
+                "4.2.3",
+                "pkg:maven/com.google.inject.assistedinject/guice-assistedinject@4.2.3",
+            )
+        ],
+        "/usr/share/java/guice-multibindings.jar": [
+            ("guice-multibindings", "4.2.3", "pkg:maven/com.google.inject/guice-multibindings@4.2.3")
+        ],
+        "/usr/share/java/guice-no-aop-4.2.3.jar": [
+            ("guice-no-aop", "4.2.3", "pkg:maven/com.google.inject/guice-no-aop@4.2.3")
+        ],
+    }
+
+
+def test_group_guess_is_marked_and_a_stated_group_wins() -> None:
+    cataloger = JavaCataloger()
+    jars = {
+        "/a/guice-jndi.jar": _zip({"META-INF/MANIFEST.MF": _guice_manifest("guice-jndi", "com.google.inject.jndi")}),
+        "/a/tool.jar": _zip(
+            {
+                "META-INF/MANIFEST.MF": _manifest(
+                    "Implementation-Title: Tool",
+                    "Implementation-Version: 2.0",
+                    "Implementation-Vendor-Id: org.example",
+                    "Bundle-SymbolicName: org.example.tool;singleton:=true",
+                )
+            }
+        ),
+    }
+    packages = {p.locations[0].path: p for p in cataloger.catalog(entries_from_files(jars, cataloger)).packages}
+    jndi = dict(packages["/a/guice-jndi.jar"].metadata)
+    assert (jndi["group"], jndi["group_source"]) == ("com.google.inject.jndi", "Bundle-SymbolicName")
+    tool = packages["/a/tool.jar"]
+    assert tool.purl == "pkg:maven/org.example/tool@2.0" and "group_source" not in dict(tool.metadata)
+
+
+def test_debian_version_in_the_file_name() -> None:
+    # libjsr305-java: a bare manifest, the version only in the file name
+    bare = _zip({"META-INF/MANIFEST.MF": _manifest("Created-By: 11.0.2 (Oracle Corporation)")})
+    found = _catalog({"/usr/share/java/jsr305-0.1~+svn49.jar": bare, "/usr/share/java/foo-2.1+dfsg-1.jar": bare})
+    assert found == {
+        "/usr/share/java/jsr305-0.1~+svn49.jar": [("jsr305", "0.1~+svn49", "pkg:maven/jsr305@0.1~%2Bsvn49")],
+        "/usr/share/java/foo-2.1+dfsg-1.jar": [("foo", "2.1+dfsg-1", "pkg:maven/foo@2.1%2Bdfsg-1")],
+    }
+
+
+def test_manifest_version_splits_a_file_name_with_digits_in_the_artifact() -> None:
+    jar = _zip(
+        {
+            "META-INF/MANIFEST.MF": _manifest(
+                "Implementation-Title: Apache Log4j 1.x Compatibility API", "Implementation-Version: 2.17.1"
+            )
+        }
+    )
+    found = _catalog({"/app/lib/log4j-1.2-api-2.17.1.jar": jar})
+    assert found == {
+        "/app/lib/log4j-1.2-api-2.17.1.jar": [("log4j-1.2-api", "2.17.1", "pkg:maven/log4j-1.2-api@2.17.1")]
+    }
+
+
+def test_shaded_dependency_does_not_hide_the_jar_itself() -> None:
+    # Debian's guice.jar: cglib is shaded in, and its pom.properties is the only one in the jar
+    guice = _zip(
+        {
+            "META-INF/MANIFEST.MF": _guice_manifest("guice", "com.google.inject"),
+            "META-INF/maven/cglib/cglib/pom.properties": (
+                b"#Created by Apache Maven 3.6.0\ngroupId=cglib\nartifactId=cglib\nversion=3.2.12\n"
+            ),
+            "META-INF/maven/cglib/cglib/pom.xml": b"<project/>",
+            "com/google/inject/Guice.class": b"\xca\xfe\xba\xbe",
+        }
+    )
+    cataloger = JavaCataloger()
+    result = cataloger.catalog(entries_from_files({"/usr/share/java/guice.jar": guice}, cataloger))
+    packages = {p.name: p for p in result.packages}
+    assert set(packages) == {"guice", "cglib"}
+    assert packages["guice"].purl == "pkg:maven/com.google.inject/guice@4.2.3"
+    assert packages["cglib"].purl == "pkg:maven/cglib/cglib@3.2.12"
+    # the manifest's license is guice's, not cglib's
+    assert packages["guice"].licenses == ("http://www.apache.org/licenses/LICENSE-2.0.txt",)
+    assert packages["cglib"].licenses == ()
+
+
+def _pom(group: str, artifact: str, version: str) -> bytes:
+    return f"artifactId={artifact}\ngroupId={group}\nversion={version}\n".encode()
+
+
+@pytest.mark.parametrize(
+    ("path", "members", "expected"),
+    [
+        # Debian renames Maven's jars; the pom.properties is still the jar's own (Implementation-Title says so)
+        (
+            "/usr/share/java/maven3-core.jar",
+            {
+                "META-INF/MANIFEST.MF": _manifest(
+                    "Created-By: Maven JAR Plugin 3.3.0",
+                    "Specification-Title: Maven Core",
+                    "Specification-Version: 3.8",
+                    "Implementation-Title: Maven Core",
+                    "Implementation-Version: 3.8.7",
+                ),
+                "META-INF/maven/org.apache.maven/maven-core/pom.properties": _pom(
+                    "org.apache.maven", "maven-core", "3.8.7"
+                ),
+            },
+            {"maven-core"},
+        ),
+        (
+            "/usr/share/java/plexus-utils2.jar",
+            {
+                "META-INF/maven/org.codehaus.plexus/plexus-utils/pom.properties": _pom(
+                    "org.codehaus.plexus", "plexus-utils", "3.4.2"
+                )
+            },
+            {"plexus-utils"},
+        ),
+        (
+            "/usr/share/java/sisu-inject.jar",
+            {
+                "META-INF/maven/org.eclipse.sisu/org.eclipse.sisu.inject/pom.properties": _pom(
+                    "org.eclipse.sisu", "org.eclipse.sisu.inject", "0.3.4"
+                )
+            },
+            {"org.eclipse.sisu.inject"},
+        ),
+        (
+            "/usr/share/java/error-prone-annotations.jar",
+            {
+                "META-INF/maven/com.google.errorprone/error_prone_annotations/pom.properties": _pom(
+                    "com.google.errorprone", "error_prone_annotations", "2.18.0"
+                )
+            },
+            {"error_prone_annotations"},
+        ),
+        # wagon-http with its dependencies shaded in: five poms, the jar's own among them
+        (
+            "/usr/share/java/wagon-http-shaded-3.5.3.jar",
+            {
+                "META-INF/maven/commons-codec/commons-codec/pom.properties": _pom(
+                    "commons-codec", "commons-codec", "1.15"
+                ),
+                "META-INF/maven/org.apache.httpcomponents/httpclient/pom.properties": _pom(
+                    "org.apache.httpcomponents", "httpclient", "4.5.14"
+                ),
+                "META-INF/maven/org.apache.httpcomponents/httpcore/pom.properties": _pom(
+                    "org.apache.httpcomponents", "httpcore", "4.4.16"
+                ),
+                "META-INF/maven/org.apache.maven.wagon/wagon-http-shared/pom.properties": _pom(
+                    "org.apache.maven.wagon", "wagon-http-shared", "3.5.3"
+                ),
+                "META-INF/maven/org.apache.maven.wagon/wagon-http/pom.properties": _pom(
+                    "org.apache.maven.wagon", "wagon-http", "3.5.3"
+                ),
+            },
+            {"commons-codec", "httpclient", "httpcore", "wagon-http-shared", "wagon-http"},
+        ),
+    ],
+)
+def test_jar_named_unlike_its_own_pom_is_listed_once(path: str, members: dict[str, bytes], expected: set[str]) -> None:
+    cataloger = JavaCataloger()
+    result = cataloger.catalog(entries_from_files({path: _zip(members)}, cataloger))
+    assert [p.name for p in result.packages if dict(p.metadata)["source"] != "pom.properties"] == []
+    assert {p.name for p in result.packages} == expected

@@ -20,11 +20,22 @@ MAX_TOTAL_NESTED = 512 * 1024 * 1024  # everything decompressed for one outer ar
 MAX_RATIO = 200  # a nested member that claims to inflate more than this is a zip bomb, not a jar
 MAX_SMALL_MEMBER = 1024 * 1024  # pom.properties and MANIFEST.MF
 _POM_PROPERTIES = re.compile(r"^META-INF/maven/[^/]+/[^/]+/pom\.properties$")
-_FILENAME_VERSION = re.compile(r"^(?P<name>.+?)-(?P<version>\d[\w.+-]*?)(?:\.(?:RELEASE|Final|GA))?$")
+# Debian versions add `~` and `+` to Maven's (jsr305-0.1~+svn49.jar).
+_FILENAME_VERSION = re.compile(r"^(?P<name>.+?)-(?P<version>\d[\w.+~-]*?)(?:\.(?:RELEASE|Final|GA))?$")
 
 
 class ArchiveError(ValueError):
     """A Java archive that cannot be read."""
+
+
+@dataclass(frozen=True)
+class _Found:
+    """One artifact in one archive: from a pom.properties, or (pom None) from the file name and manifest."""
+
+    inner: tuple[str, ...]  # nested archive path inside the outer file, () for the file itself
+    pom: dict[str, str] | None
+    manifest: dict[str, str]
+    own: bool  # the archive itself, not a dependency shaded into it
 
 
 @dataclass
@@ -71,7 +82,7 @@ def _read_small(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> str:
 
 class JavaCataloger(Cataloger):
     name = "java"
-    version = 1
+    version = 2
     globs = tuple(f"**/*{suffix}" for suffix in ARCHIVE_SUFFIXES)
 
     def wants(self, path: str, mode: int, size: int) -> bool:
@@ -99,13 +110,12 @@ class JavaCataloger(Cataloger):
             if isinstance(item, str):
                 problems.append(item)
             else:
-                inner, fields, from_pom = item
-                packages.append(self._package(entry, base, inner, fields, from_pom))
+                packages.append(self._package(entry, base, item))
         return packages, problems
 
     def _walk(
         self, handle: BinaryIO, name: str, inner: tuple[str, ...], depth: int, budget: _Budget
-    ) -> Iterator[tuple[tuple[str, ...], dict[str, str], bool] | str]:
+    ) -> Iterator[_Found | str]:
         where = "!".join((name, *inner)) if inner else name
         try:
             archive = zipfile.ZipFile(handle)
@@ -114,7 +124,7 @@ class JavaCataloger(Cataloger):
             return
         with archive:
             try:
-                yield from self._describe(archive, inner)
+                yield from self._describe(archive, inner, inner[-1] if inner else name)
             except (zipfile.BadZipFile, ArchiveError, OSError, EOFError, ValueError, NotImplementedError) as error:
                 yield f"corrupt Java archive ({where}): {error}"
                 return
@@ -137,51 +147,53 @@ class JavaCataloger(Cataloger):
                     continue
                 yield from self._walk(io.BytesIO(data), name, (*inner, info.filename), depth + 1, budget)
 
-    def _describe(
-        self, archive: zipfile.ZipFile, inner: tuple[str, ...]
-    ) -> Iterator[tuple[tuple[str, ...], dict[str, str], bool]]:
-        poms = [info for info in archive.infolist() if _POM_PROPERTIES.match(info.filename)]
+    def _describe(self, archive: zipfile.ZipFile, inner: tuple[str, ...], name: str) -> Iterator[_Found]:
         manifest_info = next((i for i in archive.infolist() if i.filename.upper() == "META-INF/MANIFEST.MF"), None)
         manifest = parse_manifest(_read_small(archive, manifest_info)) if manifest_info else {}
-        found = False
-        for info in poms:
-            props = parse_properties(_read_small(archive, info))
-            if props.get("artifactId") and props.get("version"):
-                found = True
-                yield inner, {**props, **{f"manifest:{k}": v for k, v in manifest.items()}}, True
-        if not found:
-            yield inner, manifest, False
+        stem = name.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        poms = []
+        for info in archive.infolist():
+            if _POM_PROPERTIES.match(info.filename):
+                props = parse_properties(_read_small(archive, info))
+                if props.get("artifactId") and props.get("version"):
+                    poms.append(props)
+        # A pom.properties describes the archive itself only when its artifactId names the archive; the others are
+        # dependencies shaded into it (cglib's in guice.jar), and the archive then needs an identity of its own.
+        names = (stem, manifest.get("Implementation-Title"), manifest.get("Bundle-Name"))
+        own = next((props for props in poms if any(_same_artifact(props["artifactId"], n) for n in names if n)), None)
+        for props in poms:
+            yield _Found(inner, props, manifest, props is own)
+        if own is None:
+            yield _Found(inner, None, manifest, True)
 
-    def _package(
-        self, entry: FileEntry, base: str, inner: tuple[str, ...], fields: dict[str, str], from_pom: bool
-    ) -> Package:
-        archive_name = (inner[-1] if inner else base).rsplit("/", 1)[-1]
+    def _package(self, entry: FileEntry, base: str, found: _Found) -> Package:
+        archive_name = (found.inner[-1] if found.inner else base).rsplit("/", 1)[-1]
         stem = archive_name.rsplit(".", 1)[0]
-        file_match = _FILENAME_VERSION.match(stem)
+        manifest = found.manifest
         metadata: list[tuple[str, str]] = []
-        if inner:
-            metadata.append(("nested_path", "!".join(inner)))
-        if from_pom:
-            group, artifact, version = fields.get("groupId"), fields["artifactId"], fields["version"]
-            manifest = {k.removeprefix("manifest:"): v for k, v in fields.items() if k.startswith("manifest:")}
+        if found.inner:
+            metadata.append(("nested_path", "!".join(found.inner)))
+        if found.pom is not None:
+            group, artifact, version = found.pom.get("groupId"), found.pom["artifactId"], found.pom["version"]
             metadata.append(("source", "pom.properties"))
         else:
-            manifest = fields
-            artifact = (
-                fields.get("Implementation-Title")
-                or _symbolic_name(fields.get("Bundle-SymbolicName"))
-                or fields.get("Specification-Title")
-                or (file_match.group("name") if file_match else stem)
-            )
+            # Maven names a jar artifactId-version.jar, so the file name is the best artifactId; manifest names are
+            # display titles or OSGi symbolic names, which advisories never use.
+            artifact, file_version = _split_file_name(stem, manifest)
             version = (
-                fields.get("Implementation-Version")
-                or fields.get("Bundle-Version")
-                or fields.get("Specification-Version")
-                or (file_match.group("version") if file_match else "")
+                file_version
+                or manifest.get("Implementation-Version")
+                or manifest.get("Bundle-Version")
+                or manifest.get("Specification-Version")
+                or ""
             )
-            group = fields.get("Implementation-Vendor-Id") or None
-            metadata.append(("source", "MANIFEST.MF" if fields else "file name"))
-        licenses = tuple(x.strip() for x in manifest.get("Bundle-License", "").split(",") if x.strip())
+            group = manifest.get("Implementation-Vendor-Id") or None
+            if group is None and (group := _group_guess(manifest.get("Bundle-SymbolicName"), artifact)):
+                metadata.append(("group_source", "Bundle-SymbolicName"))
+            metadata.append(("source", "MANIFEST.MF" if manifest else "file name"))
+        # The manifest speaks for the archive itself, not for the dependencies shaded into it.
+        license_field = manifest.get("Bundle-License", "") if found.own else ""
+        licenses = tuple(x.strip() for x in license_field.split(",") if x.strip())
         return Package(
             name=artifact,
             version=version,
@@ -193,6 +205,46 @@ class JavaCataloger(Cataloger):
             layer_index=entry.layer_index,
             metadata=tuple(sorted([*metadata, *((("group", group),) if group else ())])),
         )
+
+
+def _split_file_name(stem: str, manifest: dict[str, str]) -> tuple[str, str]:
+    """`guice-no-aop-4.2.3` → (`guice-no-aop`, `4.2.3`); `guice` → (`guice`, ``).
+
+    The first dash-digit starts the version, unless the manifest's version ends the name after a later one
+    (`log4j-1.2-api-2.17.1`)."""
+    for field in ("Implementation-Version", "Bundle-Version"):
+        stated = manifest.get(field, "")
+        if stated and stem.endswith(f"-{stated}") and len(stem) > len(stated) + 1:
+            return stem[: -len(stated) - 1], stated
+    match = _FILENAME_VERSION.match(stem)
+    return (match.group("name"), match.group("version")) if match else (stem, "")
+
+
+def _words(name: str) -> str:
+    """`Maven SLF4J Provider`, `maven3-slf4j-provider` and `maven-slf4j-provider` all become `maven-slf-j-provider`:
+    Debian renames jars with a major version (`maven3-core`, `plexus-utils2`) and `_`/`.` vary between tools."""
+    return "-".join(re.findall(r"[a-z]+", name.lower()))
+
+
+def _same_artifact(artifact_id: str, name: str) -> bool:
+    """Whether an archive called `name` (file name or manifest title) is the artifact `artifact_id`: equal words, or
+    one extending the other by whole words (`wagon-http-shaded` / `wagon-http`, `sisu-inject` /
+    `org.eclipse.sisu.inject`)."""
+    a, b = _words(artifact_id), _words(name)
+    if not a or not b:
+        return False
+    short, long = sorted((a, b), key=len)
+    return long == short or long.startswith(f"{short}-") or long.endswith(f"-{short}")
+
+
+def _group_guess(symbolic_name: str | None, artifact: str) -> str | None:
+    """A groupId guessed from an OSGi `Bundle-SymbolicName` (`com.google.inject` for guice.jar), less a last part
+    that repeats the artifactId (`org.example.foo` for `foo`); a name without dots is no group."""
+    name = _symbolic_name(symbolic_name)
+    if not name or "." not in name:
+        return None
+    head, _, last = name.rpartition(".")
+    return head if _words(last) == _words(artifact) else name
 
 
 def _symbolic_name(value: str | None) -> str | None:
