@@ -112,6 +112,31 @@ def test_cyclonedx_bom_refs_stay_unique_when_two_packages_share_a_purl(sbom: SBO
     assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(json.dumps(bom)) is None
 
 
+@pytest.mark.parametrize(
+    ("licences", "expected"),
+    [
+        (("mit",), [{"license": {"id": "MIT"}}]),
+        (("Apache-2.0 OR MIT",), [{"expression": "Apache-2.0 OR MIT"}]),
+        (("GPL-2+",), [{"license": {"name": "GPL-2+"}}]),
+        # Several: never an expression among them, SPDX ids first, each licence once.
+        (
+            ("GPL-2+", "Zlib", "MIT OR Apache-2.0", "zlib"),
+            [{"license": {"id": "Zlib"}}, {"license": {"name": "GPL-2+"}}, {"license": {"name": "MIT OR Apache-2.0"}}],
+        ),
+    ],
+)
+def test_cyclonedx_licences_are_spdx_ids_expressions_or_names(
+    sbom: SBOM, licences: tuple[str, ...], expected: list[dict[str, object]]
+) -> None:
+    package = replace(sbom.packages[0], licenses=licences)
+    text = render(replace(sbom, packages=(package,)), OutputFormat.CYCLONEDX_JSON)
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(text) is None
+    component = json.loads(text)["components"][0]
+    assert component["licenses"] == expected
+    declared = [p["value"] for p in component["properties"] if p["name"].startswith("seawall:package:license:")]
+    assert declared == (list(licences) if len(licences) > 1 else [])
+
+
 def test_spdx_validates_against_the_2_3_schema_and_relationships_resolve(sbom: SBOM) -> None:
     document = json.loads(render(sbom, OutputFormat.SPDX_JSON))
     jsonschema.Draft201909Validator(json.loads(SPDX_SCHEMA.read_text())).validate(document)
@@ -378,3 +403,13 @@ def test_spdx_keeps_licences_that_are_not_spdx_expressions(sbom: SBOM, licence: 
     document = json.loads(render_sbom(odd, OutputFormat.SPDX_JSON, now=NOW, serial=SERIAL))
     extracted = [item["extractedText"] for item in document.get("hasExtractedLicensingInfos", [])]
     assert licence in extracted
+
+
+def test_seawall_json_round_trips_an_image_without_an_index(sbom: SBOM) -> None:
+    single = replace(sbom, image=replace(sbom.image, index_digest=None, ref=None))
+    text = render_sbom(single, OutputFormat.JSON, now=NOW, serial=SERIAL)
+    path_free = json.loads(text)
+    assert "index_digest" not in json.dumps(path_free["image"])
+    from seawall.output.sbom_json import parse_json
+
+    assert parse_json(path_free, "test").image == single.image

@@ -58,9 +58,13 @@ def _converter(hint: Any) -> Callable[[Any], Any] | None:
 def _builder(cls: type) -> Callable[[dict[str, Any]], Any]:
     # Resolved once per class: rebuilding thousands of cached packages must not re-walk type hints each time.
     converters = {field.name: _converter(_hints(cls)[field.name]) for field in dataclasses.fields(cls)}
+    # `to_data` drops None values: a required field that may be None comes back as None.
+    nullable = {field.name: None for field in dataclasses.fields(cls)
+                if field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
+                and type(None) in typing.get_args(_hints(cls)[field.name])}
 
     def build(data: dict[str, Any]) -> Any:
-        kwargs = {}
+        kwargs: dict[str, Any] = dict(nullable)
         for key, value in data.items():
             if key not in converters:
                 continue  # written by an older or newer version: ignored

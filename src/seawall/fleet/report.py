@@ -1,0 +1,244 @@
+"""The fleet report's facts, computed once from the store, and its CSV, JSON and Markdown forms (HTML in
+`report_html`). Every format states the same facts."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from seawall import __version__
+from seawall.catalog.eol import release_cycle
+from seawall.errors import InputError
+from seawall.fleet.records import SEVERITIES, ImageResult
+from seawall.fleet.store import ResultsStore, RunInfo
+from seawall.model.sbom import Distro
+
+FORMATS = ("html", "md", "csv", "json")
+SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
+CSV_COLUMNS = ("image", "repository", "tag", "variant", "digest", "platform", "created", "age_days",
+               "hub_last_updated", "pull_count", "distro", "distro_version", "distro_eol", "eol_date", "size",
+               "packages", *SEVERITIES, "findings", "fixable", "fixable_critical_high", "kev", "max_epss", "secrets",
+               "misconfigs", "verdict", "duration", "reused_from", "error")
+
+
+@dataclass
+class ImageView:
+    result: ImageResult
+    age_days: int | None
+
+    @property
+    def anchor(self) -> str:
+        return "img-" + "".join(ch if ch.isalnum() else "-" for ch in self.result.key)
+
+    @property
+    def sorted_findings(self) -> list[Any]:
+        return sorted(self.result.findings, key=lambda f: (SEVERITY_RANK.get(f.severity, 9), f.vuln_id, f.package))
+
+    def row(self) -> dict[str, Any]:
+        r = self.result
+        return {"image": r.key, "repository": r.repository, "tag": r.tag, "variant": r.variant, "digest": r.digest,
+                "platform": r.platform, "created": r.created, "age_days": self.age_days,
+                "hub_last_updated": r.hub_last_updated, "pull_count": r.pull_count, "distro": r.distro,
+                "distro_version": r.distro_version, "distro_eol": r.distro_eol, "eol_date": r.eol_date,
+                "size": r.size, "packages": r.package_count, **{s: r.severities.get(s, 0) for s in SEVERITIES},
+                "findings": r.total, "fixable": r.fixable, "fixable_critical_high": r.fixable_critical_high,
+                "kev": r.kev, "max_epss": r.max_epss, "secrets": r.secrets, "misconfigs": r.misconfigs,
+                "verdict": r.verdict, "duration": r.duration, "reused_from": r.reused_from, "error": r.error}
+
+
+@dataclass
+class TrendPoint:
+    run_id: str
+    started_at: str
+    images: int
+    findings: int
+    share_critical_high_fixable: float
+    share_eol: float
+    errors: int
+
+
+@dataclass
+class ReportData:
+    run: RunInfo
+    images: list[ImageView]
+    trend: list[TrendPoint]
+    generated_at: str
+    rematches: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> list[ImageView]:
+        return [view for view in self.images if view.result.error is None]
+
+    @property
+    def errors(self) -> list[ImageView]:
+        return [view for view in self.images if view.result.error is not None]
+
+    def summary(self) -> dict[str, Any]:
+        ok = [view.result for view in self.ok]
+
+        def share(n: int) -> float:
+            return round(n / len(ok), 4) if ok else 0.0
+
+        return {
+            "repositories": len({view.result.repository for view in self.images}),
+            "images": len(self.images), "scanned": len(ok), "errors": len(self.errors),
+            "reused": sum(1 for r in ok if r.reused_from),
+            "findings": sum(r.total for r in ok),
+            "bySeverity": {s: sum(r.severities.get(s, 0) for r in ok) for s in SEVERITIES},
+            "fixable": sum(r.fixable for r in ok), "kev": sum(r.kev for r in ok),
+            "withCriticalHighFixable": sum(1 for r in ok if r.fixable_critical_high),
+            "shareCriticalHighFixable": share(sum(1 for r in ok if r.fixable_critical_high)),
+            "onEol": sum(1 for r in ok if r.distro_eol), "shareEol": share(sum(1 for r in ok if r.distro_eol)),
+            "failedPolicy": sum(1 for r in ok if r.verdict == "fail"),
+        }
+
+    def top_cves(self, limit: int = 15) -> list[dict[str, Any]]:
+        images: dict[str, set[str]] = defaultdict(set)
+        severity: dict[str, str] = {}
+        kev: set[str] = set()
+        for view in self.ok:
+            for row in view.result.findings:
+                images[row.vuln_id].add(view.result.key)
+                if row.vuln_id not in severity or SEVERITY_RANK[row.severity] < SEVERITY_RANK[severity[row.vuln_id]]:
+                    severity[row.vuln_id] = row.severity
+                if row.kev:
+                    kev.add(row.vuln_id)
+        ranked = sorted(images, key=lambda v: (-len(images[v]), SEVERITY_RANK[severity[v]], v))[:limit]
+        return [{"id": v, "images": len(images[v]), "severity": severity[v], "kev": v in kev} for v in ranked]
+
+    def distros(self) -> list[dict[str, Any]]:
+        counts: Counter[tuple[str, bool | None]] = Counter()
+        for view in self.ok:
+            r = view.result
+            cycle = release_cycle(Distro(r.distro, r.distro_version)) if r.distro else None
+            name = f"{r.distro} {cycle or r.distro_version or ''}".strip() if r.distro else "unknown"
+            counts[(name, r.distro_eol)] += 1
+        return [{"distro": name, "eol": eol, "images": n}
+                for (name, eol), n in sorted(counts.items(), key=lambda item: (-item[1], item[0][0]))]
+
+    def variants(self) -> list[dict[str, Any]]:
+        """Repositories scanned in more than one variant: findings per variant, side by side."""
+        by_repo: dict[str, dict[str, ImageResult]] = defaultdict(dict)
+        for view in self.ok:
+            by_repo[view.result.repository].setdefault(view.result.variant, view.result)
+        return [{"repository": repo, "variants": {variant: {"tag": r.tag, "findings": r.total,
+                                                            "criticalHigh": r.severities.get("critical", 0)
+                                                            + r.severities.get("high", 0),
+                                                            "packages": r.package_count}
+                                                  for variant, r in sorted(variants.items())}}
+                for repo, variants in sorted(by_repo.items()) if len(variants) > 1]
+
+
+def _age_days(created: str | None, now: datetime) -> int | None:
+    if not created:
+        return None
+    try:
+        when = datetime.fromisoformat(created.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0, (now - when).days)
+
+
+def build_report(store: ResultsStore, run_id: str | None = None, since: str | None = None,
+                 now: datetime | None = None) -> ReportData:
+    now = now or datetime.now(UTC)
+    runs = store.runs(since=since)
+    if run_id:
+        run = store.get_run(run_id)
+        if run is None:
+            raise InputError(f"no run {run_id!r} in the results store", remedy="`seawall fleet runs` lists them")
+    else:
+        finished = [r for r in runs if r.status == "finished"]
+        if not finished and not runs:
+            raise InputError("the results store holds no run" + (f" since {since}" if since else ""),
+                             remedy="`seawall fleet run` first, or check --store")
+        run = (finished or runs)[-1]
+    results = store.results(run.id, with_findings=True)
+    images = [ImageView(r, _age_days(r.created, now)) for r in results]
+    trend = []
+    for past in runs:
+        if past.started_at > run.started_at:
+            continue
+        past_results = results if past.id == run.id else store.results(past.id)
+        ok = [r for r in past_results if r.error is None]
+        trend.append(TrendPoint(
+            past.id, past.started_at, len(ok), sum(r.total for r in ok),
+            round(sum(1 for r in ok if r.fixable_critical_high) / len(ok), 4) if ok else 0.0,
+            round(sum(1 for r in ok if r.distro_eol) / len(ok), 4) if ok else 0.0,
+            len(past_results) - len(ok)))
+    return ReportData(run, images, trend, now.isoformat(timespec="seconds").replace("+00:00", "Z"),
+                      store.rematches(run.id))
+
+
+def render_json(data: ReportData) -> str:
+    document = {
+        "schema": "https://seawall.dev/schema/fleet-report/v1", "generator": f"seawall/{__version__}",
+        "generatedAt": data.generated_at,
+        "run": {"id": data.run.id, "catalog": data.run.catalog, "strategy": data.run.strategy,
+                "startedAt": data.run.started_at, "finishedAt": data.run.finished_at, "status": data.run.status,
+                "dbBuiltAt": data.run.db_built_at},
+        "summary": data.summary(),
+        "images": [{**view.row(), "states": view.result.states,
+                    "findingsList": [row.__dict__ for row in view.result.findings]} for view in data.images],
+        "topCves": data.top_cves(), "distros": data.distros(), "variants": data.variants(),
+        "trend": [point.__dict__ for point in data.trend], "rematches": data.rematches,
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_csv(data: ReportData) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for view in data.images:
+        writer.writerow({key: "" if value is None else value for key, value in view.row().items()})
+    return out.getvalue()
+
+
+def _md(value: object) -> str:
+    return str(value if value is not None else "").replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(data: ReportData) -> str:
+    s = data.summary()
+    lines = [f"# Fleet report — run {data.run.id}", "",
+             f"{s['repositories']} repositories, {s['images']} images ({s['scanned']} scanned, {s['errors']} errors);"
+             f" {s['findings']} findings, {s['fixable']} fixable, {s['kev']} known exploited.", "",
+             f"- {s['shareCriticalHighFixable']:.0%} of images have a fixable critical or high vulnerability",
+             f"- {s['shareEol']:.0%} of images are on an end-of-life distribution", "",
+             "| image | age (days) | distro | EOL | critical | high | medium | low | fixable | KEV | verdict |",
+             "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---|"]
+    for view in data.ok:
+        r = view.result
+        lines.append("| " + " | ".join(_md(v) for v in (
+            r.key, view.age_days, f"{r.distro or ''} {r.distro_version or ''}".strip(), "yes" if r.distro_eol else "",
+            *(r.severities.get(sev, 0) for sev in ("critical", "high", "medium", "low")), r.fixable, r.kev,
+            r.verdict or "")) + " |")
+    lines += ["", "## Top vulnerabilities", "", "| id | images | severity | KEV |", "|---|---:|---|---|"]
+    lines += [f"| {c['id']} | {c['images']} | {c['severity']} | {'yes' if c['kev'] else ''} |"
+              for c in data.top_cves()]
+    if data.errors:
+        lines += ["", "## Errors", "", "| image | error |", "|---|---|"]
+        lines += [f"| {_md(v.result.key)} | {_md(v.result.error)} |" for v in data.errors]
+    return "\n".join(lines) + "\n"
+
+
+def render(data: ReportData, fmt: str) -> str:
+    if fmt == "json":
+        return render_json(data)
+    if fmt == "csv":
+        return render_csv(data)
+    if fmt == "md":
+        return render_markdown(data)
+    if fmt == "html":
+        from seawall.fleet.report_html import render_html
+
+        return render_html(data)
+    raise InputError(f"unknown report format {fmt!r}", remedy=f"one of {', '.join(FORMATS)}")

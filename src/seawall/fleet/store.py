@@ -1,0 +1,312 @@
+"""The fleet results store (SQLAlchemy Core): a SQLite file by default, PostgreSQL for teams.
+
+One row per run, one per (run, image) with the summary facts and the gzipped inventory, one per finding (tagged with
+the match that produced it: 0 for the scan, then each re-match), one per re-match. Each image is committed in its
+own transaction, so a killed run loses at most the images in flight."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    create_engine,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from seawall.errors import DatabaseError, InputError
+from seawall.fleet.records import FindingRow, ImageResult
+from seawall.paths import cache_dir as default_cache_dir
+
+SCHEMA_VERSION = 1
+metadata = MetaData()
+
+meta_table = Table("fleet_meta", metadata, Column("key", String(64), primary_key=True), Column("value", Text))
+runs_table = Table(
+    "fleet_runs", metadata,
+    Column("id", String(128), primary_key=True),
+    Column("catalog", String(512)), Column("strategy", String(32)), Column("platform", String(64)),
+    Column("started_at", String(32)), Column("finished_at", String(32)),
+    Column("status", String(16)),  # running | finished
+    Column("snapshot", Text),  # JSON: the images selected, so a resumed run scans the same list
+    Column("selected", Integer), Column("errors", Integer), Column("db_built_at", String(32)),
+    Column("note", Text),
+)
+results_table = Table(
+    "fleet_results", metadata,
+    Column("run_id", String(128), primary_key=True), Column("image_key", String(512), primary_key=True),
+    Column("repository", String(512)), Column("tag", String(256)), Column("reference", Text),
+    Column("variant", String(64)), Column("digest", String(160), index=True), Column("platform", String(64)),
+    Column("created", String(40)), Column("hub_last_updated", String(40)), Column("pull_count", BigInteger),
+    Column("distro", String(64)), Column("distro_version", String(64)), Column("distro_eol", Boolean),
+    Column("eol_date", String(16)), Column("size", BigInteger), Column("package_count", Integer),
+    Column("severities", Text), Column("states", Text),
+    Column("findings_total", Integer), Column("fixable", Integer), Column("fixable_critical_high", Integer),
+    Column("kev", Integer), Column("max_epss", Float), Column("secrets", Integer), Column("misconfigs", Integer),
+    Column("verdict", String(16)), Column("duration", Float), Column("error", Text),
+    Column("reused_from", String(128)), Column("scanned_at", String(32)), Column("db_built_at", String(32)),
+    Column("match_no", Integer), Column("inventory", LargeBinary),
+)
+findings_table = Table(
+    "fleet_findings", metadata,
+    Column("run_id", String(128), index=True), Column("image_key", String(512)), Column("match_no", Integer),
+    Column("vuln_id", String(128)), Column("package", String(512)), Column("version", String(256)),
+    Column("pkg_type", String(32)), Column("severity", String(16)), Column("state", String(16)),
+    Column("fixed_version", String(256)), Column("kev", Boolean), Column("epss", Float),
+)
+rematches_table = Table(
+    "fleet_rematches", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True), Column("run_id", String(128)),
+    Column("at", String(32)), Column("db_built_at", String(32)), Column("images", Integer),
+    Column("changes", Text),  # JSON: [{image, newly_affected: [...], newly_fixed: [...]}]
+)
+
+_SIMPLE = ("repository", "tag", "reference", "variant", "digest", "platform", "created", "hub_last_updated",
+           "pull_count", "distro", "distro_version", "distro_eol", "eol_date", "size", "package_count", "fixable",
+           "fixable_critical_high", "kev", "max_epss", "secrets", "misconfigs", "verdict", "duration", "error",
+           "reused_from", "scanned_at", "db_built_at", "match_no")
+_FINDING_FIELDS = tuple(f.name for f in fields(FindingRow))
+
+
+@dataclass
+class RunInfo:
+    id: str
+    catalog: str
+    strategy: str
+    platform: str | None
+    started_at: str
+    status: str = "running"
+    finished_at: str | None = None
+    snapshot: list[dict[str, Any]] | None = None
+    selected: int = 0
+    errors: int = 0
+    db_built_at: str | None = None
+    note: str | None = None
+
+
+def default_url(cache: str | os.PathLike[str] | None = None) -> str:
+    return f"sqlite:///{default_cache_dir(cache) / 'fleet' / 'results.db'}"
+
+
+class ResultsStore:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        if url.startswith("sqlite:///"):
+            path = Path(url[len("sqlite:///"):])
+            if str(path) not in ("", ":memory:"):
+                path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.engine: Engine = create_engine(url, future=True)
+            metadata.create_all(self.engine)
+            self._check_schema()
+        except SQLAlchemyError as err:
+            raise DatabaseError(f"results store {_safe(url)}: {type(err).__name__}: {_first_line(err)}",
+                                remedy="check --store (sqlite:///FILE or postgresql+psycopg://USER@HOST/DB)") from None
+        except ModuleNotFoundError as err:
+            raise InputError(f"results store {_safe(url)} needs the {err.name} module",
+                             remedy="pip install 'seawall[fleet]'") from None
+
+    @classmethod
+    def open(cls, url: str | None = None, cache: str | os.PathLike[str] | None = None) -> ResultsStore:
+        return cls(url or default_url(cache))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> ResultsStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _check_schema(self) -> None:
+        with self.engine.begin() as conn:
+            row = conn.execute(select(meta_table.c.value).where(meta_table.c.key == "schema_version")).first()
+            if row is None:
+                conn.execute(insert(meta_table).values(key="schema_version", value=str(SCHEMA_VERSION)))
+            elif row[0] != str(SCHEMA_VERSION):
+                raise DatabaseError(f"results store {_safe(self.url)} has schema {row[0]}, this seawall uses "
+                                    f"{SCHEMA_VERSION}", remedy="a seawall release matching the store, or a new store")
+
+    # -- runs ------------------------------------------------------------------------------------------------
+
+    def create_run(self, run: RunInfo) -> None:
+        values = {**run.__dict__, "snapshot": json.dumps(run.snapshot or [])}
+        with self.engine.begin() as conn:
+            conn.execute(insert(runs_table).values(**values))
+
+    def _run(self, row: Any) -> RunInfo:
+        data = dict(row._mapping)
+        data["snapshot"] = json.loads(data["snapshot"] or "[]")
+        return RunInfo(**data)
+
+    def get_run(self, run_id: str) -> RunInfo | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(runs_table).where(runs_table.c.id == run_id)).first()
+        return self._run(row) if row is not None else None
+
+    def runs(self, since: str | None = None) -> list[RunInfo]:
+        query = select(runs_table).order_by(runs_table.c.started_at, runs_table.c.id)
+        if since:
+            query = query.where(runs_table.c.started_at >= since)
+        with self.engine.connect() as conn:
+            return [self._run(row) for row in conn.execute(query)]
+
+    def latest_run(self, *, finished: bool | None = None) -> RunInfo | None:
+        runs = self.runs()
+        if finished is not None:
+            runs = [run for run in runs if (run.status == "finished") == finished]
+        return runs[-1] if runs else None
+
+    def finish_run(self, run_id: str, finished_at: str) -> None:
+        with self.engine.begin() as conn:
+            errors = conn.execute(select(func.count()).select_from(results_table).where(
+                and_(results_table.c.run_id == run_id, results_table.c.error.is_not(None)))).scalar_one()
+            conn.execute(update(runs_table).where(runs_table.c.id == run_id).values(
+                status="finished", finished_at=finished_at, errors=errors))
+
+    def set_run_db(self, run_id: str, db_built_at: str | None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(runs_table).where(runs_table.c.id == run_id).values(db_built_at=db_built_at))
+
+    # -- results ---------------------------------------------------------------------------------------------
+
+    def put_result(self, result: ImageResult) -> None:
+        """Store one image's result and its findings in one transaction (replacing an earlier one)."""
+        row = {name: getattr(result, name) for name in _SIMPLE}
+        row.update(run_id=result.run_id, image_key=result.key, severities=json.dumps(result.severities),
+                   states=json.dumps(result.states), findings_total=result.total, inventory=result.inventory)
+        with self.engine.begin() as conn:
+            conn.execute(delete(results_table).where(and_(results_table.c.run_id == result.run_id,
+                                                          results_table.c.image_key == result.key)))
+            conn.execute(delete(findings_table).where(and_(findings_table.c.run_id == result.run_id,
+                                                           findings_table.c.image_key == result.key)))
+            conn.execute(insert(results_table).values(**row))
+            self._insert_findings(conn, result.run_id, result.key, result.match_no, result.findings)
+
+    @staticmethod
+    def _insert_findings(conn: Any, run_id: str, key: str, match_no: int, rows: list[FindingRow]) -> None:
+        if rows:
+            conn.execute(insert(findings_table), [
+                {"run_id": run_id, "image_key": key, "match_no": match_no, **row.__dict__} for row in rows])
+
+    def update_match(self, result: ImageResult) -> None:
+        """A re-match's counts on the image's row, and its findings kept beside the earlier matches'."""
+        values = {name: getattr(result, name) for name in ("fixable", "fixable_critical_high", "kev", "max_epss",
+                                                           "db_built_at", "match_no")}
+        values.update(severities=json.dumps(result.severities), states=json.dumps(result.states),
+                      findings_total=result.total)
+        with self.engine.begin() as conn:
+            conn.execute(update(results_table).where(and_(results_table.c.run_id == result.run_id,
+                                                          results_table.c.image_key == result.key)).values(**values))
+            self._insert_findings(conn, result.run_id, result.key, result.match_no, result.findings)
+
+    def done_keys(self, run_id: str) -> set[str]:
+        with self.engine.connect() as conn:
+            return {row[0] for row in conn.execute(
+                select(results_table.c.image_key).where(results_table.c.run_id == run_id))}
+
+    def _result(self, row: Any) -> ImageResult:
+        data = dict(row._mapping)
+        result = ImageResult(run_id=data["run_id"], key=data["image_key"],
+                             **{name: data[name] for name in _SIMPLE if name in data})
+        result.severities = json.loads(data.get("severities") or "{}")
+        result.states = json.loads(data.get("states") or "{}")
+        result.inventory = data.get("inventory")
+        result.match_no = data.get("match_no") or 0
+        return result
+
+    def results(self, run_id: str, *, with_inventory: bool = False, with_findings: bool = False,
+                ) -> list[ImageResult]:
+        columns = [c for c in results_table.c if with_inventory or c.name != "inventory"]
+        query = select(*columns).where(results_table.c.run_id == run_id).order_by(results_table.c.image_key)
+        with self.engine.connect() as conn:
+            results = [self._result(row) for row in conn.execute(query)]
+        if with_findings:
+            by_key = self.findings(run_id)
+            for result in results:
+                result.findings = by_key.get((result.key, result.match_no), [])
+        return results
+
+    def iter_results(self, run_id: str) -> Iterator[ImageResult]:
+        """Results with inventories, one at a time (inventories can be large)."""
+        for key in sorted(self.done_keys(run_id)):
+            with self.engine.connect() as conn:
+                row = conn.execute(select(results_table).where(and_(
+                    results_table.c.run_id == run_id, results_table.c.image_key == key))).first()
+            if row is not None:
+                yield self._result(row)
+
+    def findings(self, run_id: str) -> dict[tuple[str, int], list[FindingRow]]:
+        found: dict[tuple[str, int], list[FindingRow]] = {}
+        query = select(findings_table).where(findings_table.c.run_id == run_id)
+        with self.engine.connect() as conn:
+            for row in conn.execute(query):
+                data = row._mapping
+                found.setdefault((data["image_key"], data["match_no"] or 0), []).append(
+                    FindingRow(**{name: data[name] for name in _FINDING_FIELDS}))
+        return found
+
+    def reusable(self, digest: str, platform: str | None) -> ImageResult | None:
+        """The latest error-free result for a manifest digest from any run, with inventory and findings."""
+        query = select(results_table).where(and_(results_table.c.digest == digest, results_table.c.error.is_(None)))
+        if platform:
+            query = query.where(results_table.c.platform == platform)
+        with self.engine.connect() as conn:
+            rows = list(conn.execute(query.order_by(results_table.c.scanned_at.desc()).limit(1)))
+        if not rows:
+            return None
+        result = self._result(rows[0])
+        result.findings = self.findings(result.run_id).get((result.key, result.match_no), [])
+        return result
+
+    # -- re-matches ------------------------------------------------------------------------------------------
+
+    def put_rematch(self, run_id: str, at: str, db_built_at: str | None, images: int,
+                    changes: list[dict[str, Any]]) -> int:
+        with self.engine.begin() as conn:
+            inserted = conn.execute(insert(rematches_table).values(
+                run_id=run_id, at=at, db_built_at=db_built_at, images=images, changes=json.dumps(changes)))
+            return int(inserted.inserted_primary_key[0])
+
+    def rematches(self, run_id: str | None = None) -> list[dict[str, Any]]:
+        query = select(rematches_table).order_by(rematches_table.c.id)
+        if run_id:
+            query = query.where(rematches_table.c.run_id == run_id)
+        with self.engine.connect() as conn:
+            return [{**row._mapping, "changes": json.loads(row._mapping["changes"] or "[]")}
+                    for row in conn.execute(query)]
+
+
+def _first_line(err: BaseException) -> str:
+    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+
+
+def _safe(url: str) -> str:
+    """The URL without a password, for messages."""
+    scheme, sep, rest = url.partition("://")
+    if sep and "@" in rest:
+        creds, _, host = rest.rpartition("@")
+        return f"{scheme}://{creds.split(':')[0]}:***@{host}"
+    return url

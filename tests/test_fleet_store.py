@@ -1,0 +1,240 @@
+"""The results store on SQLite and on a real PostgreSQL server; shard stores merged into one run; the generated CI
+workflow; the Docker Hub API client against a 127.0.0.1 server answering in Docker Hub's shapes."""
+
+from __future__ import annotations
+
+import glob
+import http.server
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from seawall.cli.main import cli
+from seawall.errors import DatabaseError
+from seawall.fleet.catalog import official_catalog
+from seawall.fleet.hub import HubClient
+from seawall.fleet.merge import merge_stores
+from seawall.fleet.records import FindingRow, ImageResult, unpack_inventory
+from seawall.fleet.store import ResultsStore, RunInfo
+from seawall.fleet.workflow import github_workflow
+from tests.conftest import require_tool
+from tests.fixtures.registry import free_port
+
+HUB = Path(__file__).parent / "assets" / "fleet" / "hub"
+
+
+def _pg_bin(tool: str) -> str:
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{tool}"))
+    return found[-1] if found else require_tool(tool)
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    """A throwaway PostgreSQL server on 127.0.0.1 (initdb refuses root, so it runs as the postgres user)."""
+    initdb, server = _pg_bin("initdb"), _pg_bin("postgres")
+    root = Path(tempfile.mkdtemp(prefix="seawall-pg-"))
+    data, sockets = root / "data", root / "sock"
+    sockets.mkdir()
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres")
+        shutil.chown(sockets, "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    subprocess.run([*as_user, initdb, "-D", str(data), "-U", "seawall", "--auth=trust", "-E", "UTF8"],
+                   check=True, capture_output=True)
+    port = free_port()
+    process = subprocess.Popen([*as_user, server, "-D", str(data), "-k", str(sockets), "-p", str(port),
+                                "-h", "127.0.0.1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        ready = False
+        for _ in range(100):
+            probe = subprocess.run([_pg_bin("pg_isready"), "-h", "127.0.0.1", "-p", str(port)], capture_output=True)
+            if probe.returncode == 0:
+                ready = True
+                break
+            threading.Event().wait(0.1)
+        assert ready, "postgres did not start"
+        subprocess.run([_pg_bin("createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "seawall", "fleet"],
+                       check=True, capture_output=True)
+        yield f"postgresql+psycopg://seawall@127.0.0.1:{port}/fleet"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _result(run_id: str, key: str, digest: str, error: str | None = None) -> ImageResult:
+    from seawall.fleet.records import pack_inventory
+    from seawall.model.image import Image, Platform
+    from seawall.model.sbom import SBOM, Distro, Package
+
+    sbom = SBOM(Image(source=key, transport="registry", ref=None, digest=digest, index_digest=None,
+                      platform=Platform(), manifest_media_type=None, config_digest=None),
+                Distro("debian", "12", "bookworm"), (Package("libc6", "2.36-9", "deb", "dpkg", source_name="glibc"),))
+    repository, _, tag = key.partition(":")
+    return ImageResult(run_id=run_id, key=key, repository=repository, tag=tag, reference=f"docker.io/library/{key}",
+                       digest=digest, platform="linux/amd64", severities={"high": 1}, states={"fixed": 1},
+                       fixable=1, fixable_critical_high=1, scanned_at="2026-01-01T00:00:00Z", error=error,
+                       inventory=None if error else pack_inventory(sbom), size=123_456_789_012,
+                       findings=[] if error else [FindingRow("CVE-2023-4911", "libc6", "2.36-9", "deb", "high",
+                                                             "fixed", "2.36-9+deb12u3")])
+
+
+def _exercise(url: str) -> None:
+    with ResultsStore.open(url) as store:
+        store.create_run(RunInfo(id="r1", catalog="official", strategy="latest", platform=None,
+                                 started_at="2026-01-01T00:00:00Z", snapshot=[{"reference": "x"}], selected=2))
+        store.put_result(_result("r1", "debian:12", "sha256:" + "a" * 64))
+        store.put_result(_result("r1", "debian:12", "sha256:" + "a" * 64))  # replaced, not doubled
+        store.put_result(_result("r1", "redis:7", "sha256:" + "b" * 64, error="manifest unknown"))
+        store.finish_run("r1", "2026-01-01T01:00:00Z")
+    with ResultsStore.open(url) as store:  # tables exist now: opened again, nothing recreated
+        run = store.get_run("r1")
+        assert (run.status, run.errors, run.snapshot) == ("finished", 1, [{"reference": "x"}])
+        results = {r.key: r for r in store.results("r1", with_inventory=True, with_findings=True)}
+        assert results["debian:12"].size == 123_456_789_012 and results["debian:12"].severities == {"high": 1}
+        assert [f.vuln_id for f in results["debian:12"].findings] == ["CVE-2023-4911"]
+        assert unpack_inventory(results["debian:12"].inventory, "x").packages[0].source_name == "glibc"
+        reused = store.reusable("sha256:" + "a" * 64, "linux/amd64")
+        assert reused is not None and reused.findings[0].fixed_version == "2.36-9+deb12u3"
+        assert store.reusable("sha256:" + "b" * 64, None) is None  # errors are never re-used
+
+
+def test_sqlite_store(tmp_path: Path) -> None:
+    _exercise(f"sqlite:///{tmp_path / 'results.db'}")
+
+
+def test_postgresql_store(postgres_url: str) -> None:
+    _exercise(postgres_url)
+
+
+def test_store_of_another_schema_is_refused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    ResultsStore.open(url).close()
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "old.db") as conn:
+        conn.execute("UPDATE fleet_meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(DatabaseError, match="schema 99"):
+        ResultsStore.open(url)
+
+
+def test_shards_merge_into_one_run(tmp_path: Path, postgres_url: str) -> None:
+    shards = []
+    for index, key in enumerate(("debian:12", "alpine:3.19", "redis:7"), 1):
+        url = f"sqlite:///{tmp_path / f'shard-{index}.db'}"
+        with ResultsStore.open(url) as store:
+            store.create_run(RunInfo(id="gh-42", catalog="official", strategy="latest", platform=None,
+                                     started_at=f"2026-01-01T00:0{index}:00Z", snapshot=[{"key": key}], selected=1))
+            store.put_result(_result("gh-42", key, f"sha256:{index}" + "c" * 63,
+                                     error="manifest unknown" if key == "redis:7" else None))
+            store.finish_run("gh-42", f"2026-01-01T00:1{index}:00Z")
+        shards.append(url)
+    runner = CliRunner()
+    for _ in range(2):  # merging twice changes nothing
+        result = runner.invoke(cli, ["fleet", "merge", *shards, "--into", postgres_url])
+        assert result.exit_code == 0, result.output
+    with ResultsStore.open(postgres_url) as store:
+        run = store.get_run("gh-42")
+        assert (run.status, run.selected, run.errors) == ("finished", 3, 1)
+        assert run.started_at == "2026-01-01T00:01:00Z" and run.finished_at == "2026-01-01T00:13:00Z"
+        assert sorted(r.key for r in store.results("gh-42")) == ["alpine:3.19", "debian:12", "redis:7"]
+    merged, count = merge_stores(shards[:1], f"sqlite:///{tmp_path / 'all.db'}", run_id="named")
+    assert (merged, count) == ("named", 1)
+
+
+def test_github_workflow_shards_and_merges() -> None:
+    workflow = yaml.safe_load(github_workflow(3))
+    assert workflow[True if True in workflow else "on"]["schedule"][0]["cron"]
+    scan, merge = workflow["jobs"]["scan"], workflow["jobs"]["merge"]
+    assert scan["strategy"]["matrix"]["shard"] == [1, 2, 3]
+    command = next(step["run"] for step in scan["steps"] if "fleet run" in step.get("run", ""))
+    assert "--shard ${{ matrix.shard }}/3" in command and "--store sqlite:///shard-${{ matrix.shard }}.db" in command
+    assert any(step.get("uses", "").startswith("actions/upload-artifact") for step in scan["steps"])
+    merge_step = next(step["run"] for step in merge["steps"] if "fleet merge" in step.get("run", ""))
+    assert merge_step.count("sqlite:///shards/") == 3 and "--into" in merge_step
+    assert merge["needs"] == "scan"
+    assert any("fleet report" in step.get("run", "") for step in merge["steps"])
+
+
+class _Hub(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        path = self.path
+        if path.startswith("/v2/repositories/library/?"):
+            name = "repositories-2.json" if "page=2" in path else "repositories-1.json"
+        elif path.startswith("/v2/repositories/library/redis/tags"):
+            name = "redis-tags.json"
+        else:
+            self.send_response(404)
+            self.end_headers()
+            return
+        body = (HUB / name).read_text().replace("HUB_URL", f"http://127.0.0.1:{self.server.server_address[1]}")
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def hub_url() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hub)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_hub_api_pages_and_tags(hub_url: str) -> None:
+    with HubClient(hub_url) as hub:
+        repos = {repo.name: repo for repo in hub.repositories()}
+        assert set(repos) == {"redis", "alpine", "nginx"}  # two pages followed
+        assert repos["redis"].pull_count == 10_942_187_394 and repos["redis"].star_count == 13_289
+        tags = {tag.name: tag for tag in hub.tags("redis")}
+    latest = tags["latest"]
+    assert latest.digest and latest.last_updated == "2026-08-19T21:04:36.512345Z"
+    assert {(i.architecture, i.variant) for i in latest.images} >= {("amd64", None), ("arm64", "v8")}
+
+
+def test_catalog_enriched_from_hub(hub_url: str, shared_data: Path) -> None:
+    warnings: list[str] = []
+    images = official_catalog(shared_data / "official-images" / "library", "latest", hub_url=hub_url,
+                              names={"redis", "mongo"}, warnings=warnings)
+    by_key = {image.key: image for image in images}
+    assert by_key["redis:latest"].pull_count == 10_942_187_394
+    assert by_key["redis:latest"].hub_last_updated == "2026-08-19T21:04:36.512345Z"
+    assert by_key["mongo:8.3-noble"].pull_count is None  # not on this Hub: the definition file decides
+    assert warnings == []
+
+
+def test_hub_refuses_paging_to_another_host(tmp_path: Path) -> None:
+    from seawall.errors import NetworkError
+
+    body = json.dumps({"next": "http://example.invalid/v2/x", "results": []}).encode()
+
+    class Hostile(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hostile)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with HubClient(f"http://127.0.0.1:{server.server_address[1]}") as hub, pytest.raises(NetworkError):
+            hub.repositories()
+    finally:
+        server.shutdown()
