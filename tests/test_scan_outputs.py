@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from cyclonedx.validation.json import JsonStrictValidator
 from referencing import Registry, Resource
 
 from seawall.model.finding import ScanReport
-from seawall.model.vuln import Severity
+from seawall.model.vuln import CVSS, Severity
 from seawall.output.cyclonedx import render_cyclonedx
 from seawall.output.scan import SCAN_RENDERERS, ScanView, render_scan
 from seawall.output.scan_table import render_table
@@ -344,6 +345,32 @@ def test_cyclonedx_vulnerabilities_affect_components_with_ratings_and_analysis(r
     assert analyses["CVE-2022-23491"]["justification"] == "code_not_present"
     assert analyses["CVE-2024-35195"]["state"] == "exploitable"
     assert analyses["CVE-2024-35195"]["response"] == ["will_not_fix"]
+
+
+def test_cyclonedx_vectors_scores_and_odd_urls_are_written_as_the_schema_wants(report: ScanReport) -> None:
+    first = report.findings[0]
+    odd = replace(
+        first,
+        cvss=CVSS(source="nvd@nist.gov", version="3.1", vector="CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N",
+                  score=9.65),
+        references=("https://tracker.example/a%zz b#one#two",),
+    )
+    text = render_scan(replace(report, findings=(odd, *report.findings[1:])), "cyclonedx", ALL)
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(text) is None
+    entry = next(v for v in json.loads(text)["vulnerabilities"]
+                 if v["id"] == first.id and f"/{first.package.name}@" in v["bom-ref"])
+    cvss = next(rating for rating in entry["ratings"] if rating["method"] == "CVSSv31")
+    assert cvss["vector"] == "AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N"  # `method` already names the version
+    assert cvss["score"] == 9.6  # one decimal, half-even
+    assert {"url": "https://tracker.example/a%25zz%20b#one%23two"} in entry["advisories"]
+
+
+def test_cyclonedx_keeps_two_different_entries_for_one_id_and_package(report: ScanReport) -> None:
+    first = report.findings[0]
+    twice = replace(report, findings=(first, first, replace(first, title="a second reading"), *report.findings[1:]))
+    document = doc(twice, "cyclonedx", ALL)
+    refs = [v["bom-ref"] for v in document["vulnerabilities"]]
+    assert len(refs) == len(set(refs)) == len(report.findings) + 1
 
 
 # --- SPDX ----------------------------------------------------------------------------------------------------------

@@ -9,168 +9,142 @@ entry `affects` the package's component by bom-ref. Suppressed findings stay, wi
 
 from __future__ import annotations
 
-import json
-import warnings
+import re
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
-
-from cyclonedx.model import Property, XsUri
-from cyclonedx.model.bom import Bom
-from cyclonedx.model.impact_analysis import (
-    ImpactAnalysisAffectedStatus,
-    ImpactAnalysisJustification,
-    ImpactAnalysisResponse,
-    ImpactAnalysisState,
-)
-from cyclonedx.model.vulnerability import (
-    BomTarget,
-    BomTargetVersionRange,
-    Vulnerability,
-    VulnerabilityAdvisory,
-    VulnerabilityAnalysis,
-    VulnerabilityRating,
-    VulnerabilityReference,
-    VulnerabilityScoreSource,
-    VulnerabilitySeverity,
-    VulnerabilitySource,
-)
-from cyclonedx.output.json import JsonV1Dot6
+from typing import Any
 
 from seawall.model.finding import Finding, ScanReport, Suppression
 from seawall.model.vuln import CVSS, Severity, Status
-from seawall.output.cyclonedx import bom_refs, render_cyclonedx, verbatim_purl
+from seawall.output.cyclonedx import Document, bom_refs, compact, dump, inventory_document, properties, timestamp
 from seawall.output.scan import ScanView
-from seawall.output.scan_text import document_serial, finding_order, package_key, recorded, scanned_at, status_text
+from seawall.output.scan_text import document_serial, package_key, recorded, scanned_at, status_text
 
 PROPERTY = "seawall:vulnerability:"
 SEVERITIES = {
-    Severity.CRITICAL: VulnerabilitySeverity.CRITICAL,
-    Severity.HIGH: VulnerabilitySeverity.HIGH,
-    Severity.MEDIUM: VulnerabilitySeverity.MEDIUM,
-    Severity.LOW: VulnerabilitySeverity.LOW,
-    Severity.NEGLIGIBLE: VulnerabilitySeverity.INFO,
-    Severity.UNKNOWN: VulnerabilitySeverity.UNKNOWN,
+    Severity.CRITICAL: "critical",
+    Severity.HIGH: "high",
+    Severity.MEDIUM: "medium",
+    Severity.LOW: "low",
+    Severity.NEGLIGIBLE: "info",
+    Severity.UNKNOWN: "unknown",
 }
-METHODS = {
-    "2.0": VulnerabilityScoreSource.CVSS_V2,
-    "3.0": VulnerabilityScoreSource.CVSS_V3,
-    "3.1": VulnerabilityScoreSource.CVSS_V3_1,
-    "4.0": VulnerabilityScoreSource.CVSS_V4,
-}
+METHODS = {"2.0": "CVSSv2", "3.0": "CVSSv3", "3.1": "CVSSv31", "4.0": "CVSSv4"}
+# CycloneDX names the CVSS version in `method`, so a vector is written without its `CVSS:x.y/` prefix.
+_VECTOR_PREFIXES = {"CVSSv2": re.compile(r"^CVSS:2\.\d/?"), "CVSSv3": re.compile(r"^CVSS:3\.\d/?"),
+                    "CVSSv31": re.compile(r"^CVSS:3\.\d/?"), "CVSSv4": re.compile(r"^CVSS:4\.\d/?")}
 VEX_STATES = {
-    "not_affected": ImpactAnalysisState.NOT_AFFECTED,
-    "fixed": ImpactAnalysisState.RESOLVED,
-    "affected": ImpactAnalysisState.EXPLOITABLE,
-    "under_investigation": ImpactAnalysisState.IN_TRIAGE,
+    "not_affected": "not_affected",
+    "fixed": "resolved",
+    "affected": "exploitable",
+    "under_investigation": "in_triage",
 }
 # OpenVEX justification → CycloneDX justification (the mapping CISA's VEX status document gives).
 JUSTIFICATIONS = {
-    "component_not_present": ImpactAnalysisJustification.CODE_NOT_PRESENT,
-    "vulnerable_code_not_present": ImpactAnalysisJustification.CODE_NOT_PRESENT,
-    "vulnerable_code_not_in_execute_path": ImpactAnalysisJustification.CODE_NOT_REACHABLE,
-    "vulnerable_code_cannot_be_controlled_by_adversary": ImpactAnalysisJustification.REQUIRES_ENVIRONMENT,
-    "inline_mitigations_already_exist": ImpactAnalysisJustification.PROTECTED_BY_MITIGATING_CONTROL,
+    "component_not_present": "code_not_present",
+    "vulnerable_code_not_present": "code_not_present",
+    "vulnerable_code_not_in_execute_path": "code_not_reachable",
+    "vulnerable_code_cannot_be_controlled_by_adversary": "requires_environment",
+    "inline_mitigations_already_exist": "protected_by_mitigating_control",
 }
 _ALIAS_PAGES = {"DSA-": "https://security-tracker.debian.org/tracker/", "DLA-": "https://security-tracker.debian.org/tracker/",
                 "CVE-": "https://nvd.nist.gov/vuln/detail/"}
+# The characters an iri-reference may not hold bare, encoded as cyclonedx-python-lib's XsUri encodes them.
+_URI_ESCAPES = str.maketrans({" ": "%20", '"': "%22", "'": "%27", "[": "%5B", "]": "%5D", "<": "%3C", ">": "%3E",
+                              "{": "%7B", "}": "%7D"})
+_STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 def render(report: ScanReport, view: ScanView) -> str:
-    bom = inventory_bom(report)
+    document = inventory_document(report.sbom, now=scanned_at(report), serial=document_serial(report))
     refs = dict(zip((package_key(p) for p in report.sbom.packages), bom_refs(report.sbom.packages), strict=True))
-    findings = sorted(recorded(report, view), key=lambda f: (*finding_order(f), package_key(f.package)))
-    for finding in findings:
-        bom.vulnerabilities.add(vulnerability(finding, refs[package_key(finding.package)]))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # components without dependencies of their own, as in the SBOM writer
-        return JsonV1Dot6(bom).output_as_string(indent=2) + "\n"
+    entries = [vulnerability(finding, refs[package_key(finding.package)]) for finding in recorded(report, view)]
+    if entries:
+        # Sorted as CycloneDX's model sorts vulnerabilities: by id, then bom-ref.
+        entries.sort(key=lambda entry: (entry["id"], entry["bom-ref"]))
+        document["vulnerabilities"] = _unique(entries)
+    return dump(_core_last(document))
 
 
-def inventory_bom(report: ScanReport) -> Bom:
-    """The SBOM writer's document as a Bom object, timestamped and numbered by the scan.
-
-    The SBOM module builds and serialises in one call, so its output is read back; purls are restored verbatim
-    because the library would re-encode them and readers match on the exact text.
-    """
-    text = render_cyclonedx(report.sbom, now=scanned_at(report), serial=document_serial(report))
-    data = json.loads(text)
-    bom = Bom.from_json(data)  # type: ignore[attr-defined]
-    purls = {item["bom-ref"]: item["purl"] for item in data.get("components", []) if "purl" in item}
-    for component in bom.components:
-        if component.bom_ref.value in purls:
-            component.purl = verbatim_purl(purls[component.bom_ref.value])
-    image = bom.metadata.component
-    written = data.get("metadata", {}).get("component", {})
-    if image is not None and "purl" in written:
-        image.purl = verbatim_purl(written["purl"])
-    return bom
-
-
-def vulnerability(finding: Finding, component_ref: str) -> Vulnerability:
+def vulnerability(finding: Finding, component_ref: str) -> Document:
     package = finding.package
-    versions = [BomTargetVersionRange(version=package.version, status=ImpactAnalysisAffectedStatus.AFFECTED)]
-    versions += [BomTargetVersionRange(version=fixed, status=ImpactAnalysisAffectedStatus.UNAFFECTED)
-                 for fixed in finding.fixed_versions]
+    versions = {(package.version, "affected")} | {(fixed, "unaffected") for fixed in finding.fixed_versions}
     advisories = [finding.data_source] if finding.data_source else []
     advisories += [url for url in finding.references if url not in advisories]
-    return Vulnerability(
-        bom_ref=f"{finding.id}@{component_ref}",
-        id=finding.id,
-        source=_source(finding),
-        references=[_reference(alias) for alias in finding.aliases],
-        ratings=_ratings(finding),
-        description=finding.description or finding.title,
-        detail=finding.title if finding.description else None,
-        recommendation=_recommendation(finding),
-        advisories=[VulnerabilityAdvisory(url=XsUri(url)) for url in advisories],
-        published=_datetime(finding.published),
-        analysis=_analysis(finding.suppressions) if finding.suppressions else None,
-        affects=[BomTarget(ref=component_ref, versions=versions)],
-        properties=_properties(finding),
+    return compact(
+        ("advisories", [{"url": url} for url in sorted({uri(url) for url in advisories})]),
+        ("affects", [{"ref": component_ref,
+                      "versions": [{"status": status, "version": version} for version, status in sorted(versions)]}]),
+        ("analysis", _analysis(finding.suppressions) if finding.suppressions else None),
+        ("bom-ref", f"{finding.id}@{component_ref}"),
+        ("description", finding.description or finding.title),
+        ("detail", finding.title if finding.description else None),
+        ("id", finding.id),
+        ("properties", _properties(finding)),
+        ("published", _published(finding.published)),
+        ("ratings", _ratings(finding)),
+        ("recommendation", _recommendation(finding)),
+        ("references", _references(finding.aliases)),
+        ("source", _source(finding.details[0].feed if finding.details else finding.severity_source,
+                           finding.data_source)),
     )
 
 
-def _source(finding: Finding) -> VulnerabilitySource:
-    feed = finding.details[0].feed if finding.details else finding.severity_source
-    return VulnerabilitySource(name=feed, url=XsUri(finding.data_source) if finding.data_source else None)
+def uri(text: str) -> str:
+    """A URL as an iri-reference: the library's escapes, plus a stray `%` and any second `#` encoded."""
+    text = _STRAY_PERCENT.sub("%25", text.translate(_URI_ESCAPES))
+    head, hash_, fragment = text.partition("#")
+    return head + hash_ + fragment.replace("#", "%23")
 
 
-def _reference(alias: str) -> VulnerabilityReference:
-    page = next((base for prefix, base in _ALIAS_PAGES.items() if alias.startswith(prefix)),
-                "https://osv.dev/vulnerability/")
-    name = "debian" if "debian" in page else "nvd" if "nvd" in page else "osv"
-    return VulnerabilityReference(id=alias, source=VulnerabilitySource(name=name, url=XsUri(page + alias)))
+def _source(name: str | None, url: str | None) -> Document:
+    return compact(("name", name), ("url", uri(url) if url else None))
 
 
-def _ratings(finding: Finding) -> list[VulnerabilityRating]:
+def _references(aliases: Iterable[str]) -> list[Document]:
+    found = set()
+    for alias in aliases:
+        page = next((base for prefix, base in _ALIAS_PAGES.items() if alias.startswith(prefix)),
+                    "https://osv.dev/vulnerability/")
+        name = "debian" if "debian" in page else "nvd" if "nvd" in page else "osv"
+        found.add((alias, name, uri(page + alias)))
+    return [{"id": alias, "source": {"name": name, "url": url}} for alias, name, url in sorted(found)]
+
+
+def _ratings(finding: Finding) -> list[Document]:
     ratings = []
     if finding.vendor_severity is not None and not finding.severity_source.startswith("cvss:"):
-        ratings.append(VulnerabilityRating(
-            source=VulnerabilitySource(name=finding.severity_source,
-                                       url=XsUri(finding.data_source) if finding.data_source else None),
-            severity=SEVERITIES[finding.vendor_severity], method=VulnerabilityScoreSource.OTHER,
-        ))
+        ratings.append(_rating(SEVERITIES[finding.vendor_severity], method="other",
+                               source=_source(finding.severity_source, finding.data_source)))
     if finding.cvss is not None:
         ratings.append(_cvss_rating(finding.id, finding.cvss))
     if not ratings:
-        ratings.append(VulnerabilityRating(severity=SEVERITIES[finding.severity]))
-    return ratings
+        ratings.append(_rating(SEVERITIES[finding.severity]))
+    # Sorted as the library sorts ratings: severity, score, source, method, vector (absent values last).
+    return sorted(ratings, key=lambda rating: (
+        rating["severity"], rating.get("score", 0),
+        *_last(rating.get("source", {}).get("name")), *_last(rating.get("source", {}).get("url")),
+        *_last(rating.get("method")), *_last(rating.get("vector")),
+    ))
 
 
-def _cvss_rating(vuln_id: str, cvss: CVSS) -> VulnerabilityRating:
+def _cvss_rating(vuln_id: str, cvss: CVSS) -> Document:
     nvd = cvss.source.startswith("nvd")
-    source = VulnerabilitySource(
-        name="NVD" if nvd else cvss.source,
-        url=XsUri(f"https://nvd.nist.gov/vuln/detail/{vuln_id}") if nvd and vuln_id.startswith("CVE-") else None,
-    )
-    return VulnerabilityRating(
-        source=source,
-        score=Decimal(str(cvss.score)) if cvss.score is not None else None,
-        severity=SEVERITIES[cvss.rating],
-        method=METHODS.get(cvss.version, VulnerabilityScoreSource.OTHER),
-        vector=cvss.vector,
-    )
+    url = f"https://nvd.nist.gov/vuln/detail/{vuln_id}" if nvd and vuln_id.startswith("CVE-") else None
+    # One decimal, rounded half-even as the library's Decimal formatting does.
+    score = float(f"{Decimal(str(cvss.score)):.1f}") if cvss.score is not None else None
+    method = METHODS.get(cvss.version, "other")
+    prefix = _VECTOR_PREFIXES.get(method)
+    vector = prefix.sub("", cvss.vector, count=1) if prefix and cvss.vector else cvss.vector
+    return _rating(SEVERITIES[cvss.rating], method=method, score=score,
+                   source=_source("NVD" if nvd else cvss.source, url), vector=vector)
+
+
+def _rating(severity: str, *, method: str | None = None, score: float | None = None, source: Document | None = None,
+            vector: str | None = None) -> Document:
+    return compact(("method", method), ("score", score), ("severity", severity), ("source", source),
+                    ("vector", vector))
 
 
 def _recommendation(finding: Finding) -> str:
@@ -181,7 +155,7 @@ def _recommendation(finding: Finding) -> str:
     return f"No fixed version ({status_text(finding)})"
 
 
-def _analysis(suppressions: Iterable[Suppression]) -> VulnerabilityAnalysis:
+def _analysis(suppressions: Iterable[Suppression]) -> Document:
     first, *_ = suppressions
     detail = f"{first.kind} {first.rule}: {first.reason}"
     if first.owner:
@@ -189,17 +163,12 @@ def _analysis(suppressions: Iterable[Suppression]) -> VulnerabilityAnalysis:
     if first.expires:
         detail += f" (expires {first.expires})"
     if first.kind == "vex" and first.vex_status in VEX_STATES:
-        return VulnerabilityAnalysis(
-            state=VEX_STATES[first.vex_status],
-            justification=JUSTIFICATIONS.get(first.justification or ""),
-            detail=detail,
-        )
-    return VulnerabilityAnalysis(
-        state=ImpactAnalysisState.EXPLOITABLE, responses=[ImpactAnalysisResponse.WILL_NOT_FIX], detail=detail,
-    )
+        return compact(("detail", detail), ("justification", JUSTIFICATIONS.get(first.justification or "")),
+                        ("state", VEX_STATES[first.vex_status]))
+    return {"detail": detail, "response": ["will_not_fix"], "state": "exploitable"}
 
 
-def _properties(finding: Finding) -> list[Property]:
+def _properties(finding: Finding) -> list[dict[str, str]]:
     pairs: list[tuple[str, str | None]] = [
         ("status", finding.status.value),
         ("severity", finding.severity.value),
@@ -215,13 +184,41 @@ def _properties(finding: Finding) -> list[Property]:
     ]
     pairs += [(f"match:{index}", f"{d.feed} {d.namespace} {d.searched_name} {d.installed_version}: {d.constraint}")
               for index, d in enumerate(finding.details)]
-    return [Property(name=PROPERTY + name, value=value) for name, value in pairs if value is not None]
+    return properties((PROPERTY + name, value) for name, value in pairs if value is not None)
 
 
-def _datetime(text: str | None) -> datetime | None:
+def _published(text: str | None) -> str | None:
     if not text:
         return None
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
+    # Feeds write their dates in UTC; one without an offset is read as such, never as this machine's time zone.
+    return timestamp(moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC))
+
+
+def _unique(entries: list[Document]) -> list[Document]:
+    """Each entry once, and every bom-ref unique: a second, different entry for the same id and package gets `#n`."""
+    kept: list[Document] = []
+    seen: dict[str, int] = {}
+    for index, entry in enumerate(entries):
+        if index and entry == entries[index - 1]:
+            continue
+        ref = entry["bom-ref"]
+        count = seen.get(ref, 0)
+        seen[ref] = count + 1
+        kept.append(entry if count == 0 else {**entry, "bom-ref": f"{ref}#{count}"})
+    return kept
+
+
+def _core_last(document: Document) -> Document:
+    """The library writes `$schema`, `bomFormat` and `specVersion` after every other member."""
+    core = ("$schema", "bomFormat", "specVersion")
+    ordered = {key: value for key, value in document.items() if key not in core}
+    return ordered | {key: document[key] for key in core}
+
+
+def _last(value: Any) -> tuple[bool, Any]:
+    """A sort key that puts an absent value after every present one, as the library's model orders them."""
+    return (value is None, value if value is not None else "")
