@@ -13,7 +13,7 @@ import zstandard
 from click.testing import CliRunner
 
 from seawall.cli.main import cli
-from seawall.db import VulnStore, update_db
+from seawall.db import SCHEMA_VERSION, VulnStore, update_db
 from seawall.db.bundle import export_bundle, import_bundle
 from seawall.errors import DatabaseError, IntegrityError
 from seawall.feeds.http import Http
@@ -124,7 +124,7 @@ def test_db_with_unknown_schema_is_refused_by_status(db: Path, tmp_path: Path) -
     copy = tmp_path / "future.db"
     copy.write_bytes(db.read_bytes())
     with sqlite3.connect(copy) as conn:
-        conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION + 1),))
     result = CliRunner().invoke(cli, ["db", "--db", str(copy), "status"])
     assert isinstance(result.exception, DatabaseError)
 
@@ -139,7 +139,7 @@ def test_push_and_pull_through_a_real_registry(db: Path, tmp_path: Path, registr
     assert digest.startswith("sha256:")
     target = tmp_path / "pulled.db"
     manifest = pull_db(ref, target, cache=BlobCache(tmp_path / "blobs"))
-    assert target.read_bytes() == db.read_bytes() and manifest["schema_version"] == 1
+    assert target.read_bytes() == db.read_bytes() and manifest["schema_version"] == SCHEMA_VERSION
     import httpx
 
     doc = httpx.get(f"{registry.url}/v2/seawall/db/manifests/1",

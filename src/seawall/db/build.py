@@ -321,7 +321,7 @@ class _Batch:
 
     def flush(self) -> None:
         c = self.conn
-        c.executemany("INSERT INTO advisories VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", self.advisories)
+        c.executemany("INSERT INTO advisories VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", self.advisories)
         c.executemany("INSERT OR REPLACE INTO vulnerabilities VALUES (?,?,?,?,?,?)", self.vulns)
         c.executemany("INSERT OR IGNORE INTO aliases VALUES (?,?,?)", self.aliases)
         c.executemany("INSERT INTO cvss VALUES (?,?,?,?,?,?,?)", self.cvss)

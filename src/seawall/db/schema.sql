@@ -34,7 +34,9 @@ CREATE TABLE advisories (
   severity_source  TEXT,
   provisional      INTEGER NOT NULL DEFAULT 0,
   repositories     TEXT,      -- JSON [[suite, version], …]
-  vendor           TEXT       -- JSON [[key, value], …]
+  vendor           TEXT,      -- JSON [[key, value], …]
+  bound            BLOB       -- the fixed version, encoded (db/sortkey.py), of an advisory affecting exactly the
+                              -- versions below it: the matcher reads only the rows fixed above what is installed
 );
 CREATE INDEX advisories_by_package ON advisories (namespace, package);
 

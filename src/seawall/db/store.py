@@ -9,10 +9,12 @@ from __future__ import annotations
 import functools
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
+from seawall.db.sortkey import encode_version, namespace_scheme
 from seawall.errors import DatabaseError
 from seawall.model.vuln import (
     CVSS,
@@ -27,7 +29,8 @@ from seawall.model.vuln import (
     VulnerabilityMeta,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+_T = TypeVar("_T")
 _BATCH = 500  # names per IN (…) query, under SQLite's default host-parameter limit
 # Which feed's text wins when several describe one id: curated advisories first, then NVD, then distributions.
 _TEXT_PREFERENCE = ("osv", "nvd", "debian", "debian-advisories", "alpine")
@@ -61,23 +64,53 @@ def advisory_row(adv: Advisory) -> tuple[object, ...]:
         int(adv.severity_provisional),
         _dumps([list(p) for p in adv.repositories]),
         _dumps([list(p) for p in adv.vendor_data]),
+        fixed_bound(adv),
     )
+
+
+def fixed_bound(adv: Advisory) -> bytes | None:
+    """The encoded fixed version (`sortkey`) of an advisory affecting exactly the versions below it (one range
+    "introduced 0, fixed X", no explicit versions), in its namespace's scheme; None for every other advisory."""
+    if adv.versions or len(adv.ranges) != 1 or len(adv.ranges[0].events) != 2:
+        return None
+    bounds = dict(adv.ranges[0].events)
+    fixed = bounds.get("fixed")
+    if bounds.get("introduced") != "0" or not fixed or fixed == "0":
+        return None
+    scheme = namespace_scheme(adv.namespace)
+    return encode_version(scheme, fixed) if scheme else None
 
 
 _ADVISORY_COLUMNS = (
     "id, namespace, package, status, feed, ranges, versions, fixed, severity, severity_source, provisional, "
     "repositories, vendor"
 )
+_JOINED_COLUMNS = ", ".join(f"a.{column.strip()}" for column in _ADVISORY_COLUMNS.split(","))
+
+
+_STATUS = {s.value: s for s in Status}  # a dict lookup: Enum's own __call__ costs microseconds per row
+_SEVERITY = {s.value: s for s in Severity}
+
+
+def frozen(cls: type[_T], fields: dict[str, object]) -> _T:
+    """An instance of the frozen dataclass `cls` from every one of its fields, without running `__init__`.
+
+    A frozen dataclass's `__init__` sets each field through `object.__setattr__`; the matcher builds tens of
+    thousands of them per scan, and filling `__dict__` at once costs a third of that. Same object, same equality.
+    """
+    obj = object.__new__(cls)
+    obj.__dict__.update(fields)
+    return obj
 
 
 @functools.lru_cache(maxsize=1 << 16)
-def _ranges(text: str) -> tuple[AffectedRange, ...]:
+def decode_ranges(text: str) -> tuple[AffectedRange, ...]:
     return tuple(AffectedRange(type=t, events=tuple(RangeEvent(k, v) for k, v in events))
                  for t, events in json.loads(text))
 
 
 @functools.lru_cache(maxsize=1 << 16)
-def _strings(text: str) -> tuple[str, ...]:
+def decode_strings(text: str) -> tuple[str, ...]:
     return tuple(json.loads(text))
 
 
@@ -90,21 +123,21 @@ def advisory_from_row(row: Sequence[object]) -> Advisory:
     # The same JSON texts recur across a package's advisories (its suites' versions, its ranges): decode each once.
     (id_, namespace, package, status, feed, ranges, versions, fixed, severity, severity_source, provisional,
      repositories, vendor) = row
-    return Advisory(
-        id=str(id_),
-        namespace=str(namespace),
-        package=str(package),
-        status=Status(status),
-        feed=str(feed),
-        ranges=_ranges(ranges) if ranges else (),  # type: ignore[arg-type]
-        versions=_strings(versions) if versions else (),  # type: ignore[arg-type]
-        fixed_versions=_strings(fixed) if fixed else (),  # type: ignore[arg-type]
-        severity=Severity(severity) if severity else None,
-        severity_source=str(severity_source) if severity_source else None,
-        severity_provisional=bool(provisional),
-        repositories=_pairs(repositories) if repositories else (),  # type: ignore[arg-type]
-        vendor_data=_pairs(vendor) if vendor else (),  # type: ignore[arg-type]
-    )
+    return frozen(Advisory, {
+        "id": str(id_),
+        "namespace": str(namespace),
+        "package": str(package),
+        "status": _STATUS[status],  # type: ignore[index]
+        "feed": str(feed),
+        "ranges": decode_ranges(ranges) if ranges else (),  # type: ignore[arg-type]
+        "versions": decode_strings(versions) if versions else (),  # type: ignore[arg-type]
+        "fixed_versions": decode_strings(fixed) if fixed else (),  # type: ignore[arg-type]
+        "severity": _SEVERITY[severity] if severity else None,  # type: ignore[index]
+        "severity_source": str(severity_source) if severity_source else None,
+        "severity_provisional": bool(provisional),
+        "repositories": _pairs(repositories) if repositories else (),  # type: ignore[arg-type]
+        "vendor_data": _pairs(vendor) if vendor else (),  # type: ignore[arg-type]
+    })
 
 
 def read_schema_version(conn: sqlite3.Connection, path: Path) -> int:
@@ -181,19 +214,53 @@ class VulnStore:
 
     def advisories_for(self, namespace: str, package_names: Iterable[str]) -> dict[str, list[Advisory]]:
         """Every advisory of `namespace` naming one of `package_names`; names without any are absent from the result."""
+        return {name: [advisory_from_row(r) for r in rows]
+                for name, rows in self._advisory_rows(namespace, package_names).items()}
+
+    def candidate_rows(self, namespace: str, lowest: Mapping[str, bytes | None]) -> dict[str, list[tuple[object, ...]]]:
+        """The `advisories` rows of `namespace` that may affect the packages named by `lowest`'s keys, undecoded (the
+        first 13 columns of `advisory_row`): every row but not-affected verdicts and, where `lowest` gives the
+        package's lowest installed version encoded (`sortkey.encode_version`), the rows fixed at or below it.
+
+        The matcher judges the version columns of each row and decodes (`advisory_from_row`) only those that match.
+        """
+        result: dict[str, list[tuple[object, ...]]] = {}
+        names = sorted(lowest)
+        for start in range(0, len(names), _BATCH // 2):
+            chunk = names[start:start + _BATCH // 2]
+            params: list[object] = [namespace]
+            for name in chunk:
+                floor = lowest[name]
+                params += (name, floor, floor[:floor.index(0) + 1] if floor else None)
+            # A bound of another scheme sorts below its prefix or above the installed key: never left out.
+            self._collect(result, self._query(
+                f"WITH wanted(package, floor, scheme) AS (VALUES {','.join(['(?,?,?)'] * len(chunk))}) "
+                f"SELECT {_JOINED_COLUMNS} FROM wanted CROSS JOIN advisories AS a "
+                f"WHERE a.namespace = ? AND a.package = wanted.package AND a.status != 'not-affected' "
+                f"AND (a.bound IS NULL OR floor IS NULL OR a.bound > floor OR a.bound < wanted.scheme)",
+                (*params[1:], namespace)))
+        return result
+
+    def _advisory_rows(self, namespace: str, package_names: Iterable[str]) -> dict[str, list[tuple[object, ...]]]:
         names = sorted(set(package_names))
-        result: dict[str, list[Advisory]] = {}
+        result: dict[str, list[tuple[object, ...]]] = {}
         for start in range(0, len(names), _BATCH):
             chunk = names[start:start + _BATCH]
             marks = ",".join("?" * len(chunk))
-            rows = self._query(
+            self._collect(result, self._query(
                 f"SELECT {_ADVISORY_COLUMNS} FROM advisories WHERE namespace = ? AND package IN ({marks})",
                 (namespace, *chunk),
-            )
-            for row in rows:
-                adv = advisory_from_row(row)
-                result.setdefault(adv.package, []).append(adv)
+            ))
         return result
+
+    @staticmethod
+    def _collect(result: dict[str, list[tuple[object, ...]]], rows: list[tuple[object, ...]]) -> None:
+        for row in rows:
+            found = result.get(row[2])  # type: ignore[call-overload]
+            if found is None:
+                result[row[2]] = [row]  # type: ignore[index]
+            else:
+                found.append(row)
 
     def advisories_by_id(self, vuln_id: str) -> list[Advisory]:
         rows = self._query(f"SELECT {_ADVISORY_COLUMNS} FROM advisories WHERE id = ?", (vuln_id,))
@@ -213,10 +280,13 @@ class VulnStore:
     def aliases_many(self, vuln_ids: Iterable[str]) -> dict[str, set[str]]:
         """`aliases` for many ids with one query per hop rather than per id."""
         wanted = list(dict.fromkeys(vuln_ids))
-        edges: dict[str, set[str]] = {}
-        frontier = list(wanted)  # a bundle asked about is expanded once; reached ones are not
-        for i in wanted:
-            edges.setdefault(i, set())
+        edges = self._alias_edges(wanted)
+        return {vuln_id: _alias_closure(vuln_id, edges) for vuln_id in wanted}
+
+    def _alias_edges(self, wanted: list[str]) -> dict[str, set[str]]:
+        """The alias graph around `wanted`, read hop by hop until nothing new turns up."""
+        edges: dict[str, set[str]] = {i: set() for i in wanted}
+        frontier = wanted  # a bundle asked about is expanded once; reached ones are not
         hops = 0
         while frontier and hops < _ALIAS_LIMIT:
             hops += 1
@@ -225,33 +295,23 @@ class VulnStore:
                 marks = ",".join("?" * len(chunk))
                 for source, alias in self._query(f"SELECT DISTINCT id, alias FROM aliases WHERE id IN ({marks})",
                                                  chunk):
-                    edges.setdefault(str(source), set()).add(str(alias))
-                    found.add(str(alias))
+                    edges.setdefault(source, set()).add(alias)  # type: ignore[arg-type]
+                    found.add(alias)  # type: ignore[arg-type]
             frontier = [i for i in found if i not in edges and not i.startswith(_BUNDLES)]
             for i in frontier:
                 edges[i] = set()
-        result: dict[str, set[str]] = {}
-        for vuln_id in wanted:
-            seen = {vuln_id}
-            stack = [vuln_id]
-            while stack and len(seen) < _ALIAS_LIMIT:
-                current = stack.pop()
-                if current != vuln_id and current.startswith(_BUNDLES):
-                    continue  # a bundle is listed, never walked through
-                for alias in edges.get(current, ()):
-                    if alias not in seen:
-                        seen.add(alias)
-                        stack.append(alias)
-            seen.discard(vuln_id)
-            result[vuln_id] = seen
-        return result
+        return edges
 
     def vulnerability(self, vuln_id: str) -> VulnerabilityMeta | None:
         """Everything known about one id, merged across feeds; None when no feed mentions it."""
         return self.vulnerabilities([vuln_id]).get(vuln_id)
 
-    def vulnerabilities(self, vuln_ids: Iterable[str]) -> dict[str, VulnerabilityMeta]:
-        """`vulnerability` for many ids, batched: a scan enriches thousands of findings with a handful of queries."""
+    def vulnerabilities(self, vuln_ids: Iterable[str],
+                        aliases: dict[str, set[str]] | None = None) -> dict[str, VulnerabilityMeta]:
+        """`vulnerability` for many ids, batched: a scan enriches thousands of findings with a handful of queries.
+
+        `aliases`, when the caller already holds `aliases_many` of every one of the ids, saves reading them again.
+        """
         wanted = list(dict.fromkeys(vuln_ids))
         texts: dict[str, list[tuple[object, ...]]] = {}
         cvss: dict[str, list[tuple[object, ...]]] = {}
@@ -273,7 +333,8 @@ class VulnStore:
                 kev[str(row[0])] = row[1:]
             for row in self._query(f"SELECT id, score, percentile, date FROM epss WHERE id IN ({marks})", chunk):
                 epss[str(row[0])] = row[1:]
-        aliases = self.aliases_many(wanted)
+        if aliases is None:
+            aliases = self.aliases_many(wanted)
         out: dict[str, VulnerabilityMeta] = {}
         for vuln_id in wanted:
             meta = _meta(vuln_id, texts.get(vuln_id, []), cvss.get(vuln_id, []), refs.get(vuln_id, []),
@@ -303,6 +364,24 @@ def _provenance_rows(rows: Iterable[Sequence[object]]) -> Iterator[FeedProvenanc
         )
 
 
+def _alias_closure(vuln_id: str, edges: dict[str, set[str]]) -> set[str]:
+    direct = edges.get(vuln_id)
+    if not direct:
+        return set()
+    seen = {vuln_id}
+    stack = [vuln_id]
+    while stack and len(seen) < _ALIAS_LIMIT:
+        current = stack.pop()
+        if current != vuln_id and current.startswith(_BUNDLES):
+            continue  # a bundle is listed, never walked through
+        for alias in edges.get(current, ()):
+            if alias not in seen:
+                seen.add(alias)
+                stack.append(alias)
+    seen.discard(vuln_id)
+    return seen
+
+
 def _chunks(items: Sequence[str]) -> Iterator[list[str]]:
     for start in range(0, len(items), _BATCH):
         yield list(items[start:start + _BATCH])
@@ -313,26 +392,33 @@ def _meta(vuln_id: str, texts: list[tuple[object, ...]], cvss: list[tuple[object
           aliases: set[str]) -> VulnerabilityMeta | None:
     if not (texts or cvss or kev or epss or aliases):
         return None
-    texts = sorted(texts, key=lambda r: _TEXT_PREFERENCE.index(str(r[0])) if r[0] in _TEXT_PREFERENCE else 99)
-
-    def first(col: int) -> str | None:
-        return next((str(r[col]) for r in texts if r[col]), None)
-
-    published = sorted(str(r[3]) for r in texts if r[3])
-    modified = sorted(str(r[4]) for r in texts if r[4])
-    return VulnerabilityMeta(
-        id=vuln_id,
-        feed=",".join(sorted({str(r[0]) for r in texts})),
-        aliases=tuple(sorted(aliases)),
-        summary=first(1),
-        description=first(2),
-        cvss=tuple(CVSS(source=str(s), version=str(v), vector=str(vec), score=sc, primary=bool(p))  # type: ignore[arg-type]
-                   for s, v, vec, sc, p in cvss),
-        published=published[0] if published else None,
-        modified=modified[-1] if modified else None,
-        references=tuple(refs),
-        kev=KevEntry(date_added=str(kev[0]), known_ransomware=bool(kev[1]), due_date=kev[2],  # type: ignore[arg-type]
-                     vendor_project=kev[3], product=kev[4], name=kev[5]) if kev else None,  # type: ignore[arg-type]
-        epss=EpssScore(score=float(epss[0]), percentile=float(epss[1]), date=epss[2])  # type: ignore[arg-type]
+    if len(texts) == 1:  # the common case, without the merging below
+        feed, summary, description, published, modified = texts[0]
+        feeds = str(feed)
+        summary = str(summary) if summary else None
+        description = str(description) if description else None
+        published = str(published) if published else None
+        modified = str(modified) if modified else None
+    else:
+        texts = sorted(texts, key=lambda r: _TEXT_PREFERENCE.index(str(r[0])) if r[0] in _TEXT_PREFERENCE else 99)
+        feeds = ",".join(sorted({str(r[0]) for r in texts}))
+        summary = next((str(r[1]) for r in texts if r[1]), None)
+        description = next((str(r[2]) for r in texts if r[2]), None)
+        published = min((str(r[3]) for r in texts if r[3]), default=None)
+        modified = max((str(r[4]) for r in texts if r[4]), default=None)
+    return frozen(VulnerabilityMeta, {
+        "id": vuln_id,
+        "feed": feeds,
+        "aliases": tuple(sorted(aliases)) if aliases else (),
+        "summary": summary,
+        "description": description,
+        "cvss": tuple(CVSS(source=str(s), version=str(v), vector=str(vec), score=sc,  # type: ignore[arg-type]
+                           primary=bool(p)) for s, v, vec, sc, p in cvss) if cvss else (),
+        "published": published,
+        "modified": modified,
+        "references": tuple(refs),
+        "kev": KevEntry(date_added=str(kev[0]), known_ransomware=bool(kev[1]), due_date=kev[2],  # type: ignore[arg-type]
+                        vendor_project=kev[3], product=kev[4], name=kev[5]) if kev else None,  # type: ignore[arg-type]
+        "epss": EpssScore(score=float(epss[0]), percentile=float(epss[1]), date=epss[2])  # type: ignore[arg-type]
         if epss else None,
-    )
+    })

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
-from seawall.db.store import VulnStore
+from seawall.db.store import VulnStore, frozen
 from seawall.match.matcher import RawMatch
 from seawall.model.finding import Finding, MatchDetail
 from seawall.model.sbom import Package
@@ -17,8 +17,9 @@ _ID_RANK = ("CVE-", "GHSA-", "GO-", "PYSEC-", "RUSTSEC-", "OSV-")
 # Which verdict wins when feeds disagree about the same vulnerability in the same package.
 _STATUS_RANK = [Status.FIXED, Status.AFFECTED, Status.UNDETERMINED, Status.FIX_DEFERRED, Status.MINOR,
                 Status.WILL_NOT_FIX, Status.NEGLIGIBLE, Status.UNSUPPORTED]
-_SEVERITY_ORDER = [Severity.UNKNOWN, Severity.NEGLIGIBLE, Severity.LOW, Severity.MEDIUM, Severity.HIGH,
-                   Severity.CRITICAL]
+_STATUS_ORDER = {status: rank for rank, status in enumerate(_STATUS_RANK)}
+_SEVERITY_RANK = {severity: rank for rank, severity in enumerate(
+    [Severity.UNKNOWN, Severity.NEGLIGIBLE, Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL])}
 
 
 def primary_id(ids: Iterable[str]) -> str:
@@ -66,53 +67,81 @@ def build_findings(matches: Sequence[RawMatch], store: VulnStore) -> list[Findin
         by_package[(p.type, p.name, p.version, p.locations[0].path if p.locations else "")].append(match)
 
     every_id = set(alias_cache) | {a for ids in alias_cache.values() for a in ids}
-    found_meta = store.vulnerabilities(every_id)
+    # Every id's own aliases decide whether the DB knows it at all: read only those not read above.
+    every_alias = alias_cache | store.aliases_many(every_id - alias_cache.keys())
+    found_meta = store.vulnerabilities(every_id, aliases=every_alias)
     meta_cache: dict[str, VulnerabilityMeta | None] = {i: found_meta.get(i) for i in every_id}
     findings: list[Finding] = []
     for group in by_package.values():
-        groups = _Groups()
-        bundles: dict[str, set[str]] = defaultdict(set)  # member id → bundle ids mentioning it
         ids = {m.advisory.id for m in group}
-        for vuln_id in ids:
-            groups.find(vuln_id)
-            if vuln_id.startswith(BUNDLE_PREFIXES):
-                continue
-            for alias in aliases(vuln_id):
-                if alias.startswith(BUNDLE_PREFIXES):
-                    bundles[vuln_id].add(alias)
-                elif alias in ids:
-                    groups.union(vuln_id, alias)
-        # A bundle id merges into a finding only when it names exactly one of the matched vulnerabilities.
-        for vuln_id in [i for i in ids if i.startswith(BUNDLE_PREFIXES)]:
-            covered = [i for i in ids if not i.startswith(BUNDLE_PREFIXES) and vuln_id in bundles.get(i, set())]
-            covered = covered or [i for i in ids if i in aliases(vuln_id) and not i.startswith(BUNDLE_PREFIXES)]
-            for member in covered:
-                groups.union(member, vuln_id)
-        merged: dict[str, list[RawMatch]] = defaultdict(list)
-        for match in group:
-            merged[groups.find(match.advisory.id)].append(match)
+        bundles: dict[str, set[str]] = defaultdict(set)  # member id → bundle ids mentioning it
+        if not any(alias_cache.get(i) for i in ids):
+            # No id of this package names another: one finding per id, nothing to merge.
+            merged: dict[str, list[RawMatch]] = defaultdict(list)
+            for match in group:
+                merged[match.advisory.id].append(match)
+        else:
+            merged = _merge(group, ids, aliases, bundles)
         for members in merged.values():
             findings.append(_finding(members, aliases, bundles, store, meta_cache))
     findings.sort(key=lambda f: (f.package.type, f.package.name, f.package.version, f.id))
     return findings
 
 
-def _finding(members: list[RawMatch], aliases, bundles, store: VulnStore,  # type: ignore[no-untyped-def]
-             meta_cache: dict[str, VulnerabilityMeta | None]) -> Finding:
+def _merge(group: list[RawMatch], ids: set[str], aliases: Callable[[str], set[str]],
+           bundles: dict[str, set[str]]) -> dict[str, list[RawMatch]]:
+    """One package's matches grouped by the vulnerability they name; fills `bundles` on the way."""
+    groups = _Groups()
+    for vuln_id in ids:
+        groups.find(vuln_id)
+        if vuln_id.startswith(BUNDLE_PREFIXES):
+            continue
+        for alias in aliases(vuln_id):
+            if alias.startswith(BUNDLE_PREFIXES):
+                bundles[vuln_id].add(alias)
+            elif alias in ids:
+                groups.union(vuln_id, alias)
+    # A bundle id merges into a finding only when it names exactly one of the matched vulnerabilities.
+    for vuln_id in [i for i in ids if i.startswith(BUNDLE_PREFIXES)]:
+        covered = [i for i in ids if not i.startswith(BUNDLE_PREFIXES) and vuln_id in bundles.get(i, set())]
+        covered = covered or [i for i in ids if i in aliases(vuln_id) and not i.startswith(BUNDLE_PREFIXES)]
+        for member in covered:
+            groups.union(member, vuln_id)
+    merged: dict[str, list[RawMatch]] = defaultdict(list)
+    for match in group:
+        merged[groups.find(match.advisory.id)].append(match)
+    return merged
+
+
+def _finding(members: list[RawMatch], aliases: Callable[[str], set[str]], bundles: dict[str, set[str]],
+             store: VulnStore, meta_cache: dict[str, VulnerabilityMeta | None]) -> Finding:
     package: Package = members[0].package
-    matched_ids = {m.advisory.id for m in members}
+    if len(members) == 1:
+        advisory = members[0].advisory
+        matched_ids = {advisory.id}
+        status = advisory.status
+        details: tuple[MatchDetail, ...] = (members[0].detail,)
+    else:
+        matched_ids = {m.advisory.id for m in members}
+        status = min((m.advisory.status for m in members), key=_STATUS_ORDER.__getitem__)
+        details = tuple(sorted({m.detail for m in members}, key=lambda d: (d.feed, d.advisory_id)))
     all_ids = set(matched_ids)
     for vuln_id in matched_ids:
         if not vuln_id.startswith(BUNDLE_PREFIXES):
             all_ids |= aliases(vuln_id)
             all_ids |= bundles.get(vuln_id, set())
     # Name the finding by its CVE when the aliases point at exactly one (a GHSA-only match still says CVE-…).
-    cves = {i for i in all_ids if i.startswith("CVE-")}
-    main = primary_id(matched_ids | cves if len(cves) == 1 else matched_ids)
-    metas = [meta for vuln_id in sorted(all_ids | {main}) if (meta := _meta(store, vuln_id, meta_cache))]
-    statuses = [m.advisory.status for m in members]
-    status = min(statuses, key=_STATUS_RANK.index)
-    fixed = tuple(sorted({v for m in members for v in m.advisory.fixed_versions if v and v != "0"}))
+    if len(all_ids) == 1:
+        main = next(iter(all_ids))
+        meta = _meta(store, main, meta_cache)
+        metas = [meta] if meta else []
+    else:
+        cves = {i for i in all_ids if i.startswith("CVE-")}
+        main = primary_id(matched_ids | cves if len(cves) == 1 else matched_ids)
+        metas = [meta for vuln_id in sorted(all_ids | {main}) if (meta := _meta(store, vuln_id, meta_cache))]
+    fixed: tuple[str, ...] = ()
+    if status is Status.FIXED:
+        fixed = tuple(sorted({v for m in members for v in m.advisory.fixed_versions if v and v != "0"}))
     vendor = _vendor_severity(members)
     cvss = best_cvss(metas)
     if vendor is not None:
@@ -121,32 +150,37 @@ def _finding(members: list[RawMatch], aliases, bundles, store: VulnStore,  # typ
         severity, source = cvss.rating, f"cvss:{cvss.source}"
     else:
         severity, source = Severity.UNKNOWN, "none"
-    details: tuple[MatchDetail, ...] = tuple(sorted({m.detail for m in members},
-                                                    key=lambda d: (d.feed, d.advisory_id)))
     first = next((m for m in metas if m.id == main), metas[0] if metas else None)
-    kev = next((m.kev for m in metas if m.kev), None)
-    epss = max((m.epss for m in metas if m.epss), key=lambda e: e.score, default=None)
-    references = tuple(dict.fromkeys(r for m in metas for r in m.references))[:20]
-    return Finding(
-        id=main,
-        aliases=tuple(sorted(all_ids - {main})),
-        package=package,
-        status=status,
-        severity=severity,
-        severity_source=source,
-        fixed_versions=fixed if status is Status.FIXED else (),
-        vendor_severity=vendor[0] if vendor else None,
-        cvss=cvss,
-        kev=kev,
-        epss=epss,
-        title=first.summary if first else None,
-        description=(first.description if first else None),
-        published=first.published if first else None,
-        references=references,
-        details=details,
-        version_unknown=any(d.version_unknown for d in details),
-        data_source=data_source(main, members[0]),
-    )
+    if len(metas) == 1:
+        kev, epss = first.kev, first.epss  # type: ignore[union-attr]
+        references = first.references[:20]  # type: ignore[union-attr]
+    else:
+        kev = next((m.kev for m in metas if m.kev), None)
+        epss = max((m.epss for m in metas if m.epss), key=lambda e: e.score, default=None)
+        references = tuple(dict.fromkeys(r for m in metas for r in m.references))[:20]
+    # Built field by field (`frozen`): a scan makes one per finding, tens of thousands of them.
+    return frozen(Finding, {
+        "id": main,
+        "aliases": tuple(sorted(all_ids - {main})),
+        "package": package,
+        "status": status,
+        "severity": severity,
+        "severity_source": source,
+        "fixed_versions": fixed,
+        "vendor_severity": vendor[0] if vendor else None,
+        "cvss": cvss,
+        "kev": kev,
+        "epss": epss,
+        "title": first.summary if first else None,
+        "description": first.description if first else None,
+        "published": first.published if first else None,
+        "references": references,
+        "details": details,
+        "version_unknown": any(d.version_unknown for d in details),
+        "in_base_image": None,
+        "suppressions": (),
+        "data_source": data_source(main, members[0]),
+    })
 
 
 def _meta(store: VulnStore, vuln_id: str, cache: dict[str, VulnerabilityMeta | None]) -> VulnerabilityMeta | None:
@@ -160,7 +194,9 @@ def _vendor_severity(members: list[RawMatch]) -> tuple[Severity, str] | None:
              if m.advisory.severity and m.advisory.severity is not Severity.UNKNOWN]
     if not rated:
         return None
-    return max(rated, key=lambda pair: _SEVERITY_ORDER.index(pair[0]))
+    if len(rated) == 1:
+        return rated[0]  # type: ignore[return-value]
+    return max(rated, key=lambda pair: _SEVERITY_RANK[pair[0]])  # type: ignore[index]
 
 
 def best_cvss(metas: Sequence[VulnerabilityMeta]) -> CVSS | None:

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from seawall.db.store import VulnStore
-from seawall.match.ranges import evaluate
+from seawall.db.sortkey import encode_version
+from seawall.db.store import VulnStore, advisory_from_row, decode_ranges, decode_strings, frozen
+from seawall.match.ranges import (
+    NO_VERSIONS,
+    CompiledRange,
+    CompiledVersions,
+    compile_ranges,
+    compile_versions,
+    evaluate,
+    verdict_of,
+)
 from seawall.match.targets import Target, target_for
 from seawall.model.finding import MatchDetail
 from seawall.model.sbom import SBOM, Package
 from seawall.model.vuln import Advisory, Status
-from seawall.versions import InvalidVersion
+from seawall.versions import InvalidVersion, VersionScheme
 
 
 @dataclass(frozen=True)
@@ -24,28 +34,93 @@ class RawMatch:
 
 def raw_matches(sbom: SBOM, store: VulnStore) -> list[RawMatch]:
     targets: list[tuple[Package, Target]] = []
-    wanted: dict[str, set[str]] = defaultdict(set)
+    # namespace → name → the lowest installed version of that name, encoded; None when one does not encode
+    lowest: dict[str, dict[str, bytes | None]] = defaultdict(dict)
     for package in sbom.packages:
         target = target_for(package, sbom.distro)
         if target is None:
             continue
         targets.append((package, target))
-        wanted[target.namespace].add(target.name)
-    found = {namespace: store.advisories_for(namespace, names) for namespace, names in wanted.items()}
+        floors = lowest[target.namespace]
+        encoded = _encoded(target.scheme, target.version)
+        if target.name not in floors:
+            floors[target.name] = encoded
+        elif (floor := floors[target.name]) is not None:
+            # Two schemes under one name (a deb and an rpm of one source) compare nothing: read every row.
+            same_scheme = encoded is not None and encoded[:encoded.index(0)] == floor[:floor.index(0)]
+            floors[target.name] = min(floor, encoded) if same_scheme else None  # type: ignore[type-var]
+    found = {namespace: store.candidate_rows(namespace, floors) for namespace, floors in lowest.items()}
     out: list[RawMatch] = []
     # Binary packages built from one source share its verdicts: judge each (source, version) once.
     judged: dict[tuple[str, str, str, str], list[tuple[Advisory, MatchDetail]]] = {}
+    # Most rows do not match: judge their undecoded columns and decode each matching row once.
+    decoded: dict[int, Advisory] = {}
     for package, target in targets:
         key = (target.matcher, target.namespace, target.name, target.version)
-        if key not in judged:
-            hits = []
-            for advisory in found[target.namespace].get(target.name, ()):
-                detail = judge(target, advisory)
-                if detail is not None:
-                    hits.append((advisory, detail))
-            judged[key] = hits
-        out.extend(RawMatch(package, advisory, detail) for advisory, detail in judged[key])
+        hits = judged.get(key)
+        if hits is None:
+            hits = judged[key] = []
+            for row in found[target.namespace].get(target.name, ()):
+                verdict = _row_verdict(target, row)
+                if verdict is None:
+                    continue
+                advisory = decoded.get(id(row))
+                if advisory is None:
+                    advisory = decoded[id(row)] = advisory_from_row(row)
+                hits.append((advisory, _detail(target, advisory, *verdict)))
+        for advisory, detail in hits:
+            out.append(frozen(RawMatch, {"package": package, "advisory": advisory, "detail": detail}))
     return out
+
+
+def _row_verdict(target: Target, row: Sequence[object]) -> tuple[bool, str] | None:
+    """`judge` over an undecoded `advisories` row (not a not-affected one): (version unknown, constraint) when the
+    row affects the target, else None."""
+    ranges_text, versions_text, fixed_text = row[5], row[6], row[7]
+    scheme = target.scheme
+    ranges = _compiled_ranges(scheme, ranges_text) if ranges_text else ()  # type: ignore[arg-type]
+    if target.matcher == "distro-source" and not ranges and fixed_text:
+        fixed = decode_strings(fixed_text)  # type: ignore[arg-type]
+        if fixed:
+            affected, unknown, constraint = _below_fix(target, fixed)
+            return (unknown, constraint) if affected else None
+    versions = _compiled_versions(scheme, versions_text) if versions_text else NO_VERSIONS  # type: ignore[arg-type]
+    affected, unknown, constraint = verdict_of(scheme, target.version, ranges, versions)
+    if not affected:
+        return None
+    if target.matcher == "distro-source" and not ranges and not versions[0]:
+        constraint = "no fixed version in this release"
+    return unknown, constraint
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _encoded(scheme: VersionScheme, version: str) -> bytes | None:
+    return encode_version(scheme, version)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _compiled_ranges(scheme: VersionScheme, text: str) -> tuple[CompiledRange, ...]:
+    # Keyed by the column text: a str caches its hash, a tuple of ranges hashes every event on every lookup.
+    return compile_ranges(scheme, decode_ranges(text))
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _compiled_versions(scheme: VersionScheme, text: str) -> CompiledVersions:
+    return compile_versions(scheme, decode_strings(text))
+
+
+def _detail(target: Target, advisory: Advisory, unknown: bool, constraint: str) -> MatchDetail:
+    return frozen(MatchDetail, {
+        "matcher": target.matcher,
+        "feed": advisory.feed,
+        "advisory_id": advisory.id,
+        "namespace": target.namespace,
+        "searched_name": target.name,
+        "installed_version": target.version,
+        "constraint": constraint,
+        "status": advisory.status,
+        "version_unknown": unknown,
+    })
 
 
 def judge(target: Target, advisory: Advisory) -> MatchDetail | None:
@@ -63,17 +138,7 @@ def judge(target: Target, advisory: Advisory) -> MatchDetail | None:
             constraint = "no fixed version in this release"
     if not verdict_affected:
         return None
-    return MatchDetail(
-        matcher=target.matcher,
-        feed=advisory.feed,
-        advisory_id=advisory.id,
-        namespace=target.namespace,
-        searched_name=target.name,
-        installed_version=target.version,
-        constraint=constraint,
-        status=advisory.status,
-        version_unknown=unknown,
-    )
+    return _detail(target, advisory, unknown, constraint)
 
 
 def _below_fix(target: Target, fixed: Iterable[str]) -> tuple[bool, bool, str]:

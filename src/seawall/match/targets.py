@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -76,18 +77,30 @@ def target_for(package: Package, distro: Distro | None) -> Target | None:
 
 def ecosystem_name(package: Package, namespace: str) -> str:
     """The name the ecosystem's advisories use, from the purl where there is one."""
-    purl = None
-    if package.purl:
-        try:
-            purl = PackageURL.from_string(package.purl)
-        except ValueError:
-            purl = None
     if namespace == "pypi":
-        return _PEP503.sub("-", package.name).lower()
-    if namespace == "maven" and purl is not None and purl.namespace:
-        return f"{purl.namespace}:{purl.name}"
-    if namespace in ("npm", "go", "packagist") and purl is not None:
-        return f"{purl.namespace}/{purl.name}" if purl.namespace else purl.name
+        return _pep503(package.name)
     if namespace == "nuget":
         return package.name.lower()
-    return package.name
+    if namespace not in ("maven", "npm", "go", "packagist") or not package.purl:
+        return package.name
+    purl_namespace, purl_name = _purl_names(package.purl)
+    if purl_name is None:
+        return package.name
+    if namespace == "maven":
+        return f"{purl_namespace}:{purl_name}" if purl_namespace else package.name
+    return f"{purl_namespace}/{purl_name}" if purl_namespace else purl_name
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _pep503(name: str) -> str:
+    return _PEP503.sub("-", name).lower()
+
+
+# Images share most of their language packages: parse each purl once (packageurl's parser is the slow part).
+@functools.lru_cache(maxsize=1 << 16)
+def _purl_names(purl: str) -> tuple[str | None, str | None]:
+    try:
+        parsed = PackageURL.from_string(purl)
+    except ValueError:
+        return None, None
+    return parsed.namespace, parsed.name
