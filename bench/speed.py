@@ -64,10 +64,33 @@ def measure(cmd_for: Command, layout: Path, runs: int, warm: bool, env: dict[str
     return samples
 
 
-def tools(peers: Peers, trivy_input: str) -> dict[str, tuple[Command, bool]]:
-    """name -> (command builder, whether it has a warm mode)."""
+def scan_db() -> Path:
+    """A vulnerability DB from ../shared/data (PyPA, DSA/DLA lists, Alpine secdb) for `--scan`, built once."""
+    db = OUT / "scan-db" / "seawall.db"
+    if not db.exists():
+        from seawall.db.build import update_db
+        from seawall.feeds import select_feeds
+
+        shared = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+        if not shared.is_dir():
+            sys.exit(f"--scan needs {shared} to build its DB")
+        db.parent.mkdir(parents=True, exist_ok=True)
+        update_db(db, select_feeds(["osv", "debian-advisories", "alpine"], [
+            f"osv={shared / 'pypa-advisory-db' / 'vulns'}",
+            f"debian-advisories={shared / 'debian-security-tracker' / 'data'}",
+            f"alpine={shared / 'alpine-secdb'}"]))
+    return db
+
+
+def tools(peers: Peers, trivy_input: str, scan: Path | None = None) -> dict[str, tuple[Command, bool]]:
+    """name -> (command builder, whether it has a warm mode). With `scan`, seawall runs a full `seawall scan`
+    (inventory, matching against that DB, the table) where the peers still only inventory."""
     def seawall(layout: Path, scratch: Path) -> list[str]:
-        return ["env", f"SEAWALL_CACHE_DIR={scratch / 'seawall-cache'}", *seawall_command(), "sbom",
+        cache = f"SEAWALL_CACHE_DIR={scratch / 'seawall-cache'}"
+        if scan is not None:
+            return ["env", cache, *seawall_command(), "scan", f"oci:{layout}", "--db", str(scan),
+                    "--skip-db-update", "--format", "table", "--output", str(scratch / "seawall.txt")]
+        return ["env", cache, *seawall_command(), "sbom",
                 f"oci:{layout}", "--format", "cyclonedx-json", "--output", str(scratch / "seawall.cdx.json")]
 
     def syft(layout: Path, scratch: Path) -> list[str]:
@@ -101,14 +124,17 @@ def main() -> None:
     parser.add_argument("names", nargs="*", metavar="NAME", help="corpus images (default: all built)")
     parser.add_argument("--runs", type=int, default=5, help="runs per tool and mode; the median is reported")
     parser.add_argument("--trivy-input", choices=["oci", "docker-archive"], default="oci")
+    parser.add_argument("--scan", action="store_true",
+                        help="time a full `seawall scan` (inventory + match + table) instead of `seawall sbom`")
     args = parser.parse_args()
+    db = scan_db() if args.scan else None
     if not Path(TIME).exists():
         sys.exit(f"{TIME} is missing: apt-get install time")
     peers = ensure_peers()
     env = peer_env()
     table: dict[str, dict[str, dict[str, Sample]]] = {}
     print(f"median of {args.runs} runs; wall seconds and peak RSS; cpu cores: {os.cpu_count()}", flush=True)
-    header = f"{'image':15} {'size':>9} {'mode':5}" + "".join(f"{t:>16}" for t in tools(peers, args.trivy_input)) \
+    header = f"{'image':15} {'size':>9} {'mode':5}" + "".join(f"{t:>16}" for t in tools(peers, args.trivy_input, db)) \
         + f"{'sw/syft':>9}{'sw/trivy':>9}{'sw/floor':>9}"
     print(header)
     for name in corpus_names(args.names):
@@ -117,7 +143,7 @@ def main() -> None:
         table[name] = {}
         for mode in ("cold", "warm"):
             row: dict[str, Sample] = {}
-            for tool, (cmd_for, has_warm) in tools(peers, args.trivy_input).items():
+            for tool, (cmd_for, has_warm) in tools(peers, args.trivy_input, db).items():
                 if mode == "warm" and not has_warm:
                     continue
                 row[tool] = median(measure(cmd_for, layout, args.runs, mode == "warm", env))
@@ -126,7 +152,7 @@ def main() -> None:
             sw = row["seawall"].seconds
             syft_any = row.get("syft") or table[name]["cold"]["syft"]  # Syft keeps no cache: warm is cold
             print(f"{name:15} {human_size(size):>9} {mode:5}"
-                  + "".join(f"{_fmt(row.get(tool)):>16}" for tool in tools(peers, args.trivy_input))
+                  + "".join(f"{_fmt(row.get(tool)):>16}" for tool in tools(peers, args.trivy_input, db))
                   + _ratio(sw, syft_any) + _ratio(sw, row.get("trivy")) + _ratio(sw, floor), flush=True)
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "speed.json").write_text(json.dumps(

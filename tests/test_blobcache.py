@@ -130,9 +130,13 @@ def test_cache_cli_info_and_prune(tmp_path: Path) -> None:
     bad = run_cli("--cache-dir", str(tmp_path), "cache", "prune", "--older-than", "soon")
     assert bad.returncode == ExitCode.USAGE and "not a duration" in bad.stderr
 
+    layer_entry = tmp_path / "layers" / "sha256" / ("ab" * 32) / "dpkg-v1.json"
+    layer_entry.parent.mkdir(parents=True)
+    layer_entry.write_text("{}")
     everything = run_cli("--cache-dir", str(tmp_path), "cache", "prune", "--all")
     assert everything.returncode == 0 and "removed 1 blobs" in everything.stdout
     assert cache.info().count == 0
+    assert "inventories of 1 layers" in everything.stdout and not layer_entry.exists()
 
 
 FETCH = textwrap.dedent("""

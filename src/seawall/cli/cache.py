@@ -62,10 +62,10 @@ def info(ctx: click.Context) -> None:
 @cache.command()
 @click.option("--older-than", "older_than", metavar="AGE", help="Remove blobs not used for AGE (e.g. 30d, 12h).")
 @click.option("--max-size", "max_size", metavar="SIZE", help="Then remove least recently used blobs above SIZE.")
-@click.option("--all", "remove_all", is_flag=True, help="Remove every cached blob.")
+@click.option("--all", "remove_all", is_flag=True, help="Remove every cached blob and layer inventory.")
 @click.pass_context
 def prune(ctx: click.Context, older_than: str | None, max_size: str | None, remove_all: bool) -> None:
-    """Remove cached blobs: unused for a while (default: 30 days), above a size, or all of them."""
+    """Remove cached blobs and layer inventories: unused for a while (default: 30 days), above a size, or all."""
     if remove_all and (older_than or max_size):
         raise click.UsageError("--all cannot be combined with --older-than or --max-size")
     blobs = _cache(ctx)
@@ -76,3 +76,10 @@ def prune(ctx: click.Context, older_than: str | None, max_size: str | None, remo
         result = blobs.prune(older_than=age, max_bytes=parse_size(max_size) if max_size else None)
     click.echo(f"removed {result.removed} blobs ({human_size(result.freed_bytes)}); "
                f"kept {result.kept} ({human_size(result.kept_bytes)})")
+    if remove_all or older_than or not max_size:
+        from seawall.inventory.layercache import LayerCache
+
+        override = (ctx.find_root().obj or {}).get("cache_dir")
+        age = None if remove_all else parse_duration(older_than or "30d")
+        layers, freed = LayerCache(paths.layer_cache_dir(override)).prune(age)
+        click.echo(f"removed the inventories of {layers} layers ({human_size(freed)})")

@@ -60,6 +60,26 @@ class LayerCache:
             Path(tmp).unlink(missing_ok=True)
             raise
 
+    def prune(self, older_than: float | None = None) -> tuple[int, int]:
+        """Drop layers' entries not written for `older_than` seconds (all when None): (layers removed, bytes)."""
+        import shutil
+        import time
+
+        removed = freed = 0
+        base = self.root / "sha256"
+        if not base.is_dir():
+            return 0, 0
+        cutoff = None if older_than is None else time.time() - older_than
+        for layer_dir in base.iterdir():
+            files = [f for f in layer_dir.iterdir() if f.is_file()] if layer_dir.is_dir() else []
+            newest = max((f.stat().st_mtime for f in files), default=0.0)
+            if cutoff is not None and newest >= cutoff:
+                continue
+            freed += sum(f.stat().st_size for f in files)
+            shutil.rmtree(layer_dir, ignore_errors=True)
+            removed += 1
+        return removed, freed
+
     def get_result(self, diff_id: str, name: str, version: int) -> tuple[frozenset[str], CatalogResult] | None:
         base = self._dir(diff_id)
         if base is None:
