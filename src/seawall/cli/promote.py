@@ -19,7 +19,7 @@ from seawall.policy.render import FORMATS
               help="Allowlist file (repeatable).")
 @click.option("--vex", "vex", multiple=True, type=click.Path(dir_okay=False), help="VEX document (repeatable).")
 @click.option("--baseline", type=click.Path(dir_okay=False),
-              help="Baseline file (default: DESTINATION's last promotion from this machine's cache).")
+              help="Baseline file (default: the one published in DESTINATION's repository, else this machine's cache).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option("--output", "-o", metavar="FILE", help="Write the verdict to FILE instead of standard output.")
 @click.option("--base-image", metavar="IMAGE", help="The base image, to tell its findings from the application's.")
@@ -42,7 +42,7 @@ def promote(ctx: click.Context, source: str, destination: str, platform: str | N
     if fmt == "json":
         data = json.loads(text)
         data["promotion"] = {"destination": destination, "digest": result.digest, "referrer": result.referrer,
-                             "referrers": result.referrers_via}
+                             "referrers": result.referrers_via, "baseline": result.baseline_artifact}
         text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
     elif result.digest:
         text += f"promoted {destination}@{result.digest} (scan attached as {result.referrer})\n"

@@ -2,7 +2,8 @@
 
 A finding is *known* when the baseline holds the same vulnerability (any id or alias) in the same source package;
 the repository is the baseline's own key. Baselines live under the cache dir (`baselines/`), or in a file the user
-names, or inside the scan artifact promotion attaches to the image in the registry.
+names, or in the registry: under the production repository's `seawall-baseline` tag (baseline_registry.py) and
+inside the scan artifact promotion attaches to the image.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from seawall.errors import SeawallError
+from seawall.errors import SeawallError, UndecidedError
 from seawall.model.finding import ScanReport
 from seawall.model.policy import Decision, Verdict, Violation
 from seawall.policy.baseline import Baseline, find_local_baseline, load_baseline
@@ -30,6 +30,8 @@ class GateInputs:
     allowlists: Sequence[str | os.PathLike[str]] = ()
     vex: Sequence[str | os.PathLike[str]] = ()
     baseline: str | os.PathLike[str] | None = None  # a file; None: the repository's last promotion, if any
+    baseline_from: str | None = None  # a registry repository whose published baseline to use
+    allow_no_baseline: bool = False  # with baseline_from: a repository without one means "no baseline yet"
     db: str | os.PathLike[str] | None = None
     auto_update: bool = True
     base_image: str | None = None
@@ -71,10 +73,15 @@ def load_inputs(inputs: GateInputs) -> Loaded:
 
 
 def resolve_baseline(policy: Policy, report: ScanReport, explicit: str | os.PathLike[str] | None,
-                     cache_dir: str | os.PathLike[str] | None) -> tuple[Baseline | None, list[str]]:
-    """The baseline the policy needs: the named file, else the repository's last promotion from the cache."""
+                     cache_dir: str | os.PathLike[str] | None, *, baseline_from: str | None = None,
+                     allow_no_baseline: bool = False, insecure_registries: Sequence[str] = (),
+                     ) -> tuple[Baseline | None, list[str]]:
+    """The baseline the policy needs: the named file, else the one published in the `baseline_from` repository,
+    else the repository's last promotion from the cache."""
     if explicit is not None:
         return load_baseline(explicit), []
+    if baseline_from is not None:
+        return _published_baseline(baseline_from, cache_dir, allow_no_baseline, insecure_registries)
     if not policy.uses_baseline:
         return None, []
     repository = repository_of(report)
@@ -84,6 +91,23 @@ def resolve_baseline(policy: Policy, report: ScanReport, explicit: str | os.Path
     if baseline is None:
         return None, [f"{repository} was never promoted from here: every finding counts as new"]
     return baseline, []
+
+
+def _published_baseline(repository: str, cache_dir: str | os.PathLike[str] | None, allow_missing: bool,
+                         insecure_registries: Sequence[str]) -> tuple[Baseline | None, list[str]]:
+    from seawall.image.registry import RegistryOptions
+    from seawall.policy.baseline_registry import BASELINE_TAG, baseline_tag_ref, fetch_baseline_with
+
+    options = RegistryOptions(insecure_registries=frozenset(insecure_registries))
+    baseline = fetch_baseline_with(options, repository, cache_dir)
+    if baseline is not None:
+        return baseline, []
+    name = baseline_tag_ref(repository).name
+    if not allow_missing:
+        raise UndecidedError(f"{name} has no published baseline (no {BASELINE_TAG} tag)",
+                             remedy=f"checking the repository name; promote to {name} once, or pass "
+                                    "--allow-no-baseline if it was never promoted")
+    return None, [f"{name} has no published baseline yet: every finding counts as new"]
 
 
 def judge(report: ScanReport, loaded: Loaded, *, target: str, baseline: Baseline | None = None,
@@ -122,7 +146,10 @@ def run_gate(target: str, inputs: GateInputs, scanner: Scanner | None = None) ->
     report: ScanReport | None = None
     try:
         report = (scanner or _scanner(inputs))(target)
-        baseline, notes = resolve_baseline(loaded.policy, report, inputs.baseline, inputs.cache_dir)
+        baseline, notes = resolve_baseline(loaded.policy, report, inputs.baseline, inputs.cache_dir,
+                                           baseline_from=inputs.baseline_from,
+                                           allow_no_baseline=inputs.allow_no_baseline,
+                                           insecure_registries=inputs.insecure_registries)
     except SeawallError as err:
         return Judged(undecided(target, policy_name, err, now=inputs.now, report=report), report)
     return judge(report, loaded, target=target, baseline=baseline, notes=notes, now=inputs.now)

@@ -1,6 +1,6 @@
 """Promotion: the only way into production. Scan the build image, gate it, and only on a pass copy it (every
 manifest and blob, digests unchanged) to the production repository, attach the scan and verdict as an OCI
-referrer, and record the new baseline.
+referrer, and record the new baseline (in the cache and under the destination's `seawall-baseline` tag).
 
 Referrers: a manifest whose `subject` is the promoted image. Registries with the OCI 1.1 referrers API index it
 themselves; for the others (distribution 2.8 among them) the referrers tag schema is kept by hand: an index
@@ -24,12 +24,19 @@ from seawall.model.finding import ScanReport
 from seawall.model.image import ImageRef
 from seawall.model.policy import Decision, Verdict
 from seawall.paths import blob_dir
-from seawall.policy.baseline import baseline_from_report, find_local_baseline, local_baseline_path, save_baseline
+from seawall.policy.baseline import (
+    Baseline,
+    baseline_from_report,
+    find_local_baseline,
+    load_baseline,
+    local_baseline_path,
+    save_baseline,
+)
+from seawall.policy.baseline_registry import BASELINE_TYPE, fetch_baseline_with, publish_baseline
 from seawall.policy.gate import GateInputs, Judged, judge, load_inputs, undecided, with_db_date
 
 ARTIFACT_TYPE = "application/vnd.seawall.scan.v1+json"
 VERDICT_TYPE = "application/vnd.seawall.verdict.v1+json"
-BASELINE_TYPE = "application/vnd.seawall.baseline.v1+json"
 EMPTY_TYPE = "application/vnd.oci.empty.v1+json"
 EMPTY = b"{}"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -45,6 +52,7 @@ class Promotion:
     referrer: str | None = None  # digest of the attached scan artifact
     referrers_via: str | None = None  # "api" | "tag-schema"
     baseline_path: str | None = None
+    baseline_artifact: str | None = None  # digest of the baseline published under the seawall-baseline tag
 
     @property
     def verdict(self) -> Verdict:
@@ -62,19 +70,16 @@ def promote(source: str, destination: str, inputs: GateInputs, *, options: Regis
         loaded = load_inputs(inputs)
     except SeawallError as err:
         return Promotion(Judged(undecided(source, policy_name, err, now=now)), source, destination)
+    registry_options = options or RegistryOptions(insecure_registries=frozenset(inputs.insecure_registries))
     report: ScanReport | None = None
     try:
         report = _scan(source, inputs)
-        baseline = find_local_baseline(dst.name, inputs.cache_dir) if inputs.baseline is None else None
-        if inputs.baseline is not None:
-            from seawall.policy.baseline import load_baseline
-
-            baseline = load_baseline(inputs.baseline)
+        baseline = _destination_baseline(dst, inputs, registry_options)
     except SeawallError as err:
         return Promotion(Judged(undecided(source, policy_name, err, now=now, report=report), report),
                          source, destination)
     notes = [] if baseline or not loaded.policy.uses_baseline else [
-        f"{dst.name} was never promoted from here: every finding counts as new"]
+        f"{dst.name} has no published baseline (never promoted): every finding counts as new"]
     judged = judge(report, loaded, target=source, baseline=baseline, notes=notes, now=now)
     result = Promotion(judged, source, destination)
     if judged.verdict.decision is not Decision.PASS:
@@ -86,8 +91,7 @@ def promote(source: str, destination: str, inputs: GateInputs, *, options: Regis
         result.judged = dataclasses.replace(judged, verdict=undecided(
             source, policy_name, "the scanned image has no digest to promote", now=now, report=report))
         return result
-    with RegistryClient(options or RegistryOptions(insecure_registries=frozenset(inputs.insecure_registries))) \
-            as client:
+    with RegistryClient(registry_options) as client:
         cache = BlobCache(blob_dir(inputs.cache_dir))
         digest = copy_image(client, with_digest(ImageRef(src.registry, src.repository), scanned), dst, cache)
         result.digest = digest
@@ -97,8 +101,17 @@ def promote(source: str, destination: str, inputs: GateInputs, *, options: Regis
             client, dst, subject.digest, subject.media_type, len(subject.data),
             scan=_scan_json(judged.report or report), verdict=_verdict_json(judged.verdict, digest, destination),
             baseline=json.dumps(baseline_doc.to_data(), sort_keys=True).encode(), now=now)
+        result.baseline_artifact = publish_baseline(client, dst, baseline_doc, now)
     result.baseline_path = str(save_baseline(baseline_doc, local_baseline_path(dst.name, inputs.cache_dir)))
     return result
+
+
+def _destination_baseline(dst: ImageRef, inputs: GateInputs, options: RegistryOptions) -> Baseline | None:
+    """The named file, else the one published in the destination repository, else this machine's cached one."""
+    if inputs.baseline is not None:
+        return load_baseline(inputs.baseline)
+    published = fetch_baseline_with(options, dst, inputs.cache_dir)
+    return published if published is not None else find_local_baseline(dst.name, inputs.cache_dir)
 
 
 def _stamp(now: datetime) -> str:
