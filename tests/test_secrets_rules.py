@@ -192,3 +192,12 @@ def test_bad_config_is_an_input_error_naming_the_problem(tmp_path: Path, text: s
     with pytest.raises(InputError) as err:
         load_rules(write(tmp_path, text))
     assert message in err.value.message and err.value.remedy
+
+
+def test_every_builtin_pattern_compiles() -> None:
+    import re
+
+    from seawall.secrets.rules import load_rules
+
+    for rule in load_rules().rules:
+        re.compile(rule.group_regex("t_"))

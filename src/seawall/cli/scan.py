@@ -50,18 +50,23 @@ def scan(ctx: click.Context, target: str, platform: str | None, insecure: tuple[
     """Scan TARGET (an image, oci:/docker-archive:/dir: source, or sbom:FILE) for vulnerabilities."""
     from seawall.output.scan import ScanView, render_scan
     from seawall.scan import scan_target
-    from seawall.triage import apply_triage
-    from seawall.triage.allowlist import load_allowlists
-    from seawall.triage.vex import load_vex_files
 
     severities = _severities(severity)
-    # Read triage files before scanning: a typo in one should not cost a whole scan.
-    loaded_allowlists, statements = load_allowlists(allowlists), load_vex_files(vex)
+    loaded_allowlists: list = []
+    statements: list = []
+    if allowlists or vex:  # triage code loads only when asked for: a warm scan is mostly start-up
+        from seawall.triage.allowlist import load_allowlists
+        from seawall.triage.vex import load_vex_files
+
+        # Read triage files before scanning: a typo in one should not cost a whole scan.
+        loaded_allowlists, statements = list(load_allowlists(allowlists)), list(load_vex_files(vex))
     report = scan_target(target, platform=platform, insecure_registries=insecure, cache_dir=cache_dir(ctx),
                          db=db_file, auto_update=not skip_db_update, base_image=base_image,
                          use_cache=not no_cache, show_progress=fmt == "table" or output is not None,
                          scanners=_scanners(scanners), secret_config=secret_config)
     if loaded_allowlists or statements:
+        from seawall.triage import apply_triage
+
         report, triage = apply_triage(report, loaded_allowlists, statements)
         for note in triage.notes():
             click.echo(f"warning: {note}", err=True)

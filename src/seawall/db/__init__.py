@@ -4,14 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from seawall.db.build import FeedOutcome, UpdateReport, update_db
 from seawall.db.store import SCHEMA_VERSION, VulnStore
 from seawall.errors import DatabaseError, NetworkError
-from seawall.feeds.http import Http
 from seawall.paths import db_path
 
+if TYPE_CHECKING:
+    from seawall.db.build import FeedOutcome, UpdateReport, update_db
+    from seawall.feeds.http import Http
+
 __all__ = ["SCHEMA_VERSION", "FeedOutcome", "UpdateReport", "VulnStore", "ensure_db", "update_db"]
+
+
+def __getattr__(name: str) -> Any:
+    # The builder pulls in every feed and the HTTP stack (~90 ms): a scan with a DB in place never needs it.
+    if name in ("FeedOutcome", "UpdateReport", "update_db"):
+        from seawall.db import build
+
+        return getattr(build, name)
+    raise AttributeError(name)
 
 
 def ensure_db(path: str | Path | None = None, *, auto_update: bool = True, feeds: Sequence[object] | None = None,
@@ -21,14 +33,15 @@ def ensure_db(path: str | Path | None = None, *, auto_update: bool = True, feeds
     Raises DatabaseError for a DB of an unknown schema or when `auto_update` is off, NetworkError when no feed
     could be downloaded.
     """
-    from seawall.feeds import default_feeds
-
     path = Path(path) if path else db_path()
     if path.is_file():
         VulnStore.open(path).close()
         return path
     if not auto_update:
         raise DatabaseError(f"no vulnerability DB at {path}", remedy="`seawall db update` to download one")
+    from seawall.db.build import update_db
+    from seawall.feeds import default_feeds
+
     report = update_db(path, list(feeds) if feeds is not None else default_feeds(), http=http)  # type: ignore[arg-type]
     if not report.installed:
         first = report.failed[0].error if report.failed else "no feed selected"
