@@ -3,10 +3,15 @@
 openssl's binaries carry a finding in every Debian state; `requests` carries one merged from GHSA, PYSEC and CVE
 ids and one waived by an allowlist; log4j is known exploited; a Go binary's module version could not be compared.
 Layers 0-1 are the base image (python:3.11-slim-bookworm), layer 2 the application.
+
+The secret and configuration scanners ran too: an ENV step left a GitHub token in the config (and its history), a
+private key added by layer 1 was deleted by layer 2 but is still in layer 1's blob, and the application binary is
+setuid. `GITHUB_TOKEN_VALUE` is the token itself: no output may ever contain it.
 """
 
 from __future__ import annotations
 
+from seawall.model.extra import ConfigFinding, Minimality, SecretFinding
 from seawall.model.finding import Finding, MatchDetail, ScanReport, Suppression
 from seawall.model.image import Image, ImageRef, Layer, Platform
 from seawall.model.sbom import SBOM, Distro, Location, Package
@@ -237,7 +242,55 @@ FEEDS = (
 )
 
 
-def debian_scan(*, scanned_at: str = SCANNED_AT) -> ScanReport:
+GITHUB_TOKEN_VALUE = "ghp_R8x2Lq7VnT4cY9wZ1sK3mD6fH0jP5bN2gA7e"
+PRIVATE_KEY_BODY = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZWQyNTUxOQ"
+ENV_STEP = f"ENV GITHUB_TOKEN={GITHUB_TOKEN_VALUE}"
+
+
+def _secrets() -> list[SecretFinding]:
+    return [
+        SecretFinding(rule_id="github-token", title="GitHub token", severity=Severity.CRITICAL, path="config:Env",
+                      line=3, match="ghp_…(40 chars)"),
+        SecretFinding(rule_id="private-key", title="Private key", severity=Severity.CRITICAL,
+                      path="/root/.ssh/id_ed25519", line=2, match=f"{PRIVATE_KEY_BODY[:4]}…(387 chars)",
+                      layer_index=1, layer_diff_id=LAYERS[1].diff_id, created_by=LAYERS[1].created_by,
+                      deleted_in_layer=2),
+    ]
+
+
+def _config_findings() -> list[ConfigFinding]:
+    return [
+        ConfigFinding("secret-build-arg", Severity.HIGH, "Secret passed as a build argument or ENV",
+                      "GITHUB_TOKEN has a value in history step 3 (ENV); anyone who pulls the image can read it",
+                      "pass secrets with `RUN --mount=type=secret` (BuildKit) or at run time, never as ARG/ENV, and "
+                      "rotate this one"),
+        ConfigFinding("setuid-binary", Severity.MEDIUM, "Setuid file",
+                      "/usr/local/bin/api is setuid (mode 4755, layer 2), not owned by any OS package",
+                      "remove the setuid/setgid bit (chmod a-s) or the program if the container does not need it",
+                      path="/usr/local/bin/api", layer_index=2),
+    ]
+
+
+MINIMALITY = Minimality(compressed_size=sum(layer.size for layer in LAYERS), uncompressed_size=142_606_336,
+                        layers=len(LAYERS), packages=6, files=4_211, shells=("/bin/bash", "/bin/sh"),
+                        package_managers=("/usr/bin/apt", "/usr/bin/dpkg", "/usr/local/bin/pip"))
+EXTRA: dict[str, object] = {"scanners": ("vuln", "secret", "config"), "secrets": _secrets(),
+                            "config": _config_findings(), "minimality": MINIMALITY}
+
+
+def _history(*, with_token: bool) -> list[dict[str, object]]:
+    steps: list[dict[str, object]] = [{"created": layer.created, "created_by": layer.created_by} for layer in LAYERS]
+    if with_token:
+        steps.insert(2, {"created": "2024-06-01T08:14:00Z", "created_by": ENV_STEP, "empty_layer": True})
+    return steps
+
+
+def debian_scan(*, scanned_at: str = SCANNED_AT, with_token: bool = True) -> ScanReport:
+    """The image as `seawall scan` (every scanner) reports it; `with_token=False`: the same image without the
+    token, as scanned for vulnerabilities only."""
+    env = ["PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8"]
+    if with_token:
+        env.append(f"GITHUB_TOKEN={GITHUB_TOKEN_VALUE}")
     image = Image(
         source="registry.example.com/shop/api:2.3",
         transport="registry",
@@ -249,10 +302,9 @@ def debian_scan(*, scanned_at: str = SCANNED_AT) -> ScanReport:
         config_digest="sha256:" + "c0" * 32,
         config={
             "architecture": "amd64", "os": "linux", "created": "2024-06-01T08:15:00Z",
-            "config": {"Env": ["PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8"], "Cmd": ["api"],
-                       "User": "10001"},
+            "config": {"Env": env, "Cmd": ["api"], "User": "10001"},
             "rootfs": {"type": "layers", "diff_ids": [layer.diff_id for layer in LAYERS]},
-            "history": [{"created": layer.created, "created_by": layer.created_by} for layer in LAYERS],
+            "history": _history(with_token=with_token),
         },
         layers=LAYERS,
         annotations={"org.opencontainers.image.base.name": "docker.io/library/python:3.11-slim-bookworm"},
@@ -271,11 +323,19 @@ def debian_scan(*, scanned_at: str = SCANNED_AT) -> ScanReport:
         feeds=FEEDS,
         base_image="docker.io/library/python:3.11-slim-bookworm",
         base_layers=BASE_LAYERS,
+        extra=dict(EXTRA) if with_token else {"scanners": ("vuln",)},
     )
+
+
+def secrets_only_scan() -> ScanReport:
+    """`--scanners secret,config`: no DB was opened and no vulnerability was looked for."""
+    report = debian_scan()
+    return ScanReport(sbom=report.sbom, findings=(), scanned_at=report.scanned_at,
+                      extra={**EXTRA, "scanners": ("secret", "config")})
 
 
 def empty_scan() -> ScanReport:
     """The same image with nothing found: every format must still write a valid, complete document."""
-    report = debian_scan()
+    report = debian_scan(with_token=False)
     return ScanReport(sbom=report.sbom, findings=(), scanned_at=report.scanned_at, db_built_at=report.db_built_at,
-                      db_schema=report.db_schema, feeds=report.feeds)
+                      db_schema=report.db_schema, feeds=report.feeds, extra=report.extra)

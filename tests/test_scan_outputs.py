@@ -211,9 +211,11 @@ def test_sarif_has_what_github_code_scanning_needs(report: ScanReport) -> None:
     assert driver["name"] == "seawall" and driver["version"] and driver["informationUri"].startswith("https://")
     rules = {rule["id"]: rule for rule in driver["rules"]}
     assert len(rules) == len(driver["rules"])
-    for rule in rules.values():
+    assert {"secret/private-key", "secret/github-token", "config/setuid-binary"} <= set(rules)
+    for rule_id, rule in rules.items():
         float(rule["properties"]["security-severity"])
-        assert rule["properties"]["tags"][:2] == ["security", "vulnerability"]
+        kind = {"secret": "secret", "config": "configuration"}.get(rule_id.partition("/")[0], "vulnerability")
+        assert rule["properties"]["tags"][:2] == ["security", kind]
         assert rule["help"]["text"] and rule["help"]["markdown"]
     for result in run["results"]:
         assert driver["rules"][result["ruleIndex"]]["id"] == result["ruleId"]
@@ -263,13 +265,17 @@ def test_trivy_json_has_trivys_shape_and_field_names(report: ScanReport) -> None
     assert document["Metadata"]["OS"] == {"Family": "debian", "Name": "12.5"}
     assert document["Metadata"]["DiffIDs"] == ["sha256:" + c * 32 for c in ("2a", "2b", "2c")]
     assert document["Metadata"]["ImageConfig"]["rootfs"]["type"] == "layers"
-    targets = {(r["Target"], r["Class"], r["Type"]) for r in document["Results"]}
-    assert targets == {
+    targets = [(r["Target"], r["Class"], r.get("Type")) for r in document["Results"]]
+    assert targets == [
         ("registry.example.com/shop/api:2.3 (debian 12.5)", "os-pkgs", "debian"),
-        ("Python", "lang-pkgs", "python-pkg"),
         ("Java", "lang-pkgs", "jar"),
+        ("Python", "lang-pkgs", "python-pkg"),
         ("usr/local/bin/api", "lang-pkgs", "gobinary"),
-    }
+        ("Dockerfile", "config", "dockerfile"),  # checks on the image config and its history
+        ("usr/local/bin/api", "config", "filesystem"),
+        ("config.json", "secret", None),  # Trivy writes no Type for secrets
+        ("root/.ssh/id_ed25519", "secret", None),
+    ]
     allowed = {"VulnerabilityID", "VendorIDs", "PkgID", "PkgName", "PkgPath", "PkgIdentifier", "InstalledVersion",
                "FixedVersion", "Status", "Layer", "SeveritySource", "PrimaryURL", "DataSource", "Title",
                "Description", "Severity", "CweIDs", "VendorSeverity", "CVSS", "References", "PublishedDate",

@@ -1,7 +1,8 @@
 """`seawall scan` as a library call: inventory (cached per layer) → match against the DB → one report.
 
 Secret scanning and filesystem checks run as layer analyzers in the same pass as the inventory; their results go
-to `ScanReport.extra`: "secrets" (list of SecretFinding), "config" (list of ConfigFinding), "minimality"."""
+to `ScanReport.extra`: "secrets" (list of SecretFinding), "config" (list of ConfigFinding), "minimality", and
+"scanners" (the scanners that ran, in `SCANNERS` order)."""
 
 from __future__ import annotations
 
@@ -97,7 +98,8 @@ def _analyzers(scanners: Collection[str], secret_config: str | os.PathLike[str] 
 
 
 def _extra_results(inventory: Inventory, scanners: Collection[str], analyzers: list[Any]) -> dict[str, object]:
-    extra: dict[str, object] = {}
+    # Reports say which scanners ran: "no vulnerabilities" must not be written when none were looked for.
+    extra: dict[str, object] = {"scanners": tuple(name for name in SCANNERS if name in scanners)}
     if "secret" in scanners:
         from seawall.secrets import SecretAnalyzer, secret_findings
 

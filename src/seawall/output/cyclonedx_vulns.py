@@ -5,6 +5,11 @@ entry `affects` the package's component by bom-ref. Suppressed findings stay, wi
     VEX not_affected → not_affected + justification     VEX fixed → resolved
     VEX affected     → exploitable                      VEX under_investigation → in_triage
     allowlist        → exploitable, response will_not_fix (a risk accepted is not a risk disproved)
+
+Secrets, configuration findings and minimality are no vulnerabilities of a component, and CycloneDX has no object
+for them: they go to the BOM's own `properties` (`seawall:secret:N:*`, `seawall:config:N:*`,
+`seawall:minimality:*`, `seawall:scanners`), which leaves the inventory exactly as `seawall sbom` writes it.
+A secret's `match` is the redacted one.
 """
 
 from __future__ import annotations
@@ -15,10 +20,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from seawall.model.extra import Minimality
 from seawall.model.finding import Finding, ScanReport, Suppression
 from seawall.model.vuln import CVSS, Severity, Status
 from seawall.output.cyclonedx import Document, bom_refs, compact, dump, inventory_document, properties, timestamp
 from seawall.output.scan import ScanView
+from seawall.output.scan_extra import config, secrets
 from seawall.output.scan_text import document_serial, package_key, recorded, scanned_at, status_text
 
 PROPERTY = "seawall:vulnerability:"
@@ -64,7 +71,41 @@ def render(report: ScanReport, view: ScanView) -> str:
         # Sorted as CycloneDX's model sorts vulnerabilities: by id, then bom-ref.
         entries.sort(key=lambda entry: (entry["id"], entry["bom-ref"]))
         document["vulnerabilities"] = _unique(entries)
+    extra = extra_properties(report, view)
+    if extra:
+        document["properties"] = extra
     return dump(_core_last(document))
+
+
+def extra_properties(report: ScanReport, view: ScanView) -> list[dict[str, str]]:
+    """The secret, configuration and minimality results as `seawall:` properties; none for scanners not run."""
+    pairs: list[tuple[str, str | None]] = []
+    scanners = report.extra.get("scanners")
+    if isinstance(scanners, list | tuple):
+        pairs.append(("seawall:scanners", ",".join(str(name) for name in scanners)))
+    for index, secret in enumerate(secrets(report, view)):
+        pairs += [(f"seawall:secret:{index}:{name}", value) for name, value in (
+            ("ruleId", secret.rule_id), ("title", secret.title), ("severity", secret.severity.value),
+            ("path", secret.path), ("line", str(secret.line)), ("match", secret.match),
+            ("layer", None if secret.layer_index is None else str(secret.layer_index)),
+            ("layerDiffID", secret.layer_diff_id), ("createdBy", secret.created_by),
+            ("deletedInLayer", None if secret.deleted_in_layer is None else str(secret.deleted_in_layer)))]
+    for index, item in enumerate(config(report, view)):
+        pairs += [(f"seawall:config:{index}:{name}", value) for name, value in (
+            ("id", item.id), ("title", item.title), ("severity", item.severity.value), ("evidence", item.evidence),
+            ("remedy", item.remedy), ("path", item.path),
+            ("layer", None if item.layer_index is None else str(item.layer_index)))]
+    minimality = report.extra.get("minimality")
+    if isinstance(minimality, Minimality):
+        pairs += [(f"seawall:minimality:{name}", value) for name, value in (
+            ("compressedSize", str(minimality.compressed_size)),
+            ("uncompressedSize", None if minimality.uncompressed_size is None else str(minimality.uncompressed_size)),
+            ("layers", str(minimality.layers)), ("packages", str(minimality.packages)),
+            ("files", None if minimality.files is None else str(minimality.files)))]
+        pairs += [(f"seawall:minimality:{name}", path) for name, paths in (
+            ("shell", minimality.shells), ("packageManager", minimality.package_managers),
+            ("compiler", minimality.compilers)) for path in paths]
+    return properties((name, value) for name, value in pairs if value is not None)
 
 
 def vulnerability(finding: Finding, component_ref: str) -> Document:
@@ -213,9 +254,9 @@ def _unique(entries: list[Document]) -> list[Document]:
 
 
 def _core_last(document: Document) -> Document:
-    """The library writes `$schema`, `bomFormat` and `specVersion` after every other member."""
+    """The library writes the members in name order, `$schema`, `bomFormat` and `specVersion` last."""
     core = ("$schema", "bomFormat", "specVersion")
-    ordered = {key: value for key, value in document.items() if key not in core}
+    ordered = {key: document[key] for key in sorted(document) if key not in core}
     return ordered | {key: document[key] for key in core}
 
 

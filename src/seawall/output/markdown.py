@@ -1,18 +1,20 @@
-"""The scan as a short Markdown report for a pull-request comment: counts first, then a table per package."""
+"""The scan as a short Markdown report for a pull-request comment: counts first, then a table per package, then
+secrets, configuration findings and a minimality line when those scanners ran (a secret shows only its redacted
+match)."""
 
 from __future__ import annotations
 
+from seawall.model.extra import Minimality
 from seawall.model.finding import Finding, ScanReport
 from seawall.model.sbom import Package
 from seawall.output.scan import ScanView
+from seawall.output.scan_extra import config, secrets, vuln_scanned
 from seawall.output.scan_text import SEVERITY_ORDER, Summary, by_package, severity_rank, status_text
 
 SEVERITY_MARKS = {"critical": "🟥", "high": "🟧", "medium": "🟨", "low": "🟦", "negligible": "⬜", "unknown": "⬜"}
 
 
 def render(report: ScanReport, view: ScanView) -> str:
-    shown = list(view.visible(report.findings))
-    summary = Summary.of(report, view, shown)
     image = report.image
     lines = [f"### seawall: `{_code(image.source)}`", ""]
     facts = []
@@ -25,8 +27,16 @@ def render(report: ScanReport, view: ScanView) -> str:
     if report.db_built_at:
         facts.append(f"DB built {report.db_built_at}")
     lines += [" · ".join(facts), ""]
+    if vuln_scanned(report):
+        lines += _vulnerabilities(report, view)
+    lines += _extra_sections(report, view)
+    return "\n".join(lines).rstrip("\n") + "\n"
 
-    lines += ["| " + " | ".join(s.value.capitalize() for s in SEVERITY_ORDER) + " | Fixable | Known exploited |",
+
+def _vulnerabilities(report: ScanReport, view: ScanView) -> list[str]:
+    shown = list(view.visible(report.findings))
+    summary = Summary.of(report, view, shown)
+    lines = ["| " + " | ".join(s.value.capitalize() for s in SEVERITY_ORDER) + " | Fixable | Known exploited |",
               "|" + "---:|" * (len(SEVERITY_ORDER) + 2),
               "| " + " | ".join(str(summary.by_severity[s]) for s in SEVERITY_ORDER)
               + f" | {summary.fixable} | {summary.kev} |", ""]
@@ -47,7 +57,49 @@ def render(report: ScanReport, view: ScanView) -> str:
                   "| Vulnerability | Severity | Status | Fixed in |", "|---|---|---|---|"]
         lines += [_row(finding) for finding in findings]
         lines.append("")
-    return "\n".join(lines).rstrip("\n") + "\n"
+    return lines
+
+
+def _extra_sections(report: ScanReport, view: ScanView) -> list[str]:
+    lines: list[str] = []
+    if "secrets" in report.extra:
+        found = secrets(report, view)
+        lines += [f"#### Secrets: {len(found)}", ""]
+        if found:
+            lines += ["| Rule | Severity | Where | Match |", "|---|---|---|---|"]
+            for f in found:
+                where = f"`{_cell_code(f.path)}` line {f.line}"
+                where += f" · layer {f.layer_index}" if f.layer_index is not None else " · image config"
+                if f.deleted:
+                    where += f", deleted in layer {f.deleted_in_layer} (still in the image)"
+                severity = f"{SEVERITY_MARKS[f.severity.value]} {f.severity.value}"
+                lines.append(f"| {_text(f.title)} (`{_cell_code(f.rule_id)}`) | {severity} | {where} "
+                             f"| `{_cell_code(f.match)}` |")
+            lines.append("")
+    if "config" in report.extra:
+        found_config = config(report, view)
+        lines += [f"#### Configuration: {len(found_config)}", ""]
+        if found_config:
+            lines += ["| Check | Severity | Evidence | Remedy |", "|---|---|---|---|"]
+            for c in found_config:
+                severity = f"{SEVERITY_MARKS[c.severity.value]} {c.severity.value}"
+                lines.append(f"| {_text(c.title)} (`{_cell_code(c.id)}`) | {severity} | {_text(c.evidence)} "
+                             f"| {_text(c.remedy)} |")
+            lines.append("")
+    minimality = report.extra.get("minimality")
+    if isinstance(minimality, Minimality):
+        lines += [_minimality(minimality), ""]
+    return lines
+
+
+def _minimality(m: Minimality) -> str:
+    size = f"{m.compressed_size / 1e6:.1f} MB compressed"
+    if m.uncompressed_size is not None:
+        size += f", {m.uncompressed_size / 1e6:.1f} MB uncompressed"
+    carried = [f"{label}: {', '.join(p.rpartition('/')[2] for p in paths) if paths else 'none'}"
+               for label, paths in (("shell", m.shells), ("package manager", m.package_managers),
+                                    ("compiler", m.compilers))]
+    return f"**Minimality:** {size}, {m.layers} layer(s), {m.packages} package(s) · " + " · ".join(carried)
 
 
 def _package_heading(package: Package) -> str:
@@ -80,3 +132,8 @@ def _text(text: str) -> str:
 
 def _code(text: str) -> str:
     return text.replace("`", "'")
+
+
+def _cell_code(text: str) -> str:
+    """Code in a table cell: GitHub splits cells at a pipe even inside backticks, unless it is escaped."""
+    return " ".join(_code(text).split()).replace("|", "\\|")

@@ -42,7 +42,10 @@ SCAN_RENDERERS = {
 
 
 def render_scan(report: ScanReport, fmt: str, view: ScanView | None = None) -> str:
+    """The report in `fmt`; a secret found in the image config is blanked out wherever the config is copied."""
     import importlib
 
+    from seawall.output.scan_redact import redacted
+
     module = importlib.import_module(f"seawall.output.{SCAN_RENDERERS[fmt]}")
-    return module.render(report, view or ScanView())
+    return module.render(redacted(report), view or ScanView())

@@ -24,6 +24,12 @@ LEVELS = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "
 STYLES = {Severity.CRITICAL: "bold red", Severity.HIGH: "red", Severity.MEDIUM: "yellow", Severity.LOW: "blue"}
 
 
+def vuln_scanned(report: ScanReport) -> bool:
+    """Whether vulnerabilities were looked for: a report that does not say which scanners ran is a vulnerability
+    scan (reports written before the other scanners existed)."""
+    return "vuln" in report.extra.get("scanners", ("vuln",))  # type: ignore[operator]
+
+
 def secrets(report: ScanReport, view: ScanView) -> list[SecretFinding]:
     found: list[SecretFinding] = list(report.extra.get("secrets") or [])  # type: ignore[call-overload]
     shown = [f for f in found if view.severities is None or f.severity in view.severities]

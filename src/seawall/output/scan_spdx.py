@@ -3,6 +3,10 @@
 SPDX 2.3 has no vulnerability section; a finding becomes an external reference of category SECURITY, type
 `advisory`, locating the vendor's page (the convention SPDX 2.3 annex F describes and other scanners follow), with
 a comment that states id, severity and verdict, plus an annotation holding the finding's facts as JSON.
+
+Secrets and configuration findings (REVIEW) and minimality (OTHER) are annotations on the document, which
+describes exactly the image: `seawall:secret: {json}`, `seawall:config: {json}`, `seawall:minimality: {json}`. A
+secret's `match` is the redacted one.
 """
 
 from __future__ import annotations
@@ -10,9 +14,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from seawall.model.extra import Minimality
 from seawall.model.finding import Finding, ScanReport
+from seawall.model.serialize import to_data
 from seawall.output.cyclonedx import bom_refs
 from seawall.output.scan import ScanView
+from seawall.output.scan_extra import config, secrets
 from seawall.output.scan_text import document_serial, finding_order, package_key, recorded, scanned_at, status_text
 from seawall.output.spdx import render_spdx, spdx_id
 
@@ -36,7 +43,22 @@ def render(report: ScanReport, view: ScanView) -> str:
             "annotator": annotator, "annotationDate": created, "annotationType": "REVIEW",
             "comment": ANNOTATION_PREFIX + json.dumps(_facts(finding), sort_keys=True, ensure_ascii=False),
         })
+    annotations = [{"annotator": annotator, "annotationDate": created, "annotationType": kind,
+                    "comment": f"seawall:{name}: " + json.dumps(facts, sort_keys=True, ensure_ascii=False)}
+                   for kind, name, facts in _extra_facts(report, view)]
+    if annotations:
+        document["annotations"] = document.get("annotations", []) + annotations
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _extra_facts(report: ScanReport, view: ScanView) -> list[tuple[str, str, dict[str, Any]]]:
+    out: list[tuple[str, str, dict[str, Any]]] = [
+        ("REVIEW", "secret", {**to_data(f), "deleted": f.deleted}) for f in secrets(report, view)]
+    out += [("REVIEW", "config", to_data(item)) for item in config(report, view)]
+    minimality = report.extra.get("minimality")
+    if isinstance(minimality, Minimality):
+        out.append(("OTHER", "minimality", to_data(minimality)))
+    return out
 
 
 def _advisory_ref(finding: Finding) -> dict[str, str]:

@@ -18,7 +18,8 @@ from seawall.model.finding import Finding, ScanReport
 from seawall.model.sbom import Package
 from seawall.model.vuln import Severity, Status
 from seawall.output.scan import ScanView
-from seawall.output.scan_extra import table_renderables
+from seawall.output.scan_extra import table_renderables, vuln_scanned
+from seawall.output.scan_redact import redacted
 from seawall.output.scan_text import (
     SEVERITY_ORDER,
     Summary,
@@ -60,13 +61,15 @@ def render_table(report: ScanReport, view: ScanView, *, width: int = WIDTH, colo
 def print_table(report: ScanReport, view: ScanView, console: Console | None = None) -> None:
     """Print to `console` (default: standard output, coloured when it is a terminal)."""
     console = console or Console(highlight=False, emoji=False)
-    for renderable in renderables(report, view):
+    for renderable in renderables(redacted(report), view):
         console.print(renderable)
 
 
 def renderables(report: ScanReport, view: ScanView) -> list[RenderableType]:
-    shown = list(view.visible(report.findings))
     items: list[RenderableType] = [_heading(report)]
+    if not vuln_scanned(report):
+        return items + table_renderables(report, view)  # secrets, configuration, minimality; no DB was opened
+    shown = list(view.visible(report.findings))
     groups = by_package(shown)
     # The package with the worst finding first: the top of the screen is what to fix first.
     groups.sort(key=lambda group: (min(severity_rank(f.severity) for f in group[1]), group[0].name))

@@ -17,7 +17,8 @@ Status: seawall's verdict → Trivy's `Status`
     unsupported   → end_of_life
 Severity: critical/high/medium/low → the same in capitals; negligible → LOW; unknown → UNKNOWN.
 Suppressed findings go to `ExperimentalModifiedFindings` (Status "ignored", or the VEX status), as with
-`trivy --show-suppressed`, never into `Vulnerabilities`.
+`trivy --show-suppressed`, never into `Vulnerabilities`. Secrets and configuration findings follow the package
+results, as Trivy orders them (seawall.output.trivy_extra).
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ from seawall.model.sbom import Package
 from seawall.model.serialize import to_data
 from seawall.model.vuln import CVSS, Severity, Status
 from seawall.output.scan import ScanView
+from seawall.output.scan_extra import config, secrets
 from seawall.output.scan_text import recorded, severity_rank
+from seawall.output.trivy_extra import config_results, secret_results
 
 STATUS = {
     Status.FIXED: "fixed",
@@ -108,9 +111,16 @@ def trivy_report(report: ScanReport, view: ScanView) -> dict[str, Any]:
         "ArtifactName": image.source,
         "ArtifactType": "container_image",
         "Metadata": metadata,
-        "Results": _results(report, findings),
+        "Results": _results(report, findings) + _extra_results(report, view),
     }
     return document
+
+
+def _extra_results(report: ScanReport, view: ScanView) -> list[dict[str, Any]]:
+    digests = {layer.diff_id: layer.digest for layer in report.image.layers}
+    diff_ids = {layer.index: layer.diff_id for layer in report.image.layers}
+    return (config_results(config(report, view), digests, diff_ids)
+            + secret_results(secrets(report, view), report, digests))
 
 
 def _results(report: ScanReport, findings: list[Finding]) -> list[dict[str, Any]]:

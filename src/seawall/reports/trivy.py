@@ -1,7 +1,8 @@
 """Trivy's JSON report (`trivy image -f json`, SchemaVersion 2; pkg/types Report → Results → Vulnerabilities).
 
 `--list-all-pkgs` adds each result's whole inventory under `Packages` (with SrcName/SrcVersion for OS packages);
-without it only vulnerable packages are known. Trivy's JSON states no vulnerability-DB date.
+without it only vulnerable packages are known. Trivy's JSON states no vulnerability-DB date. Results of the other
+classes (secret, config, license, custom) hold no package and no vulnerability and are passed over.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from seawall.model.imported import ImportedCVSS, ImportedFinding, ImportedPackag
 from seawall.reports.common import TRIVY_SEVERITY_NUMBERS, items, malformed, obj, severity_of, text
 
 FORMAT = "trivy-json"
+PACKAGE_CLASSES = ("os-pkgs", "lang-pkgs", "")  # "": reports older than Trivy 0.20's `Class`
 _CVSS_VERSIONS = (("V40", "4.0"), ("V3", "3.x"), ("V2", "2.0"))
 
 
@@ -28,6 +30,8 @@ def parse(doc: Any, path: str) -> ImportedReport:
         listed = False
         for result in items(doc.get("Results")):
             result = obj(result)
+            if (text(result.get("Class")) or "") not in PACKAGE_CLASSES:
+                continue
             rtype = text(result.get("Type")) or ""
             known: dict[str, ImportedPackage] = {}
             if "Packages" in result:
