@@ -12,7 +12,7 @@ from packageurl import PackageURL
 
 from seawall.compare import Row
 from seawall.db.store import VulnStore
-from seawall.match.findings import BUNDLE_PREFIXES, primary_id
+from seawall.match.findings import BUNDLE_PREFIXES, IdGroups, primary_id
 from seawall.model.finding import Finding, ScanReport
 from seawall.model.imported import ImportedFinding, ImportedPackage, ImportedReport
 from seawall.model.sbom import Package
@@ -100,30 +100,9 @@ class PackageIndex:
         return (same or candidates)[0]
 
 
-class _Groups:
-    """Union-find over vulnerability ids; bundle advisories (DSA…) never join two vulnerabilities."""
-
-    def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
-
-    def find(self, item: str) -> str:
-        self.parent.setdefault(item, item)
-        while self.parent[item] != item:
-            self.parent[item] = self.parent[self.parent[item]]
-            item = self.parent[item]
-        return item
-
-    def join(self, ids: Iterable[str]) -> None:
-        linking = [i for i in ids if not i.startswith(BUNDLE_PREFIXES)]
-        for other in linking[1:]:
-            a, b = self.find(linking[0]), self.find(other)
-            if a != b:
-                self.parent[b] = a
-
-
 def align(scan: ScanReport, reports: Sequence[ImportedReport], store: VulnStore) -> list[Row]:
     """One row per (package, vulnerability) any side reports, in a stable order."""
-    groups = _Groups()
+    groups = IdGroups()
     every_id: set[str] = set()
     for finding in scan.findings:
         groups.join(finding.ids)

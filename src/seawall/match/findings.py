@@ -34,8 +34,8 @@ def primary_id(ids: Iterable[str]) -> str:
     return min(ids, key=rank)
 
 
-class _Groups:
-    """Union-find over vulnerability ids."""
+class IdGroups:
+    """Union-find over vulnerability ids (shared by the matcher and the report comparison)."""
 
     def __init__(self) -> None:
         self.parent: dict[str, str] = {}
@@ -51,6 +51,12 @@ class _Groups:
         ra, rb = self.find(a), self.find(b)
         if ra != rb:
             self.parent[rb] = ra
+
+    def join(self, ids: Iterable[str]) -> None:
+        """Put ids in one group; bundle advisories (a DSA fixing several CVEs) never join two vulnerabilities."""
+        linking = [i for i in ids if not i.startswith(BUNDLE_PREFIXES)]
+        for other in linking[1:]:
+            self.union(linking[0], other)
 
 
 def build_findings(matches: Sequence[RawMatch], store: VulnStore) -> list[Finding]:
@@ -91,7 +97,7 @@ def build_findings(matches: Sequence[RawMatch], store: VulnStore) -> list[Findin
 def _merge(group: list[RawMatch], ids: set[str], aliases: Callable[[str], set[str]],
            bundles: dict[str, set[str]]) -> dict[str, list[RawMatch]]:
     """One package's matches grouped by the vulnerability they name; fills `bundles` on the way."""
-    groups = _Groups()
+    groups = IdGroups()
     for vuln_id in ids:
         groups.find(vuln_id)
         if vuln_id.startswith(BUNDLE_PREFIXES):
