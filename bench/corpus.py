@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import secrets
 import shutil
+import string
 import subprocess
 import sys
 import tempfile
@@ -57,6 +59,7 @@ CPE_NAME="cpe:/o:rocky:rocky:9::baseos"
 HOME_URL="https://rockylinux.org/"
 """
 BULK_SOURCES = ["/usr/share/doc", "/usr/lib/x86_64-linux-gnu/perl", "/usr/share/perl"]
+DEFAULT_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 def run(*cmd: str, **kwargs: object) -> None:
@@ -193,6 +196,28 @@ def rpm_root() -> Path:
     return snapshot("rpm-root", build)
 
 
+def ssh_key_tree() -> Path:
+    """/root/.ssh/id_rsa holding a key made here and now, so no key material ever lives in the repository."""
+    def build(root: Path) -> None:
+        ssh = root / "root" / ".ssh"
+        ssh.mkdir(parents=True)
+        (root / "root").chmod(0o700)
+        ssh.chmod(0o700)
+        run("openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-quiet",
+            "-out", str(ssh / "id_rsa"))
+        (ssh / "id_rsa").chmod(0o600)
+    return snapshot("ssh-key-tree", build)
+
+
+def ssh_key_removed_tree() -> Path:
+    """The key tree after `rm /root/.ssh/id_rsa`: diffed against it, the layer is the key's whiteout."""
+    def build(root: Path) -> None:
+        root.rmdir()
+        run("cp", "-a", str(ssh_key_tree()), str(root))
+        (root / "root" / ".ssh" / "id_rsa").unlink()
+    return snapshot("ssh-key-removed", build)
+
+
 # ---- layers (each diff computed once and reused by every image that stacks it) ----
 
 def layer(key: str, old: Callable[[], Path] | None, new: Callable[[], Path], created_by: str) -> LayerBlob:
@@ -231,6 +256,17 @@ def java_layer() -> LayerBlob:
     return layer("java", None, java_tree, "COPY lib/ webapps/ /opt/app/")
 
 
+def secret_layers() -> list[LayerBlob]:
+    return [layer("ssh-key", None, ssh_key_tree, "COPY id_rsa /root/.ssh/id_rsa"),
+            layer("ssh-key-rm", ssh_key_tree, ssh_key_removed_tree, "RUN rm /root/.ssh/id_rsa")]
+
+
+def token_env() -> dict[str, object]:
+    """An image config whose ENV carries a GitHub token of the real shape, drawn afresh for every build."""
+    token = "ghp_" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(36))
+    return {"Env": [DEFAULT_ENV, f"GITHUB_TOKEN={token}"], "Cmd": ["/bin/bash"]}
+
+
 IMAGES: dict[str, Callable[[], list[LayerBlob]]] = {
     "debian-minbase": lambda: [base_layer()],
     "py-app": lambda: [base_layer(), *python_layers()],
@@ -240,7 +276,10 @@ IMAGES: dict[str, Callable[[], list[LayerBlob]]] = {
     "rpm-db": lambda: [layer("rpm", None, rpm_root, "ADD rocky-rpmdb.tar /")],
     "big": lambda: [base_layer(), *python_layers(), npm_layer(), go_layer(), java_layer(),
                     layer("bulk", None, bulk_tree, "COPY /usr/share/doc /usr/share/locale ... /")],
+    "secret-deleted": lambda: [base_layer(), *secret_layers()],
+    "secret-env": lambda: [base_layer()],
 }
+CONFIGS: dict[str, Callable[[], dict[str, object]]] = {"secret-env": token_env}  # others get write_image's default
 
 
 def build_image(name: str, force: bool = False) -> Path:
@@ -258,7 +297,7 @@ def build_image(name: str, force: bool = False) -> Path:
             target = tmp / "blobs" / "sha256" / hexd
             if not target.exists():
                 shutil.copyfile(next(LAYERS.glob(f"*/blobs/sha256/{hexd}")), target)
-        write_image(tmp, blobs)
+        write_image(tmp, blobs, config=CONFIGS[name]() if name in CONFIGS else None)
         tmp.rename(dest)
     archive = docker_archive_of(name)
     if not archive.exists():

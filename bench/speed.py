@@ -1,12 +1,13 @@
 """Time `seawall sbom` against `syft scan` and `trivy image --format cyclonedx` (SBOM only) on the corpus images.
 
-    python bench/speed.py [NAME ...] [--runs 5] [--trivy-input oci|docker-archive]
+    python bench/speed.py [NAME ...] [--runs 5] [--trivy-input oci|docker-archive] [--scan [--scanners LIST]]
 
 Every tool reads the same OCI layout (Trivy can read the docker-archive copy instead). Cold runs start with empty
 caches (seawall's SEAWALL_CACHE_DIR, Trivy's --cache-dir and every tool's TMPDIR fresh); warm runs reuse the caches of
 one priming run. The floor is `gzip -dc` of the image's layer blobs to /dev/null: reading the layers once, on one
 core. Prints the median wall time of N runs and the peak RSS (from /usr/bin/time), with ratios seawall/peer and
-seawall/floor; the full table is also written to bench/out/speed.json.
+seawall/floor; the full table is also written to bench/out/speed.json. `--scan --scanners vuln` against
+`--scan --scanners vuln,secret` is the cost of the secret scanner.
 """
 
 from __future__ import annotations
@@ -82,14 +83,17 @@ def scan_db() -> Path:
     return db
 
 
-def tools(peers: Peers, trivy_input: str, scan: Path | None = None) -> dict[str, tuple[Command, bool]]:
+def tools(peers: Peers, trivy_input: str, scan: Path | None = None,
+          scanners: str | None = None) -> dict[str, tuple[Command, bool]]:
     """name -> (command builder, whether it has a warm mode). With `scan`, seawall runs a full `seawall scan`
-    (inventory, matching against that DB, the table) where the peers still only inventory."""
+    (inventory, matching against that DB, the table; `scanners` as its --scanners) where the peers still only
+    inventory."""
     def seawall(layout: Path, scratch: Path) -> list[str]:
         cache = f"SEAWALL_CACHE_DIR={scratch / 'seawall-cache'}"
         if scan is not None:
             return ["env", cache, *seawall_command(), "scan", f"oci:{layout}", "--db", str(scan),
-                    "--skip-db-update", "--format", "table", "--output", str(scratch / "seawall.txt")]
+                    "--skip-db-update", "--format", "table", "--output", str(scratch / "seawall.txt"),
+                    *(["--scanners", scanners] if scanners else [])]
         return ["env", cache, *seawall_command(), "sbom",
                 f"oci:{layout}", "--format", "cyclonedx-json", "--output", str(scratch / "seawall.cdx.json")]
 
@@ -126,7 +130,11 @@ def main() -> None:
     parser.add_argument("--trivy-input", choices=["oci", "docker-archive"], default="oci")
     parser.add_argument("--scan", action="store_true",
                         help="time a full `seawall scan` (inventory + match + table) instead of `seawall sbom`")
+    parser.add_argument("--scanners", metavar="LIST",
+                        help="with --scan: seawall's --scanners (vuln, secret, config); default: seawall's own")
     args = parser.parse_args()
+    if args.scanners and not args.scan:
+        parser.error("--scanners needs --scan")
     db = scan_db() if args.scan else None
     if not Path(TIME).exists():
         sys.exit(f"{TIME} is missing: apt-get install time")
@@ -134,7 +142,8 @@ def main() -> None:
     env = peer_env()
     table: dict[str, dict[str, dict[str, Sample]]] = {}
     print(f"median of {args.runs} runs; wall seconds and peak RSS; cpu cores: {os.cpu_count()}", flush=True)
-    header = f"{'image':15} {'size':>9} {'mode':5}" + "".join(f"{t:>16}" for t in tools(peers, args.trivy_input, db)) \
+    runners = tools(peers, args.trivy_input, db, args.scanners)
+    header = f"{'image':15} {'size':>9} {'mode':5}" + "".join(f"{t:>16}" for t in runners) \
         + f"{'sw/syft':>9}{'sw/trivy':>9}{'sw/floor':>9}"
     print(header)
     for name in corpus_names(args.names):
@@ -143,7 +152,7 @@ def main() -> None:
         table[name] = {}
         for mode in ("cold", "warm"):
             row: dict[str, Sample] = {}
-            for tool, (cmd_for, has_warm) in tools(peers, args.trivy_input, db).items():
+            for tool, (cmd_for, has_warm) in runners.items():
                 if mode == "warm" and not has_warm:
                     continue
                 row[tool] = median(measure(cmd_for, layout, args.runs, mode == "warm", env))
@@ -152,11 +161,12 @@ def main() -> None:
             sw = row["seawall"].seconds
             syft_any = row.get("syft") or table[name]["cold"]["syft"]  # Syft keeps no cache: warm is cold
             print(f"{name:15} {human_size(size):>9} {mode:5}"
-                  + "".join(f"{_fmt(row.get(tool)):>16}" for tool in tools(peers, args.trivy_input, db))
+                  + "".join(f"{_fmt(row.get(tool)):>16}" for tool in runners)
                   + _ratio(sw, syft_any) + _ratio(sw, row.get("trivy")) + _ratio(sw, floor), flush=True)
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "speed.json").write_text(json.dumps(
-        {"runs": args.runs, "trivy_input": args.trivy_input, "results": {
+        {"runs": args.runs, "trivy_input": args.trivy_input, "scan": args.scan, "scanners": args.scanners,
+         "results": {
             name: {mode: {tool: s.__dict__ for tool, s in row.items()} for mode, row in modes.items()}
             for name, modes in table.items()}}, indent=2))
 

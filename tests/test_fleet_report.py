@@ -17,9 +17,10 @@ from click.testing import CliRunner
 from seawall.cli.main import cli
 from seawall.db.build import update_db
 from seawall.feeds import select_feeds
+from seawall.fleet.records import ImageResult
 from seawall.fleet.repo_info import import_inventories, read_repo_info
 from seawall.fleet.report import build_report, render
-from seawall.fleet.store import ResultsStore
+from seawall.fleet.store import ResultsStore, RunInfo
 from tests.conftest import require_tool
 
 ARTIFACTS = Path(__file__).parent / ".artifacts"
@@ -65,6 +66,8 @@ def test_report_facts_on_real_images(real: dict) -> None:
     # DSAs published after the image was built (January 2023) name fixed versions it does not have.
     assert bullseye.total >= 1 and bullseye.fixable == bullseye.total
     assert bullseye.distro_eol is not None and by_key["alpine:3.14.8"].distro_eol is True
+    # repo-info gives the unpacked ("virtual") size only: "~ 80.48 Mb".
+    assert (bullseye.size, bullseye.size_uncompressed) == (None, int(80.48 * 2**20))
     assert "busybox:broken" in {v.result.key for v in data.errors}
     assert summary["onEol"] == sum(1 for v in data.ok if v.result.distro_eol)
     assert [p.run_id for p in data.trend] == ["2023-w02", "2023-w03"]
@@ -137,3 +140,36 @@ def test_html_report_renders_offline_in_headless_chromium(real: dict) -> None:
     shot = ARTIFACTS / "fleet-report.png"
     result = _chromium(page, real["work"], f"--screenshot={shot}", "--window-size=1400,2000")
     assert result.returncode == 0 and shot.stat().st_size > 20_000
+
+
+def test_variants_compare_size_and_findings_with_the_default(tmp_path: Path) -> None:
+    def result(tag: str, variant: str, size: int, unpacked: int | None, severities: dict[str, int],
+               packages: int) -> ImageResult:
+        return ImageResult(run_id="r1", key=f"python:{tag}", repository="python", tag=tag,
+                           reference=f"docker.io/library/python:{tag}", variant=variant, size=size,
+                           size_uncompressed=unpacked, severities=severities, package_count=packages)
+
+    with ResultsStore.open(f"sqlite:///{tmp_path / 'fleet.db'}") as store:
+        store.create_run(RunInfo("r1", "official", "latest", None, "2024-05-01T00:00:00Z", status="finished"))
+        store.put_result(result("3.12", "default", 400 * 2**20, 1000 * 2**20, {"critical": 3, "high": 17}, 430))
+        store.put_result(result("3.12-slim", "slim", 50 * 2**20, None, {"high": 2, "low": 30}, 105))
+        store.put_result(result("3.12-alpine", "alpine", 20 * 2**20, None, {"high": 1}, 40))
+        store.put_result(result("3.12-bloated", "bloated", 500 * 2**20, None, {"critical": 25}, 600))
+        data = build_report(store)
+    group = json.loads(render(data, "json"))["variants"][0]["variants"]
+    assert group["default"]["vsDefault"] is None and group["default"]["sizeUncompressed"] == 1000 * 2**20
+    slim = group["slim"]["vsDefault"]
+    assert (slim["sizeSmallerPct"], slim["fewerCriticalHigh"], slim["fewerPackages"]) == (87.5, 18, 325)
+    assert slim["summary"] == "88% smaller, 18 fewer critical/high"
+    assert group["bloated"]["vsDefault"]["summary"] == "25% larger, 5 more critical/high"
+    rows = {row["image"]: row for row in csv.DictReader(io.StringIO(render(data, "csv")))}
+    assert rows["python:3.12-alpine"]["vs_default"] == "95% smaller, 19 fewer critical/high than 3.12"
+    assert rows["python:3.12"]["vs_default"] == "" and rows["python:3.12"]["size_uncompressed"] == str(1000 * 2**20)
+    assert "| python | slim | 3.12-slim | 50.0 MiB |  | 105 | 2 | 32 | 88% smaller, 18 fewer critical/high |" \
+        in render(data, "md")
+    page = tmp_path / "variants.html"
+    page.write_text(render(data, "html"))
+    dom = _chromium(page, tmp_path, "--dump-dom")
+    assert dom.returncode == 0 and not _console_errors(dom.stderr), dom.stderr[-2000:]
+    table = re.search(r'<table id="variant-table">.*?</table>', dom.stdout, re.S)
+    assert table and "88% smaller, 18 fewer critical/high" in table.group(0) and "1000.0 MiB" in table.group(0)

@@ -128,6 +128,25 @@ def test_store_of_another_schema_is_refused(tmp_path: Path) -> None:
         ResultsStore.open(url)
 
 
+def test_store_of_schema_1_is_brought_up_to_date(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'v1.db'}"
+    with ResultsStore.open(url) as store:
+        store.create_run(RunInfo(id="r1", catalog="official", strategy="latest", platform=None,
+                                 started_at="2026-01-01T00:00:00Z"))
+        store.put_result(_result("r1", "debian:12", "sha256:" + "a" * 64))
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "v1.db") as conn:  # the shape schema 1 wrote: no unpacked size
+        conn.execute("ALTER TABLE fleet_results DROP COLUMN size_uncompressed")
+        conn.execute("UPDATE fleet_meta SET value = '1' WHERE key = 'schema_version'")
+    with ResultsStore.open(url) as store:
+        kept = store.results("r1")[0]
+        assert (kept.size, kept.size_uncompressed) == (123_456_789_012, None)
+        store.put_result(ImageResult(run_id="r1", key="debian:12-slim", repository="debian", tag="12-slim",
+                                     reference="docker.io/library/debian:12-slim", size_uncompressed=77_000_000))
+        assert {r.key: r.size_uncompressed for r in store.results("r1")}["debian:12-slim"] == 77_000_000
+
+
 def test_shards_merge_into_one_run(tmp_path: Path, postgres_url: str) -> None:
     shards = []
     for index, key in enumerate(("debian:12", "alpine:3.19", "redis:7"), 1):

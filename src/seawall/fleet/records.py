@@ -50,7 +50,8 @@ class ImageResult:
     distro_version: str | None = None
     distro_eol: bool | None = None
     eol_date: str | None = None
-    size: int | None = None
+    size: int | None = None  # compressed: the layers as pulled
+    size_uncompressed: int | None = None  # unpacked, when the source says (repo-info's virtual size)
     package_count: int | None = None
     severities: dict[str, int] = field(default_factory=dict)
     states: dict[str, int] = field(default_factory=dict)

@@ -145,7 +145,7 @@ def import_inventories(directory: str | os.PathLike[str], store: Any, db: str | 
                                 db_built_at=built_at)
             apply_sbom(base, sbom)
             apply_findings(base, list(report.findings))
-            base.size = image_size(sbom)
+            base.size, base.size_uncompressed = None, image_size(sbom)  # repo-info gives the unpacked size
             base.scanned_at, base.db_built_at = report.scanned_at, built_at
             results.append(base)
     run.snapshot = snapshot

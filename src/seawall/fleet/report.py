@@ -22,8 +22,8 @@ FORMATS = ("html", "md", "csv", "json")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 CSV_COLUMNS = ("image", "repository", "tag", "variant", "digest", "platform", "created", "age_days",
                "hub_last_updated", "pull_count", "distro", "distro_version", "distro_eol", "eol_date", "size",
-               "packages", *SEVERITIES, "findings", "fixable", "fixable_critical_high", "kev", "max_epss", "secrets",
-               "misconfigs", "verdict", "duration", "reused_from", "error")
+               "size_uncompressed", "packages", *SEVERITIES, "findings", "fixable", "fixable_critical_high", "kev",
+               "max_epss", "secrets", "misconfigs", "verdict", "duration", "reused_from", "error", "vs_default")
 
 
 @dataclass
@@ -45,7 +45,8 @@ class ImageView:
                 "platform": r.platform, "created": r.created, "age_days": self.age_days,
                 "hub_last_updated": r.hub_last_updated, "pull_count": r.pull_count, "distro": r.distro,
                 "distro_version": r.distro_version, "distro_eol": r.distro_eol, "eol_date": r.eol_date,
-                "size": r.size, "packages": r.package_count, **{s: r.severities.get(s, 0) for s in SEVERITIES},
+                "size": r.size, "size_uncompressed": r.size_uncompressed, "packages": r.package_count,
+                **{s: r.severities.get(s, 0) for s in SEVERITIES},
                 "findings": r.total, "fixable": r.fixable, "fixable_critical_high": r.fixable_critical_high,
                 "kev": r.kev, "max_epss": r.max_epss, "secrets": r.secrets, "misconfigs": r.misconfigs,
                 "verdict": r.verdict, "duration": r.duration, "reused_from": r.reused_from, "error": r.error}
@@ -122,16 +123,55 @@ class ReportData:
                 for (name, eol), n in sorted(counts.items(), key=lambda item: (-item[1], item[0][0]))]
 
     def variants(self) -> list[dict[str, Any]]:
-        """Repositories scanned in more than one variant: findings per variant, side by side."""
+        """Repositories scanned in more than one variant: size, packages and findings per variant, side by side,
+        and each variant against the repository's default one (when it was scanned)."""
         by_repo: dict[str, dict[str, ImageResult]] = defaultdict(dict)
         for view in self.ok:
             by_repo[view.result.repository].setdefault(view.result.variant, view.result)
-        return [{"repository": repo, "variants": {variant: {"tag": r.tag, "findings": r.total,
-                                                            "criticalHigh": r.severities.get("critical", 0)
-                                                            + r.severities.get("high", 0),
-                                                            "packages": r.package_count}
-                                                  for variant, r in sorted(variants.items())}}
-                for repo, variants in sorted(by_repo.items()) if len(variants) > 1]
+        groups = []
+        for repo, variants in sorted(by_repo.items()):
+            if len(variants) < 2:
+                continue
+            default = variants.get("default")
+            groups.append({"repository": repo, "variants": {
+                variant: {"image": r.key, "tag": r.tag, "findings": r.total, "criticalHigh": _critical_high(r),
+                          "packages": r.package_count, "size": r.size, "sizeUncompressed": r.size_uncompressed,
+                          "vsDefault": compare_variant(r, default) if default is not None and r is not default
+                          else None}
+                for variant, r in sorted(variants.items())}})
+        return groups
+
+    def variant_comparisons(self) -> dict[str, dict[str, Any]]:
+        """image key -> its comparison with its repository's default variant (non-default variants only)."""
+        return {v["image"]: v["vsDefault"] for group in self.variants()
+                for v in group["variants"].values() if v["vsDefault"] is not None}
+
+
+def _critical_high(result: ImageResult) -> int:
+    return result.severities.get("critical", 0) + result.severities.get("high", 0)
+
+
+def _smaller_pct(size: int | None, default: int | None) -> float | None:
+    return round((1 - size / default) * 100, 1) if size and default else None
+
+
+def compare_variant(result: ImageResult, default: ImageResult) -> dict[str, Any]:
+    """How much smaller (percent; negative when larger) and how many fewer findings (negative when more) `result`
+    has than `default`, with a one-line reading such as "41% smaller, 12 fewer critical/high"."""
+    smaller = _smaller_pct(result.size, default.size)
+    smaller_unpacked = _smaller_pct(result.size_uncompressed, default.size_uncompressed)
+    fewer_critical_high = _critical_high(default) - _critical_high(result)
+    parts = []
+    for pct, label in ((smaller, ""), (smaller_unpacked, " unpacked")):
+        if pct is not None:
+            parts.append(f"{abs(pct):.0f}% {'smaller' if pct >= 0 else 'larger'}{label}")
+            break  # the compressed size when known: it is what is pulled
+    parts.append(f"{abs(fewer_critical_high)} {'fewer' if fewer_critical_high >= 0 else 'more'} critical/high")
+    return {"default": default.tag, "sizeSmallerPct": smaller, "sizeUncompressedSmallerPct": smaller_unpacked,
+            "fewerCriticalHigh": fewer_critical_high, "fewerFindings": default.total - result.total,
+            "fewerPackages": (default.package_count - result.package_count
+                              if default.package_count is not None and result.package_count is not None else None),
+            "summary": ", ".join(parts)}
 
 
 def _age_days(created: str | None, now: datetime) -> int | None:
@@ -197,8 +237,12 @@ def render_csv(data: ReportData) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
+    comparisons = data.variant_comparisons()
     for view in data.images:
-        writer.writerow({key: "" if value is None else value for key, value in view.row().items()})
+        vs_default = comparisons.get(view.result.key)
+        row = {**view.row(), "vs_default": f"{vs_default['summary']} than {vs_default['default']}"
+               if vs_default else None}
+        writer.writerow({key: "" if value is None else value for key, value in row.items()})
     return out.getvalue()
 
 
@@ -224,10 +268,30 @@ def render_markdown(data: ReportData) -> str:
     lines += ["", "## Top vulnerabilities", "", "| id | images | severity | KEV |", "|---|---:|---|---|"]
     lines += [f"| {c['id']} | {c['images']} | {c['severity']} | {'yes' if c['kev'] else ''} |"
               for c in data.top_cves()]
+    lines += _markdown_variants(data)
     if data.errors:
         lines += ["", "## Errors", "", "| image | error |", "|---|---|"]
         lines += [f"| {_md(v.result.key)} | {_md(v.result.error)} |" for v in data.errors]
     return "\n".join(lines) + "\n"
+
+
+def _mib(size: int | None) -> str:
+    return f"{size / 1048576:.1f} MiB" if size else ""
+
+
+def _markdown_variants(data: ReportData) -> list[str]:
+    groups = data.variants()
+    if not groups:
+        return []
+    lines = ["", "## Variants", "",
+             "| repository | variant | tag | size | unpacked | packages | critical+high | findings | against default |",
+             "|---|---|---|---:|---:|---:|---:|---:|---|"]
+    for group in groups:
+        for name, v in group["variants"].items():
+            lines.append("| " + " | ".join(_md(x) for x in (
+                group["repository"], name, v["tag"], _mib(v["size"]), _mib(v["sizeUncompressed"]), v["packages"],
+                v["criticalHigh"], v["findings"], v["vsDefault"]["summary"] if v["vsDefault"] else "")) + " |")
+    return lines
 
 
 def render(data: ReportData, fmt: str) -> str:

@@ -59,6 +59,7 @@ def render_html(data: ReportData) -> str:
     context: dict[str, Any] = {
         "data": data, "summary": data.summary(), "charts": _charts(data), "severities": SEVERITIES,
         "states": STATE_ORDER, "version": __version__, "top_cves": data.top_cves(), "colors": charts.SEVERITY_COLORS,
+        "variants": data.variants(),
         "images": sorted(data.ok, key=lambda v: (-v.result.fixable_critical_high, -v.result.total, v.result.key)),
     }
     return template.render(**context)

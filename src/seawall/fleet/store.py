@@ -30,6 +30,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Engine
@@ -39,7 +40,9 @@ from seawall.errors import DatabaseError, InputError
 from seawall.fleet.records import FindingRow, ImageResult
 from seawall.paths import cache_dir as default_cache_dir
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Each step brings a store of the version before it up to date, in place.
+MIGRATIONS = {1: ["ALTER TABLE fleet_results ADD COLUMN size_uncompressed BIGINT"]}
 metadata = MetaData()
 
 meta_table = Table("fleet_meta", metadata, Column("key", String(64), primary_key=True), Column("value", Text))
@@ -60,7 +63,8 @@ results_table = Table(
     Column("variant", String(64)), Column("digest", String(160), index=True), Column("platform", String(64)),
     Column("created", String(40)), Column("hub_last_updated", String(40)), Column("pull_count", BigInteger),
     Column("distro", String(64)), Column("distro_version", String(64)), Column("distro_eol", Boolean),
-    Column("eol_date", String(16)), Column("size", BigInteger), Column("package_count", Integer),
+    Column("eol_date", String(16)), Column("size", BigInteger), Column("size_uncompressed", BigInteger),
+    Column("package_count", Integer),
     Column("severities", Text), Column("states", Text),
     Column("findings_total", Integer), Column("fixable", Integer), Column("fixable_critical_high", Integer),
     Column("kev", Integer), Column("max_epss", Float), Column("secrets", Integer), Column("misconfigs", Integer),
@@ -83,9 +87,9 @@ rematches_table = Table(
 )
 
 _SIMPLE = ("repository", "tag", "reference", "variant", "digest", "platform", "created", "hub_last_updated",
-           "pull_count", "distro", "distro_version", "distro_eol", "eol_date", "size", "package_count", "fixable",
-           "fixable_critical_high", "kev", "max_epss", "secrets", "misconfigs", "verdict", "duration", "error",
-           "reused_from", "scanned_at", "db_built_at", "match_no")
+           "pull_count", "distro", "distro_version", "distro_eol", "eol_date", "size", "size_uncompressed",
+           "package_count", "fixable", "fixable_critical_high", "kev", "max_epss", "secrets", "misconfigs", "verdict",
+           "duration", "error", "reused_from", "scanned_at", "db_built_at", "match_no")
 _FINDING_FIELDS = tuple(f.name for f in fields(FindingRow))
 
 
@@ -145,7 +149,15 @@ class ResultsStore:
             row = conn.execute(select(meta_table.c.value).where(meta_table.c.key == "schema_version")).first()
             if row is None:
                 conn.execute(insert(meta_table).values(key="schema_version", value=str(SCHEMA_VERSION)))
-            elif row[0] != str(SCHEMA_VERSION):
+                return
+            version = int(row[0]) if row[0].isdigit() else -1
+            while version in MIGRATIONS and version < SCHEMA_VERSION:
+                for statement in MIGRATIONS[version]:
+                    conn.execute(text(statement))
+                version += 1
+                conn.execute(update(meta_table).where(meta_table.c.key == "schema_version")
+                             .values(value=str(version)))
+            if version != SCHEMA_VERSION:
                 raise DatabaseError(f"results store {_safe(self.url)} has schema {row[0]}, this seawall uses "
                                     f"{SCHEMA_VERSION}", remedy="a seawall release matching the store, or a new store")
 
