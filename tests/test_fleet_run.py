@@ -188,3 +188,16 @@ def test_policy_verdict_is_stored(mini: dict, tmp_path: Path) -> None:
         verdicts = {r.key: r.verdict for r in store.results("judged")}
     assert verdicts["debian:latest"] == "fail" and verdicts["alpine:latest"] == "pass"
     assert verdicts["redis:latest"] is None
+
+
+def test_run_on_an_existing_dask_scheduler(mini: dict, tmp_path: Path) -> None:
+    """`--scheduler tcp://…`: the same run, handed to a cluster seawall did not start."""
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        store_url = f"sqlite:///{tmp_path / 'results.db'}"
+        summary = run_fleet(options(mini, store_url, scheduler=cluster.scheduler_address, run_id="remote"))
+    assert (summary.scanned, summary.errors) == (3, 2)
+    with ResultsStore.open(store_url) as store:
+        assert store.get_run("remote").status == "finished"

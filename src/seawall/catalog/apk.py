@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from seawall.catalog.dpkg import paragraph_blocks  # the installed db is blank-line separated, like deb822
 from seawall.catalog.interface import Cataloger, CatalogResult, FileEntry
 from seawall.model.sbom import Location, Package, Unknown
 
@@ -12,23 +13,6 @@ INSTALLED_PATH = "/lib/apk/db/installed"
 
 class ApkFormatError(ValueError):
     """A line or record that is not in the apk installed-database format."""
-
-
-def _record_blocks(text: str) -> list[tuple[int, list[str]]]:
-    blocks: list[tuple[int, list[str]]] = []
-    current: list[str] = []
-    first = 1
-    for number, line in enumerate(text.split("\n"), start=1):
-        if line.strip():
-            if not current:
-                first = number
-            current.append(line)
-        elif current:
-            blocks.append((first, current))
-            current = []
-    if current:
-        blocks.append((first, current))
-    return blocks
 
 
 def parse_record(first: int, lines: list[str], entry: FileEntry, found_by: str) -> Package:
@@ -91,7 +75,7 @@ class ApkCataloger(Cataloger):
                 )
                 continue
             problems: list[str] = []
-            for first, lines in _record_blocks(data.decode("utf-8", errors="replace")):
+            for first, lines in paragraph_blocks(data.decode("utf-8", errors="replace")):
                 try:
                     packages.append(parse_record(first, lines, entry, self.name))
                 except ApkFormatError as error:

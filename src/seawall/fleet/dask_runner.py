@@ -6,26 +6,23 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol
 
 from seawall.errors import InputError, NetworkError
 
 
-class Pool:
+class Pool(Protocol):
     """Submit jobs; collect (job, result or exception) as they finish."""
 
-    def submit(self, fn: Callable[[Any], Any], job: Any) -> None:
-        raise NotImplementedError
+    def submit(self, fn: Callable[[Any], Any], job: Any) -> None: ...
 
-    def finished(self, *, block: bool) -> Iterator[tuple[Any, Any, BaseException | None]]:
-        raise NotImplementedError
+    def finished(self, *, block: bool) -> Iterator[tuple[Any, Any, BaseException | None]]: ...
 
     @property
-    def pending(self) -> int:
-        raise NotImplementedError
+    def pending(self) -> int: ...
 
 
-class InlinePool(Pool):
+class InlinePool:
     def __init__(self) -> None:
         self._done: list[tuple[Any, Any, BaseException | None]] = []
 
@@ -44,7 +41,7 @@ class InlinePool(Pool):
         return len(self._done)
 
 
-class DaskPool(Pool):
+class DaskPool:
     def __init__(self, client: Any) -> None:
         from dask.distributed import as_completed
 
