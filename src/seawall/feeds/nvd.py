@@ -55,6 +55,13 @@ def _iso(when: datetime) -> str:
 
 class NvdFeed(Feed):
     name = "nvd"
+    about = (
+        "NVD's CVE API 2.0: CVSS ratings and descriptions for every CVE (the severity of findings no vendor "
+        'rates). Set NVD_API_KEY for the higher rate limit.'
+    )
+    accepts = (
+        "the API's URL (a mirror of /rest/json/cves/2.0)"
+    )
     version = 1
     default = False
     config_type = NvdConfig
