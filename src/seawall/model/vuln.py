@@ -112,6 +112,8 @@ class CVSS:
 
     @property
     def rating(self) -> Severity:
+        if self.version.startswith("2") and self.score is not None:
+            return min(rating_of(self.score), Severity.HIGH, key=_V2_ORDER.index)  # CVSS v2 has no critical
         return rating_of(self.score)
 
 
@@ -174,6 +176,9 @@ class FeedProvenance:
     skipped: int
     skip_reasons: tuple[tuple[str, int], ...] = ()
     error: str | None = None  # the last update of this feed failed; its previous data is kept
+
+
+_V2_ORDER = (Severity.NEGLIGIBLE, Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL)
 
 
 def rating_of(score: float | None) -> Severity:
