@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterable, Sequence
 
 from seawall.db.store import VulnStore, frozen
 from seawall.match.matcher import RawMatch
+from seawall.match.severity import rate, worst
 from seawall.model.finding import Finding, MatchDetail
 from seawall.model.sbom import Package
-from seawall.match.severity import rate, worst
 from seawall.model.vuln import CVSS, Severity, Status, VulnerabilityMeta
 
 # Ids that bundle several vulnerabilities (a DSA fixes many CVEs): attached to findings, never merging them.

@@ -17,7 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from seawall.model.vuln import CVSS, Severity, VulnerabilityMeta
+from seawall.model.vuln import CVSS, Severity, VulnerabilityMeta, split_source
+
+__all__ = ["Rating", "cvss_source", "ordered_cvss", "rate", "split_source", "worst"]
 
 OSV_SCORER = "osv"  # the `source` the OSV parser gives vectors from a record's severity[]
 _VERSIONS = ("4.0", "3.1", "3.0", "2.0")
@@ -38,16 +40,6 @@ UNRATED = Rating(Severity.UNKNOWN, "none")
 
 def cvss_source(cvss: CVSS) -> str:
     return f"cvss:{cvss.source}:{cvss.version}"
-
-
-def split_source(severity_source: str) -> tuple[str, str | None]:
-    """`cvss:nvd@nist.gov:3.1` → (`nvd@nist.gov`, `3.1`); `debian` → (`debian`, None); also reads `cvss:<scorer>`."""
-    if not severity_source.startswith("cvss:"):
-        return severity_source, None
-    scorer, _, version = severity_source[len("cvss:"):].rpartition(":")
-    if not scorer or not version[:1].isdigit():
-        return severity_source[len("cvss:"):], None
-    return scorer, version
 
 
 def _version_rank(version: str) -> int:

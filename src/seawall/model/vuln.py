@@ -194,3 +194,14 @@ def rating_of(score: float | None) -> Severity:
     if score < 9.0:
         return Severity.HIGH
     return Severity.CRITICAL
+
+
+def split_source(severity_source: str) -> tuple[str, str | None]:
+    """A finding's `severity_source` → (whose rating, CVSS version): `cvss:nvd@nist.gov:3.1` → (`nvd@nist.gov`,
+    `3.1`); `debian` → (`debian`, None). Also reads the version-less `cvss:<scorer>`."""
+    if not severity_source.startswith("cvss:"):
+        return severity_source, None
+    scorer, _, version = severity_source[len("cvss:"):].rpartition(":")
+    if not scorer or not version[:1].isdigit():
+        return severity_source[len("cvss:"):], None
+    return scorer, version

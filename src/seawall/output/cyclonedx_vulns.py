@@ -159,7 +159,7 @@ def _ratings(finding: Finding) -> list[Document]:
         ratings.append(_rating(SEVERITIES[finding.vendor_severity], method="other",
                                source=_source(finding.severity_source, finding.data_source)))
     if finding.cvss is not None:
-        ratings.append(_cvss_rating(finding.id, finding.cvss))
+        ratings.append(_cvss_rating(finding.severity_id or finding.id, finding.cvss))
     if not ratings:
         ratings.append(_rating(SEVERITIES[finding.severity]))
     # Sorted as the library sorts ratings: severity, score, source, method, vector (absent values last).

@@ -30,7 +30,7 @@ from typing import Any
 from seawall.model.finding import Finding, ScanReport
 from seawall.model.sbom import Package
 from seawall.model.serialize import to_data
-from seawall.model.vuln import CVSS, Severity, Status
+from seawall.model.vuln import CVSS, Severity, Status, split_source
 from seawall.output.scan import ScanView
 from seawall.output.scan_extra import config, secrets
 from seawall.output.scan_text import recorded, severity_rank
@@ -259,7 +259,7 @@ def _source_id(severity_source: str) -> str | None:
     if severity_source == "none":
         return None
     if severity_source.startswith("cvss:"):
-        return _scorer(severity_source[len("cvss:"):])
+        return _scorer(split_source(severity_source)[0])
     return severity_source
 
 
