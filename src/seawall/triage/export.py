@@ -101,7 +101,11 @@ def to_openvex(allowlists: Sequence[Allowlist], *, image: str | None = None, ima
             skipped.append(f"{entry.locator}: a VEX product is a purl; give the entry a purl, or pass --scan with a "
                            "report that has the package")
             continue
-        st: dict[str, object] = {"vulnerability": {"name": entry.id}, "timestamp": stamp, "products": products}
+        vulnerability: dict[str, object] = {"name": entry.id}
+        # The ids other tools report for it (a DSA's CVEs, a PYSEC's CVE): consumers match `name` or `aliases`.
+        if aliases := [i for i in reported_ids(entry, findings, "trivy") if i != entry.id]:
+            vulnerability["aliases"] = aliases
+        st: dict[str, object] = {"vulnerability": vulnerability, "timestamp": stamp, "products": products}
         if entry.justification:
             # The schema allows a justification or an impact statement, not both: the text goes to status_notes.
             st.update(status="not_affected", justification=entry.justification)
