@@ -12,9 +12,15 @@ from pathlib import Path
 import pytest
 
 from seawall.cli.main import main
+from seawall.compare.align import align
 from seawall.db.build import update_db
+from seawall.db.store import VulnStore
 from seawall.feeds import select_feeds
+from seawall.fleet.records import FindingRow, ImageResult, apply_findings
+from seawall.fleet.report import ImageView, ReportData
+from seawall.fleet.store import RunInfo
 from seawall.model.finding import Finding, ScanReport
+from seawall.model.imported import ImportedFinding, ImportedPackage, ImportedReport
 from seawall.model.vuln import Severity
 from seawall.policy.baseline import baseline_from_report, save_baseline
 from seawall.scan import scan_target
@@ -234,3 +240,36 @@ def test_vex_in_and_out_speak_of_the_cves(bullseye: ScanReport, tmp_path: Path) 
     (statement,) = doc["statements"]
     assert statement["vulnerability"]["name"] == "DSA-5343-1"
     assert "CVE-2023-0286" in statement["vulnerability"]["aliases"]
+
+
+def test_compare_aligns_each_cve_of_the_dsa_with_the_other_tools_finding(db: Path, bullseye: ScanReport) -> None:
+    finding = _dsa(bullseye, "libssl1.1")
+    cves = sorted(i for i in finding.ids if i.startswith("CVE-"))
+    package = ImportedPackage(name="libssl1.1", version=finding.package.version, type="debian",
+                              purl=finding.package.purl)
+    trivy = ImportedReport(path="trivy.json", format="trivy-json", tool="Trivy", findings=tuple(
+        ImportedFinding(id=cve, package=package, severity=Severity.HIGH, fixed_versions=finding.fixed_versions)
+        for cve in cves))
+    with VulnStore.open(db) as store:
+        rows = [r for r in align(bullseye, [trivy], store) if r.package_name == "libssl1.1"]
+    by_cve = {r.vulnerability: r for r in rows if r.vulnerability in cves}
+    assert sorted(by_cve) == cves  # one row per CVE, each with seawall's DSA finding and Trivy's CVE finding
+    assert all(r.seawall is finding and r.others[0] is not None and r.others[0].id == cve
+               for cve, r in by_cve.items())
+    assert not [r for r in rows if r.vulnerability == "DSA-5343-1"]
+
+
+def test_fleet_top_list_counts_each_cve_once_whatever_its_ids(bullseye: ScanReport) -> None:
+    first = ImageResult(run_id="r", key="debian:11-slim", repository="debian", tag="11-slim", reference="debian")
+    apply_findings(first, list(bullseye.findings))
+    # a second image whose scan reports CVE-2023-0286 on its own, with the DSA as an alias
+    second = ImageResult(run_id="r", key="app:1", repository="app", tag="1", reference="app",
+                         findings=[FindingRow("CVE-2023-0286", "libssl1.1", "1.1.1n-0+deb11u3", "deb", "high", "fixed",
+                                              aliases="DSA-5343-1 GHSA-x"),
+                                   FindingRow("DSA-5343-1", "openssl", "1.1.1n-0+deb11u3", "deb", "high", "fixed",
+                                              aliases="CVE-2023-0286")])
+    data = ReportData(run=RunInfo(id="r", catalog="official", strategy="latest", platform=None, started_at="x"),
+                      images=[ImageView(first, None), ImageView(second, None)], trend=[], generated_at="x")
+    top = {row["id"]: row for row in data.top_cves(limit=100)}
+    assert "DSA-5343-1" not in top
+    assert top["CVE-2023-0286"]["images"] == 2 and top["CVE-2022-4450"]["images"] == 1
