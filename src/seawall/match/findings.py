@@ -148,8 +148,8 @@ def _finding(members: list[RawMatch], aliases: Callable[[str], set[str]], bundle
             all_ids |= bundles.get(vuln_id, set())
     if all(i.startswith(BUNDLE_PREFIXES) for i in matched_ids):
         # Only a DSA/DLA matched: it carries the CVEs it fixes, so every CVE-keyed feature finds it.
-        for vuln_id in matched_ids:
-            all_ids |= aliases(vuln_id)
+        for vuln_id in matched_ids:  # its CVEs and their aliases; other bundles naming the same CVEs stay out
+            all_ids |= {a for a in aliases(vuln_id) if not a.startswith(BUNDLE_PREFIXES)}
         bundle_cves = sorted(i for i in all_ids if i.startswith("CVE-"))
     # Name the finding by its CVE when the aliases point at exactly one (a GHSA-only match still says CVE-…).
     if len(all_ids) == 1:
