@@ -180,3 +180,13 @@ def test_empty_policy_is_rejected(tmp_path: Path) -> None:
     path.write_text("name: nothing\n")
     with pytest.raises(PolicyError, match=r"p.yaml:1: `rules` must be a non-empty list"):
         load_policy(path)
+
+
+def test_at_least_unknown_explains_the_unknown_option(tmp_path: Path) -> None:
+    policy = tmp_path / "p.yaml"
+    policy.write_text("rules:\n  - severity: {at_least: unknown}\n  - severity: {at_least: high, unknown: maybe}\n")
+    with pytest.raises(PolicyError) as info:
+        load_policy(policy)
+    text = str(info.value)
+    assert "p.yaml:2" in text and "unknown: ignore" in text
+    assert "p.yaml:3" in text and "count, ignore" in text

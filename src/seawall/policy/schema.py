@@ -69,10 +69,18 @@ def _statuses(value: Any) -> str | None:
 
 
 SEVERITIES = tuple(s.value for s in Severity if s is not Severity.UNKNOWN)
+
+
+def _at_least(value: Any) -> str | None:
+    if value == "unknown":
+        return ("must be a rating (unknown findings already meet every threshold; `unknown: ignore` leaves them "
+                f"out), one of {', '.join(SEVERITIES)}")
+    return _choice(SEVERITIES)(value)
+
 FINDING_OPTIONS: dict[str, Check] = {"fixable_only": _bool, "new_only": _bool, "include_base": _bool,
                                      "ignore_status": _statuses}
 RULES: dict[str, tuple[dict[str, Check], tuple[str, ...]]] = {  # kind → (options, required options)
-    "severity": ({"at_least": _choice(SEVERITIES), "by": _choice(("reported", "vendor", "cvss")),
+    "severity": ({"at_least": _at_least, "by": _choice(("reported", "vendor", "cvss")),
                   "min_score": _number(0, 10), "unknown": _choice(("count", "ignore")), **FINDING_OPTIONS}, ()),
     "kev": (dict(FINDING_OPTIONS), ()),
     "epss": ({"at_least": _number(0, 1), "percentile": _number(0, 1), **FINDING_OPTIONS}, ()),
