@@ -24,7 +24,7 @@ from seawall.db.build import update_db
 from seawall.db.store import VulnStore
 from seawall.errors import NetworkError
 from seawall.feeds.http import Http
-from seawall.feeds.interface import Workspace
+from seawall.feeds.interface import FeedError, Workspace
 from seawall.feeds.nvd import MAX_WINDOW, NvdConfig, NvdFeed, RateLimiter
 from seawall.model.vuln import Skipped, VulnerabilityMeta
 from tests.feed_helpers import ASSETS
@@ -230,3 +230,12 @@ def test_windows_cover_the_whole_span() -> None:
     assert spans[0][0] == "2020-01-01T00:00:00.000Z" and spans[-1][1] == "2022-09-27T00:00:00.000Z"
     assert all(a[1] == b[0] for a, b in itertools.pairwise(spans))
     assert len(spans) == 9
+
+
+def test_an_answer_claiming_absurd_totals_is_refused(api: NvdApi, tmp_path: Path) -> None:
+    original = api.page
+    api.page = lambda query: {**original(query), "totalResults": 10**12}  # type: ignore[method-assign]
+    ws = Workspace(dir=tmp_path / "ws", http=Http(backoff=0, retries=0))
+    ws.dir.mkdir()
+    with pytest.raises(FeedError, match="totalResults 1000000000000"):
+        _feed(api, Clock(), datetime(2024, 7, 1, tzinfo=UTC), per_page=2).fetch(ws)

@@ -31,6 +31,7 @@ MAX_WINDOW = timedelta(days=120)  # the API refuses wider lastMod ranges
 _METRICS = (("cvssMetricV40", "4.0"), ("cvssMetricV31", "3.1"), ("cvssMetricV30", "3.0"), ("cvssMetricV2", "2.0"))
 _PLAN = "sync.json"
 _MAX_RECORD_BYTES = 16 * 1024**2  # the largest real CVE record is well under 1 MB
+_MAX_TOTAL = 5_000_000  # NVD holds about 300,000 CVEs: a larger count is a broken or hostile answer
 
 
 class RateLimiter:
@@ -113,7 +114,12 @@ class NvdFeed(Feed):
                 if not isinstance(data, dict) or not isinstance(data.get("vulnerabilities"), list):
                     raise unusable(self.name, f"{cfg.url} answered without a vulnerabilities list")
                 got = len(data["vulnerabilities"])
-                total = int(data.get("totalResults") or 0)
+                try:
+                    total = int(data.get("totalResults") or 0)
+                except (TypeError, ValueError):
+                    total = -1
+                if not 0 <= total <= _MAX_TOTAL:
+                    raise unusable(self.name, f"{cfg.url} answered totalResults {data.get('totalResults')!r}")
                 _write(target / f"w{plan['window']:03d}-p{start:09d}.json", json.dumps(data))
                 fetched += got
                 start += got
