@@ -6,7 +6,11 @@ from cvss import CVSS2, CVSS3, CVSS4
 
 from seawall.feeds.cvss_score import score_vector
 from seawall.match.severity import rate
-from seawall.model.vuln import CVSS, Severity, VulnerabilityMeta, split_source
+from seawall.model.finding import Finding
+from seawall.model.sbom import Package
+from seawall.model.vuln import CVSS, Severity, Status, VulnerabilityMeta, split_source
+from seawall.output.cyclonedx_vulns import vulnerability
+from seawall.output.trivy_json import vulnerability_entry
 
 V31 = "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:N/A:H"  # CVE-2023-0286 as NVD scores it: 7.4
 V31_CNA = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
@@ -69,3 +73,17 @@ def test_source_strings_split_into_scorer_and_version() -> None:
                                                                              "4.0")
     assert split_source("cvss:nvd@nist.gov") == ("nvd@nist.gov", None)
     assert split_source("debian") == ("debian", None)
+
+
+def test_trivy_and_cyclonedx_keep_ghsas_rating_beside_the_osv_vector_that_decided() -> None:
+    package = Package(name="requests", version="2.19.0", type="python", purl="pkg:pypi/requests@2.19.0",
+                      found_by="python")
+    osv = _cvss(V31, "osv")
+    finding = Finding(id="CVE-2023-32681", aliases=("GHSA-j8r2-6x86-q33q",), package=package, status=Status.FIXED,
+                      severity=osv.rating, severity_source="cvss:osv:3.1", cvss=osv,
+                      vendor_severity=Severity.MEDIUM, vendor_severity_source="ghsa")
+    entry = vulnerability_entry(finding, {})
+    assert entry["SeveritySource"] == "osv" and entry["VendorSeverity"] == {"ghsa": 2, "osv": 3}
+    ratings = vulnerability(finding, "ref")["ratings"]
+    assert {(r.get("method"), r["source"]["name"], r["severity"]) for r in ratings} == {
+        ("other", "ghsa", "medium"), ("CVSSv31", "osv", "high")}

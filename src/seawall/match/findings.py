@@ -187,6 +187,7 @@ def _finding(members: list[RawMatch], aliases: Callable[[str], set[str]], bundle
         "severity_id": rating.vuln_id,
         "fixed_versions": fixed,
         "vendor_severity": vendor[0] if vendor else ghsa,
+        "vendor_severity_source": vendor[1] if vendor else "ghsa" if ghsa else None,
         "cvss": cvss,
         "kev": kev,
         "epss": epss,

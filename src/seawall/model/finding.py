@@ -61,6 +61,7 @@ class Finding:
     in_base_image: bool | None = None  # the introducing layer belongs to the base image (None: unknown)
     suppressions: tuple[Suppression, ...] = ()
     data_source: str | None = None  # the vendor page to read: Debian tracker URL, Alpine secdb, OSV record
+    vendor_severity_source: str | None = None  # whose `vendor_severity` it is: debian | ubuntu | alpine | ghsa | …
     severity_id: str | None = None  # the id whose rating `severity` is when not the finding's own (a DSA's worst CVE)
 
     @property

@@ -270,8 +270,10 @@ def _scorer(source: str) -> str:
 
 def _vendor_severity(finding: Finding) -> dict[str, int]:
     ratings: dict[str, int] = {}
-    if finding.vendor_severity is not None and not finding.severity_source.startswith("cvss:"):
-        ratings[finding.severity_source] = SEVERITY_NUMBER[SEVERITY[finding.vendor_severity]]
+    vendor = finding.vendor_severity_source or (None if finding.severity_source.startswith("cvss:")
+                                                else finding.severity_source)
+    if finding.vendor_severity is not None and vendor:
+        ratings[vendor] = SEVERITY_NUMBER[SEVERITY[finding.vendor_severity]]
     if finding.cvss is not None and finding.cvss.score is not None:
         ratings.setdefault(_scorer(finding.cvss.source), SEVERITY_NUMBER[SEVERITY[finding.cvss.rating]])
     return ratings
