@@ -1,7 +1,12 @@
-"""Updating the DB: copy the current file, replace each updated feed's rows in its own transaction, rename into place.
+"""Updating the DB: fetch every feed first; when none has anything new, leave the file alone (the validators and
+cursors of the check go to a small file in each feed's workspace); otherwise copy the current file, replace each
+updated feed's rows in its own transaction, and rename the copy into place.
 
-A reader never sees half an update (the new file appears whole through `os.replace`); an interrupted or failed
-update leaves the previous file untouched; a feed that fails keeps its previous rows and records its error.
+A feed whose fetch names the records that changed (OSV's modified ids, NVD's last-modified window) has only those
+records replaced; the others are reloaded whole. A reader never sees half an update (the new file appears whole
+through `os.replace`: readers open the file immutable, so it is never written in place, and the price of that is
+one kernel-side file copy per update with changes); an interrupted or failed update leaves the previous file
+untouched; a feed that fails keeps its previous rows and records its error.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import os
 import shutil
 import sqlite3
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +31,7 @@ from seawall import __version__
 from seawall.db.store import SCHEMA_VERSION, advisory_row, read_schema_version, schema_sql
 from seawall.errors import DatabaseError, ExitCode, SeawallError
 from seawall.feeds.http import Http
-from seawall.feeds.interface import Feed, Workspace, read_manifest, unusable
+from seawall.feeds.interface import Feed, FetchResult, Workspace, read_manifest, unusable
 from seawall.model.vuln import Advisory, Skipped, VulnerabilityMeta
 
 _FLUSH = 20_000
@@ -41,6 +47,7 @@ class FeedOutcome:
     error: str | None = None
     seconds: float = 0.0
     exit_code: int = 0  # of the error that failed the feed
+    delta: int | None = None  # records replaced by an incremental update (None: the feed was reloaded whole)
 
 
 @dataclass
@@ -48,6 +55,7 @@ class UpdateReport:
     path: Path
     installed: bool
     outcomes: list[FeedOutcome] = field(default_factory=list)
+    current: bool = False  # nothing new anywhere: the existing file was left as it is (`installed` stays False)
 
     @property
     def failed(self) -> list[FeedOutcome]:
@@ -144,16 +152,28 @@ def update_db(path: Path, feeds: Sequence[Feed], *, http: Http | None = None, wo
     report = UpdateReport(path=path, installed=False)
     with update_lock(path):
         remove_stale(path)
+        try:
+            update_id, previous = read_previous(path)
+            fetched = [_fetch_feed(feed, previous.get(feed.name), update_id, http, workspaces / feed.name, progress)
+                       for feed in feeds]
+        finally:
+            http.close()
+        if update_id is not None and all(f.nothing_new for f in fetched):
+            for f in fetched:
+                f.remember(update_id)
+            report.outcomes = [f.outcome() for f in fetched]
+            report.current = True
+            return report
         tmp = temp_path(path)
         existed = path.is_file()
         conn = open_writable_copy(path, tmp)
         try:
-            for feed in feeds:
-                report.outcomes.append(_update_feed(conn, feed, http, workspaces / feed.name, progress))
+            for f in fetched:
+                report.outcomes.append(_write_feed(conn, f, progress))
             if not existed and not any(o.state != "failed" for o in report.outcomes):
                 return report  # nothing usable and nothing to keep: leave no empty DB behind
-            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('updated_at', ?), ('seawall_version', ?)",
-                         (now_iso(), __version__))
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('updated_at', ?), ('seawall_version', ?), "
+                         "('update_id', ?)", (now_iso(), __version__, uuid.uuid4().hex))
             # A DB pulled from a repository and then updated from feeds is the feeds' now; the pull stays as its base.
             conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('origin', 'feeds')")
             _compact(conn)
@@ -164,60 +184,138 @@ def update_db(path: Path, feeds: Sequence[Feed], *, http: Http | None = None, wo
             with contextlib.suppress(sqlite3.Error):
                 conn.close()
             tmp.unlink(missing_ok=True)
-            http.close()
     return report
 
 
-def _compact(conn: sqlite3.Connection) -> None:
-    pages = conn.execute("PRAGMA page_count").fetchone()[0]
-    free = conn.execute("PRAGMA freelist_count").fetchone()[0]
-    if pages and free / pages > 0.25:
-        conn.execute("VACUUM")
+CHECKED = "checked.json"  # in a feed's workspace: validators and cursor of a check that found nothing new
 
 
-def _previous(conn: sqlite3.Connection, name: str) -> dict[str, Any] | None:
-    row = conn.execute("SELECT feed_version, validators, state, error, records, digest FROM feeds WHERE name = ?",
-                       (name,)).fetchone()
-    if row is None:
+def read_previous(path: Path) -> tuple[str | None, dict[str, dict[str, Any]]]:
+    """(the DB's update id, each feed's row) of the current file; (None, {}) when there is no current-schema DB."""
+    if not path.is_file():
+        return None, {}
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+    except sqlite3.Error:
+        return None, {}
+    try:
+        if read_schema_version(conn, path) != SCHEMA_VERSION:
+            return None, {}
+        row = conn.execute("SELECT value FROM meta WHERE key IN ('update_id', 'updated_at') ORDER BY key"
+                           ).fetchone()
+        rows = conn.execute("SELECT name, feed_version, validators, state, error, records, digest FROM feeds"
+                            ).fetchall()
+    except (DatabaseError, sqlite3.Error):
+        return None, {}
+    finally:
+        conn.close()
+    return (str(row[0]) if row else ""), {
+        str(name): {"feed_version": version, "validators": json.loads(validators or "{}"),
+                    "state": json.loads(state or "{}"), "error": error, "records": records, "digest": digest}
+        for name, version, validators, state, error, records, digest in rows}
+
+
+@dataclass
+class _Fetched:
+    feed: Feed
+    ws: Workspace
+    prev: dict[str, Any] | None
+    started: float
+    result: FetchResult | None = None
+    error: str | None = None
+    exit_code: int = 0
+
+    @property
+    def same_data(self) -> bool:
+        """The rows in the DB are this feed version's parse of what the workspace holds."""
+        p = self.prev
+        return p is not None and p["feed_version"] == self.feed.version and not p["error"] and bool(p["digest"])
+
+    @property
+    def nothing_new(self) -> bool:
+        if self.error is not None:  # a failure already recorded needs no new file
+            return self.prev is not None and self.prev["error"] == self.error
+        if self.result is None or not self.same_data:
+            return False
+        return not self.result.changed or self.result.changed_ids == frozenset()
+
+    def outcome(self) -> FeedOutcome:
+        seconds = time.monotonic() - self.started
+        if self.error is not None:
+            return FeedOutcome(self.feed.name, "failed", error=self.error, seconds=seconds, exit_code=self.exit_code)
+        return FeedOutcome(self.feed.name, "unchanged", records=self.prev["records"] if self.prev else 0,
+                           seconds=seconds)
+
+    def remember(self, update_id: str) -> None:
+        """Keep this check's validators and cursor beside the untouched DB, for the next conditional requests."""
+        if self.error is not None:
+            return
+        data = {"db": update_id, "checked_at": now_iso(), "validators": self.ws.new_validators,
+                "state": self.ws.new_state}
+        part = self.ws.dir / f"{CHECKED}.part"
+        part.write_text(json.dumps(data), encoding="utf-8")
+        os.replace(part, self.ws.dir / CHECKED)
+
+
+def _checked(directory: Path, update_id: str | None) -> dict[str, Any] | None:
+    """The last no-change check's validators and cursor, when they belong to the DB file in place now."""
+    try:
+        data = json.loads((directory / CHECKED).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return None
-    return {"feed_version": row[0], "validators": json.loads(row[1] or "{}"), "state": json.loads(row[2] or "{}"),
-            "error": row[3], "records": row[4], "digest": row[5]}
+    return data if isinstance(data, dict) and update_id and data.get("db") == update_id else None
 
 
-def _update_feed(conn: sqlite3.Connection, feed: Feed, http: Http, directory: Path,
-                 progress: Progress | None) -> FeedOutcome:
+def _fetch_feed(feed: Feed, prev: dict[str, Any] | None, update_id: str | None, http: Http, directory: Path,
+                progress: Progress | None) -> _Fetched:
     started = time.monotonic()
-    prev = _previous(conn, feed.name)
     directory.mkdir(parents=True, exist_ok=True)
-    ws = Workspace(dir=directory, http=http, validators=prev["validators"] if prev else {},
-                   state=prev["state"] if prev else {},
+    validators, state = (prev["validators"], prev["state"]) if prev else ({}, {})
+    checked = _checked(directory, update_id) if prev else None
+    if checked is not None:
+        validators, state = checked.get("validators") or {}, checked.get("state") or {}
+    ws = Workspace(dir=directory, http=http, validators=validators, state=state,
                    progress=(lambda text: progress(feed.name, f"fetching {text}", 0)) if progress else None)
+    fetched = _Fetched(feed, ws, prev, started)
     if progress:
         progress(feed.name, "fetching", 0)
     try:
-        fetched = feed.fetch(ws)
+        fetched.result = feed.fetch(ws)
     except SeawallError as err:
-        return _failed(conn, feed, err.one_line().removeprefix("error: "), started, err.exit_code)
+        fetched.error, fetched.exit_code = err.one_line().removeprefix("error: "), int(err.exit_code)
     except OSError as err:
-        return _failed(conn, feed, f"cannot write the feed workspace {directory}: {err.strerror}", started,
-                       ExitCode.INPUT)
-    same = prev is not None and prev["feed_version"] == feed.version and not prev["error"] and prev["digest"]
-    if not fetched.changed and same:
+        fetched.error = f"cannot write the feed workspace {directory}: {err.strerror}"
+        fetched.exit_code = int(ExitCode.INPUT)
+    return fetched
+
+
+def _write_feed(conn: sqlite3.Connection, f: _Fetched, progress: Progress | None) -> FeedOutcome:
+    feed, ws, prev, started = f.feed, f.ws, f.prev, f.started
+    (ws.dir / CHECKED).unlink(missing_ok=True)
+    if f.error is not None or f.result is None:
+        return _failed(conn, feed, f.error or "no fetch result", started, f.exit_code)
+    fetched = f.result
+    if (not fetched.changed or fetched.changed_ids == frozenset()) and f.same_data and prev is not None:
         conn.execute("UPDATE feeds SET fetched_at = ?, validators = ?, state = ? WHERE name = ?",
                      (now_iso(), json.dumps(ws.new_validators), json.dumps(ws.new_state), feed.name))
         return FeedOutcome(feed.name, "unchanged", records=prev["records"], seconds=time.monotonic() - started)
+    delta = fetched.changed_ids if f.same_data and prev is not None else None
     if progress:
         progress(feed.name, "loading", 0)
     conn.execute("BEGIN")
     try:
-        loaded = _load(conn, feed, ws, progress)
-        digest = _digest(directory)
+        if delta is not None and prev is not None:
+            loaded = _load_delta(conn, feed, ws, delta, prev["records"])
+            digest = _chain_digest(prev["digest"], delta)
+        else:
+            loaded = _load(conn, feed, ws, progress)
+            digest = _digest(ws.dir)
         conn.execute(
             "INSERT OR REPLACE INTO feeds (name, feed_version, data_date, fetched_at, source, digest, records, "
             "skipped, skip_reasons, error, validators, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
-            (feed.name, feed.version, fetched.data_date or loaded.data_date, now_iso(), fetched.source, digest,
-             loaded.records, loaded.skipped, json.dumps(dict(loaded.reasons)), json.dumps(ws.new_validators),
-             json.dumps(ws.new_state)))
+            (feed.name, feed.version, _newer(fetched.data_date or loaded.data_date, prev, conn, feed, delta),
+             now_iso(), fetched.source, digest, loaded.records, loaded.skipped, json.dumps(dict(loaded.reasons)),
+             json.dumps(ws.new_validators), json.dumps(ws.new_state)))
         conn.execute("COMMIT")
     except BaseException as err:
         conn.execute("ROLLBACK")
@@ -228,7 +326,32 @@ def _update_feed(conn: sqlite3.Connection, feed: Feed, http: Http, directory: Pa
         return _failed(conn, feed, f"feed {feed.name}: cannot load its data: {type(err).__name__}: {err}", started,
                        ExitCode.INPUT)
     return FeedOutcome(feed.name, "updated", records=loaded.records, skipped=loaded.skipped,
-                       seconds=time.monotonic() - started)
+                       seconds=time.monotonic() - started, delta=len(delta) if delta is not None else None)
+
+
+def _newer(date: str | None, prev: dict[str, Any] | None, conn: sqlite3.Connection, feed: Feed,
+           delta: frozenset[str] | None) -> str | None:
+    """A delta's data date is the newer of the records it brought and the one the feed had."""
+    if delta is None:
+        return date
+    row = conn.execute("SELECT data_date FROM feeds WHERE name = ?", (feed.name,)).fetchone()
+    dates = [d for d in (date, row[0] if row else None) if d]
+    return max(dates) if dates else None
+
+
+def _chain_digest(previous: str, changed: frozenset[str]) -> str:
+    """The digest of a delta: the previous data's digest and what replaced which records."""
+    h = hashlib.sha256(previous.encode())
+    for vuln_id in sorted(changed):
+        h.update(vuln_id.encode() + b"\0")
+    return f"sha256:{h.hexdigest()}"
+
+
+def _compact(conn: sqlite3.Connection) -> None:
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    free = conn.execute("PRAGMA freelist_count").fetchone()[0]
+    if pages and free / pages > 0.25:
+        conn.execute("VACUUM")
 
 
 def _failed(conn: sqlite3.Connection, feed: Feed, message: str, started: float, code: int) -> FeedOutcome:
@@ -289,6 +412,42 @@ def _load(conn: sqlite3.Connection, feed: Feed, ws: Workspace, progress: Progres
     if out.records == 0 and out.skipped:
         reason, count = out.reasons.most_common(1)[0]
         raise unusable(feed.name, f"no usable record ({count} skipped: {reason})")
+    return out
+
+
+def _load_delta(conn: sqlite3.Connection, feed: Feed, ws: Workspace, changed: frozenset[str],
+                previous_records: int) -> _Loaded:
+    """Replace only the rows of the records `changed` names (a record gone upstream loses its rows)."""
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS delta_ids (id TEXT PRIMARY KEY) WITHOUT ROWID")
+    conn.execute("DELETE FROM temp.delta_ids")
+    conn.executemany("INSERT OR IGNORE INTO temp.delta_ids VALUES (?)", ((i,) for i in changed))
+    removed = conn.execute(
+        "SELECT (SELECT count(*) FROM advisories WHERE feed = ?1 AND id IN (SELECT id FROM temp.delta_ids)) + "
+        "(SELECT count(*) FROM temp.delta_ids AS d WHERE EXISTS (SELECT 1 FROM vulnerabilities AS v WHERE v.id = d.id "
+        "AND v.feed = ?1) OR EXISTS (SELECT 1 FROM cvss AS c WHERE c.id = d.id AND c.feed = ?1))", (feed.name,)
+    ).fetchone()[0]
+    for table in _TABLES:
+        extra = " OR alias IN (SELECT id FROM temp.delta_ids)" if table == "aliases" else ""
+        conn.execute(f"DELETE FROM {table} WHERE feed = ? AND (id IN (SELECT id FROM temp.delta_ids){extra})",
+                     (feed.name,))
+    out = _Loaded()
+    batch = _Batch(conn)
+    for record in feed.parse_changed(ws, changed):
+        if isinstance(record, Advisory):
+            batch.advisories.append(advisory_row(record))
+        elif isinstance(record, VulnerabilityMeta):
+            batch.add_meta(record)
+            if record.modified and (out.data_date is None or record.modified > out.data_date):
+                out.data_date = record.modified
+        else:
+            out.reasons[record.reason] += 1
+            out.skipped += record.whole
+            continue
+        out.records += 1
+    batch.flush()
+    conn.execute("DELETE FROM temp.delta_ids")
+    inserted = out.records
+    out.records = max(previous_records - removed, 0) + inserted
     return out
 
 
