@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "gate": ("seawall.cli.gate", "gate"),
     "promote": ("seawall.cli.promote", "promote"),
     "fleet": ("seawall.cli.fleet", "fleet"),
+    "watch": ("seawall.cli.watch", "watch"),
 }
 
 

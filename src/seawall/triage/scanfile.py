@@ -12,7 +12,7 @@ from seawall.model.finding import Finding, ScanReport, Suppression
 from seawall.model.image import Image
 from seawall.model.sbom import SBOM, Distro, Package
 from seawall.model.serialize import from_data
-from seawall.model.vuln import Severity, Status
+from seawall.model.vuln import EpssScore, KevEntry, Severity, Status
 
 SCHEMA_URI = "https://seawall.dev/schema/scan/v1"
 MAX_BYTES = 256 * 1024 * 1024
@@ -29,13 +29,18 @@ def read_scan_json(path: str | os.PathLike[str]) -> ScanReport:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise InputError(f"cannot read scan report {path}: {err}",
                          remedy="pass a report written by `seawall scan --format json`") from err
+    return report_from_document(doc, f"scan report {path}")
+
+
+def report_from_document(doc: object, what: str) -> ScanReport:
+    """A parsed scan/v1 document (a file, or the scan `promote` attaches to an image) as a ScanReport."""
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA_URI:
-        raise InputError(f"{path} is not a seawall scan report (schema {SCHEMA_URI})",
+        raise InputError(f"{what} is not a seawall scan report (schema {SCHEMA_URI})",
                          remedy="write it with `seawall scan --format json -o FILE`")
     try:
         return _report(doc)
     except (KeyError, TypeError, ValueError) as err:
-        raise InputError(f"scan report {path} is malformed: {err!r}",
+        raise InputError(f"{what} is malformed: {err!r}",
                          remedy="write it again with `seawall scan --format json`") from err
 
 
@@ -65,4 +70,6 @@ def _finding(data: dict[str, Any], package: Package) -> Finding:
         vendor_severity=Severity(data["vendor_severity"]) if data.get("vendor_severity") else None,
         in_base_image=data.get("in_base_image"),
         suppressions=tuple(from_data(Suppression, s) for s in data.get("suppressions") or ()),
+        kev=from_data(KevEntry, data["kev"]) if isinstance(data.get("kev"), dict) else None,
+        epss=from_data(EpssScore, data["epss"]) if isinstance(data.get("epss"), dict) else None,
     )

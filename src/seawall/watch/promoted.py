@@ -1,0 +1,151 @@
+"""What a production repository holds, read without pulling a layer: its tags, the digest each names, the scan
+`promote` attached to each as an OCI referrer (inventory included), and the repository's `seawall-baseline`.
+
+An image under a tag without a seawall scan referrer was not promoted by seawall: it is listed as unjudged, never
+as clean.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from seawall.errors import InputError, IntegrityError, SeawallError
+from seawall.image import mediatypes
+from seawall.image.blobcache import BlobCache
+from seawall.image.reference import check_digest, parse_reference
+from seawall.image.registry import RegistryClient, read_bounded
+from seawall.model.finding import ScanReport
+from seawall.model.image import ImageRef
+from seawall.output.sbom_json import parse_json
+from seawall.paths import blob_dir
+from seawall.policy.baseline import Baseline
+from seawall.policy.baseline_registry import BASELINE_TAG, fetch_baseline
+from seawall.policy.promote import ARTIFACT_TYPE, INVENTORY_TYPE, list_referrers
+from seawall.triage.scanfile import MAX_BYTES as MAX_SCAN_BYTES
+from seawall.triage.scanfile import report_from_document
+
+MAX_TAGS = 10_000  # a repository listing more is refused rather than walked forever
+_TAGS_PAGE = 1000
+
+
+@dataclass
+class PromotedImage:
+    repository: str  # registry/repository
+    digest: str
+    tags: list[str] = field(default_factory=list)
+    report: ScanReport | None = None  # the scan attached at promotion; None: no seawall scan referrer
+    scan_digest: str | None = None  # the referrer artifact's digest
+    problem: str | None = None  # why it could not be read (the image is then unjudged)
+
+    @property
+    def reference(self) -> str:
+        return f"{self.repository}@{self.digest}"
+
+
+@dataclass
+class Repository:
+    name: str
+    images: list[PromotedImage] = field(default_factory=list)
+    baseline: Baseline | None = None
+
+
+def _is_bookkeeping(tag: str) -> bool:
+    """Tags that are not images: the baseline and the referrers tag schema's `sha256-<hex>` indexes."""
+    return tag == BASELINE_TAG or (tag.startswith("sha256-") and len(tag) == 71)
+
+
+def list_tags(client: RegistryClient, repo: ImageRef) -> list[str]:
+    tags: list[str] = []
+    path: str | None = f"/v2/{repo.repository}/tags/list?n={_TAGS_PAGE}"
+    while path:
+        response = client.request("GET", repo.registry, path, scopes=(f"repository:{repo.repository}:pull",),
+                                  stream=True)
+        try:
+            if response.status_code == 404:
+                response.read()
+                return []
+            client.raise_for_status(response, repo.registry, f"tags of {repo.name}")
+            data = read_bounded(response, mediatypes.MAX_MANIFEST_BYTES, f"tags of {repo.name}")
+        finally:
+            response.close()
+        try:
+            listed = json.loads(data).get("tags") or []
+        except (ValueError, AttributeError) as err:
+            raise IntegrityError(f"{repo.registry} answered a tag list of {repo.name} that is not JSON",
+                                 remedy="checking the registry") from err
+        tags.extend(str(t) for t in listed if isinstance(t, str))
+        if len(tags) > MAX_TAGS:
+            raise IntegrityError(f"{repo.name} lists more than {MAX_TAGS} tags", remedy="watching fewer tags")
+        link = response.headers.get("link", "")
+        path = link.split(";")[0].strip().strip("<>") if 'rel="next"' in link else None
+    return tags
+
+
+def read_repository(client: RegistryClient, name: str, cache_dir: str | None = None) -> Repository:
+    """Every image tagged in `name` (registry/repository[:tag]: a tag watches only that one) with its scan."""
+    ref = parse_reference(name)
+    repo = ImageRef(ref.registry, ref.repository)
+    result = Repository(repo.name)
+    result.baseline = fetch_baseline(client, repo, cache_dir)
+    explicit = ref.tag if ":" in name.rsplit("/", 1)[-1] and "@" not in name else None
+    tags = [explicit] if explicit else [t for t in list_tags(client, repo) if not _is_bookkeeping(t)]
+    by_digest: dict[str, PromotedImage] = {}
+    for tag in sorted(tags):
+        digest = client.head_manifest(dataclasses.replace(repo, tag=tag))
+        if digest is None:
+            continue
+        digest = check_digest(digest, f"{repo.name}:{tag}")
+        image = by_digest.setdefault(digest, PromotedImage(repo.name, digest))
+        image.tags.append(tag)
+    baseline_digest = result.baseline.image_digest if result.baseline else None
+    if baseline_digest and baseline_digest not in by_digest and not explicit:
+        by_digest[baseline_digest] = PromotedImage(repo.name, baseline_digest)
+    cache = BlobCache(blob_dir(cache_dir))
+    for image in by_digest.values():
+        try:
+            image.report, image.scan_digest = attached_scan(client, repo, image.digest, cache)
+        except SeawallError as err:
+            image.problem = err.message
+        if image.report is None and image.problem is None:
+            image.problem = "no seawall scan attached (not promoted with `seawall promote`)"
+    result.images = sorted(by_digest.values(), key=lambda i: (i.tags[:1] or ["~"], i.digest))
+    return result
+
+
+def attached_scan(client: RegistryClient, repo: ImageRef, digest: str,
+                  cache: BlobCache) -> tuple[ScanReport | None, str | None]:
+    """The newest seawall scan referring to `digest`, and its artifact digest; (None, None) when there is none."""
+    scans = [r for r in list_referrers(client, repo, digest) if r.get("artifactType") == ARTIFACT_TYPE]
+    if not scans:
+        return None, None
+    newest = max(scans, key=lambda r: str((r.get("annotations") or {}).get("org.opencontainers.image.created", "")))
+    artifact = check_digest(str(newest.get("digest")), f"referrer of {repo.name}@{digest}")
+    manifest = client.get_manifest(dataclasses.replace(repo, digest=artifact), accept=mediatypes.OCI_MANIFEST)
+    scan = _layer_json(client, repo, digest, manifest.doc, ARTIFACT_TYPE, cache, artifact, required=True)
+    report = report_from_document(scan, f"the scan attached to {repo.name}@{digest}")
+    inventory = _layer_json(client, repo, digest, manifest.doc, INVENTORY_TYPE, cache, artifact, required=False)
+    if inventory is None:
+        raise InputError(f"the scan attached to {repo.name}@{digest} carries no inventory (promoted by an older "
+                         "seawall)", remedy="promoting the image again")
+    sbom = parse_json(inventory, f"the inventory attached to {repo.name}@{digest}")
+    return dataclasses.replace(report, sbom=dataclasses.replace(sbom, image=report.sbom.image)), artifact
+
+
+def _layer_json(client: RegistryClient, repo: ImageRef, digest: str, doc: dict[str, Any], media_type: str,
+                cache: BlobCache, artifact: str, *, required: bool) -> Any:
+    layers = [layer for layer in doc.get("layers") or () if isinstance(layer, dict)
+              and layer.get("mediaType") == media_type]
+    if not layers and not required:
+        return None
+    if len(layers) != 1 or not isinstance(layers[0].get("size"), int):
+        raise IntegrityError(f"the scan referrer {artifact} of {repo.name}@{digest} has {len(layers)} "
+                             f"{media_type} layers, expected one")
+    blob = check_digest(str(layers[0].get("digest")), f"{media_type} of {repo.name}@{digest}")
+    data = client.blob_bytes(repo, blob, layers[0]["size"], cache, limit=MAX_SCAN_BYTES)
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:
+        raise IntegrityError(f"the {media_type} layer attached to {repo.name}@{digest} is not JSON") from err
