@@ -8,10 +8,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -27,6 +30,7 @@ from seawall.policy.promote import promote
 from seawall.watch.store import WatchStore
 from tests.conftest import require_tool
 from tests.fixtures.registry import OCI_MANIFEST, RegistryServer, TestImage, make_layer
+from tests.test_fleet_store import postgres_url  # noqa: F401 - a fixture
 from tests.triage_helpers import MATCH, ROOTFS, TRIAGE, build_debian_db
 
 pytestmark = pytest.mark.registry
@@ -106,7 +110,7 @@ def _watch(tmp: Path, db: Path, repository: str, *extra: str) -> subprocess.Comp
             "--store", f"sqlite:///{tmp / 'state.db'}", "--feed", "debian", "--feed", "osv",
             "--source", f"debian={MATCH / 'debian-tracker.json'}", "--source", f"osv={MATCH / 'osv'}", *extra]
     return subprocess.run(args, capture_output=True, text=True, timeout=300,
-                          env={**__import__("os").environ, "SEAWALL_WEBHOOK_SECRET": SECRET})
+                          env={**os.environ, "SEAWALL_WEBHOOK_SECRET": SECRET})
 
 
 def _fresh_db(promoted: dict[str, Any], tmp: Path) -> Path:
@@ -198,3 +202,51 @@ def test_status_page_renders_in_chromium(promoted: dict[str, Any], tmp_path: Pat
                           "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
     assert "Production watch" in dom.stdout and promoted["digest"][:19] in dom.stdout
     assert 'id="image-table"' in dom.stdout and "requests" in dom.stdout
+
+
+def test_survives_kill_9_and_resumes_consistently(promoted: dict[str, Any], tmp_path: Path,
+                                                  receiver: Receiver) -> None:
+    db = _fresh_db(promoted, tmp_path)
+    args = [sys.executable, "-m", "seawall", "watch", promoted["repository"], "--interval", "1s", "--db", str(db),
+            "--store", f"sqlite:///{tmp_path / 'state.db'}", "--feed", "debian", "--feed", "osv",
+            "--source", f"debian={MATCH / 'debian-tracker.json'}", "--source", f"osv={MATCH / 'osv'}",
+            "--webhook", receiver.url]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not receiver.posts or (time.monotonic() < deadline and _ticks(tmp_path) < 3):
+            assert time.monotonic() < deadline and proc.poll() is None, "the watch never got going"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)  # wherever it is: mid-tick, mid-update or asleep
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    again = _watch(tmp_path, db, promoted["repository"], "--webhook", receiver.url, "--exit-code")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "No change since the last check." in again.stdout
+    with VulnStore.open(db) as vulns:  # the DB is whole
+        assert {f.name for f in vulns.feeds()} == {"debian", "osv"}
+    posted = {c["id"] for doc in receiver.documents() for c in doc["changes"]}
+    assert "CVE-2018-18074" in posted  # delivered at least once, however the kill fell
+
+
+def _ticks(tmp: Path) -> int:
+    if not (tmp / "state.db").exists():
+        return 0
+    with WatchStore.open(f"sqlite:///{tmp / 'state.db'}") as store:
+        return sum(1 for t in store.ticks() if t["finished_at"])
+
+
+def test_postgresql_store(promoted: dict[str, Any], tmp_path: Path, postgres_url: str) -> None:  # noqa: F811
+    db = _fresh_db(promoted, tmp_path)
+    base = [sys.executable, "-m", "seawall", "watch", promoted["repository"], "--once", "--db", str(db),
+            "--store", postgres_url, "--feed", "debian", "--feed", "osv",
+            "--source", f"debian={MATCH / 'debian-tracker.json'}", "--source", f"osv={MATCH / 'osv'}"]
+    first = subprocess.run(base, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0 and "CVE-2018-18074" in first.stdout, first.stderr
+    second = subprocess.run(base, capture_output=True, text=True, timeout=300)
+    assert "No change since the last check." in second.stdout, second.stderr
+    with WatchStore.open(postgres_url) as store:
+        assert [i.digest for i in store.images()] == [promoted["digest"]]
+        assert any(c["vuln_id"] == "CVE-2018-18074" for c in store.changes())
