@@ -36,6 +36,7 @@ from tests.triage_helpers import MATCH, ROOTFS, TRIAGE, build_debian_db
 pytestmark = pytest.mark.registry
 APP = MATCH / "app-rootfs"
 SECRET = "s3cret-for-tests"
+KEV = Path(__file__).parent / "assets" / "feeds" / "kev" / "known_exploited_vulnerabilities.json"
 
 
 def app_image() -> TestImage:
@@ -250,3 +251,37 @@ def test_postgresql_store(promoted: dict[str, Any], tmp_path: Path, postgres_url
     with WatchStore.open(postgres_url) as store:
         assert [i.digest for i in store.images()] == [promoted["digest"]]
         assert any(c["vuln_id"] == "CVE-2018-18074" for c in store.changes())
+
+
+def test_fix_severity_and_kev_arriving_in_the_data(promoted: dict[str, Any], tmp_path: Path) -> None:
+    """The tracker gains a fix and an urgency for an open libgcrypt20 finding, and CISA adds it to KEV."""
+    db = _fresh_db(promoted, tmp_path)
+    upstream = tmp_path / "upstream"
+    upstream.mkdir()
+    tracker, kev = upstream / "tracker.json", upstream / "kev.json"
+    shutil.copy(MATCH / "debian-tracker.json", tracker)
+    shutil.copy(KEV, kev)
+
+    def tick() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "seawall", "watch", promoted["repository"], "--once", "--exit-code", "--db",
+             str(db), "--store", f"sqlite:///{tmp_path / 'state.db'}", "--feed", "debian", "--feed", "kev",
+             "--source", f"debian={tracker}", "--source", f"kev={kev}"], capture_output=True, text=True, timeout=300)
+
+    first = tick()  # the promotion's DB had no KEV data: glibc's Looney Tunables is in the catalogue
+    assert first.returncode == 1 and "| added-to-kev | CVE-2023-4911 | libc6" in first.stdout, first.stdout
+    assert "CVE-2024-2236" not in first.stdout
+    data = json.loads(tracker.read_text())
+    data["libgcrypt20"]["CVE-2024-2236"]["releases"]["bookworm"] |= {
+        "status": "resolved", "fixed_version": "1.10.1-3+deb12u1", "urgency": "high"}
+    tracker.write_text(json.dumps(data))
+    catalog = json.loads(kev.read_text())
+    catalog["vulnerabilities"].append({**catalog["vulnerabilities"][0], "cveID": "CVE-2024-2236",
+                                       "dateAdded": "2024-12-01", "dueDate": "2024-12-22"})
+    kev.write_text(json.dumps(catalog))
+    later = tick()
+    assert later.returncode == 1, later.stdout + later.stderr
+    kinds = {line.split("|")[1].strip() for line in later.stdout.splitlines()
+             if "CVE-2024-2236" in line and "libgcrypt20" in line}
+    assert kinds == {"newly-fixed", "severity-raised", "added-to-kev"}
+    assert "upgrade libgcrypt20 to 1.10.1-3+deb12u1" in later.stdout and "CISA due date 2024-12-22" in later.stdout
