@@ -37,7 +37,6 @@ from seawall.policy.gate import GateInputs, Judged, judge, load_inputs, undecide
 
 ARTIFACT_TYPE = "application/vnd.seawall.scan.v1+json"
 VERDICT_TYPE = "application/vnd.seawall.verdict.v1+json"
-INVENTORY_TYPE = "application/vnd.seawall.sbom.v1+json"  # the whole inventory: production is re-judged from it
 EMPTY_TYPE = "application/vnd.oci.empty.v1+json"
 EMPTY = b"{}"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -101,8 +100,7 @@ def promote(source: str, destination: str, inputs: GateInputs, *, options: Regis
         result.referrer, result.referrers_via = attach_scan(
             client, dst, subject.digest, subject.media_type, len(subject.data),
             scan=_scan_json(judged.report or report), verdict=_verdict_json(judged.verdict, digest, destination),
-            baseline=json.dumps(baseline_doc.to_data(), sort_keys=True).encode(), now=now,
-            inventory=_inventory_json(judged.report or report, now))
+            baseline=json.dumps(baseline_doc.to_data(), sort_keys=True).encode(), now=now)
         result.baseline_artifact = publish_baseline(client, dst, baseline_doc, now)
     result.baseline_path = str(save_baseline(baseline_doc, local_baseline_path(dst.name, inputs.cache_dir)))
     return result
@@ -138,12 +136,6 @@ def _scan_json(report: ScanReport) -> bytes:
     return render(report, ScanView(show_suppressed=True)).encode()
 
 
-def _inventory_json(report: ScanReport, now: datetime) -> bytes:
-    from seawall.output.sbom_json import render_json
-
-    return render_json(report.sbom, now=now).encode()
-
-
 def _verdict_json(verdict: Verdict, digest: str, destination: str) -> bytes:
     from seawall.policy.render import render_json
 
@@ -153,16 +145,12 @@ def _verdict_json(verdict: Verdict, digest: str, destination: str) -> bytes:
 
 
 def attach_scan(client: RegistryClient, dst: ImageRef, subject_digest: str, subject_type: str, subject_size: int,
-                *, scan: bytes, verdict: bytes, baseline: bytes, now: datetime,
-                inventory: bytes | None = None) -> tuple[str, str]:
+                *, scan: bytes, verdict: bytes, baseline: bytes, now: datetime) -> tuple[str, str]:
     """Push the scan artifact with `subject`; returns (its digest, "api" or "tag-schema")."""
     repo = ImageRef(dst.registry, dst.repository)
     layers = []
-    parts = [(scan, ARTIFACT_TYPE, "scan.json"), (verdict, VERDICT_TYPE, "verdict.json"),
-             (baseline, BASELINE_TYPE, "baseline.json")]
-    if inventory is not None:
-        parts.append((inventory, INVENTORY_TYPE, "inventory.json"))
-    for data, media_type, title in parts:
+    for data, media_type, title in ((scan, ARTIFACT_TYPE, "scan.json"), (verdict, VERDICT_TYPE, "verdict.json"),
+                                    (baseline, BASELINE_TYPE, "baseline.json")):
         digest = sha256_digest(data)
         push_blob(client, repo, digest, data, len(data))
         layers.append({"mediaType": media_type, "digest": digest, "size": len(data),
