@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from seawall import __version__
 from seawall.db.store import SCHEMA_VERSION, advisory_row, read_schema_version, schema_sql
 from seawall.errors import DatabaseError, ExitCode, SeawallError
 from seawall.feeds.http import Http
-from seawall.feeds.interface import Feed, Workspace, read_manifest, unusable
+from seawall.feeds.interface import Feed, FeedError, Workspace, read_manifest, unusable
 from seawall.model.vuln import Advisory, Skipped, VulnerabilityMeta
 
 _FLUSH = 20_000
@@ -154,6 +155,7 @@ def update_db(path: Path, feeds: Sequence[Feed], *, http: Http | None = None, wo
                 return report  # nothing usable and nothing to keep: leave no empty DB behind
             conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('updated_at', ?), ('seawall_version', ?)",
                          (now_iso(), __version__))
+            write_coverage(conn)
             _compact(conn)
             conn.close()
             install(tmp, path)
@@ -212,7 +214,8 @@ def _update_feed(conn: sqlite3.Connection, feed: Feed, http: Http, directory: Pa
         conn.execute(
             "INSERT OR REPLACE INTO feeds (name, feed_version, data_date, fetched_at, source, digest, records, "
             "skipped, skip_reasons, error, validators, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
-            (feed.name, feed.version, fetched.data_date or loaded.data_date, now_iso(), fetched.source, digest,
+            (feed.name, feed.version, fetched.data_date or loaded.data_date or source_date(ws), now_iso(),
+             fetched.source, digest,
              loaded.records, loaded.skipped, json.dumps(dict(loaded.reasons)), json.dumps(ws.new_validators),
              json.dumps(ws.new_state)))
         conn.execute("COMMIT")
@@ -226,6 +229,47 @@ def _update_feed(conn: sqlite3.Connection, feed: Feed, http: Http, directory: Pa
                        ExitCode.INPUT)
     return FeedOutcome(feed.name, "updated", records=loaded.records, skipped=loaded.skipped,
                        seconds=time.monotonic() - started)
+
+
+COVERAGE_DDL = """CREATE TABLE IF NOT EXISTS coverage (namespace TEXT NOT NULL, feed TEXT NOT NULL,
+  advisories INTEGER NOT NULL, data_date TEXT, fixed_only INTEGER NOT NULL, PRIMARY KEY (namespace, feed)
+) WITHOUT ROWID"""
+COVERAGE_QUERY = """
+SELECT a.namespace, a.feed, count(*),
+       nullif(max(max(coalesce(v.published, ''), coalesce(v.modified, ''))), ''),
+       sum(a.status NOT IN ('fixed', 'not-affected')) = 0
+FROM advisories AS a LEFT JOIN vulnerabilities AS v ON v.id = a.id AND v.feed = a.feed
+GROUP BY a.namespace, a.feed"""
+
+
+def write_coverage(conn: sqlite3.Connection) -> None:
+    """Rebuild the `coverage` table: per (namespace, feed), how many advisories, of what date, fixes only or not."""
+    feed_dates = dict(conn.execute("SELECT name, data_date FROM feeds"))
+    rows = [(ns, feed, count, date or feed_dates.get(feed), int(bool(fixed_only)))
+            for ns, feed, count, date, fixed_only in conn.execute(COVERAGE_QUERY)]
+    conn.execute(COVERAGE_DDL)
+    conn.execute("DELETE FROM coverage")
+    conn.executemany("INSERT INTO coverage VALUES (?, ?, ?, ?, ?)", rows)
+
+
+def source_date(ws: Workspace) -> str | None:
+    """The inputs' own date when the records carry none: the newest `Last-Modified`, or a local file's mtime."""
+    dates: list[datetime] = []
+    for validators in ws.new_validators.values():
+        with contextlib.suppress(TypeError, ValueError):
+            if validators.get("last_modified"):
+                dates.append(parsedate_to_datetime(validators["last_modified"]))
+    if not dates:
+        with contextlib.suppress(FeedError):
+            for item in ws.inputs():
+                path = ws.resolve(item)
+                files = [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else [path]
+                dates.extend(datetime.fromtimestamp(p.stat().st_mtime, UTC) for p in files[:100_000]
+                             if p.exists())
+    if not dates:
+        return None
+    newest = max(d if d.tzinfo else d.replace(tzinfo=UTC) for d in dates)
+    return newest.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _failed(conn: sqlite3.Connection, feed: Feed, message: str, started: float, code: int) -> FeedOutcome:
