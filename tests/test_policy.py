@@ -4,7 +4,7 @@ rules compose with all_of / any_of; a malformed policy is rejected with FILE:LIN
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -81,11 +81,23 @@ def test_new_only_fails_only_on_what_the_baseline_lacks(report: ScanReport) -> N
 
 
 def test_db_age_is_undecided_when_too_old_or_unknown(report: ScanReport) -> None:
+    report = dataclasses.replace(report, coverage=None)  # a report that does not say what covered it: build date
     assert r.DbMaxAge(24, now=NOW).evaluate(report) == []
     (old,) = r.DbMaxAge(6, now=NOW).evaluate(report)
     assert old.undecided and "12h old" in old.message and "seawall db update" in old.remedy
     (unknown,) = r.DbMaxAge(24, now=NOW).evaluate(dataclasses.replace(report, db_built_at=None))
     assert unknown.undecided
+
+
+def test_db_age_judges_the_date_of_the_data_that_covered_the_image(report: ScanReport) -> None:
+    coverage = report.coverage
+    assert coverage is not None and coverage.namespace("debian:12").covered  # type: ignore[union-attr]
+    fresh = dataclasses.replace(report, db_built_at="2024-05-31T23:00:00Z")
+    newest = max(n.data_date for n in coverage.namespaces if n.covered and n.data_date)
+    later = r.parse_time(newest) + timedelta(hours=30)  # type: ignore[operator]
+    problems = r.DbMaxAge(24, now=later).evaluate(fresh)  # built an hour ago, but of data 30 h old
+    assert problems and all(v.undecided for v in problems)
+    assert any("debian:12" in v.message and "h old" in v.message for v in problems)
 
 
 def test_no_root_reads_the_image_config(report: ScanReport) -> None:

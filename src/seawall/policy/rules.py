@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
@@ -63,6 +64,8 @@ class FindingScope:
     include_base: bool = True
     ignore_status: frozenset[Status] = frozenset()
     baseline: Baseline | None = None  # with new_only: None means "never promoted", so everything is new
+    uncovered: str = "undecided"  # packages the DB could not judge: undecided | ignore
+    coverage_allow: tuple[str, ...] = ()  # namespace globs whose uncovered packages the policy accepts
 
     def selects(self, finding: Finding) -> bool:
         if finding.suppressed or finding.status in self.ignore_status:
@@ -77,6 +80,46 @@ class FindingScope:
         words = [w for w, on in (("fixable", self.fixable_only), ("new", self.new_only),
                                  ("outside the base image", not self.include_base)) if on]
         return f" ({', '.join(words)})" if words else ""
+
+
+def _allowed(namespace: str, globs: Sequence[str]) -> bool:
+    return any(fnmatchcase(namespace, g) or fnmatchcase(namespace.removeprefix("vendor:"), g) for g in globs)
+
+
+def unchecked(report: ScanReport, scope: FindingScope) -> tuple[dict[str, int], dict[str, int]]:
+    """Packages the DB could not judge, per namespace, that the rule's scope looks at: (not accepted, accepted)."""
+    refused: dict[str, int] = {}
+    accepted: dict[str, int] = {}
+    if report.coverage is None:
+        return refused, accepted
+    for package in report.coverage.uncovered:
+        if (not scope.include_base and report.base_layers is not None and package.layer_index is not None
+                and package.layer_index < report.base_layers):
+            continue
+        into = accepted if scope.uncovered == "ignore" or _allowed(package.namespace, scope.coverage_allow) \
+            else refused
+        into[package.namespace] = into.get(package.namespace, 0) + 1
+    return refused, accepted
+
+
+def uncovered_violations(rule: str, report: ScanReport, scope: FindingScope) -> list[Violation]:
+    """A finding rule over packages nothing was checked for cannot say they are clean: undecided."""
+    refused, _ = unchecked(report, scope)
+    if not refused:
+        return []
+    count = sum(refused.values())
+    reasons = {n.namespace: n.reason for n in report.coverage.namespaces} if report.coverage else {}
+    detail = "; ".join(f"{ns} ({n}): {reasons.get(ns) or 'no advisories'}" for ns, n in sorted(refused.items()))
+    return [Violation(rule, f"{count} package{'' if count == 1 else 's'} could not be checked: {detail}",
+                      "update the DB with a feed that covers them (`seawall db update`), or accept them in the "
+                      f"policy: `coverage: {{allow: [{', '.join(repr(ns) for ns in sorted(refused))}]}}` or the "
+                      "rule option `uncovered: ignore`", undecided=True)]
+
+
+def uncovered_notes(report: ScanReport, scope: FindingScope) -> list[str]:
+    _, accepted = unchecked(report, scope)
+    return [f"{n} package{'' if n == 1 else 's'} in {ns} not checked (the DB has no data for them); the policy "
+            "accepts that" for ns, n in sorted(accepted.items())]
 
 
 def remedy_for(finding: Finding) -> str:
@@ -139,10 +182,10 @@ class SeverityAtLeast:
                 score = f" (CVSS {f.cvss.score})" if self.by == "cvss" and f.cvss else ""
                 out.append(finding_violation(self.name, f, f"{f.id} in {f.package.name} {f.package.version} is "
                                              f"{self.rating(f).value}{score}, {f.status.value}"))
-        return out
+        return out + uncovered_violations(self.name, report, self.scope)
 
     def notes(self, report: ScanReport) -> list[str]:
-        return []
+        return uncovered_notes(report, self.scope)
 
 
 @dataclass(frozen=True)
@@ -158,10 +201,11 @@ class OnKev:
     def evaluate(self, report: ScanReport) -> list[Violation]:
         return [finding_violation(self.name, f, f"{f.id} in {f.package.name} {f.package.version} is known to be "
                                   f"exploited (KEV since {f.kev.date_added})")
-                for f in report.findings if f.kev is not None and self.scope.selects(f)]
+                for f in report.findings if f.kev is not None and self.scope.selects(f)] \
+            + uncovered_violations(self.name, report, self.scope)
 
     def notes(self, report: ScanReport) -> list[str]:
-        return []
+        return uncovered_notes(report, self.scope)
 
 
 @dataclass(frozen=True)
@@ -185,10 +229,11 @@ class EpssAtLeast:
     def evaluate(self, report: ScanReport) -> list[Violation]:
         return [finding_violation(self.name, f, f"{f.id} in {f.package.name} {f.package.version} has EPSS "
                                   f"{f.epss.score:.3f} (percentile {f.epss.percentile:.3f})")  # type: ignore[union-attr]
-                for f in report.findings if self.scope.selects(f) and self.hits(f)]
+                for f in report.findings if self.scope.selects(f) and self.hits(f)] \
+            + uncovered_violations(self.name, report, self.scope)
 
     def notes(self, report: ScanReport) -> list[str]:
-        return []
+        return uncovered_notes(report, self.scope)
 
 
 # -- the image and the data it was judged by -------------------------------------------------------------------
@@ -203,6 +248,8 @@ class DbMaxAge:
         return f"db-age <= {self.max_hours:g}h"
 
     def evaluate(self, report: ScanReport) -> list[Violation]:
+        if report.coverage is not None and any(n.covered for n in report.coverage.namespaces):
+            return self._data_age(report)
         built = parse_time(report.db_built_at)
         if built is None:
             return [Violation(self.name, "the vulnerability DB does not say when it was built",
@@ -216,6 +263,29 @@ class DbMaxAge:
 
     def notes(self, report: ScanReport) -> list[str]:
         return []
+
+    def _data_age(self, report: ScanReport) -> list[Violation]:
+        """The age of the data the image was judged by: each covering namespace's newest record, not the build."""
+        assert report.coverage is not None
+        out = []
+        built = parse_time(report.db_built_at)
+        for n in report.coverage.namespaces:
+            if not n.covered:
+                continue
+            when = parse_time(n.data_date)
+            if when is not None and built is not None and built < when:
+                when = built  # no data is newer than the DB that holds it
+            if when is None:
+                out.append(Violation(self.name, f"the data for {n.namespace} ({', '.join(n.feeds)}) has no date",
+                                     "`seawall db update` from a source that dates its records", undecided=True))
+                continue
+            age = (_now(self.now) - when).total_seconds() / 3600
+            if age > self.max_hours:
+                out.append(Violation(
+                    self.name, f"the newest {n.namespace} data ({', '.join(n.feeds)}) is from "
+                    f"{when.date().isoformat()}, {age:.0f}h old; the policy allows {self.max_hours:g}h",
+                    "`seawall db update` from a source that is still maintained, then gate again", undecided=True))
+        return out
 
 
 @dataclass(frozen=True)
