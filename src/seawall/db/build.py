@@ -26,7 +26,7 @@ from seawall import __version__
 from seawall.db.store import SCHEMA_VERSION, advisory_row, read_schema_version, schema_sql
 from seawall.errors import DatabaseError, ExitCode, SeawallError
 from seawall.feeds.http import Http
-from seawall.feeds.interface import Feed, FeedError, Workspace, read_manifest, unusable
+from seawall.feeds.interface import Feed, Workspace, read_manifest, unusable
 from seawall.model.vuln import Advisory, Skipped, VulnerabilityMeta
 
 _FLUSH = 20_000
@@ -253,19 +253,15 @@ def write_coverage(conn: sqlite3.Connection) -> None:
 
 
 def source_date(ws: Workspace) -> str | None:
-    """The inputs' own date when the records carry none: the newest `Last-Modified`, or a local file's mtime."""
+    """The inputs' own date when the records carry none: the newest `Last-Modified` the server sent.
+
+    A local file's mtime is not used: a copy or a checkout stamps it with the day it was made, which would pass a
+    mirror abandoned years ago as fresh. No date is "unknown", and unknown is stale."""
     dates: list[datetime] = []
     for validators in ws.new_validators.values():
         with contextlib.suppress(TypeError, ValueError):
             if validators.get("last_modified"):
                 dates.append(parsedate_to_datetime(validators["last_modified"]))
-    if not dates:
-        with contextlib.suppress(FeedError):
-            for item in ws.inputs():
-                path = ws.resolve(item)
-                files = [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else [path]
-                dates.extend(datetime.fromtimestamp(p.stat().st_mtime, UTC) for p in files[:100_000]
-                             if p.exists())
     if not dates:
         return None
     newest = max(d if d.tzinfo else d.replace(tzinfo=UTC) for d in dates)
