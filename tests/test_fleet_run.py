@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-import http.server
 import dataclasses
+import http.server
 import json
 import os
 import shutil

@@ -62,7 +62,6 @@ def scan_target(
         from seawall.db import ensure_db
         from seawall.db.store import VulnStore
         from seawall.match import match_sbom
-
         from seawall.match.coverage import compute_coverage, mark_covered
 
         db_file = ensure_db(Path(db) if db else None, auto_update=auto_update)

@@ -31,7 +31,7 @@ class KnownVendor:
 KNOWN_VENDORS: tuple[KnownVendor, ...] = (
     KnownVendor("nginx.org", "nginx", ("nginx-packaging@f5.com", "@nginx.com", "nginx inc", "nginx, inc"),
                 cpes=(("nginx-module-", "f5", "nginx"), ("nginx", "f5", "nginx"))),
-    KnownVendor("mongodb.org", "mongodb", ("packaging@mongodb.com", "mongodb inc", "@mongodb.com"),
+    KnownVendor("mongodb.org", "mongodb", ("packaging@mongodb.com", "mongodb"),
                 cpes=(("mongodb-org", "mongodb", "mongodb"), ("mongodb-mongosh", "mongodb", "mongosh"))),
     KnownVendor("nodesource.com", "nodesource", ("@nodesource.com", "nodesource"), ("nodesource",),
                 cpes=(("nodejs", "nodejs", "node.js"),)),

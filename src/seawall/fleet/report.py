@@ -276,7 +276,8 @@ def render_markdown(data: ReportData) -> str:
         r = view.result
         badge = "" if r.fully_covered else f" (not covered: {' '.join(r.uncovered_namespaces) or 'unknown'})"
         lines.append("| " + " | ".join(_md(v) for v in (
-            r.key + badge, view.age_days, f"{r.distro or ''} {r.distro_version or ''}".strip(), "yes" if r.distro_eol else "",
+            r.key + badge, view.age_days, f"{r.distro or ''} {r.distro_version or ''}".strip(),
+            "yes" if r.distro_eol else "",
             *(r.severities.get(sev, 0) for sev in ("critical", "high", "medium", "low")), r.fixable, r.kev,
             r.verdict or "")) + " |")
     lines += ["", "## Top vulnerabilities", "", "| id | images | severity | KEV |", "|---|---:|---|---|"]

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 from datetime import UTC, datetime
+from fnmatch import fnmatchcase
 from typing import Protocol, runtime_checkable
 
 from seawall.model.extra import SecretFinding
