@@ -263,3 +263,15 @@ def test_nginx_org_package_is_never_matched_against_debian(debian_rootfs: Debian
     assert report.coverage.uncovered_namespaces == ("vendor:nginx.org",)
     own = [p for p in report.sbom.packages if p.type == "deb" and p.name != "nginx"]
     assert own and all(p.vendor is None and p.covered for p in own)
+
+
+def test_a_saved_json_report_keeps_its_coverage(tmp_path: Path) -> None:
+    from seawall.output.scan import render_scan
+    from seawall.triage.scanfile import read_scan_json
+    from tests.scan_fixtures import uncovered_scan
+
+    report = uncovered_scan()
+    path = tmp_path / "scan.json"
+    path.write_text(render_scan(report, "json"))
+    again = read_scan_json(path)
+    assert again.coverage == report.coverage
