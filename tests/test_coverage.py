@@ -30,7 +30,8 @@ ASSETS = Path(__file__).parent / "assets"
 ROCKY_OS_RELEASE = ('NAME="Rocky Linux"\nVERSION="9.2 (Blue Onyx)"\nID="rocky"\nID_LIKE="rhel centos fedora"\n'
                     'VERSION_ID="9.2"\nPLATFORM_ID="platform:el9"\nPRETTY_NAME="Rocky Linux 9.2 (Blue Onyx)"\n')
 RPMS = (("openssl-libs", 1, "3.0.7", "24.el9", ""), ("zlib", 0, "1.2.11", "40.el9", ""),
-        ("bash", 0, "5.1.8", "6.el9_1", ""), ("mongodb-org-server", 0, "7.0.2", "1.el9", "MongoDB"))
+        ("bash", 0, "5.1.8", "6.el9_1", ""), ("tzdata", 0, "2023c", "1.el9", ""))
+MONGO = ("mongodb-org-server", 0, "7.0.2", "1.el9", "MongoDB")
 
 
 @pytest.fixture(scope="module")
@@ -145,14 +146,11 @@ def _spec(name: str, epoch: int, version: str, release: str, vendor: str) -> str
         """)
 
 
-@pytest.fixture(scope="module")
-def rocky_layout(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The corpus's Rocky Linux 9 rpm image, built the same way (rpmbuild, then rpm --initdb/-i into a root), plus
-    MongoDB's server package from its own repository."""
+def _rpm_layout(work: Path, rpms: tuple[tuple[str, int, str, str, str], ...]) -> Path:
+    """A Rocky Linux 9 rpm image built as the corpus builds it: rpmbuild, then rpm --initdb/-i into a root."""
     rpmbuild, rpm = require_tool("rpmbuild"), require_tool("rpm")
-    work = tmp_path_factory.mktemp("rocky")
     root, top = work / "root", work / "top"
-    for name, epoch, version, release, vendor in RPMS:
+    for name, epoch, version, release, vendor in rpms:
         spec = work / f"{name}.spec"
         spec.write_text(_spec(name, epoch, version, release, vendor))
         subprocess.run([rpmbuild, "--quiet", "--define", f"_topdir {top}", "-bb", str(spec)], check=True,
@@ -164,6 +162,18 @@ def rocky_layout(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "etc").mkdir(exist_ok=True)
     (root / "etc" / "os-release").write_text(ROCKY_OS_RELEASE)
     return build_oci_layout(work / "oci", [root], history=["ADD rocky-rpmdb.tar /"])
+
+
+@pytest.fixture(scope="module")
+def rocky_layout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The corpus's `rpm-db` image: Rocky Linux 9 packages only."""
+    return _rpm_layout(tmp_path_factory.mktemp("rocky"), RPMS)
+
+
+@pytest.fixture(scope="module")
+def rocky_mongo_layout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same with MongoDB's server package from MongoDB's own repository (rpm Vendor: MongoDB)."""
+    return _rpm_layout(tmp_path_factory.mktemp("rocky-mongo"), (*RPMS, MONGO))
 
 
 def gate(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
@@ -181,10 +191,10 @@ def test_a_gate_on_the_rocky_image_with_only_debian_data_is_undecided(
     verdict = json.loads(out)
     assert code == 8 and verdict["decision"] == "undecided"
     message = " ".join(verdict["errors"])
-    assert "4 packages could not be checked: rocky:9 (3): the DB has no advisories for rocky:9" in message
-    assert "vendor:mongodb.org (1)" in message
+    assert "4 packages could not be checked: rocky:9 (4): the DB has no advisories for rocky:9" in message
+    assert verdict["uncovered"] == ["rocky:9"] and verdict["uncovered_packages"] == 4
     allowed = tmp_path / "allowed.yaml"
-    allowed.write_text('coverage: {allow: ["rocky:9", "vendor:*"]}\nrules:\n  - severity: {at_least: high}\n')
+    allowed.write_text('coverage: {allow: ["rocky:9"]}\nrules:\n  - severity: {at_least: high}\n')
     code, out = gate(capsys, f"oci:{rocky_layout}", "--policy", str(allowed), "--db", str(real_db),
                      "--skip-db-update", "--format", "json")
     assert code == 0, out
@@ -200,7 +210,22 @@ def test_every_format_says_the_rocky_image_was_not_checked(real_db: Path, rocky_
     code, out, _ = run_cli("scan", f"oci:{rocky_layout}", "--db", str(real_db), "--skip-db-update", "--format", fmt,
                            "--scanners", "vuln")
     assert code == 0 and "No vulnerabilities found" not in out
-    assert "rocky:9" in out and "mongodb.org" in out
+    assert "rocky:9" in out
+
+
+def test_mongodb_from_its_own_repository_is_not_rockys(capsys: pytest.CaptureFixture[str], real_db: Path,
+                                                       rocky_mongo_layout: Path, tmp_path: Path) -> None:
+    report = scan_target(f"oci:{rocky_mongo_layout}", db=real_db, auto_update=False, scanners=("vuln",))
+    mongo = next(p for p in report.sbom.packages if p.name == "mongodb-org-server")
+    assert (mongo.vendor, mongo.purl) == ("mongodb.org", "pkg:rpm/mongodb/mongodb-org-server@7.0.2-1.el9?arch=noarch")
+    assert mongo.cpe == "cpe:2.3:a:mongodb:mongodb:7.0.2:*:*:*:*:*:*:*"
+    assert report.coverage is not None
+    assert report.coverage.uncovered_namespaces == ("rocky:9", "vendor:mongodb.org")
+    allowed = tmp_path / "allowed.yaml"
+    allowed.write_text('coverage: {allow: ["rocky:9"]}\nrules:\n  - kev: {}\n')
+    code, out = gate(capsys, f"oci:{rocky_mongo_layout}", "--policy", str(allowed), "--db", str(real_db),
+                     "--skip-db-update")
+    assert code == 8 and "vendor:mongodb.org (1)" in out  # accepting Rocky's gap says nothing of MongoDB's
 
 
 def test_rpm_vendor_tells_a_third_party_package_from_the_distributions() -> None:
