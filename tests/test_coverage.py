@@ -4,6 +4,7 @@ the age that counts is the data's. Real data: the Debian DSA/DLA lists of April 
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import textwrap
 from pathlib import Path
@@ -300,3 +301,22 @@ def test_a_saved_json_report_keeps_its_coverage(tmp_path: Path) -> None:
     path.write_text(render_scan(report, "json"))
     again = read_scan_json(path)
     assert again.coverage == report.coverage
+
+
+def test_undated_data_is_as_old_as_its_last_change(tmp_path: Path) -> None:
+    """A mirror that stops changing keeps the date its content last changed, however often it is fetched."""
+    tracker = tmp_path / "tracker.json"
+    tracker.write_text((ASSETS / "match" / "debian-tracker.json").read_text())
+    db = tmp_path / "seawall.db"
+
+    def data_date() -> str | None:
+        assert update_db(db, select_feeds(["debian"], [f"debian={tracker}"])).installed
+        with VulnStore.open(db) as store:
+            return next(f.data_date for f in store.feeds() if f.name == "debian")
+
+    first = data_date()
+    with sqlite3.connect(db) as conn:  # as if that first update had happened long ago
+        conn.execute("UPDATE feeds SET data_date = '2023-01-01T00:00:00Z'")
+    assert first is not None and data_date() == "2023-01-01T00:00:00Z"
+    tracker.write_text(tracker.read_text().replace("SOCKS5 heap overflow", "SOCKS5 heap buffer overflow"))
+    assert data_date() not in (None, "2023-01-01T00:00:00Z")

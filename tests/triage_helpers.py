@@ -18,8 +18,7 @@ ROOTFS = MATCH / "debian-bookworm"
 
 
 def build_debian_db(path: Path) -> Path:
-    """The tracker served over HTTP as the real one is: its `Last-Modified` is the data's date (a file read from
-    disk has none, and a DB of undated data is stale)."""
+    """The tracker served over HTTP as the real one is, its `Last-Modified` the data's date."""
     from tests.feed_helpers import FeedServer
 
     served = path.parent / "served"

@@ -176,12 +176,12 @@ def _compact(conn: sqlite3.Connection) -> None:
 
 
 def _previous(conn: sqlite3.Connection, name: str) -> dict[str, Any] | None:
-    row = conn.execute("SELECT feed_version, validators, state, error, records, digest FROM feeds WHERE name = ?",
-                       (name,)).fetchone()
+    row = conn.execute("SELECT feed_version, validators, state, error, records, digest, data_date FROM feeds "
+                       "WHERE name = ?", (name,)).fetchone()
     if row is None:
         return None
     return {"feed_version": row[0], "validators": json.loads(row[1] or "{}"), "state": json.loads(row[2] or "{}"),
-            "error": row[3], "records": row[4], "digest": row[5]}
+            "error": row[3], "records": row[4], "digest": row[5], "data_date": row[6]}
 
 
 def _update_feed(conn: sqlite3.Connection, feed: Feed, http: Http, directory: Path,
@@ -214,8 +214,8 @@ def _update_feed(conn: sqlite3.Connection, feed: Feed, http: Http, directory: Pa
         conn.execute(
             "INSERT OR REPLACE INTO feeds (name, feed_version, data_date, fetched_at, source, digest, records, "
             "skipped, skip_reasons, error, validators, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
-            (feed.name, feed.version, fetched.data_date or loaded.data_date or source_date(ws), now_iso(),
-             fetched.source, digest,
+            (feed.name, feed.version, fetched.data_date or loaded.data_date or source_date(ws)
+             or changed_date(prev, digest), now_iso(), fetched.source, digest,
              loaded.records, loaded.skipped, json.dumps(dict(loaded.reasons)), json.dumps(ws.new_validators),
              json.dumps(ws.new_state)))
         conn.execute("COMMIT")
@@ -252,11 +252,17 @@ def write_coverage(conn: sqlite3.Connection) -> None:
     conn.executemany("INSERT INTO coverage VALUES (?, ?, ?, ?, ?)", rows)
 
 
-def source_date(ws: Workspace) -> str | None:
-    """The inputs' own date when the records carry none: the newest `Last-Modified` the server sent.
+def changed_date(prev: dict[str, Any] | None, digest: str) -> str:
+    """For data that dates nothing itself and came without `Last-Modified`: when its content last changed, as this
+    DB saw it. A mirror that stops changing keeps that date and grows stale; a local file's mtime is not used, since a
+    copy or a checkout stamps it with the day it was made."""
+    if prev is not None and prev.get("digest") == digest and prev.get("data_date"):
+        return str(prev["data_date"])
+    return now_iso()
 
-    A local file's mtime is not used: a copy or a checkout stamps it with the day it was made, which would pass a
-    mirror abandoned years ago as fresh. No date is "unknown", and unknown is stale."""
+
+def source_date(ws: Workspace) -> str | None:
+    """The inputs' own date when the records carry none: the newest `Last-Modified` the server sent."""
     dates: list[datetime] = []
     for validators in ws.new_validators.values():
         with contextlib.suppress(TypeError, ValueError):
