@@ -16,6 +16,7 @@ from seawall.output.scan_text import (
     coverage_notes,
     coverage_statement,
     no_findings_line,
+    severity_hint,
     severity_rank,
     status_text,
 )
@@ -130,6 +131,8 @@ def _row(finding: Finding) -> str:
     if finding.kev:
         ident += " **KEV**"
     severity = f"{SEVERITY_MARKS[finding.severity.value]} {finding.severity.value}"
+    if hint := severity_hint(finding):
+        severity += f" ({hint})"
     status = status_text(finding) if finding.status.value != "fixed" else "fixed"
     if finding.version_unknown:
         status += " (version not comparable)"
