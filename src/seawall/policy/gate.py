@@ -116,7 +116,7 @@ def judge(report: ScanReport, loaded: Loaded, *, target: str, baseline: Baseline
     triaged, triage = apply_triage(report, loaded.allowlists, loaded.vex, now=now)
     rule = loaded.policy.rule(baseline=baseline, now=now)
     violations: list[Violation] = rule.evaluate(triaged)
-    all_notes = [*notes, *triage.notes(), *rule.notes(triaged)]
+    all_notes = [*notes, *triage.notes(), *rule.notes(triaged), *lapsed_notes(triaged, baseline)]
     if any(v.undecided for v in violations):
         decision = Decision.UNDECIDED
     elif violations:
@@ -131,6 +131,19 @@ def judge(report: ScanReport, loaded: Loaded, *, target: str, baseline: Baseline
         db_built_at=triaged.db_built_at, baseline=baseline.origin or baseline.repository if baseline else None,
         findings=len(triaged.findings), suppressed=sum(1 for f in triaged.findings if f.suppressed))
     return Judged(verdict, triaged, baseline, triage)
+
+
+def lapsed_notes(report: ScanReport, baseline: Baseline | None) -> list[str]:
+    """Findings the baseline holds only under a suppression that no longer applies: they count as new again."""
+    if baseline is None:
+        return []
+    out = []
+    for finding in report.findings:
+        entry = baseline.lapsed(finding)
+        if entry is not None:
+            out.append(f"{finding.id} in {finding.package.name} entered the baseline {entry.admitted.describe()}; "
+                       "that no longer applies, so it counts as new")
+    return out
 
 
 Scanner = Callable[[str], ScanReport]
