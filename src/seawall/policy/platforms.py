@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from seawall.errors import InputError
 from seawall.image.platforms import is_attestation, normalize, platform_of, select_manifest
-from seawall.image.reference import check_digest
+from seawall.image.reference import check_digest, with_digest
+from seawall.image.registry import Manifest, RegistryClient, RegistryOptions
+from seawall.model.finding import ScanReport
+from seawall.model.image import ImageRef
 from seawall.model.policy import Decision, PlatformVerdict, Verdict
 from seawall.policy.gate import Judged
 
@@ -48,6 +51,34 @@ def filtered_index(index: dict[str, Any], children: Sequence[Child]) -> bytes:
     kept = {c.digest for c in children}
     doc = {**index, "manifests": [d for d in index["manifests"] if isinstance(d, dict) and d.get("digest") in kept]}
     return json.dumps(doc, separators=(",", ":")).encode()
+
+
+@dataclass
+class Scanned:
+    """An image as judged: its top manifest (or index), the platforms chosen, one report per platform."""
+
+    top: Manifest
+    children: list[Child]
+    reports: list[tuple[Child | None, ScanReport]]
+
+    @property
+    def filtered(self) -> bool:
+        """Only some of the index's images were judged: what may be promoted is a new index of those."""
+        listed = [d for d in self.top.doc.get("manifests") or () if isinstance(d, dict) and not is_attestation(d)]
+        return bool(self.children) and len(self.children) < len(listed)
+
+
+def scan_every_platform(ref: ImageRef, platform: str | None, options: RegistryOptions,
+                        scan: Callable[[str, str | None], ScanReport]) -> Scanned:
+    """Resolve `ref` once, then scan by digest every platform a gate must judge (or the one manifest)."""
+    with RegistryClient(options) as client:
+        top = client.get_manifest(ref)
+    repo = ImageRef(ref.registry, ref.repository)
+    if not top.is_index:
+        return Scanned(top, [], [(None, scan(str(with_digest(repo, top.digest)), platform))])
+    children = children_to_judge(top.doc["manifests"], platform, str(ref))
+    # By digest: the bytes judged are the bytes copied, whatever happens to the tag meanwhile.
+    return Scanned(top, children, [(c, scan(str(with_digest(repo, c.digest)), None)) for c in children])
 
 
 _ORDER = {Decision.PASS: 0, Decision.UNDECIDED: 1, Decision.FAIL: 2}

@@ -33,7 +33,7 @@ from seawall.policy.baseline import (
 )
 from seawall.policy.baseline_registry import BASELINE_TAG, BASELINE_TYPE, fetch_baseline_with, publish_baseline
 from seawall.policy.gate import GateInputs, Judged, judge, load_inputs, undecided, with_db_date
-from seawall.policy.platforms import Child, children_to_judge, combine, filtered_index
+from seawall.policy.platforms import Child, combine, filtered_index, scan_every_platform
 
 ARTIFACT_TYPE = "application/vnd.seawall.scan.v1+json"
 VERDICT_TYPE = "application/vnd.seawall.verdict.v1+json"
@@ -80,35 +80,30 @@ def promote(source: str, destination: str, inputs: GateInputs, *, options: Regis
         return Promotion(Judged(undecided(source, policy_name, err, now=now)), source, destination)
     registry_options = options or RegistryOptions(insecure_registries=frozenset(inputs.insecure_registries))
     report: ScanReport | None = None
+
+    def scan(target: str, platform: str | None) -> ScanReport:
+        nonlocal report
+        report = _scan(target, dataclasses.replace(inputs, platform=platform))
+        return report
+
     try:
-        with RegistryClient(registry_options) as client:
-            top = client.get_manifest(src)
-        children = children_to_judge(top.doc["manifests"], inputs.platform, str(src)) if top.is_index else []
         baseline, notes = _destination_baseline(dst, inputs, registry_options, loaded.policy.uses_baseline)
-        repo = ImageRef(src.registry, src.repository)
-        if not children:
-            report = _scan(str(with_digest(repo, top.digest)), inputs)
-            reports = [(None, report)]
-        else:
-            reports = []
-            for child in children:
-                # By digest: the bytes judged are the bytes copied, whatever happens to the tag meanwhile.
-                report = _scan(str(with_digest(repo, child.digest)), dataclasses.replace(inputs, platform=None))
-                reports.append((child, report))
+        scanned = scan_every_platform(src, inputs.platform, registry_options, scan)
     except SeawallError as err:
         return Promotion(Judged(undecided(source, policy_name, err, now=now, report=report), report),
                          source, destination)
+    top, children = scanned.top, scanned.children
     judged_each = [(child, judge(r, loaded, target=f"{source} [{child.platform}]" if child else source,
-                                 baseline=baseline, notes=notes, now=now)) for child, r in reports]
+                                 baseline=baseline, notes=notes, now=now)) for child, r in scanned.reports]
     if children:
         judged = combine([(c, j) for c, j in judged_each if c is not None], target=source, index_digest=top.digest)
     else:
         judged = judged_each[0][1]
     result = Promotion(judged, source, destination, source_digest=top.digest,
-                       platforms=[(c, j) for c, j in judged_each if c is not None],
-                       filtered=bool(children) and inputs.platform is not None)
+                       platforms=[(c, j) for c, j in judged_each if c is not None], filtered=scanned.filtered)
     if judged.verdict.decision is not Decision.PASS:
         return result
+    repo = ImageRef(src.registry, src.repository)
     triaged = [j.report for _, j in judged_each if j.report is not None]
     with RegistryClient(registry_options) as client:
         cache = BlobCache(blob_dir(inputs.cache_dir))
