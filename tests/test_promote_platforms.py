@@ -73,7 +73,8 @@ def test_a_vulnerable_platform_keeps_the_whole_index_out(index: tuple[str, TestI
     assert set(by_platform) == {"linux/amd64", "linux/arm64/v8"}  # the attestation is not an image
     assert by_platform["linux/amd64"].decision == "pass" and by_platform["linux/amd64"].digest == digests["linux/amd64"]
     assert by_platform["linux/arm64/v8"].decision == "fail"
-    assert {(v.finding_id, v.platform) for v in verdict.violations} == {("CVE-2023-4911", "linux/arm64/v8")}
+    assert ("CVE-2023-4911", "linux/arm64/v8") in {(v.finding_id, v.platform) for v in verdict.violations}
+    assert {v.platform for v in verdict.violations} == {"linux/arm64/v8"}
     # Nothing of it reached production: no tag, no manifest, no blob.
     assert tags(auth_registry, "prod/refused") == []
     for digest in image.manifests:
