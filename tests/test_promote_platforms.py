@@ -165,3 +165,19 @@ def test_platform_missing_from_a_local_layout_or_archive_is_an_error(tmp_path: P
     assert exited.value.code == 3
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "holds no image for platform linux/arm64/v8 (it is linux/amd64)" in err
+
+
+def test_gate_judges_every_platform_too(index: tuple[str, TestImage, dict[str, str]], db: Path, policy: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    source, _, digests = index
+    common = ["--policy", str(policy), "--db", str(db), "--skip-db-update"]
+    with pytest.raises(SystemExit) as exited:
+        main(["gate", source, *common])
+    assert exited.value.code == 1
+    table = capsys.readouterr().out
+    assert f"platform linux/amd64  PASS  {digests['linux/amd64']}" in table
+    assert f"platform linux/arm64/v8  FAIL  {digests['linux/arm64/v8']}" in table
+    assert "(linux/arm64/v8)" in table  # the violation names its platform
+    with pytest.raises(SystemExit) as exited:
+        main(["gate", source, *common, "--platform", "linux/amd64"])
+    assert exited.value.code == 0
