@@ -124,8 +124,13 @@ def seawall_venv(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A new venv and a wheel built from this checkout: what the recipes' install step installs. Its
     dependencies come from this interpreter's site-packages (no index here), seawall itself from the wheel."""
     base = tmp_path_factory.mktemp("ci-venv")
+    # Built from a copy: two test workers building in the checkout at once would share its build/ folder.
+    source = base / "source"
+    shutil.copytree(REPO / "src", source / "src", ignore=shutil.ignore_patterns("*.egg-info", "__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(REPO / name, source / name)
     done = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(base / "dist"),
-                           str(REPO)], capture_output=True, text=True, timeout=300)
+                           str(source)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     (wheel,) = (base / "dist").glob("seawall-*.whl")
     venv = base / "venv"
@@ -170,7 +175,7 @@ def test_github_workflow_end_to_end(seawall_venv: tuple[Path, Path], db_file: Pa
     build, prod = token_registry.host, auth_registry.host
     publish_db(db_file, f"{prod}/security/seawall-db:latest")
     workflow = load("github-actions.yml")
-    overrides = {"SEAWALL_INSTALL": str(wheel), "SEAWALL_DB": f"{prod}/security/seawall-db:latest",
+    overrides = {"SEAWALL_INSTALL": str(wheel), "SEAWALL_DB_IMAGE": f"{prod}/security/seawall-db:latest",
                  "BUILD_REGISTRY": build, "PROD_REGISTRY": prod, "PROD_REPOSITORY": f"{prod}/gh/api"}
     secrets = {f"secrets.{k}": v for k, v in (("BUILD_REGISTRY_USER", USER), ("BUILD_REGISTRY_PASSWORD", PASSWORD),
                                                 ("PROD_REGISTRY_USER", USER), ("PROD_REGISTRY_PASSWORD", PASSWORD))}
@@ -199,6 +204,9 @@ def test_github_workflow_end_to_end(seawall_venv: tuple[Path, Path], db_file: Pa
     assert "was never promoted to" in run.output()
     assert manifest_status(auth_registry, "gh/api", sha) == 200
     assert (checkout / "seawall.sarif").is_file() and "PASS" in (checkout / "verdict.md").read_text()
+    assert (checkout / ".seawall-cache/db/seawall.db").is_file()  # the pulled DB, where the cache dir says
+    assert {p.name for p in checkout.iterdir()} == {"security", ".seawall-cache", ".github_env", "seawall.sarif",
+                                                    "baseline.txt", "verdict.md"}
     baseline = fetch_baseline_with(RegistryOptions(), f"{prod}/gh/api")
     assert baseline is not None and baseline.image_digest == first_image.digest
 
@@ -239,7 +247,7 @@ def test_gitlab_pipeline_end_to_end(seawall_venv: tuple[Path, Path], db_file: Pa
                   "CI_REGISTRY_IMAGE": f"{build}/gl/app", "CI_COMMIT_SHA": "feed1", "CI_COMMIT_BRANCH": "main",
                   "CI_DEFAULT_BRANCH": "main", "CI_PIPELINE_SOURCE": "push", "CI_PROJECT_DIR": str(checkout),
                   "PROD_REGISTRY_USER": USER, "PROD_REGISTRY_PASSWORD": PASSWORD}
-    overrides = {"SEAWALL_INSTALL": str(wheel), "SEAWALL_DB": f"{prod}/security/seawall-db:gl",
+    overrides = {"SEAWALL_INSTALL": str(wheel), "SEAWALL_DB_IMAGE": f"{prod}/security/seawall-db:gl",
                  "PROD_REGISTRY": prod, "PROD_RUNNING_IMAGE": f"{prod}/gl/api@{running}"}
     variables = gitlab_variables(config, predefined, overrides)
     assert variables["BUILD_IMAGE"] == f"{build}/gl/app/build:feed1"
