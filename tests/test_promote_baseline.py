@@ -172,7 +172,6 @@ def test_an_expired_allowlist_entry_makes_its_finding_new_again(registry: Regist
     assert {v.finding_id for v in removed.verdict.violations} == {"CVE-2023-4911"}
 
 
-@pytest.mark.xfail(strict=True, reason="needs unknown-severity rule")
 def test_an_unrated_new_vulnerability_is_not_promoted_under_a_severity_policy(
         registry: RegistryServer, auth_registry: RegistryServer, db: Path, tmp_path: Path) -> None:
     login(auth_registry)
@@ -184,4 +183,5 @@ def test_an_unrated_new_vulnerability_is_not_promoted_under_a_severity_policy(
     result = promote(source, f"{auth_registry.host}/prod/unrated:1",
                      GateInputs(policy=policy, db=db, auto_update=False, allow_no_baseline=True))
     assert result.verdict.decision != "pass" and result.digest is None
+    assert "CVE-2024-2236" in {v.finding_id for v in result.verdict.violations}
     assert tags(auth_registry, "prod/unrated") == []
