@@ -1,7 +1,9 @@
 """Read the values of a Berkeley DB hash database (rpm's `Packages` on CentOS 7, RHEL 7/8, Amazon Linux 2).
 
 Only what rpm stores is needed: every header lives in an off-page item (H_OFFPAGE) chained through overflow
-pages. The layout follows libdb's dbinc/db_page.h, read the way go-rpmdb's pkg/bdb does.
+pages. The layout follows libdb's dbinc/db_page.h, read the way go-rpmdb's pkg/bdb does: look at an item's type
+byte first and read only off-page values, because rpm also keeps small on-page items (its key-0 record, a
+5-byte H_KEYDATA value in the last bytes of bucket page 1) that are not headers and too short for an off-page item.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ HASH_MAGIC = 0x061561
 PAGE_HEADER = 26
 P_HASH_UNSORTED, P_OVERFLOW, P_HASHMETA, P_HASH = 2, 7, 8, 13
 H_OFFPAGE = 3
+OFFPAGE_ITEM = 12  # type, 3 unused bytes, first overflow page, total length
 VALID_PAGE_SIZES = frozenset(512 << shift for shift in range(8))
 MAX_VALUE = 64 * 1024 * 1024
 
@@ -54,10 +57,12 @@ def iter_values(data: bytes) -> Iterator[bytes]:
             raise BdbError(f"hash page {number} has a malformed index ({entries} entries)")
         for pair in range(entries // 2):
             (item,) = struct.unpack_from(order + "H", page, PAGE_HEADER + 4 * pair + 2)  # keys first, then values
-            if item + 12 > page_size:
+            if not PAGE_HEADER <= item < page_size:
                 raise BdbError(f"hash page {number} points outside itself")
             if page[item] != H_OFFPAGE:
-                continue
+                continue  # on-page data (rpm's key-0 record) and duplicates hold no header
+            if item + OFFPAGE_ITEM > page_size:
+                raise BdbError(f"hash page {number} has an off-page item cut by the page end")
             first, length = struct.unpack_from(order + "II", page, item + 4)
             yield _overflow_chain(data, order, page_size, first, length)
 
