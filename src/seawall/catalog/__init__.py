@@ -11,12 +11,14 @@ from seawall.catalog.npm import NpmCataloger
 from seawall.catalog.php import ComposerCataloger
 from seawall.catalog.python import PythonCataloger
 from seawall.catalog.rpm import RpmCataloger
+from seawall.catalog.rpm_manifest import RpmManifestCataloger
 from seawall.catalog.ruby import GemCataloger
 
 CATALOGERS: list[type[Cataloger]] = [
     DpkgCataloger,
     ApkCataloger,
     RpmCataloger,
+    RpmManifestCataloger,
     PythonCataloger,
     NpmCataloger,
     JavaCataloger,
