@@ -8,6 +8,7 @@ from seawall.catalog.golang import GoBinaryCataloger
 from seawall.catalog.interface import Cataloger
 from seawall.catalog.java import JavaCataloger
 from seawall.catalog.npm import NpmCataloger
+from seawall.catalog.pecl import PeclCataloger
 from seawall.catalog.php import ComposerCataloger
 from seawall.catalog.python import PythonCataloger
 from seawall.catalog.rpm import RpmCataloger
@@ -25,4 +26,5 @@ CATALOGERS: list[type[Cataloger]] = [
     GoBinaryCataloger,
     GemCataloger,
     ComposerCataloger,
+    PeclCataloger,
 ]

@@ -29,6 +29,7 @@ _CLASSES = {
     **dict.fromkeys(("go-module", "golang", "gobinary", "gomod", "go"), "go"),
     **dict.fromkeys(("gem", "gemspec", "bundler", "ruby"), "gem"),
     **dict.fromkeys(("composer", "composer-vendor", "php-composer", "php"), "composer"),
+    **dict.fromkeys(("pecl", "php-pecl-pkg", "php-pear-pkg"), "pecl"),
     **dict.fromkeys(("rust-crate", "cargo", "rust-binary", "rust"), "cargo"),
     **dict.fromkeys(("nuget", "dotnet-core", "dotnet", "packages-props"), "nuget"),
 }

@@ -30,6 +30,7 @@ PACKAGE_TYPES: dict[str, str] = {
     "maven": "java-archive",
     "gem": "gem",
     "composer": "composer",
+    "pecl": "pecl",
     "generic": "binary",
 }
 OS_TYPES = frozenset({"deb", "apk", "rpm"})
