@@ -8,6 +8,7 @@ from seawall.catalog.golang import GoBinaryCataloger
 from seawall.catalog.interface import Cataloger
 from seawall.catalog.java import JavaCataloger
 from seawall.catalog.npm import NpmCataloger
+from seawall.catalog.opkg import OpkgCataloger
 from seawall.catalog.pecl import PeclCataloger
 from seawall.catalog.php import ComposerCataloger
 from seawall.catalog.python import PythonCataloger
@@ -20,6 +21,7 @@ CATALOGERS: list[type[Cataloger]] = [
     ApkCataloger,
     RpmCataloger,
     RpmManifestCataloger,
+    OpkgCataloger,
     PythonCataloger,
     NpmCataloger,
     JavaCataloger,

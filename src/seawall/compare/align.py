@@ -22,7 +22,7 @@ OS_CLASS = "os"
 _CLASSES = {
     **dict.fromkeys(("deb", "apk", "rpm", "debian", "ubuntu", "alpine", "redhat", "centos", "rocky", "alma",
                      "almalinux", "oracle", "amazon", "fedora", "suse", "opensuse", "photon", "wolfi", "chainguard",
-                     "alpm", "os", "dpkg"), OS_CLASS),
+                     "alpm", "os", "dpkg", "opkg"), OS_CLASS),
     **dict.fromkeys(("python", "pypi", "python-pkg", "pip", "pipenv", "poetry", "uv", "conda"), "pypi"),
     **dict.fromkeys(("npm", "node-pkg", "yarn", "pnpm", "bun", "javascript"), "npm"),
     **dict.fromkeys(("java-archive", "maven", "jar", "pom", "gradle", "sbt", "java", "jenkins-plugin"), "maven"),

@@ -31,6 +31,7 @@ PACKAGE_TYPES: dict[str, str] = {
     "gem": "gem",
     "composer": "composer",
     "pecl": "pecl",
+    "opkg": "opkg",
     "generic": "binary",
 }
 OS_TYPES = frozenset({"deb", "apk", "rpm"})
