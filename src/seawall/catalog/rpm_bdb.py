@@ -1,9 +1,12 @@
 """Read the values of a Berkeley DB hash database (rpm's `Packages` on CentOS 7, RHEL 7/8, Amazon Linux 2).
 
 Only what rpm stores is needed: every header lives in an off-page item (H_OFFPAGE) chained through overflow
-pages. The layout follows libdb's dbinc/db_page.h, read the way go-rpmdb's pkg/bdb does: look at an item's type
-byte first and read only off-page values, because rpm also keeps small on-page items (its key-0 record, a
-5-byte H_KEYDATA value in the last bytes of bucket page 1) that are not headers and too short for an off-page item.
+pages. The layout follows libdb's dbinc/db_page.h, read the way go-rpmdb's pkg/bdb does. Taken from it: walk
+pages 1..last_pgno and keep only hash pages (P_HASH, and P_HASH_UNSORTED of RHEL 5); of each key/value pair read
+only the value; look at the value's type byte before anything else and follow only off-page (H_OFFPAGE) values,
+because rpm also keeps small on-page items (its key-0 record, a 5-byte H_KEYDATA value in the last bytes of bucket
+page 1) that are not headers and too short to be read as an off-page item; take every overflow page whole except
+the last, whose used length is its hf_offset field.
 """
 
 from __future__ import annotations
