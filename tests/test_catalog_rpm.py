@@ -194,3 +194,12 @@ def test_source_rpm_names() -> None:
     assert split_source_rpm("python3.11-3.11.5-1.el9_3.src.rpm") == ("python3.11", "3.11.5-1.el9_3")
     assert split_source_rpm("(none)") is None
     assert split_source_rpm(None) is None
+
+
+def test_berkeley_db_off_page_item_cut_by_the_page_end_is_an_unknown() -> None:
+    data = bytearray(bdb_hash_file(real_blobs()))
+    data[4096 + 4091] = 3  # record 0's key, now claiming to be an off-page item 5 bytes before the page end
+    struct.pack_into("<HH", data, 4096 + 26, 4086, 4091)  # ... and listed as the value of the pair
+    cataloger = RpmCataloger()
+    result = cataloger.catalog(entries_from_files({"/var/lib/rpm/Packages": bytes(data)}, cataloger))
+    assert result.packages == () and "cut by the page end" in result.unknowns[0].reason
