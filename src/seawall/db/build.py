@@ -188,7 +188,8 @@ def _update_feed(conn: sqlite3.Connection, feed: Feed, http: Http, directory: Pa
     prev = _previous(conn, feed.name)
     directory.mkdir(parents=True, exist_ok=True)
     ws = Workspace(dir=directory, http=http, validators=prev["validators"] if prev else {},
-                   state=prev["state"] if prev else {})
+                   state=prev["state"] if prev else {},
+                   progress=(lambda text: progress(feed.name, f"fetching {text}", 0)) if progress else None)
     if progress:
         progress(feed.name, "fetching", 0)
     try:

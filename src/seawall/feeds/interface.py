@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -44,6 +44,11 @@ class Workspace:
     new_validators: dict[str, dict[str, str]] = field(default_factory=dict)
     new_state: dict[str, Any] = field(default_factory=dict)
     changed: bool = False  # set by `download` when any input is new
+    progress: Callable[[str], None] | None = None  # what a long fetch is doing now ("window 2/3, 4,000/12,000")
+
+    def report(self, text: str) -> None:
+        if self.progress is not None:
+            self.progress(text)
 
     def download(self, url: str, name: str, *, expect: str | None = None) -> Path:
         """`url` into `<workspace>/<name>` (conditional GET, atomic), or the local file/folder itself; its path.
