@@ -155,6 +155,8 @@ def update_db(path: Path, feeds: Sequence[Feed], *, http: Http | None = None, wo
                 return report  # nothing usable and nothing to keep: leave no empty DB behind
             conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('updated_at', ?), ('seawall_version', ?)",
                          (now_iso(), __version__))
+            # A DB pulled from a repository and then updated from feeds is the feeds' now; the pull stays as its base.
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('origin', 'feeds')")
             write_coverage(conn)
             _compact(conn)
             conn.close()

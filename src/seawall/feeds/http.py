@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
@@ -177,7 +178,9 @@ class Http:
                                        remedy="again later, or `--source NAME=URL` for a mirror") from None
                 wait = _retry_after(err.retry_after, delay)
             except httpx.TransportError as err:
-                if last:
+                # A name that does not resolve or a port nobody listens on will not answer in a second either:
+                # offline, every retry only delays the one line that says so.
+                if last or _unreachable(err):
                     raise NetworkError(f"cannot reach {url}: {type(err).__name__}: {err}".rstrip(": "),
                                        remedy="checking the network, or `--source NAME=URL` for a local copy") from None
                 wait = delay
@@ -207,6 +210,17 @@ class Http:
                 out.write(chunk)
         os.replace(part, dest)
         return Download(changed=True, validators=new)
+
+
+def _unreachable(err: BaseException) -> bool:
+    seen: BaseException | None = err
+    for _ in range(6):
+        if seen is None:
+            return False
+        if isinstance(seen, socket.gaierror | ConnectionRefusedError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 class _Retryable(Exception):

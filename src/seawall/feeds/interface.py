@@ -102,6 +102,18 @@ class Feed(ABC):
     version: ClassVar[int]  # bump when parse output changes: the DB re-parses this feed on the next update
     default: ClassVar[bool] = True  # part of `seawall db update` without --feed
     config_type: ClassVar[type]
+    about: ClassVar[str] = ""  # what the feed holds and why it is (or is not) a default; `seawall db feeds` shows it
+    accepts: ClassVar[str] = ""  # what `--source NAME=…` takes, and the layout of a local copy
+
+    @classmethod
+    def default_source(cls) -> str:
+        """Where the feed reads from unless told otherwise: the URLs of its default config."""
+        from dataclasses import fields
+
+        config = cls.config_type()
+        urls = [str(getattr(config, f.name)) for f in fields(config)
+                if isinstance(getattr(config, f.name), str) and "://" in str(getattr(config, f.name))]
+        return summarise_sources(urls)
 
     def __init__(self, config: Any = None) -> None:
         self.config = config if config is not None else self.config_type()

@@ -85,6 +85,14 @@ def windows(since: datetime, until: datetime) -> list[tuple[str, str]]:
 
 class NvdFeed(Feed):
     name = "nvd"
+    about = (
+        "NVD's CVE API 2.0: CVSS ratings and descriptions for every CVE (the severity of findings no vendor "
+        'rates). Set NVD_API_KEY for the higher rate limit.'
+    )
+    accepts = (
+        "the API's URL (a mirror of /rest/json/cves/2.0), or a local folder of per-CVE records "
+        "(CVE-YYYY-NNNN.json, flat or in the CVE-YYYY/CVE-YYYY-NNNxx/ layout of fkie-cad/nvd-json-data-feeds)"
+    )
     version = 2
     config_type = NvdConfig
 
