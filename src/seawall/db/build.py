@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -156,6 +157,7 @@ def update_db(path: Path, feeds: Sequence[Feed], *, http: Http | None = None, wo
                          (now_iso(), __version__))
             # A DB pulled from a repository and then updated from feeds is the feeds' now; the pull stays as its base.
             conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('origin', 'feeds')")
+            write_coverage(conn)
             _compact(conn)
             conn.close()
             install(tmp, path)
@@ -176,12 +178,12 @@ def _compact(conn: sqlite3.Connection) -> None:
 
 
 def _previous(conn: sqlite3.Connection, name: str) -> dict[str, Any] | None:
-    row = conn.execute("SELECT feed_version, validators, state, error, records, digest FROM feeds WHERE name = ?",
-                       (name,)).fetchone()
+    row = conn.execute("SELECT feed_version, validators, state, error, records, digest, data_date FROM feeds "
+                       "WHERE name = ?", (name,)).fetchone()
     if row is None:
         return None
     return {"feed_version": row[0], "validators": json.loads(row[1] or "{}"), "state": json.loads(row[2] or "{}"),
-            "error": row[3], "records": row[4], "digest": row[5]}
+            "error": row[3], "records": row[4], "digest": row[5], "data_date": row[6]}
 
 
 def _update_feed(conn: sqlite3.Connection, feed: Feed, http: Http, directory: Path,
@@ -215,7 +217,8 @@ def _update_feed(conn: sqlite3.Connection, feed: Feed, http: Http, directory: Pa
         conn.execute(
             "INSERT OR REPLACE INTO feeds (name, feed_version, data_date, fetched_at, source, digest, records, "
             "skipped, skip_reasons, error, validators, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
-            (feed.name, feed.version, fetched.data_date or loaded.data_date, now_iso(), fetched.source, digest,
+            (feed.name, feed.version, fetched.data_date or loaded.data_date or source_date(ws)
+             or changed_date(prev, digest), now_iso(), fetched.source, digest,
              loaded.records, loaded.skipped, json.dumps(dict(loaded.reasons)), json.dumps(ws.new_validators),
              json.dumps(ws.new_state)))
         conn.execute("COMMIT")
@@ -229,6 +232,49 @@ def _update_feed(conn: sqlite3.Connection, feed: Feed, http: Http, directory: Pa
                        ExitCode.INPUT)
     return FeedOutcome(feed.name, "updated", records=loaded.records, skipped=loaded.skipped,
                        seconds=time.monotonic() - started)
+
+
+COVERAGE_DDL = """CREATE TABLE IF NOT EXISTS coverage (namespace TEXT NOT NULL, feed TEXT NOT NULL,
+  advisories INTEGER NOT NULL, data_date TEXT, fixed_only INTEGER NOT NULL, PRIMARY KEY (namespace, feed)
+) WITHOUT ROWID"""
+COVERAGE_QUERY = """
+SELECT a.namespace, a.feed, count(*),
+       nullif(max(max(coalesce(v.published, ''), coalesce(v.modified, ''))), ''),
+       sum(a.status NOT IN ('fixed', 'not-affected')) = 0
+FROM advisories AS a LEFT JOIN vulnerabilities AS v ON v.id = a.id AND v.feed = a.feed
+GROUP BY a.namespace, a.feed"""
+
+
+def write_coverage(conn: sqlite3.Connection) -> None:
+    """Rebuild the `coverage` table: per (namespace, feed), how many advisories, of what date, fixes only or not."""
+    feed_dates = dict(conn.execute("SELECT name, data_date FROM feeds"))
+    rows = [(ns, feed, count, date or feed_dates.get(feed), int(bool(fixed_only)))
+            for ns, feed, count, date, fixed_only in conn.execute(COVERAGE_QUERY)]
+    conn.execute(COVERAGE_DDL)
+    conn.execute("DELETE FROM coverage")
+    conn.executemany("INSERT INTO coverage VALUES (?, ?, ?, ?, ?)", rows)
+
+
+def changed_date(prev: dict[str, Any] | None, digest: str) -> str:
+    """For data that dates nothing itself and came without `Last-Modified`: when its content last changed, as this
+    DB saw it. A mirror that stops changing keeps that date and grows stale; a local file's mtime is not used, since a
+    copy or a checkout stamps it with the day it was made."""
+    if prev is not None and prev.get("digest") == digest and prev.get("data_date"):
+        return str(prev["data_date"])
+    return now_iso()
+
+
+def source_date(ws: Workspace) -> str | None:
+    """The inputs' own date when the records carry none: the newest `Last-Modified` the server sent."""
+    dates: list[datetime] = []
+    for validators in ws.new_validators.values():
+        with contextlib.suppress(TypeError, ValueError):
+            if validators.get("last_modified"):
+                dates.append(parsedate_to_datetime(validators["last_modified"]))
+    if not dates:
+        return None
+    newest = max(d if d.tzinfo else d.replace(tzinfo=UTC) for d in dates)
+    return newest.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _failed(conn: sqlite3.Connection, feed: Feed, message: str, started: float, code: int) -> FeedOutcome:

@@ -93,3 +93,14 @@ CREATE TABLE epss (
   percentile REAL NOT NULL,
   date       TEXT
 ) WITHOUT ROWID;
+
+-- Which namespaces and ecosystems the advisories cover, per feed: rebuilt after every update (db/build.py). Added
+-- without a schema version bump: a reader of an older file without it derives the same rows from `advisories`.
+CREATE TABLE IF NOT EXISTS coverage (
+  namespace  TEXT NOT NULL,
+  feed       TEXT NOT NULL,
+  advisories INTEGER NOT NULL,
+  data_date  TEXT,              -- the newest record's published/modified date, else the feed's data date
+  fixed_only INTEGER NOT NULL,  -- 1: every advisory is a fix (or not-affected): unfixed issues are not listed
+  PRIMARY KEY (namespace, feed)
+) WITHOUT ROWID;

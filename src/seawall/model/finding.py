@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from seawall.model.coverage import Coverage
 from seawall.model.image import Image
 from seawall.model.sbom import SBOM, Package
 from seawall.model.vuln import CVSS, EpssScore, FeedProvenance, KevEntry, Severity, Status
@@ -93,6 +94,7 @@ class ScanReport:
     feeds: tuple[FeedProvenance, ...] = ()
     base_image: str | None = None  # what decided `in_base_image`
     base_layers: int | None = None
+    coverage: Coverage | None = None  # what the DB could judge; None: no vulnerability matching was done
     extra: dict[str, object] = field(default_factory=dict, hash=False, compare=False)
 
     @property
