@@ -26,7 +26,7 @@ from seawall.db.store import SCHEMA_VERSION, advisory_row, read_schema_version, 
 from seawall.errors import DatabaseError, ExitCode, SeawallError
 from seawall.feeds.http import Http
 from seawall.feeds.interface import Feed, Workspace, read_manifest, unusable
-from seawall.model.vuln import Advisory, Skipped, VulnerabilityMeta
+from seawall.model.vuln import Advisory, Flagged, Skipped, VulnerabilityMeta
 
 _FLUSH = 20_000
 Progress = Callable[[str, str, int], None]  # (feed, phase, records so far)
@@ -40,6 +40,7 @@ class FeedOutcome:
     skipped: int = 0
     error: str | None = None
     seconds: float = 0.0
+    flagged: int = 0  # records kept although a range of theirs cannot be evaluated
     exit_code: int = 0  # of the error that failed the feed
 
 
@@ -211,10 +212,11 @@ def _update_feed(conn: sqlite3.Connection, feed: Feed, http: Http, directory: Pa
         digest = _digest(directory)
         conn.execute(
             "INSERT OR REPLACE INTO feeds (name, feed_version, data_date, fetched_at, source, digest, records, "
-            "skipped, skip_reasons, error, validators, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
+            "skipped, skip_reasons, error, validators, state, flagged, flag_reasons) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)",
             (feed.name, feed.version, fetched.data_date or loaded.data_date, now_iso(), fetched.source, digest,
              loaded.records, loaded.skipped, json.dumps(dict(loaded.reasons)), json.dumps(ws.new_validators),
-             json.dumps(ws.new_state)))
+             json.dumps(ws.new_state), loaded.flagged, json.dumps(dict(loaded.flag_reasons))))
         conn.execute("COMMIT")
     except BaseException as err:
         conn.execute("ROLLBACK")
@@ -225,7 +227,7 @@ def _update_feed(conn: sqlite3.Connection, feed: Feed, http: Http, directory: Pa
         return _failed(conn, feed, f"feed {feed.name}: cannot load its data: {type(err).__name__}: {err}", started,
                        ExitCode.INPUT)
     return FeedOutcome(feed.name, "updated", records=loaded.records, skipped=loaded.skipped,
-                       seconds=time.monotonic() - started)
+                       seconds=time.monotonic() - started, flagged=loaded.flagged)
 
 
 def _failed(conn: sqlite3.Connection, feed: Feed, message: str, started: float, code: int) -> FeedOutcome:
@@ -254,6 +256,8 @@ class _Loaded:
     skipped: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
     data_date: str | None = None
+    flagged: int = 0
+    flag_reasons: Counter[str] = field(default_factory=Counter)
 
 
 _TABLES = ("advisories", "vulnerabilities", "aliases", "cvss", "refs", "kev", "epss")
@@ -276,6 +280,10 @@ def _load(conn: sqlite3.Connection, feed: Feed, ws: Workspace, progress: Progres
         elif isinstance(record, Skipped):
             out.reasons[record.reason] += 1
             out.skipped += record.whole
+            continue
+        elif isinstance(record, Flagged):
+            out.flag_reasons[record.reason] += 1
+            out.flagged += 1
             continue
         out.records += 1
         if batch.size >= _FLUSH:

@@ -24,6 +24,7 @@ from seawall.versions import InvalidVersion, VersionScheme
 _FLOOR = (0,)  # sorts below every parsed key (1, …): OSV's introduced "0"
 _TOP = (2,)  # sorts above every parsed key: OSV's limit "*"
 _EVENT_KINDS = frozenset({"introduced", "fixed", "last_affected", "limit"})
+_RANGE_TYPES = frozenset({"ECOSYSTEM", "SEMVER", "dpkg", "apk", "rpm"})  # ordered by the namespace's scheme
 
 
 class Group(NamedTuple):
@@ -67,7 +68,7 @@ def _key(scheme: VersionScheme, version: str) -> Any:
 
 def _compile_range(scheme: VersionScheme, rng: AffectedRange) -> CompiledRange:
     description = describe(rng)
-    undecidable = False
+    undecidable = rng.type not in _RANGE_TYPES
     floor: Any = None
     introduced: list[Any] = []
     limits: list[Any] = []
