@@ -45,9 +45,7 @@ def included_in_ranges(v: Version, ranges: list[list[tuple[str, str]]]) -> bool:
         for kind, version in ordered:
             if kind == "introduced" and (version == "0" or v >= _v(version)):
                 vulnerable = True
-            elif kind == "fixed" and v >= _v(version):
-                vulnerable = False
-            elif kind == "last_affected" and v > _v(version):
+            elif (kind == "fixed" and v >= _v(version)) or (kind == "last_affected" and v > _v(version)):
                 vulnerable = False
         if vulnerable:
             return True

@@ -1,8 +1,8 @@
 """Version schemes by name: `scheme_for("deb").compare("1.0-1", "1.0-2") == -1`.
 
 Each scheme parses a version string once into a cached key; the matcher compares keys. Names are the schemes'
-own ("dpkg", "rpm", "apk", "pep440", "semver", "maven", "go", "gem", "composer", "cargo", "generic") and the ecosystems or package
-types that use them (purl types, OSV ecosystem names, catalog package types), case-insensitively.
+own ("dpkg", "rpm", "apk", "pep440", "semver", "maven", "go", "gem", "composer", "cargo", "generic") and the
+ecosystems or package types that use them (purl types, OSV ecosystem names, catalog package types), case-insensitively.
 """
 
 from __future__ import annotations

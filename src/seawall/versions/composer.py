@@ -8,6 +8,7 @@ have no order and are invalid. Written by hand: no Python library implements Com
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from seawall.versions.interface import VersionScheme
@@ -64,7 +65,7 @@ def normalize(version: str) -> str | None:
 def _canonical_parts(version: str) -> list[str]:
     """php_canonicalize_version: `-_+` and other non-alphanumerics become '.', digit/non-digit changes split."""
     out = [version[0]]
-    for previous, c in zip(version, version[1:], strict=False):
+    for previous, c in itertools.pairwise(version):
         if c in "-_+" or not c.isalnum():
             if out[-1] != ".":
                 out.append(".")
