@@ -175,12 +175,12 @@ def _compact(conn: sqlite3.Connection) -> None:
 
 
 def _previous(conn: sqlite3.Connection, name: str) -> dict[str, Any] | None:
-    row = conn.execute("SELECT feed_version, validators, state, error, records, digest FROM feeds WHERE name = ?",
-                       (name,)).fetchone()
+    row = conn.execute("SELECT feed_version, validators, state, error, records, digest, flagged FROM feeds "
+                       "WHERE name = ?", (name,)).fetchone()
     if row is None:
         return None
     return {"feed_version": row[0], "validators": json.loads(row[1] or "{}"), "state": json.loads(row[2] or "{}"),
-            "error": row[3], "records": row[4], "digest": row[5]}
+            "error": row[3], "records": row[4], "digest": row[5], "flagged": row[6]}
 
 
 def _update_feed(conn: sqlite3.Connection, feed: Feed, http: Http, directory: Path,
@@ -203,7 +203,8 @@ def _update_feed(conn: sqlite3.Connection, feed: Feed, http: Http, directory: Pa
     if not fetched.changed and same:
         conn.execute("UPDATE feeds SET fetched_at = ?, validators = ?, state = ? WHERE name = ?",
                      (now_iso(), json.dumps(ws.new_validators), json.dumps(ws.new_state), feed.name))
-        return FeedOutcome(feed.name, "unchanged", records=prev["records"], seconds=time.monotonic() - started)
+        return FeedOutcome(feed.name, "unchanged", records=prev["records"], seconds=time.monotonic() - started,
+                           flagged=prev["flagged"])
     if progress:
         progress(feed.name, "loading", 0)
     conn.execute("BEGIN")

@@ -92,19 +92,20 @@ def _compile_range(scheme: VersionScheme, rng: AffectedRange) -> CompiledRange:
         if kind == "limit":
             limits.append(key)
             continue
-        points.append((key, ("introduced", "fixed", "last_affected").index(kind)))
+        points.append((key, ("introduced", "fixed", "last_affected").index(kind)))  # 0, 1, 2
     if introduced and None not in introduced:
         floor = min(introduced)
     if undecidable or not introduced:
         # No introduced at all is not a range the schema allows: nothing can be said about it.
         return CompiledRange(None, tuple(limits), floor, description)
     groups: list[Group] = []
-    for key, kind in sorted(points, key=lambda point: point[0]):
+    for key, index in sorted(points, key=lambda point: point[0]):
         if groups and groups[-1].key == key:
             last = groups[-1]
-            groups[-1] = Group(key, last.opens or kind == 0, last.closes or kind == 1, last.closes_after or kind == 2)
+            groups[-1] = Group(key, last.opens or index == 0, last.closes or index == 1,
+                               last.closes_after or index == 2)
         else:
-            groups.append(Group(key, kind == 0, kind == 1, kind == 2))
+            groups.append(Group(key, index == 0, index == 1, index == 2))
     return CompiledRange(tuple(groups), tuple(limits), floor, description)
 
 
