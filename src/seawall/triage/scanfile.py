@@ -50,6 +50,7 @@ def _report(doc: dict[str, Any]) -> ScanReport:
         package = from_data(Package, group["package"])
         packages.append(package)
         findings.extend(_finding(item, package) for item in group.get("findings") or ())
+    packages.extend(from_data(Package, item) for item in doc.get("otherPackages") or ())
     base = doc.get("baseImage") or {}
     return ScanReport(sbom=SBOM(image=image, distro=distro, packages=tuple(packages)), findings=tuple(findings),
                       scanned_at=str(doc.get("scannedAt") or ""), db_built_at=(doc.get("db") or {}).get("builtAt"),
