@@ -65,8 +65,8 @@ def update(ctx: click.Context, feed_names: tuple[str, ...], sources: tuple[str, 
         if o.state == "failed":
             click.echo(f"error: {o.error}", err=True)
         else:
-            click.echo(f"{o.name:<18} {o.state:<9} {o.records:>9} records {o.skipped:>6} skipped  {o.seconds:6.1f}s",
-                       err=True)
+            click.echo(f"{o.name:<18} {o.state:<9} {o.records:>9} records {o.skipped:>6} skipped "
+                       f"{o.flagged:>5} kept, flagged  {o.seconds:6.1f}s", err=True)
     if not report.installed:
         click.echo(f"error: no DB written at {path}", err=True)
     failed = report.failed
@@ -172,13 +172,15 @@ def _table(path: Path, meta: dict[str, str], rows: list[dict[str, Any]]) -> None
     from rich.table import Table
 
     table = Table(title=f"{path} (schema {meta.get('schema_version')}, updated {meta.get('updated_at')})")
-    for col in ("feed", "data date", "data age", "fetched", "records", "skipped", "top skip reasons", "source"):
-        table.add_column(col, justify="right" if col in ("data age", "fetched", "records", "skipped") else "left")
+    numbers = ("data age", "fetched", "records", "skipped", "kept, flagged")
+    for col in ("feed", "data date", *numbers, "top skip and flag reasons", "source"):
+        table.add_column(col, justify="right" if col in numbers else "left")
     for r in rows:
-        reasons = ", ".join(f"{reason} ({n})" for reason, n in r["skip_reasons"][:3])
+        reasons = ", ".join([*(f"{reason} ({n})" for reason, n in r["skip_reasons"][:3]),
+                             *(f"flagged: {reason} ({n})" for reason, n in r["flag_reasons"][:2])])
         table.add_row(r["name"] + (" [red](failed)[/red]" if r["error"] else ""), str(r["data_date"] or "unknown"),
                       _human_age(r["age_seconds"]), _human_age(r["fetch_age_seconds"]) + " ago",
-                      f"{r['records']:,}", f"{r['skipped']:,}", reasons, r["source"])
+                      f"{r['records']:,}", f"{r['skipped']:,}", f"{r['flagged']:,}", reasons, r["source"])
     Console(width=200 if not sys.stdout.isatty() else None).print(table)
 
 

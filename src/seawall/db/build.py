@@ -27,7 +27,7 @@ from seawall.db.store import SCHEMA_VERSION, advisory_row, read_schema_version, 
 from seawall.errors import DatabaseError, ExitCode, SeawallError
 from seawall.feeds.http import Http
 from seawall.feeds.interface import Feed, Workspace, read_manifest, unusable
-from seawall.model.vuln import Advisory, Skipped, VulnerabilityMeta
+from seawall.model.vuln import Advisory, Flagged, Skipped, VulnerabilityMeta
 
 _FLUSH = 20_000
 Progress = Callable[[str, str, int], None]  # (feed, phase, records so far)
@@ -41,6 +41,7 @@ class FeedOutcome:
     skipped: int = 0
     error: str | None = None
     seconds: float = 0.0
+    flagged: int = 0  # records kept although a range of theirs cannot be evaluated
     exit_code: int = 0  # of the error that failed the feed
 
 
@@ -178,12 +179,12 @@ def _compact(conn: sqlite3.Connection) -> None:
 
 
 def _previous(conn: sqlite3.Connection, name: str) -> dict[str, Any] | None:
-    row = conn.execute("SELECT feed_version, validators, state, error, records, digest, data_date FROM feeds "
-                       "WHERE name = ?", (name,)).fetchone()
+    row = conn.execute("SELECT feed_version, validators, state, error, records, digest, data_date, flagged "
+                       "FROM feeds WHERE name = ?", (name,)).fetchone()
     if row is None:
         return None
     return {"feed_version": row[0], "validators": json.loads(row[1] or "{}"), "state": json.loads(row[2] or "{}"),
-            "error": row[3], "records": row[4], "digest": row[5], "data_date": row[6]}
+            "error": row[3], "records": row[4], "digest": row[5], "data_date": row[6], "flagged": row[7]}
 
 
 def _update_feed(conn: sqlite3.Connection, feed: Feed, http: Http, directory: Path,
@@ -207,7 +208,8 @@ def _update_feed(conn: sqlite3.Connection, feed: Feed, http: Http, directory: Pa
     if not fetched.changed and same:
         conn.execute("UPDATE feeds SET fetched_at = ?, validators = ?, state = ? WHERE name = ?",
                      (now_iso(), json.dumps(ws.new_validators), json.dumps(ws.new_state), feed.name))
-        return FeedOutcome(feed.name, "unchanged", records=prev["records"], seconds=time.monotonic() - started)
+        return FeedOutcome(feed.name, "unchanged", records=prev["records"], seconds=time.monotonic() - started,
+                           flagged=prev["flagged"])
     if progress:
         progress(feed.name, "loading", 0)
     conn.execute("BEGIN")
@@ -216,11 +218,12 @@ def _update_feed(conn: sqlite3.Connection, feed: Feed, http: Http, directory: Pa
         digest = _digest(directory)
         conn.execute(
             "INSERT OR REPLACE INTO feeds (name, feed_version, data_date, fetched_at, source, digest, records, "
-            "skipped, skip_reasons, error, validators, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
+            "skipped, skip_reasons, error, validators, state, flagged, flag_reasons) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)",
             (feed.name, feed.version, fetched.data_date or loaded.data_date or source_date(ws)
              or changed_date(prev, digest), now_iso(), fetched.source, digest,
              loaded.records, loaded.skipped, json.dumps(dict(loaded.reasons)), json.dumps(ws.new_validators),
-             json.dumps(ws.new_state)))
+             json.dumps(ws.new_state), loaded.flagged, json.dumps(dict(loaded.flag_reasons))))
         conn.execute("COMMIT")
     except BaseException as err:
         conn.execute("ROLLBACK")
@@ -231,7 +234,7 @@ def _update_feed(conn: sqlite3.Connection, feed: Feed, http: Http, directory: Pa
         return _failed(conn, feed, f"feed {feed.name}: cannot load its data: {type(err).__name__}: {err}", started,
                        ExitCode.INPUT)
     return FeedOutcome(feed.name, "updated", records=loaded.records, skipped=loaded.skipped,
-                       seconds=time.monotonic() - started)
+                       seconds=time.monotonic() - started, flagged=loaded.flagged)
 
 
 COVERAGE_DDL = """CREATE TABLE IF NOT EXISTS coverage (namespace TEXT NOT NULL, feed TEXT NOT NULL,
@@ -303,6 +306,8 @@ class _Loaded:
     skipped: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
     data_date: str | None = None
+    flagged: int = 0
+    flag_reasons: Counter[str] = field(default_factory=Counter)
 
 
 _TABLES = ("advisories", "vulnerabilities", "aliases", "cvss", "refs", "kev", "epss")
@@ -325,6 +330,10 @@ def _load(conn: sqlite3.Connection, feed: Feed, ws: Workspace, progress: Progres
         elif isinstance(record, Skipped):
             out.reasons[record.reason] += 1
             out.skipped += record.whole
+            continue
+        elif isinstance(record, Flagged):
+            out.flag_reasons[record.reason] += 1
+            out.flagged += 1
             continue
         out.records += 1
         if batch.size >= _FLUSH:

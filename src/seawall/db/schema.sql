@@ -16,6 +16,8 @@ CREATE TABLE feeds (
   records      INTEGER NOT NULL DEFAULT 0,
   skipped      INTEGER NOT NULL DEFAULT 0,
   skip_reasons TEXT NOT NULL DEFAULT '{}',   -- {"reason": count}
+  flagged      INTEGER NOT NULL DEFAULT 0,   -- records kept although a range cannot be evaluated
+  flag_reasons TEXT NOT NULL DEFAULT '{}',   -- {"reason": count}
   error        TEXT,                          -- the last update failed; the rows below are the previous ones
   validators   TEXT NOT NULL DEFAULT '{}',   -- {url: {"etag": …, "last_modified": …}} for conditional GETs
   state        TEXT NOT NULL DEFAULT '{}'    -- the feed's own incremental cursor

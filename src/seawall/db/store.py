@@ -30,7 +30,7 @@ from seawall.model.vuln import (
     VulnerabilityMeta,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _T = TypeVar("_T")
 _BATCH = 500  # names per IN (…) query, under SQLite's default host-parameter limit
 # Which feed's text wins when several describe one id: curated advisories first, then NVD, then distributions.
@@ -348,8 +348,8 @@ class VulnStore:
 
     def feeds(self) -> list[FeedProvenance]:
         return list(_provenance_rows(self._query(
-            "SELECT name, feed_version, data_date, fetched_at, source, digest, records, skipped, skip_reasons, error "
-            "FROM feeds ORDER BY name")))
+            "SELECT name, feed_version, data_date, fetched_at, source, digest, records, skipped, skip_reasons, error, "
+            "flagged, flag_reasons FROM feeds ORDER BY name")))
 
     def coverage(self) -> list[DbCoverage]:
         """Per (namespace, feed): advisories, data date, fixes only; derived from `advisories` in a DB written
@@ -383,12 +383,16 @@ class VulnStore:
 
 
 def _provenance_rows(rows: Iterable[Sequence[object]]) -> Iterator[FeedProvenance]:
-    for name, version, data_date, fetched_at, source, digest, records, skipped, reasons, error in rows:
+    for (name, version, data_date, fetched_at, source, digest, records, skipped, reasons, error, flagged,
+         flag_reasons) in rows:
         counts = json.loads(str(reasons or "{}"))
+        flag_counts = json.loads(str(flag_reasons or "{}"))
         yield FeedProvenance(
             name=str(name), feed_version=int(version), data_date=data_date, fetched_at=fetched_at,  # type: ignore[arg-type,call-overload]
             source=str(source), digest=digest, records=int(records), skipped=int(skipped),  # type: ignore[arg-type,call-overload]
             skip_reasons=tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))), error=error,  # type: ignore[arg-type]
+            flagged=int(flagged or 0),  # type: ignore[call-overload]
+            flag_reasons=tuple(sorted(flag_counts.items(), key=lambda kv: (-kv[1], kv[0]))),
         )
 
 

@@ -23,6 +23,7 @@ class MatchDetail:
     constraint: str  # what the version was compared with: "< 3.0.11-1~deb12u2", "introduced 0, fixed 2.20"
     status: Status
     version_unknown: bool = False  # the versions could not be compared; treated as affected
+    range_unparseable: bool = False  # a bound of the advisory's range does not parse; treated as affected
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class Finding:
     references: tuple[str, ...] = ()
     details: tuple[MatchDetail, ...] = ()
     version_unknown: bool = False  # a version did not parse: affected until shown otherwise
+    range_unparseable: bool = False  # an advisory bound did not parse: affected until shown otherwise
     in_base_image: bool | None = None  # the introducing layer belongs to the base image (None: unknown)
     suppressions: tuple[Suppression, ...] = ()
     data_source: str | None = None  # the vendor page to read: Debian tracker URL, Alpine secdb, OSV record

@@ -245,6 +245,7 @@ def _properties(finding: Finding) -> list[dict[str, str]]:
         ("severitySource", finding.severity_source),
         ("fixAvailable", str(finding.fix_available).lower()),
         ("versionUnknown", "true" if finding.version_unknown else None),
+        ("rangeUnparseable", "true" if finding.range_unparseable else None),
         ("inBaseImage", None if finding.in_base_image is None else str(finding.in_base_image).lower()),
         ("suppressed", "true" if finding.suppressed else None),
         ("kev:dateAdded", finding.kev.date_added if finding.kev else None),

@@ -136,6 +136,8 @@ def _row(finding: Finding) -> str:
     status = status_text(finding) if finding.status.value != "fixed" else "fixed"
     if finding.version_unknown:
         status += " (version not comparable)"
+    if finding.range_unparseable:
+        status += " (range unparseable)"
     if finding.suppressed:
         status = f"~~{status}~~ suppressed: {finding.suppressions[0].reason}"
     fixed = ", ".join(finding.fixed_versions)

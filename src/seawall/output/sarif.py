@@ -199,6 +199,7 @@ def _result(finding: Finding, report: ScanReport, rule_index: int) -> dict[str, 
                 ("epss", finding.epss.score if finding.epss else None),
                 ("inBaseImage", finding.in_base_image),
                 ("versionUnknown", True if finding.version_unknown else None),
+                ("rangeUnparseable", True if finding.range_unparseable else None),
             )
             if value is not None
         },

@@ -104,6 +104,7 @@ def finding_data(finding: Finding) -> dict[str, Any]:
     data["fix_available"] = finding.fix_available
     data["suppressed"] = finding.suppressed
     data["version_unknown"] = finding.version_unknown
+    data["range_unparseable"] = finding.range_unparseable
     return data
 
 
@@ -125,4 +126,5 @@ def _base(report: ScanReport) -> dict[str, Any] | None:
 def _feed(feed: FeedProvenance) -> dict[str, Any]:
     data = to_data(feed)
     data["skip_reasons"] = {reason: count for reason, count in feed.skip_reasons}
+    data["flag_reasons"] = {reason: count for reason, count in feed.flag_reasons}
     return data

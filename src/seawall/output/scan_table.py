@@ -37,6 +37,7 @@ from seawall.output.scan_text import (
 WIDTH = 100
 STATUS_WIDTH = 26
 UNCOMPARABLE = "†"
+UNDECIDABLE = "‡"
 SEVERITY_STYLES = {
     Severity.CRITICAL: "bold red",
     Severity.HIGH: "red",
@@ -90,6 +91,9 @@ def renderables(report: ScanReport, view: ScanView) -> list[RenderableType]:
     if any(finding.version_unknown for finding in shown):
         items.append(Text(f"{UNCOMPARABLE} the installed version could not be compared; reported as affected",
                           style="dim"))
+    if any(finding.range_unparseable for finding in shown):
+        items.append(Text(f"{UNDECIDABLE} range unparseable: a bound of the advisory does not parse; reported as "
+                          "affected", style="dim"))
     items += [Text(""), _summary_line(Summary.of(report, view, shown))]
     if statement:
         items.append(Text(statement, style="bold yellow"))
@@ -186,7 +190,8 @@ def _severity_cell(finding: Finding, dim: str) -> Text:
 def _status(finding: Finding) -> str:
     if finding.suppressed:
         return f"suppressed ({finding.suppressions[0].kind})"
-    return status_text(finding) + (f" {UNCOMPARABLE}" if finding.version_unknown else "")
+    return (status_text(finding) + (f" {UNCOMPARABLE}" if finding.version_unknown else "")
+            + (f" {UNDECIDABLE}" if finding.range_unparseable else ""))
 
 
 def _summary_line(summary: Summary) -> Text:

@@ -317,6 +317,7 @@ def _custom(finding: Finding) -> dict[str, Any]:
         "severitySource": finding.severity_source,
         "fixedVersions": list(finding.fixed_versions),
         "versionUnknown": finding.version_unknown,
+        "rangeUnparseable": finding.range_unparseable,
         "inBaseImage": finding.in_base_image,
         "dataSource": finding.data_source,
         "details": [to_data(detail) for detail in finding.details],
