@@ -22,13 +22,14 @@ OS_CLASS = "os"
 _CLASSES = {
     **dict.fromkeys(("deb", "apk", "rpm", "debian", "ubuntu", "alpine", "redhat", "centos", "rocky", "alma",
                      "almalinux", "oracle", "amazon", "fedora", "suse", "opensuse", "photon", "wolfi", "chainguard",
-                     "alpm", "os", "dpkg"), OS_CLASS),
+                     "alpm", "os", "dpkg", "opkg"), OS_CLASS),
     **dict.fromkeys(("python", "pypi", "python-pkg", "pip", "pipenv", "poetry", "uv", "conda"), "pypi"),
     **dict.fromkeys(("npm", "node-pkg", "yarn", "pnpm", "bun", "javascript"), "npm"),
     **dict.fromkeys(("java-archive", "maven", "jar", "pom", "gradle", "sbt", "java", "jenkins-plugin"), "maven"),
     **dict.fromkeys(("go-module", "golang", "gobinary", "gomod", "go"), "go"),
     **dict.fromkeys(("gem", "gemspec", "bundler", "ruby"), "gem"),
     **dict.fromkeys(("composer", "composer-vendor", "php-composer", "php"), "composer"),
+    **dict.fromkeys(("pecl", "php-pecl-pkg", "php-pear-pkg"), "pecl"),
     **dict.fromkeys(("rust-crate", "cargo", "rust-binary", "rust"), "cargo"),
     **dict.fromkeys(("nuget", "dotnet-core", "dotnet", "packages-props"), "nuget"),
 }

@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ from seawall.db.store import SCHEMA_VERSION, advisory_row, read_schema_version, 
 from seawall.errors import DatabaseError, ExitCode, SeawallError
 from seawall.feeds.http import Http
 from seawall.feeds.interface import Feed, FetchResult, Workspace, read_manifest, unusable
-from seawall.model.vuln import Advisory, Skipped, VulnerabilityMeta
+from seawall.model.vuln import Advisory, Flagged, Skipped, VulnerabilityMeta
 
 _FLUSH = 20_000
 Progress = Callable[[str, str, int], None]  # (feed, phase, records so far)
@@ -46,6 +47,7 @@ class FeedOutcome:
     skipped: int = 0
     error: str | None = None
     seconds: float = 0.0
+    flagged: int = 0  # records kept although a range of theirs cannot be evaluated
     exit_code: int = 0  # of the error that failed the feed
     delta: int | None = None  # records replaced by an incremental update (None: the feed was reloaded whole)
 
@@ -176,6 +178,7 @@ def update_db(path: Path, feeds: Sequence[Feed], *, http: Http | None = None, wo
                          "('update_id', ?)", (now_iso(), __version__, uuid.uuid4().hex))
             # A DB pulled from a repository and then updated from feeds is the feeds' now; the pull stays as its base.
             conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('origin', 'feeds')")
+            write_coverage(conn)
             _compact(conn)
             conn.close()
             install(tmp, path)
@@ -203,16 +206,17 @@ def read_previous(path: Path) -> tuple[str | None, dict[str, dict[str, Any]]]:
             return None, {}
         row = conn.execute("SELECT value FROM meta WHERE key IN ('update_id', 'updated_at') ORDER BY key"
                            ).fetchone()
-        rows = conn.execute("SELECT name, feed_version, validators, state, error, records, digest FROM feeds"
-                            ).fetchall()
+        rows = conn.execute("SELECT name, feed_version, validators, state, error, records, digest, data_date, "
+                            "flagged, skipped FROM feeds").fetchall()
     except (DatabaseError, sqlite3.Error):
         return None, {}
     finally:
         conn.close()
     return (str(row[0]) if row else ""), {
         str(name): {"feed_version": version, "validators": json.loads(validators or "{}"),
-                    "state": json.loads(state or "{}"), "error": error, "records": records, "digest": digest}
-        for name, version, validators, state, error, records, digest in rows}
+                    "state": json.loads(state or "{}"), "error": error, "records": records, "digest": digest,
+                    "data_date": data_date, "flagged": flagged, "skipped": skipped}
+        for name, version, validators, state, error, records, digest, data_date, flagged, skipped in rows}
 
 
 @dataclass
@@ -244,7 +248,7 @@ class _Fetched:
         if self.error is not None:
             return FeedOutcome(self.feed.name, "failed", error=self.error, seconds=seconds, exit_code=self.exit_code)
         return FeedOutcome(self.feed.name, "unchanged", records=self.prev["records"] if self.prev else 0,
-                           seconds=seconds)
+                           seconds=seconds, flagged=self.prev["flagged"] if self.prev else 0)
 
     def remember(self, update_id: str) -> None:
         """Keep this check's validators and cursor beside the untouched DB, for the next conditional requests."""
@@ -298,24 +302,28 @@ def _write_feed(conn: sqlite3.Connection, f: _Fetched, progress: Progress | None
     if (not fetched.changed or fetched.changed_ids == frozenset()) and f.same_data and prev is not None:
         conn.execute("UPDATE feeds SET fetched_at = ?, validators = ?, state = ? WHERE name = ?",
                      (now_iso(), json.dumps(ws.new_validators), json.dumps(ws.new_state), feed.name))
-        return FeedOutcome(feed.name, "unchanged", records=prev["records"], seconds=time.monotonic() - started)
+        return FeedOutcome(feed.name, "unchanged", records=prev["records"], seconds=time.monotonic() - started,
+                           flagged=prev["flagged"])
     delta = fetched.changed_ids if f.same_data and prev is not None else None
+    from seawall.db.delta import chain_digest, load_delta, newer_date
     if progress:
         progress(feed.name, "loading", 0)
     conn.execute("BEGIN")
     try:
         if delta is not None and prev is not None:
-            loaded = _load_delta(conn, feed, ws, delta, prev["records"])
-            digest = _chain_digest(prev["digest"], delta)
+            loaded = load_delta(conn, feed, ws, delta, prev)
+            digest = chain_digest(prev["digest"], delta)
         else:
             loaded = _load(conn, feed, ws, progress)
             digest = _digest(ws.dir)
+        date = fetched.data_date or loaded.data_date or source_date(ws) or changed_date(prev, digest)
         conn.execute(
             "INSERT OR REPLACE INTO feeds (name, feed_version, data_date, fetched_at, source, digest, records, "
-            "skipped, skip_reasons, error, validators, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
-            (feed.name, feed.version, _newer(fetched.data_date or loaded.data_date, prev, conn, feed, delta),
-             now_iso(), fetched.source, digest, loaded.records, loaded.skipped, json.dumps(dict(loaded.reasons)),
-             json.dumps(ws.new_validators), json.dumps(ws.new_state)))
+            "skipped, skip_reasons, error, validators, state, flagged, flag_reasons) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)",
+            (feed.name, feed.version, newer_date(date, conn, feed, delta), now_iso(), fetched.source, digest,
+             loaded.records, loaded.skipped, json.dumps(dict(loaded.reasons)), json.dumps(ws.new_validators),
+             json.dumps(ws.new_state), loaded.flagged, json.dumps(dict(loaded.flag_reasons))))
         conn.execute("COMMIT")
     except BaseException as err:
         conn.execute("ROLLBACK")
@@ -326,25 +334,8 @@ def _write_feed(conn: sqlite3.Connection, f: _Fetched, progress: Progress | None
         return _failed(conn, feed, f"feed {feed.name}: cannot load its data: {type(err).__name__}: {err}", started,
                        ExitCode.INPUT)
     return FeedOutcome(feed.name, "updated", records=loaded.records, skipped=loaded.skipped,
-                       seconds=time.monotonic() - started, delta=len(delta) if delta is not None else None)
-
-
-def _newer(date: str | None, prev: dict[str, Any] | None, conn: sqlite3.Connection, feed: Feed,
-           delta: frozenset[str] | None) -> str | None:
-    """A delta's data date is the newer of the records it brought and the one the feed had."""
-    if delta is None:
-        return date
-    row = conn.execute("SELECT data_date FROM feeds WHERE name = ?", (feed.name,)).fetchone()
-    dates = [d for d in (date, row[0] if row else None) if d]
-    return max(dates) if dates else None
-
-
-def _chain_digest(previous: str, changed: frozenset[str]) -> str:
-    """The digest of a delta: the previous data's digest and what replaced which records."""
-    h = hashlib.sha256(previous.encode())
-    for vuln_id in sorted(changed):
-        h.update(vuln_id.encode() + b"\0")
-    return f"sha256:{h.hexdigest()}"
+                       seconds=time.monotonic() - started, flagged=loaded.flagged,
+                       delta=len(delta) if delta is not None else None)
 
 
 def _compact(conn: sqlite3.Connection) -> None:
@@ -352,6 +343,49 @@ def _compact(conn: sqlite3.Connection) -> None:
     free = conn.execute("PRAGMA freelist_count").fetchone()[0]
     if pages and free / pages > 0.25:
         conn.execute("VACUUM")
+
+
+COVERAGE_DDL = """CREATE TABLE IF NOT EXISTS coverage (namespace TEXT NOT NULL, feed TEXT NOT NULL,
+  advisories INTEGER NOT NULL, data_date TEXT, fixed_only INTEGER NOT NULL, PRIMARY KEY (namespace, feed)
+) WITHOUT ROWID"""
+COVERAGE_QUERY = """
+SELECT a.namespace, a.feed, count(*),
+       nullif(max(max(coalesce(v.published, ''), coalesce(v.modified, ''))), ''),
+       sum(a.status NOT IN ('fixed', 'not-affected')) = 0
+FROM advisories AS a LEFT JOIN vulnerabilities AS v ON v.id = a.id AND v.feed = a.feed
+GROUP BY a.namespace, a.feed"""
+
+
+def write_coverage(conn: sqlite3.Connection) -> None:
+    """Rebuild the `coverage` table: per (namespace, feed), how many advisories, of what date, fixes only or not."""
+    feed_dates = dict(conn.execute("SELECT name, data_date FROM feeds"))
+    rows = [(ns, feed, count, date or feed_dates.get(feed), int(bool(fixed_only)))
+            for ns, feed, count, date, fixed_only in conn.execute(COVERAGE_QUERY)]
+    conn.execute(COVERAGE_DDL)
+    conn.execute("DELETE FROM coverage")
+    conn.executemany("INSERT INTO coverage VALUES (?, ?, ?, ?, ?)", rows)
+
+
+def changed_date(prev: dict[str, Any] | None, digest: str) -> str:
+    """For data that dates nothing itself and came without `Last-Modified`: when its content last changed, as this
+    DB saw it. A mirror that stops changing keeps that date and grows stale; a local file's mtime is not used, since a
+    copy or a checkout stamps it with the day it was made."""
+    if prev is not None and prev.get("digest") == digest and prev.get("data_date"):
+        return str(prev["data_date"])
+    return now_iso()
+
+
+def source_date(ws: Workspace) -> str | None:
+    """The inputs' own date when the records carry none: the newest `Last-Modified` the server sent."""
+    dates: list[datetime] = []
+    for validators in ws.new_validators.values():
+        with contextlib.suppress(TypeError, ValueError):
+            if validators.get("last_modified"):
+                dates.append(parsedate_to_datetime(validators["last_modified"]))
+    if not dates:
+        return None
+    newest = max(d if d.tzinfo else d.replace(tzinfo=UTC) for d in dates)
+    return newest.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _failed(conn: sqlite3.Connection, feed: Feed, message: str, started: float, code: int) -> FeedOutcome:
@@ -380,6 +414,8 @@ class _Loaded:
     skipped: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
     data_date: str | None = None
+    flagged: int = 0
+    flag_reasons: Counter[str] = field(default_factory=Counter)
 
 
 _TABLES = ("advisories", "vulnerabilities", "aliases", "cvss", "refs", "kev", "epss")
@@ -403,6 +439,10 @@ def _load(conn: sqlite3.Connection, feed: Feed, ws: Workspace, progress: Progres
             out.reasons[record.reason] += 1
             out.skipped += record.whole
             continue
+        elif isinstance(record, Flagged):
+            out.flag_reasons[record.reason] += 1
+            out.flagged += 1
+            continue
         out.records += 1
         if batch.size >= _FLUSH:
             batch.flush()
@@ -412,42 +452,6 @@ def _load(conn: sqlite3.Connection, feed: Feed, ws: Workspace, progress: Progres
     if out.records == 0 and out.skipped:
         reason, count = out.reasons.most_common(1)[0]
         raise unusable(feed.name, f"no usable record ({count} skipped: {reason})")
-    return out
-
-
-def _load_delta(conn: sqlite3.Connection, feed: Feed, ws: Workspace, changed: frozenset[str],
-                previous_records: int) -> _Loaded:
-    """Replace only the rows of the records `changed` names (a record gone upstream loses its rows)."""
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS delta_ids (id TEXT PRIMARY KEY) WITHOUT ROWID")
-    conn.execute("DELETE FROM temp.delta_ids")
-    conn.executemany("INSERT OR IGNORE INTO temp.delta_ids VALUES (?)", ((i,) for i in changed))
-    removed = conn.execute(
-        "SELECT (SELECT count(*) FROM advisories WHERE feed = ?1 AND id IN (SELECT id FROM temp.delta_ids)) + "
-        "(SELECT count(*) FROM temp.delta_ids AS d WHERE EXISTS (SELECT 1 FROM vulnerabilities AS v WHERE v.id = d.id "
-        "AND v.feed = ?1) OR EXISTS (SELECT 1 FROM cvss AS c WHERE c.id = d.id AND c.feed = ?1))", (feed.name,)
-    ).fetchone()[0]
-    for table in _TABLES:
-        extra = " OR alias IN (SELECT id FROM temp.delta_ids)" if table == "aliases" else ""
-        conn.execute(f"DELETE FROM {table} WHERE feed = ? AND (id IN (SELECT id FROM temp.delta_ids){extra})",
-                     (feed.name,))
-    out = _Loaded()
-    batch = _Batch(conn)
-    for record in feed.parse_changed(ws, changed):
-        if isinstance(record, Advisory):
-            batch.advisories.append(advisory_row(record))
-        elif isinstance(record, VulnerabilityMeta):
-            batch.add_meta(record)
-            if record.modified and (out.data_date is None or record.modified > out.data_date):
-                out.data_date = record.modified
-        else:
-            out.reasons[record.reason] += 1
-            out.skipped += record.whole
-            continue
-        out.records += 1
-    batch.flush()
-    conn.execute("DELETE FROM temp.delta_ids")
-    inserted = out.records
-    out.records = max(previous_records - removed, 0) + inserted
     return out
 
 

@@ -24,9 +24,9 @@ def sign(secret: str, body: bytes) -> str:
 
 
 def batch_document(repository: str, digest: str, tags: Sequence[str], changes: Sequence[dict[str, Any]], *,
-                   sent_at: str, db_updated_at: str | None) -> dict[str, Any]:
+                   sent_at: str, db_updated_at: str | None, platform: str | None = None) -> dict[str, Any]:
     return {"generator": f"seawall/{__version__}", "event": "watch.changes", "sentAt": sent_at,
-            "repository": repository, "digest": digest, "tags": list(tags),
+            "repository": repository, "digest": digest, "platform": platform, "tags": list(tags),
             "reference": f"{repository}@{digest}", "db": {"updatedAt": db_updated_at},
             "needsAction": any(c.get("needsAction") for c in changes), "changes": list(changes)}
 
@@ -56,6 +56,12 @@ class ImageLine:
     open_by_severity: dict[str, int] = field(default_factory=dict)
     problem: str | None = None
     changes: list[dict[str, Any]] = field(default_factory=list)
+    platform: str | None = None
+    gaps: str | None = None  # what the DB could not check for it
+
+    @property
+    def name(self) -> str:
+        return f"{self.repository}@{self.digest[:19]}" + (f" [{self.platform}]" if self.platform else "")
 
 
 def _cell(text: object) -> str:
@@ -77,7 +83,7 @@ def markdown(at: str, db_line: str, images: Sequence[ImageLine], errors: Sequenc
         out += ["", "No change since the last check."]
     for image in changed:
         tags = ", ".join(image.tags) or "untagged"
-        out += ["", f"## {image.repository}@{image.digest[:19]} ({tags})", "",
+        out += ["", f"## {image.name} ({tags})", "",
                 "| Change | ID | Package | Severity | Fixed in | KEV | EPSS | Suggested action |",
                 "|---|---|---|---|---|---|---|---|"]
         for c in image.changes:
@@ -85,7 +91,11 @@ def markdown(at: str, db_line: str, images: Sequence[ImageLine], errors: Sequenc
             out.append("| " + " | ".join(_cell(v) for v in (
                 c["kind"], c["id"], f"{c['package']} {c['version']}", c["severity"], c.get("fixedVersion") or "",
                 "yes" if c.get("kev") else "", epss, c["suggestedAction"])) + " |")
+    gaps = [i for i in images if i.gaps and not i.problem]
+    if gaps:
+        out += ["", "## Not fully covered by the DB", ""]
+        out += [f"- {i.name}: {i.gaps}" for i in gaps]
     if unjudged:
         out += ["", "## Not judged", ""]
-        out += [f"- {i.repository}@{i.digest[:19]} ({', '.join(i.tags) or 'untagged'}): {i.problem}" for i in unjudged]
+        out += [f"- {i.name} ({', '.join(i.tags) or 'untagged'}): {i.problem}" for i in unjudged]
     return "\n".join(out) + "\n"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
-from typing import Any
 
 from seawall.errors import InputError, IntegrityError, SeawallError
 from seawall.image import mediatypes
@@ -19,11 +18,10 @@ from seawall.image.reference import check_digest, parse_reference
 from seawall.image.registry import RegistryClient, read_bounded
 from seawall.model.finding import ScanReport
 from seawall.model.image import ImageRef
-from seawall.output.sbom_json import parse_json
 from seawall.paths import blob_dir
 from seawall.policy.baseline import Baseline
 from seawall.policy.baseline_registry import BASELINE_TAG, fetch_baseline
-from seawall.policy.promote import ARTIFACT_TYPE, INVENTORY_TYPE, list_referrers
+from seawall.policy.promote import ARTIFACT_TYPE, PLATFORM_ANNOTATION, list_referrers
 from seawall.triage.scanfile import MAX_BYTES as MAX_SCAN_BYTES
 from seawall.triage.scanfile import report_from_document
 
@@ -36,13 +34,14 @@ class PromotedImage:
     repository: str  # registry/repository
     digest: str
     tags: list[str] = field(default_factory=list)
+    platform: str | None = None  # of an index's child, judged separately (None: a single-platform image)
     report: ScanReport | None = None  # the scan attached at promotion; None: no seawall scan referrer
     scan_digest: str | None = None  # the referrer artifact's digest
     problem: str | None = None  # why it could not be read (the image is then unjudged)
 
     @property
     def reference(self) -> str:
-        return f"{self.repository}@{self.digest}"
+        return f"{self.repository}@{self.digest}" + (f" [{self.platform}]" if self.platform else "")
 
 
 @dataclass
@@ -106,46 +105,50 @@ def read_repository(client: RegistryClient, name: str, cache_dir: str | None = N
     cache = BlobCache(blob_dir(cache_dir))
     for image in by_digest.values():
         try:
-            image.report, image.scan_digest = attached_scan(client, repo, image.digest, cache)
+            scans, artifact = attached_scans(client, repo, image.digest, cache)
         except SeawallError as err:
             image.problem = err.message
-        if image.report is None and image.problem is None:
+            result.images.append(image)
+            continue
+        if not scans:
             image.problem = "no seawall scan attached (not promoted with `seawall promote`)"
-    result.images = sorted(by_digest.values(), key=lambda i: (i.tags[:1] or ["~"], i.digest))
+            result.images.append(image)
+        for platform, report in scans:  # an index: each platform is judged as an image of its own
+            result.images.append(dataclasses.replace(image, tags=list(image.tags), platform=platform, report=report,
+                                                     scan_digest=artifact))
+    result.images.sort(key=lambda i: (i.tags[:1] or ["~"], i.digest, i.platform or ""))
     return result
 
 
-def attached_scan(client: RegistryClient, repo: ImageRef, digest: str,
-                  cache: BlobCache) -> tuple[ScanReport | None, str | None]:
-    """The newest seawall scan referring to `digest`, and its artifact digest; (None, None) when there is none."""
+def attached_scans(client: RegistryClient, repo: ImageRef, digest: str,
+                   cache: BlobCache) -> tuple[list[tuple[str | None, ScanReport]], str | None]:
+    """The scans (one per platform of an index) of the newest seawall scan referrer of `digest`, and the
+    referrer's digest; ([], None) when there is none."""
     scans = [r for r in list_referrers(client, repo, digest) if r.get("artifactType") == ARTIFACT_TYPE]
     if not scans:
-        return None, None
+        return [], None
     newest = max(scans, key=lambda r: str((r.get("annotations") or {}).get("org.opencontainers.image.created", "")))
     artifact = check_digest(str(newest.get("digest")), f"referrer of {repo.name}@{digest}")
     manifest = client.get_manifest(dataclasses.replace(repo, digest=artifact), accept=mediatypes.OCI_MANIFEST)
-    scan = _layer_json(client, repo, digest, manifest.doc, ARTIFACT_TYPE, cache, artifact, required=True)
-    report = report_from_document(scan, f"the scan attached to {repo.name}@{digest}")
-    inventory = _layer_json(client, repo, digest, manifest.doc, INVENTORY_TYPE, cache, artifact, required=False)
-    if inventory is None:
-        raise InputError(f"the scan attached to {repo.name}@{digest} carries no inventory (promoted by an older "
-                         "seawall)", remedy="promoting the image again")
-    sbom = parse_json(inventory, f"the inventory attached to {repo.name}@{digest}")
-    return dataclasses.replace(report, sbom=dataclasses.replace(sbom, image=report.sbom.image)), artifact
-
-
-def _layer_json(client: RegistryClient, repo: ImageRef, digest: str, doc: dict[str, Any], media_type: str,
-                cache: BlobCache, artifact: str, *, required: bool) -> Any:
-    layers = [layer for layer in doc.get("layers") or () if isinstance(layer, dict)
-              and layer.get("mediaType") == media_type]
-    if not layers and not required:
-        return None
-    if len(layers) != 1 or not isinstance(layers[0].get("size"), int):
-        raise IntegrityError(f"the scan referrer {artifact} of {repo.name}@{digest} has {len(layers)} "
-                             f"{media_type} layers, expected one")
-    blob = check_digest(str(layers[0].get("digest")), f"{media_type} of {repo.name}@{digest}")
-    data = client.blob_bytes(repo, blob, layers[0]["size"], cache, limit=MAX_SCAN_BYTES)
-    try:
-        return json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as err:
-        raise IntegrityError(f"the {media_type} layer attached to {repo.name}@{digest} is not JSON") from err
+    layers = [layer for layer in manifest.doc.get("layers") or ()
+              if isinstance(layer, dict) and layer.get("mediaType") == ARTIFACT_TYPE]
+    if not layers:
+        raise IntegrityError(f"the scan referrer {artifact} of {repo.name}@{digest} holds no scan")
+    out = []
+    for layer in layers:
+        platform = (layer.get("annotations") or {}).get(PLATFORM_ANNOTATION)
+        where = f"the scan attached to {repo.name}@{digest}" + (f" [{platform}]" if platform else "")
+        if not isinstance(layer.get("size"), int):
+            raise IntegrityError(f"{where} has no size")
+        blob = check_digest(str(layer.get("digest")), where)
+        data = client.blob_bytes(repo, blob, layer["size"], cache, limit=MAX_SCAN_BYTES)
+        try:
+            doc = json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError) as err:
+            raise IntegrityError(f"{where} is not JSON") from err
+        if isinstance(doc, dict) and "otherPackages" not in doc:
+            # Before scans carried the whole inventory, only packages with findings were listed.
+            raise InputError(f"{where} lists only the packages with findings (promoted by an older seawall)",
+                             remedy="promoting the image again")
+        out.append((str(platform) if platform else None, report_from_document(doc, where)))
+    return out, artifact

@@ -21,6 +21,7 @@ from seawall.errors import SeawallError
 from seawall.feeds.interface import Feed
 from seawall.image.reference import parse_reference
 from seawall.image.registry import RegistryClient, RegistryOptions
+from seawall.model.coverage import Coverage
 from seawall.model.finding import ScanReport
 from seawall.model.image import ImageRef
 from seawall.watch.changes import Change, FindingState, diff, key_of, state_of, states_of
@@ -147,17 +148,19 @@ def _production_report(image: PromotedImage, report: ScanReport) -> ScanReport:
 def _judge(image: PromotedImage, vulns: Any, allowlists: Any, vex: Any, now: datetime, tick: TickResult,
            store: WatchStore) -> ImageLine:
     from seawall.match import match_sbom
+    from seawall.match.coverage import compute_coverage, mark_covered
     from seawall.triage import apply_triage
     from seawall.triage.allowlist import entries_for
 
-    line = ImageLine(image.repository, image.digest, image.tags, problem=image.problem)
-    stored = store.image(image.repository, image.digest)
+    line = ImageLine(image.repository, image.digest, image.tags, problem=image.problem, platform=image.platform)
+    stored = store.image(image.repository, image.digest, image.platform or "")
     record = WatchedImage(
-        repository=image.repository, digest=image.digest, tags=image.tags,
+        repository=image.repository, digest=image.digest, platform=image.platform or "", tags=image.tags,
         first_seen=stored.first_seen if stored else tick.at, last_seen=tick.at,
         judged_at=stored.judged_at if stored else None, db_updated_at=stored.db_updated_at if stored else None,
         scan_digest=image.scan_digest, promoted_at=image.report.scanned_at if image.report else None,
-        problem=image.problem, distro=None, packages=None, findings=stored.findings if stored else None,
+        problem=image.problem, distro=None, packages=None, coverage=stored.coverage if stored else None,
+        findings=stored.findings if stored else None,
         present=True)
     if image.report is None:
         store.save_image(record, tick.tick_id, tick.at, [])
@@ -167,8 +170,12 @@ def _judge(image: PromotedImage, vulns: Any, allowlists: Any, vex: Any, now: dat
     record.distro = f"{sbom.distro.id} {sbom.distro.version_id or ''}".strip() if sbom.distro else None
     record.packages = len(sbom.packages)
     try:
-        current = dataclasses.replace(promoted, findings=tuple(match_sbom(sbom, vulns)), scanned_at=tick.at,
-                                      db_built_at=tick.db_updated_at)
+        coverage = compute_coverage(sbom, vulns.coverage())
+        sbom = mark_covered(sbom, coverage)
+        record.coverage = coverage_text(coverage)
+        line.gaps = coverage.statement() or None
+        current = dataclasses.replace(promoted, sbom=sbom, findings=tuple(match_sbom(sbom, vulns)),
+                                      scanned_at=tick.at, db_built_at=tick.db_updated_at, coverage=coverage)
         current, _ = apply_triage(current, allowlists, vex, now=now)
     except SeawallError as err:
         line.problem = record.problem = f"cannot judge: {err.message}"
@@ -192,6 +199,16 @@ def _judge(image: PromotedImage, vulns: Any, allowlists: Any, vex: Any, now: dat
     return line
 
 
+def coverage_text(coverage: Coverage) -> str:
+    """What the DB could check for one image, in words (unknown is never clean: the gaps are named)."""
+    dates = sorted(n.data_date for n in coverage.namespaces if n.covered and n.data_date)
+    text = f"{coverage.covered_packages}/{coverage.packages} packages covered"
+    if dates:
+        text += f", data as of {dates[0][:10]} or newer"
+    gaps = coverage.statement()
+    return f"{text}; {gaps}" if gaps else text
+
+
 def _open_counts(states: dict[str, FindingState]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for state in states.values():
@@ -204,12 +221,13 @@ def _deliver(options: WatchOptions, store: WatchStore, tick: TickResult) -> None
     """Every change not yet delivered (this tick's, and any an earlier tick could not send), one POST per image."""
     if not options.webhook:
         return
-    batches: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    batches: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     for row in store.changes(undelivered=True, limit=100_000):
-        batches.setdefault((row["repository"], row["digest"]), []).append(row)
-    for (repository, digest), rows in batches.items():
+        batches.setdefault((row["repository"], row["digest"], row["platform"] or ""), []).append(row)
+    for (repository, digest, platform), rows in batches.items():
         document = batch_document(repository, digest, rows[-1]["tags"], [r["data"] for r in rows],
-                                  sent_at=stamp(options.now()), db_updated_at=tick.db_updated_at)
+                                  sent_at=stamp(options.now()), db_updated_at=tick.db_updated_at,
+                                  platform=platform or None)
         try:
             post_batch(options.webhook, document, secret=options.webhook_secret)
         except SeawallError as err:

@@ -41,7 +41,7 @@ def _row(image: WatchedImage) -> dict[str, Any]:
     elif image.findings is None:
         coverage = "not judged yet"
     else:
-        coverage = f"{image.packages or 0} packages from the promotion scan, matched against the DB of " \
+        coverage = image.coverage or f"{image.packages or 0} packages, matched against the DB of " \
                    f"{image.db_updated_at or 'unknown date'}"
     return {**image.__dict__, "counts": counts, "fixable": fixable, "kev": kev, "suppressed": suppressed,
             "coverage": coverage, "open": sum(counts.values())}

@@ -51,11 +51,13 @@ ticks_table = Table(
 images_table = Table(
     "watch_images", metadata,
     Column("repository", String(512), primary_key=True), Column("digest", String(160), primary_key=True),
+    Column("platform", String(64), primary_key=True),  # of an index's child ("" for a single-platform image)
     Column("tags", Text),  # JSON [tag, …]
     Column("first_seen", String(32)), Column("last_seen", String(32)), Column("judged_at", String(32)),
     Column("db_updated_at", String(32)), Column("scan_digest", String(160)), Column("promoted_at", String(32)),
     Column("problem", Text),  # why it could not be judged (unjudged is never clean)
     Column("distro", String(128)), Column("packages", Integer),
+    Column("coverage", Text),  # what the DB could check, in words: covered packages, the data's age, the gaps
     Column("findings", Text),  # JSON {key: FindingState}
     Column("present", Boolean),  # still tagged in the repository
 )
@@ -63,8 +65,8 @@ changes_table = Table(
     "watch_changes", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("tick_id", Integer, index=True), Column("at", String(32)),
-    Column("repository", String(512)), Column("digest", String(160)), Column("tags", Text),
-    Column("kind", String(32)), Column("vuln_id", String(128)), Column("package", String(512)),
+    Column("repository", String(512)), Column("digest", String(160)), Column("platform", String(64)),
+    Column("tags", Text), Column("kind", String(32)), Column("vuln_id", String(128)), Column("package", String(512)),
     Column("severity", String(16)), Column("data", Text),  # JSON: Change.to_data()
     Column("delivered", Boolean),
 )
@@ -74,6 +76,7 @@ changes_table = Table(
 class WatchedImage:
     repository: str
     digest: str
+    platform: str  # "" for a single-platform image
     tags: list[str]
     first_seen: str
     last_seen: str
@@ -84,6 +87,7 @@ class WatchedImage:
     problem: str | None
     distro: str | None
     packages: int | None
+    coverage: str | None
     findings: dict[str, FindingState] | None  # None: never judged
     present: bool
 
@@ -153,36 +157,40 @@ class WatchStore:
     # -- images ----------------------------------------------------------------------------------------------
 
     def images(self, repository: str | None = None) -> list[WatchedImage]:
-        query = select(images_table).order_by(images_table.c.repository, images_table.c.digest)
+        query = select(images_table).order_by(images_table.c.repository, images_table.c.digest,
+                                              images_table.c.platform)
         if repository is not None:
             query = query.where(images_table.c.repository == repository)
         with self.engine.connect() as conn:
             return [_image(row) for row in conn.execute(query)]
 
-    def image(self, repository: str, digest: str) -> WatchedImage | None:
+    def image(self, repository: str, digest: str, platform: str = "") -> WatchedImage | None:
         with self.engine.connect() as conn:
-            row = conn.execute(select(images_table).where(and_(images_table.c.repository == repository,
-                                                                images_table.c.digest == digest))).first()
+            row = conn.execute(select(images_table).where(self._key(repository, digest, platform))).first()
         return _image(row) if row is not None else None
+
+    @staticmethod
+    def _key(repository: str, digest: str, platform: str) -> Any:
+        return and_(images_table.c.repository == repository, images_table.c.digest == digest,
+                    images_table.c.platform == platform)
 
     def save_image(self, image: WatchedImage, tick_id: int, at: str, changes: list[Change]) -> None:
         """The image's new judgement and the changes it brought, in one transaction."""
-        values = {k: v for k, v in image.__dict__.items() if k not in ("repository", "digest")}
+        values = {k: v for k, v in image.__dict__.items() if k not in ("repository", "digest", "platform")}
         values["tags"] = json.dumps(image.tags)
         values["findings"] = None if image.findings is None else json.dumps(
             {key: state.to_data() for key, state in image.findings.items()}, sort_keys=True)
         with self.engine.begin() as conn:
-            exists = conn.execute(select(images_table.c.digest).where(and_(
-                images_table.c.repository == image.repository, images_table.c.digest == image.digest))).first()
-            if exists:
-                conn.execute(update(images_table).where(and_(images_table.c.repository == image.repository,
-                                                             images_table.c.digest == image.digest)).values(**values))
+            key = self._key(image.repository, image.digest, image.platform)
+            if conn.execute(select(images_table.c.digest).where(key)).first():
+                conn.execute(update(images_table).where(key).values(**values))
             else:
-                conn.execute(insert(images_table).values(repository=image.repository, digest=image.digest, **values))
+                conn.execute(insert(images_table).values(repository=image.repository, digest=image.digest,
+                                                         platform=image.platform, **values))
             for change in changes:
                 conn.execute(insert(changes_table).values(
                     tick_id=tick_id, at=at, repository=image.repository, digest=image.digest,
-                    tags=json.dumps(image.tags), kind=change.kind, vuln_id=change.finding.id,
+                    platform=image.platform, tags=json.dumps(image.tags), kind=change.kind, vuln_id=change.finding.id,
                     package=change.finding.package, severity=change.finding.severity,
                     data=json.dumps(change.to_data(), sort_keys=True), delivered=False))
 
