@@ -100,8 +100,10 @@ def promoted(registry: RegistryServer, tmp_path_factory: pytest.TempPathFactory)
     source = f"{registry.host}/build/app:1.0"
     with RegistryClient() as client:
         push_oci_layout(client, app_image().write_layout(work / "layout"), source)
-    result = promote(source, f"{registry.host}/prod/app:1.0",
-                     GateInputs(policy=TRIAGE / "policy-lenient.yaml", db=db, auto_update=False))
+    # The team accepts that its Python packages are not checked yet (the DB has no PyPA data): the gate says so.
+    policy = work / "policy.yaml"
+    policy.write_text((TRIAGE / "policy-lenient.yaml").read_text() + "coverage:\n  allow: [pypi]\n")
+    result = promote(source, f"{registry.host}/prod/app:1.0", GateInputs(policy=policy, db=db, auto_update=False))
     assert result.digest and result.referrer, result.verdict
     return {"db": db, "digest": result.digest, "repository": f"{registry.host}/prod/app"}
 
