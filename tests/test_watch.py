@@ -30,6 +30,7 @@ from seawall.policy.promote import promote
 from seawall.watch.store import WatchStore
 from tests.conftest import require_tool
 from tests.fixtures.registry import OCI_MANIFEST, RegistryServer, TestImage, make_layer
+from tests.promote_helpers import dpkg_status, rootfs_files, two_platform_image
 from tests.test_fleet_store import postgres_url  # noqa: F401 - a fixture
 from tests.triage_helpers import MATCH, ROOTFS, TRIAGE, build_debian_db
 
@@ -287,3 +288,31 @@ def test_fix_severity_and_kev_arriving_in_the_data(promoted: dict[str, Any], tmp
              if "CVE-2024-2236" in line and "libgcrypt20" in line}
     assert kinds == {"newly-fixed", "severity-raised", "added-to-kev"}
     assert "upgrade libgcrypt20 to 1.10.1-3+deb12u1" in later.stdout and "CISA due date 2024-12-22" in later.stdout
+
+
+def test_each_platform_of_a_promoted_index_is_judged(registry: RegistryServer, promoted: dict[str, Any],
+                                                     tmp_path: Path) -> None:
+    full, small = rootfs_files(dpkg_status()), rootfs_files(dpkg_status({"zlib1g"}, arch="arm64"))
+    image, _ = two_platform_image(full, small)
+    source = f"{registry.host}/build/multi:2"
+    with RegistryClient() as client:
+        push_oci_layout(client, image.write_layout(tmp_path / "layout"), source)
+    result = promote(source, f"{registry.host}/prod/multi:2",
+                     GateInputs(policy=TRIAGE / "policy-lenient.yaml", db=promoted["db"], auto_update=False))
+    assert result.digest == image.digest, result.verdict
+    db = _fresh_db(promoted, tmp_path)
+    tracker = tmp_path / "tracker.json"
+    data = json.loads((MATCH / "debian-tracker.json").read_text())
+    data["libgcrypt20"]["CVE-2024-2236"]["releases"]["bookworm"] |= {
+        "status": "resolved", "fixed_version": "1.10.1-3+deb12u1", "urgency": "high"}
+    tracker.write_text(json.dumps(data))
+    run = subprocess.run([sys.executable, "-m", "seawall", "watch", f"{registry.host}/prod/multi", "--once",
+                          "--db", str(db), "--store", f"sqlite:///{tmp_path / 'state.db'}", "--feed", "debian",
+                          "--source", f"debian={tracker}"], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert f"## {registry.host}/prod/multi@{image.digest[:19]} [linux/amd64] (2)" in run.stdout
+    assert "[linux/arm64/v8]" not in run.stdout  # zlib1g only: nothing changed there
+    with WatchStore.open(f"sqlite:///{tmp_path / 'state.db'}") as store:
+        judged = {i.platform: i for i in store.images()}
+    assert set(judged) == {"linux/amd64", "linux/arm64/v8"}
+    assert all(i.digest == image.digest and i.findings is not None for i in judged.values())
