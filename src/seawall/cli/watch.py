@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import signal
 import sys
 import time
@@ -16,14 +15,18 @@ from seawall.cli.common import cache_dir, write_output
 from seawall.errors import ExitCode, InputError, SeawallError
 
 STORE_HELP = "Watch state URL: sqlite:///FILE (default: in the cache) or postgresql+psycopg://USER@HOST/DB."
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def parse_interval(text: str) -> float:
-    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", text)
-    if not found or float(found.group(1)) <= 0:
+    from seawall.durations import parse_duration
+
+    try:
+        seconds = parse_duration(text)
+    except InputError:
+        raise InputError(f"--interval {text!r} is not a duration", remedy="e.g. 30s, 5m, 1h") from None
+    if seconds <= 0:
         raise InputError(f"--interval {text!r} is not a duration", remedy="e.g. 30s, 5m, 1h")
-    return float(found.group(1)) * _UNITS[found.group(2) or "s"]
+    return seconds
 
 
 def _moment(text: str | None) -> datetime | None:
@@ -70,14 +73,17 @@ def watch(ctx: click.Context, repositories: tuple[str, ...], interval: str, once
     what changed: newly affected, newly fixed, severity raised, added to KEV, allowlist entry expired."""
     from seawall.feeds import select_feeds
     from seawall.paths import db_path
-    from seawall.watch.runner import WatchOptions, run_tick, secret_from_env
-    from seawall.watch.status_page import render_status
+    from seawall.watch.runner import WatchOptions, secret_from_env
     from seawall.watch.store import WatchStore
 
     seconds = parse_interval(interval)
     if exit_code and not once:
         raise click.UsageError("--exit-code needs --once")
     moment = _moment(at)
+    if report_path:
+        target = Path(report_path)
+        if target.is_symlink() or (target.exists() and not target.is_file()):
+            raise InputError(f"--report {report_path} is not a regular file", remedy="naming a regular file")
     select_feeds(list(feed_names), list(sources))  # a bad --feed or --source fails now, not on every tick
     options = WatchOptions(
         repositories=list(repositories), db=Path(db_file) if db_file else db_path(cache_dir(ctx)),
@@ -90,9 +96,7 @@ def watch(ctx: click.Context, repositories: tuple[str, ...], interval: str, once
     with WatchStore.open(store_url, cache_dir(ctx)) as store:
         while True:
             try:
-                tick = run_tick(options, store)
-                if report_path:
-                    write_output(render_status(store, list(repositories)), report_path)
+                tick = _tick(options, store, report_path, list(repositories))
             except SeawallError as err:
                 if once:
                     raise
@@ -111,6 +115,27 @@ def watch(ctx: click.Context, repositories: tuple[str, ...], interval: str, once
                            + (f", {len(tick.errors)} unreachable" if tick.errors else ""), err=True)
             if stopping.wait(seconds):
                 return int(ExitCode.OK)
+
+
+def _tick(options: Any, store: Any, report_path: str | None, repositories: list[str]) -> Any:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from seawall.errors import DatabaseError
+    from seawall.watch.runner import run_tick
+    from seawall.watch.status_page import render_status
+
+    try:
+        tick = run_tick(options, store)
+        if report_path:
+            write_output(render_status(store, repositories), report_path)
+    except SQLAlchemyError as err:  # the store went away mid-tick (a PostgreSQL restart): the next tick retries
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise DatabaseError(f"watch store: {type(err).__name__}: {first}",
+                            remedy="checking the store; the watch retries on the next tick") from None
+    except OSError as err:
+        raise DatabaseError(f"cannot write {err.filename or 'the status page'}: {err.strerror}",
+                            remedy="checking the path and its permissions") from None
+    return tick
 
 
 class _Stop:
