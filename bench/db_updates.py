@@ -185,6 +185,9 @@ def run_updates(work: Path, scale: float, nvd_cves: int) -> list[tuple[str, floa
         api.cves.sort(key=lambda c: (c["lastModified"], c["id"]))
         step(f"1% changed ({osv_changed:,} OSV records, {len(nvd_changed):,} CVEs)", T0 + timedelta(minutes=15))
         step("no change again", T0 + timedelta(minutes=20))
+        tracker = mirror / "debian" / "tracker.json"
+        tracker.touch()  # a new tracker JSON: one file, so the Debian feed is reloaded whole
+        step("Debian tracker changed (reloaded whole)", T0 + timedelta(minutes=25))
     finally:
         server.shutdown()
         api.httpd.shutdown()
