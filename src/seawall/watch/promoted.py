@@ -49,6 +49,7 @@ class Repository:
     name: str
     images: list[PromotedImage] = field(default_factory=list)
     baseline: Baseline | None = None
+    baseline_problem: str | None = None
 
 
 def _is_bookkeeping(tag: str) -> bool:
@@ -88,7 +89,11 @@ def read_repository(client: RegistryClient, name: str, cache_dir: str | None = N
     ref = parse_reference(name)
     repo = ImageRef(ref.registry, ref.repository)
     result = Repository(repo.name)
-    result.baseline = fetch_baseline(client, repo, cache_dir)
+    try:
+        result.baseline = fetch_baseline(client, repo, cache_dir)
+    except SeawallError as err:
+        # Only a fallback for finding the promoted image: the tags and their referrers are what is judged.
+        result.baseline_problem = err.message
     explicit = ref.tag if ":" in name.rsplit("/", 1)[-1] and "@" not in name else None
     tags = [explicit] if explicit else [t for t in list_tags(client, repo) if not _is_bookkeeping(t)]
     by_digest: dict[str, PromotedImage] = {}
