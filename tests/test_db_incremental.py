@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from seawall.db import VulnStore, update_db
+from seawall.db.build import write_coverage
 from seawall.feeds.epss import EpssConfig, EpssFeed
 from seawall.feeds.http import Http
 from seawall.feeds.kev import KevConfig, KevFeed
@@ -116,6 +118,14 @@ def test_changed_osv_ids_replace_only_those_records(bucket: FeedServer, tmp_path
         assert {k: after[k] for k in untouched} == {k: before[k] for k in untouched}
         with VulnStore.open(db) as fresh:
             assert {f.name: f.records for f in fresh.feeds()}["osv"] == osv.records
+            kept = sorted(fresh._query("SELECT * FROM coverage"))
+        # Coverage is recomputed for the updated feed only: the same as recomputing every row.
+        copy = tmp_path / "recomputed.db"
+        shutil.copy(db, copy)
+        conn = sqlite3.connect(copy)
+        write_coverage(conn)
+        assert sorted(conn.execute("SELECT * FROM coverage")) == kept
+        conn.close()
         # The reader opened before the update still sees the old data, whole.
         old = reader._query("SELECT fixed FROM advisories WHERE id = 'GHSA-test-0007'")
         assert old == [('["2.0.0"]',)]

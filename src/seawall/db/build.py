@@ -21,7 +21,7 @@ import sqlite3
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -178,7 +178,7 @@ def update_db(path: Path, feeds: Sequence[Feed], *, http: Http | None = None, wo
                          "('update_id', ?)", (now_iso(), __version__, uuid.uuid4().hex))
             # A DB pulled from a repository and then updated from feeds is the feeds' now; the pull stays as its base.
             conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('origin', 'feeds')")
-            write_coverage(conn)
+            write_coverage(conn, [o.name for o in report.outcomes if o.state == "updated"] if existed else None)
             _compact(conn)
             conn.close()
             install(tmp, path)
@@ -356,13 +356,28 @@ FROM advisories AS a LEFT JOIN vulnerabilities AS v ON v.id = a.id AND v.feed = 
 GROUP BY a.namespace, a.feed"""
 
 
-def write_coverage(conn: sqlite3.Connection) -> None:
-    """Rebuild the `coverage` table: per (namespace, feed), how many advisories, of what date, fixes only or not."""
-    feed_dates = dict(conn.execute("SELECT name, data_date FROM feeds"))
-    rows = [(ns, feed, count, date or feed_dates.get(feed), int(bool(fixed_only)))
-            for ns, feed, count, date, fixed_only in conn.execute(COVERAGE_QUERY)]
+def write_coverage(conn: sqlite3.Connection, feeds: Collection[str] | None = None) -> None:
+    """Rebuild the `coverage` table: per (namespace, feed), how many advisories, of what date, fixes only or not.
+
+    `feeds`: only those feeds' rows are recomputed (a row depends on its own feed's data alone), so an update that
+    changed one feed does not read every advisory again; None, or a table not filled yet: every row.
+    """
     conn.execute(COVERAGE_DDL)
-    conn.execute("DELETE FROM coverage")
+    if feeds is not None and conn.execute("SELECT count(*) FROM coverage").fetchone()[0] == 0:
+        feeds = None
+    feed_dates = dict(conn.execute("SELECT name, data_date FROM feeds"))
+    query, params = COVERAGE_QUERY, ()
+    if feeds is not None:
+        if not feeds:
+            return
+        params = tuple(feeds)
+        query = COVERAGE_QUERY.replace("GROUP BY", f"WHERE a.feed IN ({','.join('?' * len(params))})\nGROUP BY")
+    rows = [(ns, feed, count, date or feed_dates.get(feed), int(bool(fixed_only)))
+            for ns, feed, count, date, fixed_only in conn.execute(query, params)]
+    if feeds is None:
+        conn.execute("DELETE FROM coverage")
+    else:
+        conn.execute(f"DELETE FROM coverage WHERE feed IN ({','.join('?' * len(params))})", params)
     conn.executemany("INSERT INTO coverage VALUES (?, ?, ?, ?, ?)", rows)
 
 
