@@ -11,6 +11,8 @@ setuid. `GITHUB_TOKEN_VALUE` is the token itself: no output may ever contain it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from seawall.model.extra import ConfigFinding, Minimality, SecretFinding
 from seawall.model.finding import Finding, MatchDetail, ScanReport, Suppression
 from seawall.model.image import Image, ImageRef, Layer, Platform
@@ -274,8 +276,8 @@ def _config_findings() -> list[ConfigFinding]:
 MINIMALITY = Minimality(compressed_size=sum(layer.size for layer in LAYERS), uncompressed_size=142_606_336,
                         layers=len(LAYERS), packages=6, files=4_211, shells=("/bin/bash", "/bin/sh"),
                         package_managers=("/usr/bin/apt", "/usr/bin/dpkg", "/usr/local/bin/pip"))
-EXTRA: dict[str, object] = {"scanners": ("vuln", "secret", "config"), "secrets": _secrets(),
-                            "config": _config_findings(), "minimality": MINIMALITY}
+EXTRA: dict[str, Any] = {"scanners": ("vuln", "secret", "config"), "secrets": tuple(_secrets()),
+                         "config": tuple(_config_findings()), "minimality": MINIMALITY}
 
 
 def _history(*, with_token: bool) -> list[dict[str, object]]:
@@ -323,7 +325,7 @@ def debian_scan(*, scanned_at: str = SCANNED_AT, with_token: bool = True) -> Sca
         feeds=FEEDS,
         base_image="docker.io/library/python:3.11-slim-bookworm",
         base_layers=BASE_LAYERS,
-        extra=dict(EXTRA) if with_token else {"scanners": ("vuln",)},
+        **(EXTRA if with_token else {"scanners": ("vuln",)}),
     )
 
 
@@ -331,11 +333,11 @@ def secrets_only_scan() -> ScanReport:
     """`--scanners secret,config`: no DB was opened and no vulnerability was looked for."""
     report = debian_scan()
     return ScanReport(sbom=report.sbom, findings=(), scanned_at=report.scanned_at,
-                      extra={**EXTRA, "scanners": ("secret", "config")})
+                      **{**EXTRA, "scanners": ("secret", "config")})
 
 
 def empty_scan() -> ScanReport:
     """The same image with nothing found: every format must still write a valid, complete document."""
     report = debian_scan(with_token=False)
     return ScanReport(sbom=report.sbom, findings=(), scanned_at=report.scanned_at, db_built_at=report.db_built_at,
-                      db_schema=report.db_schema, feeds=report.feeds, extra=report.extra)
+                      db_schema=report.db_schema, feeds=report.feeds, scanners=report.scanners)

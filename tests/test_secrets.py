@@ -107,8 +107,8 @@ def test_custom_rules_change_the_cache_key_and_allow_paths_drop_findings(image: 
     config.write_text("allow:\n  paths: ['/app/deploy/*']\n")
     report = scan_target(f"oci:{image}:latest", scanners=("secret",), secret_config=config,
                          cache_dir=tmp_path / "cache")
-    assert [f.path for f in report.extra["secrets"]] == ["config:Env"]
-    assert report.findings == () and "config" not in report.extra  # only what was asked for
+    assert [f.path for f in report.secrets] == ["config:Env"]
+    assert report.findings == () and report.config is None  # only what was asked for
 
 
 def run_cli(*args: str, env_home: Path) -> subprocess.CompletedProcess[str]:
@@ -162,6 +162,6 @@ def test_build_arg_in_history_is_found_and_kept_out_of_the_json_report(tmp_path:
     layout = build_oci_layout(tmp_path / "img", layers=[{"/etc/os-release": b"ID=debian\n"}, {"/app/x": b"1\n"}],
                               history=["ADD rootfs.tar /", f"RUN |1 NPM_TOKEN={npm} /bin/sh -c npm publish"])
     report = scan_target(f"oci:{layout}:latest", scanners=("secret",), cache_dir=tmp_path / "cache")
-    assert [(f.rule_id, f.path, f.line) for f in report.extra["secrets"]] == [("npm-token", "config:history", 2)]
+    assert [(f.rule_id, f.path, f.line) for f in report.secrets] == [("npm-token", "config:history", 2)]
     text = render_scan(report, "json")
     assert npm not in text and "<redacted: npm-token>" in text

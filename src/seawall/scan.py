@@ -1,8 +1,7 @@
 """`seawall scan` as a library call: inventory (cached per layer) → match against the DB → one report.
 
 Secret scanning and filesystem checks run as layer analyzers in the same pass as the inventory; their results go
-to `ScanReport.extra`: "secrets" (list of SecretFinding), "config" (list of ConfigFinding), "minimality", and
-"scanners" (the scanners that ran, in `SCANNERS` order)."""
+to `ScanReport.secrets`, `.config` and `.minimality`; `.scanners` names the scanners that ran, in `SCANNERS` order."""
 
 from __future__ import annotations
 
@@ -80,7 +79,7 @@ def scan_target(
         feeds=feeds,
         base_image=base_name,
         base_layers=base_layers,
-        extra=_extra_results(inventory, scanners, analyzers),
+        **_scanner_results(inventory, scanners, analyzers),
     )
 
 
@@ -97,20 +96,21 @@ def _analyzers(scanners: Collection[str], secret_config: str | os.PathLike[str] 
     return analyzers
 
 
-def _extra_results(inventory: Inventory, scanners: Collection[str], analyzers: list[Any]) -> dict[str, object]:
+def _scanner_results(inventory: Inventory, scanners: Collection[str], analyzers: list[Any]) -> dict[str, Any]:
+    """The `ScanReport` fields filled by the scanners besides "vuln"; a scanner that did not run leaves None."""
     # Reports say which scanners ran: "no vulnerabilities" must not be written when none were looked for.
-    extra: dict[str, object] = {"scanners": tuple(name for name in SCANNERS if name in scanners)}
+    out: dict[str, Any] = {"scanners": tuple(name for name in SCANNERS if name in scanners)}
     if "secret" in scanners:
         from seawall.secrets import SecretAnalyzer, secret_findings
 
-        extra["secrets"] = secret_findings(inventory, next(a for a in analyzers if isinstance(a, SecretAnalyzer)))
+        out["secrets"] = tuple(secret_findings(inventory, next(a for a in analyzers if isinstance(a, SecretAnalyzer))))
     if "config" in scanners:
         from seawall.config_checks import config_findings
         from seawall.minimality import minimality
 
-        extra["config"] = config_findings(inventory)
-        extra["minimality"] = minimality(inventory)
-    return extra
+        out["config"] = tuple(config_findings(inventory))
+        out["minimality"] = minimality(inventory)
+    return out
 
 
 def mark_base(finding: Finding, base_layers: int) -> Finding:

@@ -8,6 +8,7 @@ results into the final inventory, and working out which layer introduced each pa
 from __future__ import annotations
 
 import io
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -71,6 +72,7 @@ class Cataloger(ABC):
     max_file_size: ClassVar[int] = 256 * 1024 * 1024
     # OS package catalogers describe the distribution's packages; their purls get the distro qualifier later.
     is_os: ClassVar[bool] = False
+    _matcher: ClassVar[re.Pattern[str]]
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)

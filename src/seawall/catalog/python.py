@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from seawall.catalog.interface import Cataloger, CatalogResult, FileEntry
 from seawall.catalog.purls import pypi_purl
@@ -12,7 +13,7 @@ MAX_METADATA = 8 * 1024 * 1024
 _LICENSE_CLASSIFIER = "License :: "
 
 
-def licenses_from(raw: dict) -> tuple[str, ...]:
+def licenses_from(raw: Mapping[str, Any]) -> tuple[str, ...]:
     """License-Expression (PEP 639) first, then a short License field, then the licence classifiers."""
     expression = (raw.get("license_expression") or "").strip()
     if expression:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -11,6 +11,7 @@ from seawall.cli.common import cache_dir, image_options, write_output
 from seawall.model.vuln import Severity
 
 if TYPE_CHECKING:
+    from seawall.model.extra import ConfigFinding, SecretFinding
     from seawall.model.finding import ScanReport
 
 SCAN_FORMATS = ("table", "json", "sarif", "cyclonedx", "spdx", "markdown", "trivy-json")
@@ -96,7 +97,7 @@ def _scanners(text: str) -> tuple[str, ...]:
 
 def _extra_findings(report: ScanReport, severities: frozenset[Severity] | None) -> bool:
     """Secrets and configuration findings count for --exit-code too, within --severity."""
-    found: list[Any] = [*report.extra.get("secrets", ()), *report.extra.get("config", ())]  # type: ignore[misc]
+    found: list[SecretFinding | ConfigFinding] = [*(report.secrets or ()), *(report.config or ())]
     return any(severities is None or item.severity in severities for item in found)
 
 

@@ -11,10 +11,14 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from seawall.model.finding import Finding, ScanReport
 from seawall.model.imported import ImportedFinding, ImportedReport
 from seawall.model.sbom import Package
+
+if TYPE_CHECKING:
+    from seawall.compare.align import InventoryDiff
 
 SEAWALL = "seawall"
 
@@ -97,7 +101,7 @@ class Comparison:
     rows: tuple[Row, ...]
     namespace: str | None
     inventory_complete: bool  # False when the target was a scan report listing only vulnerable packages
-    inventories: tuple[object | None, ...] = ()  # align.InventoryDiff per report that lists its whole inventory
+    inventories: tuple[InventoryDiff | None, ...] = ()  # per report that lists its whole inventory
     extra: dict[str, object] = field(default_factory=dict, hash=False, compare=False)
 
     def counts(self, report: int) -> dict[str, int]:

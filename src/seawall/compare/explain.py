@@ -182,7 +182,8 @@ class Explainer:
                     (("binary", f"{package.name} {package.version}"), ("source", f"{target.name} {target.version}"),
                      ("fixed_in", lowest), ("namespace", target.namespace)))
         if package.name != target.name:
-            listed = self.report_index[number].find(_as_imported(package)) if self.report_index[number] else None
+            index = self.report_index[number]
+            listed = index.find(_as_imported(package)) if index else None
             if listed is not None and not listed.source_name and not self.advisories(
                     target.namespace, package.name, mine.ids):
                 return Reason(BINARY_VS_SOURCE, (

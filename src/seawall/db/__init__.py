@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,8 +27,8 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-def ensure_db(path: str | Path | None = None, *, auto_update: bool = True, feeds: Sequence[object] | None = None,
-              http: Http | None = None) -> Path:
+def ensure_db(path: str | os.PathLike[str] | None = None, *, auto_update: bool = True,
+              feeds: Sequence[object] | None = None, http: Http | None = None) -> Path:
     """The path of a readable DB: the existing one, or (like Trivy on first use) one built now from the default feeds.
 
     Raises DatabaseError for a DB of an unknown schema or when `auto_update` is off, NetworkError when no feed

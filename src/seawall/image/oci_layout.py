@@ -104,7 +104,9 @@ class OCILayoutSource(ImageSource):
         config = mt.parse_config(self.files.read_blob(config_digest, config_desc["size"], config_what,
                                                       mt.MAX_MANIFEST_BYTES), config_what)
         layers = build_layers(manifest["layers"], config, what)
-        annotations = manifest.get("annotations") if isinstance(manifest.get("annotations"), dict) else {}
+        annotations = manifest.get("annotations")
+        if not isinstance(annotations, dict):
+            annotations = {}
         return Image(source=self.source, transport=self.transport, ref=None, digest=digest,
                      index_digest=index_digest, platform=config_platform(config), manifest_media_type=media_type,
                      config_digest=config_digest, config=config, layers=tuple(layers),
@@ -150,13 +152,12 @@ def history_lines(config: dict[str, Any]) -> list[tuple[str, str | None]]:
     history = config.get("history")
     if not isinstance(history, list):
         return []
-    out = []
+    out: list[tuple[str, str | None]] = []
     for entry in history:
         if not isinstance(entry, dict) or entry.get("empty_layer"):
             continue
-        created_by = entry.get("created_by") if isinstance(entry.get("created_by"), str) else ""
-        created = entry.get("created") if isinstance(entry.get("created"), str) else None
-        out.append((created_by, created))
+        created_by, created = entry.get("created_by"), entry.get("created")
+        out.append((created_by if isinstance(created_by, str) else "", created if isinstance(created, str) else None))
     return out
 
 

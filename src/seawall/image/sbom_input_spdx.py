@@ -179,7 +179,9 @@ def _purl(entry: dict[str, Any]) -> str | None:
 
 
 def _tool_name(data: dict[str, Any]) -> str:
-    creation = data.get("creationInfo") if isinstance(data.get("creationInfo"), dict) else {}
+    creation = data.get("creationInfo")
+    if not isinstance(creation, dict):
+        creation = {}
     for creator in creation.get("creators") or ():
         if isinstance(creator, str) and creator.startswith("Tool:"):
             name = creator[len("Tool:") :].strip()

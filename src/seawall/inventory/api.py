@@ -12,6 +12,8 @@ from seawall.errors import InputError
 from seawall.model.sbom import SBOM
 
 if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
     from seawall.inventory.build import Inventory, LayerAnalyzer
 
 
@@ -66,8 +68,8 @@ class _Progress:
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
-        self.bars = None
-        self.tasks: dict[str, object] = {}
+        self.bars: Progress | None = None
+        self.tasks: dict[str, TaskID] = {}
 
     def __enter__(self) -> _Progress:
         if self.enabled:

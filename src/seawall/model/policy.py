@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 from seawall.errors import ExitCode
@@ -43,7 +43,6 @@ class Verdict:
     baseline: str | None = None  # where the baseline came from, when one was used
     findings: int = 0
     suppressed: int = 0
-    extra: dict[str, object] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def passed(self) -> bool:

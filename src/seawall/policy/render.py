@@ -23,7 +23,6 @@ def render_verdict(verdict: Verdict, fmt: str) -> str:
 
 def render_json(verdict: Verdict) -> str:
     data = to_data(verdict)
-    data.pop("extra", None)
     data["decision"] = verdict.decision.value
     data["exit_code"] = int(verdict.exit_code)
     data["schema"] = "seawall-verdict/v1"

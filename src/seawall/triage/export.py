@@ -165,7 +165,7 @@ def to_grype(allowlists: Sequence[Allowlist], *, image: str | None = None, findi
             skipped.append(f"{entry.locator}: source package {entry.source!r} has no grype selector; pass --scan "
                            "with a report that has its binary packages")
             continue
-        for package in packages or [None]:
+        for package in packages or [{}]:
             rule = dict(base)
             if package:
                 rule["package"] = package
