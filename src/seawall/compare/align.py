@@ -13,6 +13,7 @@ from packageurl import PackageURL
 from seawall.compare import Row
 from seawall.db.store import VulnStore
 from seawall.match.findings import BUNDLE_PREFIXES, IdGroups, primary_id
+from seawall.model.ecosystem import DISTRIBUTIONS, ECOSYSTEMS, PackageType
 from seawall.model.finding import Finding, ScanReport
 from seawall.model.imported import ImportedFinding, ImportedPackage, ImportedReport
 from seawall.model.sbom import Package
@@ -20,17 +21,11 @@ from seawall.model.sbom import Package
 OS_CLASS = "os"
 # Every spelling of a package type in seawall, Trivy, Grype and purls, to one class per ecosystem.
 _CLASSES = {
-    **dict.fromkeys(("deb", "apk", "rpm", "debian", "ubuntu", "alpine", "redhat", "centos", "rocky", "alma",
-                     "almalinux", "oracle", "amazon", "fedora", "suse", "opensuse", "photon", "wolfi", "chainguard",
-                     "alpm", "os", "dpkg"), OS_CLASS),
-    **dict.fromkeys(("python", "pypi", "python-pkg", "pip", "pipenv", "poetry", "uv", "conda"), "pypi"),
-    **dict.fromkeys(("npm", "node-pkg", "yarn", "pnpm", "bun", "javascript"), "npm"),
-    **dict.fromkeys(("java-archive", "maven", "jar", "pom", "gradle", "sbt", "java", "jenkins-plugin"), "maven"),
-    **dict.fromkeys(("go-module", "golang", "gobinary", "gomod", "go"), "go"),
-    **dict.fromkeys(("gem", "gemspec", "bundler", "ruby"), "gem"),
-    **dict.fromkeys(("composer", "composer-vendor", "php-composer", "php"), "composer"),
-    **dict.fromkeys(("rust-crate", "cargo", "rust-binary", "rust"), "cargo"),
-    **dict.fromkeys(("nuget", "dotnet-core", "dotnet", "packages-props"), "nuget"),
+    **{name.lower(): OS_CLASS for row in DISTRIBUTIONS
+       for name in (row.id, row.purl_namespace, row.trivy_family, *row.aliases)},
+    **dict.fromkeys(("alpm", "os"), OS_CLASS),
+    **{name.lower(): OS_CLASS if row.os else row.purl_type for row in ECOSYSTEMS if row.type is not PackageType.BINARY
+       for name in (row.type.value, row.purl_type, row.trivy_type, row.grype_type, *row.aliases)},
 }
 _PEP503 = re.compile(r"[-_.]+")
 
@@ -56,7 +51,7 @@ def package_name_key(name: str, purl: str | None, cls: str) -> str:
     parsed = _purl(purl)
     if cls == "maven":
         return (parsed.name if parsed else name.replace("/", ":").split(":")[-1]).lower()
-    if cls in ("npm", "go", "composer") and parsed is not None:
+    if cls in ("npm", "golang", "composer") and parsed is not None:
         return (f"{parsed.namespace}/{parsed.name}" if parsed.namespace else parsed.name).lower()
     if cls == "pypi":
         return _PEP503.sub("-", parsed.name if parsed else name).lower()

@@ -29,10 +29,11 @@ from seawall.compare import (
     Row,
 )
 from seawall.compare.align import PackageIndex, bare_version
-from seawall.compare.statements import DISTRO_NAMES, describe_status, statement_for, tool_status
+from seawall.compare.statements import describe_status, statement_for, tool_status
 from seawall.db.store import VulnStore
 from seawall.match.matcher import judge
 from seawall.match.targets import Target, distro_namespace, target_for
+from seawall.model.ecosystem import display_name
 from seawall.model.finding import Finding, ScanReport
 from seawall.model.imported import ImportedFinding, ImportedReport
 from seawall.model.sbom import Package
@@ -431,7 +432,7 @@ class Explainer:
 
     def namespace_name(self, namespace: str) -> str:
         head = namespace.split(":")[0]
-        return DISTRO_NAMES.get(head, head or "the distribution")
+        return display_name(head) or head or "the distribution"
 
     def release_words(self) -> str:
         if self.distro is not None and self.distro.codename:

@@ -10,14 +10,12 @@ from typing import Any
 from packaging.version import InvalidVersion, Version
 
 from seawall.feeds.cvss_score import score_vector
+from seawall.model.ecosystem import DISTRIBUTIONS
+from seawall.model.ecosystem import ECOSYSTEMS as ECOSYSTEM_ROWS
 from seawall.model.vuln import CVSS, Advisory, AffectedRange, RangeEvent, Severity, Skipped, Status, VulnerabilityMeta
 
-ECOSYSTEMS = {
-    "PyPI": "pypi", "npm": "npm", "Go": "go", "Maven": "maven", "crates.io": "crates.io", "RubyGems": "rubygems",
-    "Packagist": "packagist", "NuGet": "nuget",
-}
-_DISTROS = {"Debian": "debian", "Alpine": "alpine", "Ubuntu": "ubuntu", "Rocky Linux": "rocky",
-            "AlmaLinux": "almalinux", "Red Hat": "rhel"}
+ECOSYSTEMS = {row.osv: row.namespace for row in ECOSYSTEM_ROWS if row.osv and row.namespace}
+_DISTROS = {row.osv: row.id for row in DISTRIBUTIONS if row.osv}
 _EVENT_KINDS = ("introduced", "fixed", "last_affected", "limit")
 _SEMVER = re.compile(r"^v?\d+(\.\d+){0,2}(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
 _VENDOR_SEVERITY = {

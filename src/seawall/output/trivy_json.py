@@ -27,6 +27,7 @@ import hashlib
 import json
 from typing import Any
 
+from seawall.model.ecosystem import ECOSYSTEMS
 from seawall.model.finding import Finding, ScanReport
 from seawall.model.sbom import Package
 from seawall.model.serialize import to_data
@@ -58,18 +59,8 @@ SEVERITY = {
 # trivy-db's numeric scale in VendorSeverity.
 SEVERITY_NUMBER = {"UNKNOWN": 0, "LOW": 1, "MEDIUM": 2, "HIGH": 3, "CRITICAL": 4}
 # seawall package type → Trivy's result Type and the Target Trivy gives language results.
-LANG_TYPES = {
-    "python": ("python-pkg", "Python"),
-    "npm": ("node-pkg", "Node.js"),
-    "gem": ("gemspec", "Ruby"),
-    "java-archive": ("jar", "Java"),
-    "composer": ("composer-vendor", "PHP"),
-    "go-module": ("gobinary", None),  # one result per binary, named by its path
-    "rust-crate": ("rustbinary", None),
-    "binary": ("binary", None),
-}
-OS_FAMILIES = {"debian", "ubuntu", "alpine", "redhat", "centos", "rocky", "alma", "almalinux", "amazon", "oracle",
-               "fedora", "opensuse", "sles", "photon", "wolfi", "chainguard", "mariner", "azurelinux"}
+# A Target of None: one result per file (a Go or Rust binary), named by its path.
+LANG_TYPES = {row.type.value: (row.trivy_type, row.trivy_target) for row in ECOSYSTEMS if not row.os}
 # Where each seawall feed's data comes from, in trivy-db's DataSource words.
 DATA_SOURCES = {
     "debian": ("debian", "Debian Security Tracker", "https://salsa.debian.org/security-tracker-team/security-tracker"),

@@ -17,6 +17,7 @@ import yaml
 from packageurl import PackageURL
 
 from seawall import __version__
+from seawall.model.ecosystem import ECOSYSTEMS
 from seawall.model.finding import Finding
 from seawall.triage.allowlist import Allowlist, AllowlistEntry
 from seawall.triage.targets import image_matches, parse_purl, strip_tag, strip_version
@@ -24,7 +25,8 @@ from seawall.triage.targets import image_matches, parse_purl, strip_tag, strip_v
 OPENVEX_CONTEXT = "https://openvex.dev/ns/v0.2.0"
 EXPORT_FORMATS = ("openvex", "trivyignore", "grype")
 # seawall package type → syft/grype package type
-GRYPE_TYPES = {"composer": "php-composer", "java-archive": "java-archive", "go-module": "go-module"}
+GRYPE_TYPES = {row.type.value: row.grype_type for row in ECOSYSTEMS}
+_GRYPE_BY_PURL = {row.purl_type: row.grype_type for row in ECOSYSTEMS}
 
 
 @dataclass
@@ -191,8 +193,7 @@ def _grype_packages(entry: AllowlistEntry, findings: list[Finding]) -> list[dict
 
 
 def _grype_type(purl_type: str) -> str:
-    return {"pypi": "python", "golang": "go-module", "maven": "java-archive", "composer": "php-composer"}.get(
-        purl_type, purl_type)
+    return _GRYPE_BY_PURL.get(purl_type, purl_type)
 
 
 def export_allowlists(allowlists: Sequence[Allowlist], fmt: str, *, image: str | None = None,

@@ -8,6 +8,7 @@ types that use them (purl types, OSV ecosystem names, catalog package types), ca
 from __future__ import annotations
 
 from seawall.errors import InputError
+from seawall.model.ecosystem import version_scheme_names
 from seawall.versions.apk import ApkScheme
 from seawall.versions.dpkg import DpkgScheme
 from seawall.versions.gem import GemScheme
@@ -50,46 +51,8 @@ SCHEMES: dict[str, VersionScheme] = {
     )
 }
 
-_ALIASES = {
-    "deb": "dpkg",
-    "debian": "dpkg",
-    "ubuntu": "dpkg",
-    "alpine": "apk",
-    "wolfi": "apk",
-    "chainguard": "apk",
-    "redhat": "rpm",
-    "red hat": "rpm",
-    "rhel": "rpm",
-    "centos": "rpm",
-    "fedora": "rpm",
-    "rocky linux": "rpm",
-    "almalinux": "rpm",
-    "amazon": "rpm",
-    "amazonlinux": "rpm",
-    "opensuse": "rpm",
-    "suse": "rpm",
-    "mariner": "rpm",
-    "pypi": "pep440",
-    "python": "pep440",
-    "npm": "semver",
-    "node": "semver",
-    "golang": "go",
-    "go-module": "go",
-    "gomod": "go",
-    "java-archive": "maven",
-    "java": "maven",
-    "jar": "maven",
-    "rubygems": "gem",
-    "ruby": "gem",
-    "crates.io": "generic",
-    "cargo": "generic",
-    "rust": "generic",
-    "packagist": "generic",
-    "composer": "generic",
-    "php": "generic",
-    "nuget": "generic",
-    "dotnet": "generic",
-}
+# Ecosystem, package-type and distribution names, from the one table of them.
+_ALIASES = version_scheme_names()
 
 
 def scheme_names() -> list[str]:
