@@ -40,11 +40,11 @@ def check(files: tuple[str, ...]) -> int:
 def export(files: tuple[str, ...], fmt: str, image: str | None, image_digest: str | None, scans: tuple[str, ...],
            output: str | None) -> int:
     """Export allowlist FILES as OpenVEX, a .trivyignore.yaml or grype ignore rules."""
+    from seawall.reports.seawall_json import load_scan_report
     from seawall.triage.allowlist import load_allowlists
     from seawall.triage.export import export_allowlists
-    from seawall.triage.scanfile import read_scan_json
 
-    findings = [f for path in scans for f in read_scan_json(path).findings]
+    findings = [f for path in scans for f in load_scan_report(path).findings]
     result = export_allowlists(load_allowlists(files), fmt, image=image, image_digest=image_digest,
                                findings=findings)
     for why in result.skipped:
@@ -71,12 +71,12 @@ def audit(ctx: click.Context, files: tuple[str, ...], platform: str | None, inse
     """Report expired, expiring, unused, contradicted and vague entries; exit 1 when there is any."""
     from seawall.db.store import VulnStore
     from seawall.paths import db_path
+    from seawall.reports.seawall_json import load_scan_report
     from seawall.triage.allowlist import load_allowlists
     from seawall.triage.audit import audit_allowlists
-    from seawall.triage.scanfile import read_scan_json
 
     allowlists = load_allowlists(files)
-    reports = [read_scan_json(p) for p in scans]
+    reports = [load_scan_report(p) for p in scans]
     if images:
         from seawall.scan import scan_target
 

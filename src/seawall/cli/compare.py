@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from seawall.cli.common import cache_dir, image_options, write_output
+from seawall.cli.common import cache_dir, format_option, image_options, write_output
+from seawall.formats import COMPARE_FORMATS
 
 
 @click.command(name="compare")
@@ -15,8 +16,7 @@ from seawall.cli.common import cache_dir, image_options, write_output
 @click.option("--db", "db_file", type=click.Path(dir_okay=False), help="Vulnerability DB file (default: cache).")
 @click.option("--skip-db-update", is_flag=True, help="Never download a DB; fail when there is none.")
 @click.option("--all", "show_all", is_flag=True, help="List the findings every side agrees on too.")
-@click.option("--format", "fmt", type=click.Choice(("table", "markdown", "json")), default="table",
-              show_default=True)
+@format_option(COMPARE_FORMATS)
 @click.option("--output", "-o", metavar="FILE", help="Write to FILE instead of standard output.")
 @click.pass_context
 def compare(ctx: click.Context, target: str, reports: tuple[str, ...], platform: str | None,

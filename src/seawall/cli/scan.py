@@ -7,21 +7,21 @@ from typing import TYPE_CHECKING
 
 import click
 
-from seawall.cli.common import cache_dir, image_options, write_output
+from seawall.cli.common import cache_dir, format_option, image_options, write_output
+from seawall.formats import SCAN_FORMATS
 from seawall.model.vuln import Severity
 
 if TYPE_CHECKING:
     from seawall.model.extra import ConfigFinding, SecretFinding
     from seawall.model.finding import ScanReport
 
-SCAN_FORMATS = ("table", "json", "sarif", "cyclonedx", "spdx", "markdown", "trivy-json")
 SEVERITIES = [s.value for s in Severity]
 
 
 @click.command(name="scan")
 @click.argument("target")
 @image_options
-@click.option("--format", "fmt", type=click.Choice(SCAN_FORMATS), default="table", show_default=True)
+@format_option(SCAN_FORMATS)
 @click.option("--output", "-o", metavar="FILE", help="Write the report to FILE instead of standard output.")
 @click.option("--severity", metavar="LIST",
               help="Only report these severities, comma-separated (e.g. high,critical).")

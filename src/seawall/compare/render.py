@@ -24,7 +24,6 @@ from seawall.model.imported import ImportedFinding
 from seawall.model.sbom import Package
 
 SCHEMA_URI = "https://seawall.dev/schema/compare/v1"
-FORMATS = ("table", "markdown", "json")
 _KIND_WORDS = {MISSING: "only seawall", EXTRA: "only {tool}", SEVERITY: "severity differs", STATUS: "status differs"}
 
 

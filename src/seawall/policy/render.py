@@ -7,7 +7,6 @@ import json
 from seawall.model.policy import Decision, Verdict
 from seawall.model.serialize import to_data
 
-FORMATS = ("table", "json", "markdown")
 _HEADLINE = {Decision.PASS: "PASS", Decision.FAIL: "FAIL", Decision.UNDECIDED: "UNDECIDED"}
 _ICON = {Decision.PASS: "✅", Decision.FAIL: "❌", Decision.UNDECIDED: "⚠️"}
 _MD_LIMIT = 50  # a PR comment stays readable; the JSON has them all

@@ -1,4 +1,5 @@
-"""seawall's own scan JSON (docs/scan-json.md) read back into a `ScanReport`, for `seawall compare report:FILE`."""
+"""seawall's own scan JSON (docs/scan-json.md) read back into a `ScanReport`: the one reader of it, for `seawall
+compare report:FILE` and the allowlist export and audit."""
 
 from __future__ import annotations
 
@@ -73,5 +74,7 @@ def parse_scan_report(doc: Any, path: str) -> ScanReport:
         sbom = SBOM(image=_load(Image, doc["image"]),
                     distro=_load(Distro, doc["distro"]) if doc.get("distro") else None,
                     packages=tuple(packages))
+        base = obj(doc.get("baseImage"))
         return ScanReport(sbom=sbom, findings=tuple(findings), scanned_at=str(doc.get("scannedAt", "")),
-                          db_built_at=db.get("builtAt"), db_schema=db.get("schema"), feeds=tuple(feeds))
+                          db_built_at=db.get("builtAt"), db_schema=db.get("schema"), feeds=tuple(feeds),
+                          base_image=base.get("name"), base_layers=base.get("layers"))
