@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from seawall.db.sortkey import encode_version
@@ -15,7 +15,6 @@ from seawall.match.ranges import (
     CompiledVersions,
     compile_ranges,
     compile_versions,
-    evaluate,
     verdict_of,
 )
 from seawall.match.targets import Target, target_for
@@ -74,21 +73,34 @@ def raw_matches(sbom: SBOM, store: VulnStore) -> list[RawMatch]:
 
 
 def _row_verdict(target: Target, row: Sequence[object]) -> tuple[bool, str] | None:
-    """`judge` over an undecoded `advisories` row (not a not-affected one): (version unknown, constraint) when the
-    row affects the target, else None."""
+    """`verdict` over an undecoded `advisories` row (not a not-affected one)."""
     ranges_text, versions_text, fixed_text = row[5], row[6], row[7]
     scheme = target.scheme
     ranges = _compiled_ranges(scheme, ranges_text) if ranges_text else ()  # type: ignore[arg-type]
-    if target.matcher == "distro-source" and not ranges and fixed_text:
-        fixed = decode_strings(fixed_text)  # type: ignore[arg-type]
-        if fixed:
-            affected, unknown, constraint = _below_fix(target, fixed)
+    return verdict(target, ranges,
+                   lambda: _compiled_versions(scheme, versions_text) if versions_text else NO_VERSIONS,  # type: ignore[arg-type]
+                   lambda: decode_strings(fixed_text) if fixed_text else ())  # type: ignore[arg-type]
+
+
+def verdict(target: Target, ranges: tuple[CompiledRange, ...], versions: Callable[[], CompiledVersions],
+            fixed: Callable[[], Sequence[str]]) -> tuple[bool, str] | None:
+    """The one matching verdict, for scanning and for `compare`: (version unknown, constraint) when an advisory with
+    these ranges, explicit versions and fixed versions affects the target; None when it does not. The advisory's
+    status is not looked at (a not-affected advisory never gets here). `versions` and `fixed` are called only when
+    needed: most rows a scan reads are decided by their ranges.
+
+    A distribution's advisory with no ranges but fixed versions affects every version below its lowest fix; one with
+    neither affects every version ("no fixed version in this release")."""
+    if target.matcher == "distro-source" and not ranges:
+        fixes = fixed()
+        if fixes:
+            affected, unknown, constraint = _below_fix(target, fixes)
             return (unknown, constraint) if affected else None
-    versions = _compiled_versions(scheme, versions_text) if versions_text else NO_VERSIONS  # type: ignore[arg-type]
-    affected, unknown, constraint = verdict_of(scheme, target.version, ranges, versions)
+    listed = versions()
+    affected, unknown, constraint = verdict_of(target.scheme, target.version, ranges, listed)
     if not affected:
         return None
-    if target.matcher == "distro-source" and not ranges and not versions[0]:
+    if target.matcher == "distro-source" and not ranges and not listed[0]:
         constraint = "no fixed version in this release"
     return unknown, constraint
 
@@ -127,18 +139,12 @@ def judge(target: Target, advisory: Advisory) -> MatchDetail | None:
     """The match detail when `advisory` affects the target's version, else None."""
     if advisory.status is Status.NOT_AFFECTED:
         return None
-    ranges = advisory.ranges
-    unknown = False
-    if target.matcher == "distro-source" and not ranges and advisory.fixed_versions:
-        verdict_affected, unknown, constraint = _below_fix(target, advisory.fixed_versions)
-    else:
-        verdict = evaluate(target.scheme, target.version, ranges, advisory.versions)
-        verdict_affected, unknown, constraint = verdict.affected, verdict.unknown, verdict.constraint
-        if target.matcher == "distro-source" and not ranges and not advisory.versions:
-            constraint = "no fixed version in this release"
-    if not verdict_affected:
-        return None
-    return _detail(target, advisory, unknown, constraint)
+    scheme = target.scheme
+    ranges = compile_ranges(scheme, advisory.ranges) if advisory.ranges else ()
+    found = verdict(target, ranges,
+                    lambda: compile_versions(scheme, advisory.versions) if advisory.versions else NO_VERSIONS,
+                    lambda: advisory.fixed_versions)
+    return None if found is None else _detail(target, advisory, *found)
 
 
 def _below_fix(target: Target, fixed: Iterable[str]) -> tuple[bool, bool, str]:
