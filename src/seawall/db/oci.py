@@ -14,8 +14,8 @@ from seawall.errors import InputError
 from seawall.image import mediatypes
 from seawall.image.blobcache import BlobCache
 from seawall.image.reference import parse_reference
-from seawall.image.registry import RegistryClient, RegistryOptions, sha256_digest
-from seawall.image.registry_push import push_blob, push_manifest
+from seawall.image.registry.client import RegistryClient, RegistryOptions, sha256_digest
+from seawall.image.registry.push import push_blob, push_manifest
 
 ARTIFACT_TYPE = "application/vnd.seawall.db.v1"
 _EMPTY = b"{}"

@@ -19,7 +19,7 @@ from seawall.fleet.catalog import CatalogImage, file_catalog, official_catalog, 
 from seawall.fleet.dask_runner import open_pool
 from seawall.fleet.records import ImageResult, now_iso, summarize
 from seawall.fleet.store import ResultsStore, RunInfo
-from seawall.image.ratelimit import RateLimit
+from seawall.image.registry.ratelimit import RateLimit
 
 
 @dataclass
@@ -229,7 +229,7 @@ class _Heads:
     """HEAD requests for digests (Docker Hub does not count them as pulls) and pacing by its rate-limit headers."""
 
     def __init__(self, options: RunOptions) -> None:
-        from seawall.image.registry import RegistryClient, RegistryOptions
+        from seawall.image.registry.client import RegistryClient, RegistryOptions
 
         self.min_remaining = options.min_remaining
         self.rate: RateLimit | None = None

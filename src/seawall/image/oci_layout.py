@@ -11,11 +11,12 @@ import json
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from seawall.blobs.layerfile import LayerFile
+from seawall.blobs.local import LocalFiles, check_digest, open_verified
 from seawall.errors import InputError
 from seawall.image import mediatypes as mt
-from seawall.image.localblobs import LocalFiles, check_digest, open_verified
 from seawall.image.platforms import select_manifest
-from seawall.image.source import ImageSource, LayerFile
+from seawall.image.source import ImageSource
 from seawall.model.image import Image, Layer, Platform
 
 REF_NAME = "org.opencontainers.image.ref.name"

@@ -48,8 +48,8 @@ def open_source(text: str, *, platform: str | Platform | None = None, insecure_r
     # The network client loads only when needed.
     from seawall import paths
     from seawall.image.blobcache import BlobCache
-    from seawall.image.registry import RegistryClient, RegistryOptions
-    from seawall.image.registry_source import RegistrySource
+    from seawall.image.registry.client import RegistryClient, RegistryOptions
+    from seawall.image.registry.source import RegistrySource
 
     client = RegistryClient(RegistryOptions(insecure_registries=frozenset(insecure_registries)))
     try:

@@ -95,7 +95,7 @@ def resolve_baseline(policy: Policy, report: ScanReport, explicit: str | os.Path
 
 def _published_baseline(repository: str, cache_dir: str | os.PathLike[str] | None, allow_missing: bool,
                          insecure_registries: Sequence[str]) -> tuple[Baseline | None, list[str]]:
-    from seawall.image.registry import RegistryOptions
+    from seawall.image.registry.client import RegistryOptions
     from seawall.policy.baseline_registry import BASELINE_TAG, baseline_tag_ref, fetch_baseline_with
 
     options = RegistryOptions(insecure_registries=frozenset(insecure_registries))

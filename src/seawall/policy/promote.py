@@ -18,8 +18,8 @@ from seawall.errors import SeawallError
 from seawall.image import mediatypes
 from seawall.image.blobcache import BlobCache
 from seawall.image.reference import parse_reference, with_digest
-from seawall.image.registry import RegistryClient, RegistryOptions, sha256_digest
-from seawall.image.registry_push import copy_image, push_blob, push_manifest
+from seawall.image.registry.client import RegistryClient, RegistryOptions, sha256_digest
+from seawall.image.registry.push import copy_image, push_blob, push_manifest
 from seawall.model.finding import ScanReport
 from seawall.model.image import ImageRef
 from seawall.model.policy import Decision, Verdict
