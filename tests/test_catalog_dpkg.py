@@ -142,4 +142,3 @@ def test_registered_catalogers_have_distinct_names_and_versions() -> None:
     names = [c.name for c in CATALOGERS]
     assert len(set(names)) == len(names)
     assert all(isinstance(c.version, int) and c.version >= 1 for c in CATALOGERS)
-    assert {c.name for c in CATALOGERS if c.is_os} == {"dpkg", "apk", "rpm"}

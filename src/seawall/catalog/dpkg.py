@@ -109,7 +109,6 @@ class DpkgCataloger(Cataloger):
     name = "dpkg"
     version = 1
     globs = (STATUS_PATH, STATUS_D + "*", INFO_DIR + "*.list")
-    is_os = True
 
     def wants(self, path: str, mode: int, size: int) -> bool:
         return super().wants(path, mode, size) and not path.endswith(".md5sums")

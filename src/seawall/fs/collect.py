@@ -25,7 +25,6 @@ from typing import BinaryIO
 
 from seawall import paths
 from seawall.blobs.layerfile import LayerFile
-from seawall.blobs.readers import normalize_path
 from seawall.errors import IntegrityError, SeawallError
 from seawall.fs.layered import FileView, IndexEntry
 from seawall.fs.request import FileEntry, FileRequester
@@ -358,6 +357,3 @@ def read_paths(view: FileView, scans: Sequence[LayerScan], wanted: Iterable[str]
                     out[path] = extras[resolved]
     return {path: out[path] for path in wanted if path in out}
 
-
-def normalize_paths(items: Iterable[str]) -> frozenset[str]:
-    return frozenset(normalize_path(p) for p in items)
