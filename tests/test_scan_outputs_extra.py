@@ -9,6 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from seawall.image.options import FetchOptions
 from seawall.model.finding import ScanReport
 from seawall.model.vuln import Severity
 from seawall.output.scan import ScanView, render_scan
@@ -131,7 +132,7 @@ def test_a_scan_without_the_vulnerability_scanner_says_so(tmp_path: Path) -> Non
     from seawall.scan import scan_target
 
     target = REPO / "tests" / "assets" / "match" / "debian-bookworm"
-    scan = scan_target(f"dir:{target}", scanners=("secret", "config"), cache_dir=tmp_path / "cache",
+    scan = scan_target(f"dir:{target}", scanners=("secret", "config"), fetch=FetchOptions(cache_dir=tmp_path / "cache"),
                        auto_update=False)
     assert scan.scanners == ("secret", "config") and not scan.feeds
     table = render_scan(scan, "table")

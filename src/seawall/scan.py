@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from seawall.errors import InputError, SeawallError
+from seawall.image.options import DEFAULT_FETCH, FetchOptions
 from seawall.model.finding import Finding, ScanReport
 from seawall.model.image import Image
 from seawall.model.vuln import FeedProvenance
@@ -28,9 +29,7 @@ SCANNERS = ("vuln", "secret", "config")
 def scan_target(
     target: str,
     *,
-    platform: str | None = None,
-    insecure_registries: Sequence[str] = (),
-    cache_dir: str | os.PathLike[str] | None = None,
+    fetch: FetchOptions = DEFAULT_FETCH,
     db: str | os.PathLike[str] | None = None,
     auto_update: bool = True,
     base_image: str | None = None,
@@ -47,8 +46,7 @@ def scan_target(
         raise InputError(f"unknown scanner(s) {', '.join(sorted(unknown)) or '(none given)'}",
                          remedy=f"choose from {', '.join(SCANNERS)}")
     analyzers = _analyzers(scanners, secret_config)
-    inventory = load_inventory(target, analyzers=analyzers, platform=platform,
-                               insecure_registries=insecure_registries, cache_dir=cache_dir, use_cache=use_cache,
+    inventory = load_inventory(target, analyzers=analyzers, fetch=fetch, use_cache=use_cache,
                                show_progress=show_progress)
     sbom = inventory.sbom
     findings: list[Finding] = []
@@ -66,8 +64,7 @@ def scan_target(
             meta = store.meta()
             feeds = tuple(store.feeds())
             schema = store.schema_version
-    base_name, base_layers = base_layer_count(sbom.image, base_image, platform=platform,
-                                              insecure_registries=insecure_registries, cache_dir=cache_dir)
+    base_name, base_layers = base_layer_count(sbom.image, base_image, fetch)
     if base_layers is not None:
         findings = [mark_base(f, base_layers) for f in findings]
     return ScanReport(
@@ -120,9 +117,7 @@ def mark_base(finding: Finding, base_layers: int) -> Finding:
     return dataclasses.replace(finding, in_base_image=index < base_layers)
 
 
-def base_layer_count(image: Image, base_image: str | None, *, platform: str | None,
-                     insecure_registries: Sequence[str], cache_dir: str | os.PathLike[str] | None,
-                     ) -> tuple[str | None, int | None]:
+def base_layer_count(image: Image, base_image: str | None, fetch: FetchOptions) -> tuple[str | None, int | None]:
     """How many of the image's bottom layers are its base image's: from a supplied base, else the OCI base
     annotations. (None, None) when neither says."""
     name = base_image
@@ -134,8 +129,7 @@ def base_layer_count(image: Image, base_image: str | None, *, platform: str | No
     from seawall.image.open import open_source
 
     try:
-        with open_source(name, platform=platform or str(image.platform), insecure_registries=insecure_registries,
-                         cache_dir=cache_dir) as source:
+        with open_source(name, fetch.for_platform(fetch.platform or str(image.platform))) as source:
             base = source.resolve()
     except SeawallError:
         if base_image is not None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from seawall.cli.common import cache_dir, image_options, write_output
+from seawall.cli.common import fetch_options, image_options, write_output
 
 FILE = click.Path(dir_okay=False)
 
@@ -80,7 +80,7 @@ def audit(ctx: click.Context, files: tuple[str, ...], platform: str | None, inse
     if images:
         from seawall.scan import scan_target
 
-        reports += [scan_target(i, platform=platform, insecure_registries=insecure, cache_dir=cache_dir(ctx),
+        reports += [scan_target(i, fetch=fetch_options(ctx, platform, insecure),
                                 db=db_file, auto_update=False) for i in images]
     db = Path(db_file) if db_file else db_path()
     store = VulnStore.open(db) if db_file or db.is_file() else None

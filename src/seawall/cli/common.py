@@ -13,6 +13,7 @@ import click
 
 from seawall.errors import InputError
 from seawall.formats import Format
+from seawall.image.options import FetchOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -55,6 +56,11 @@ def image_options(func: F) -> F:
 
 def cache_dir(ctx: click.Context) -> str | None:
     return (ctx.find_root().obj or {}).get("cache_dir")
+
+
+def fetch_options(ctx: click.Context, platform: str | None, insecure: Sequence[str]) -> FetchOptions:
+    """What `image_options` and the global --cache-dir say about fetching images."""
+    return FetchOptions.of(platform, insecure, cache_dir(ctx))
 
 
 def write_output(text: str, output: str | None) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from seawall.cli.common import cache_dir, format_option, image_options, write_output
+from seawall.cli.common import fetch_options, format_option, image_options, write_output
 from seawall.formats import COMPARE_FORMATS
 
 
@@ -29,8 +29,8 @@ def compare(ctx: click.Context, target: str, reports: tuple[str, ...], platform:
     from seawall.compare import compare_target
     from seawall.compare.render import render
 
-    comparison = compare_target(target, reports, db=db_file, auto_update=not skip_db_update, platform=platform,
-                                insecure_registries=insecure, cache_dir=cache_dir(ctx),
+    comparison = compare_target(target, reports, db=db_file, auto_update=not skip_db_update,
+                                fetch=fetch_options(ctx, platform, insecure),
                                 show_progress=fmt == "table" and output is None)
     write_output(render(comparison, fmt, show_all=show_all), output)
     return 0

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from seawall.cli.common import cache_dir, format_option, image_options, write_output
+from seawall.cli.common import fetch_options, format_option, image_options, write_output
 from seawall.formats import SCAN_FORMATS
 from seawall.model.vuln import Severity
 
@@ -61,7 +61,7 @@ def scan(ctx: click.Context, target: str, platform: str | None, insecure: tuple[
 
         # Read triage files before scanning: a typo in one should not cost a whole scan.
         loaded_allowlists, statements = list(load_allowlists(allowlists)), list(load_vex_files(vex))
-    report = scan_target(target, platform=platform, insecure_registries=insecure, cache_dir=cache_dir(ctx),
+    report = scan_target(target, fetch=fetch_options(ctx, platform, insecure),
                          db=db_file, auto_update=not skip_db_update, base_image=base_image,
                          use_cache=not no_cache, show_progress=fmt == "table" or output is not None,
                          scanners=_scanners(scanners), secret_config=secret_config)

@@ -156,11 +156,13 @@ def run_gate(target: str, inputs: GateInputs, scanner: Scanner | None = None) ->
 
 
 def _scanner(inputs: GateInputs) -> Scanner:
+    from seawall.image.options import FetchOptions
     from seawall.scan import scan_target
 
     def scan(target: str) -> ScanReport:
-        report = scan_target(target, platform=inputs.platform, insecure_registries=inputs.insecure_registries,
-                             cache_dir=inputs.cache_dir, db=Path(inputs.db) if inputs.db else None,
+        fetch = FetchOptions.of(inputs.platform, inputs.insecure_registries, inputs.cache_dir)
+        report = scan_target(target, fetch=fetch,
+                             db=Path(inputs.db) if inputs.db else None,
                              auto_update=inputs.auto_update, base_image=inputs.base_image, now=inputs.now)
         return with_db_date(report, inputs.db)
 

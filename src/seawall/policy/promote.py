@@ -121,10 +121,11 @@ def _stamp(now: datetime) -> str:
 def _scan(source: str, inputs: GateInputs) -> ScanReport:
     from pathlib import Path
 
+    from seawall.image.options import FetchOptions
     from seawall.scan import scan_target
 
-    report = scan_target(source, platform=inputs.platform, insecure_registries=inputs.insecure_registries,
-                         cache_dir=inputs.cache_dir, db=Path(inputs.db) if inputs.db else None,
+    report = scan_target(source, fetch=FetchOptions.of(inputs.platform, inputs.insecure_registries, inputs.cache_dir),
+                         db=Path(inputs.db) if inputs.db else None,
                          auto_update=inputs.auto_update, base_image=inputs.base_image, now=inputs.now)
     return with_db_date(report, inputs.db)
 
