@@ -33,7 +33,7 @@ from seawall.compare.statements import describe_status, statement_for, tool_stat
 from seawall.db.store import VulnStore
 from seawall.match.matcher import judge
 from seawall.match.targets import Target, distro_namespace, target_for
-from seawall.model.ecosystem import display_name
+from seawall.model.ecosystem import display_name, distribution_named
 from seawall.model.finding import Finding, ScanReport
 from seawall.model.imported import ImportedFinding, ImportedReport
 from seawall.model.sbom import Package
@@ -42,8 +42,7 @@ from seawall.versions import InvalidVersion
 
 MINOR_STATES = frozenset({Status.MINOR, Status.WILL_NOT_FIX, Status.FIX_DEFERRED, Status.NEGLIGIBLE,
                           Status.UNSUPPORTED})
-_SOURCE_WORDS = {"nvd": "NVD", "debian": "Debian", "alpine": "Alpine", "ghsa": "GitHub", "osv": "OSV",
-                 "ubuntu": "Ubuntu", "redhat": "Red Hat", "none": "no source"}
+_SOURCE_WORDS = {"nvd": "NVD", "ghsa": "GitHub", "osv": "OSV", "none": "no source"}  # distributions: by their row
 
 
 def source_word(source: str | None) -> str:
@@ -56,7 +55,8 @@ def source_word(source: str | None) -> str:
     if text.startswith("nvd"):
         return "NVD"
     head = text.split(":")[0].split("@")[0]
-    return _SOURCE_WORDS.get(head, source)
+    distro = distribution_named(head)
+    return _SOURCE_WORDS.get(head) or (distro.display if distro is not None else source)
 
 
 def _date(text: str | None) -> str | None:

@@ -146,6 +146,17 @@ def distribution(distro_id: str) -> Distribution | None:
     return _BY_ID.get(distro_id)
 
 
+# Other spellings first (the first row naming one wins), then every os-release ID, which always names its own row.
+_BY_NAME: Mapping[str, Distribution] = MappingProxyType({
+    **{name.lower(): d for d in reversed(DISTRIBUTIONS) for name in (d.purl_namespace, d.trivy_family, *d.aliases)},
+    **{d.id: d for d in DISTRIBUTIONS}})
+
+
+def distribution_named(name: str) -> Distribution | None:
+    """The row of an os-release ID or any other spelling of it (`redhat`, `amazon`, `alma`…)."""
+    return _BY_NAME.get(name.lower())
+
+
 def namespace_version(distro_id: str, version_id: str) -> str:
     """VERSION_ID as the distribution's advisory namespace writes it: 12.5 → 12 (Debian), 3.19.1 → 3.19 (Alpine)."""
     row = _BY_ID.get(distro_id)
