@@ -21,10 +21,11 @@ import yaml
 from seawall.errors import NetworkError
 from seawall.feeds.interface import Feed, FetchResult, Input, Record, Workspace, summarise_sources, unusable
 from seawall.feeds.osv_record import parse_record
+from seawall.model.ecosystem import ECOSYSTEMS
 
 DEFAULT_BASE = "https://osv-vulnerabilities.storage.googleapis.com"
-DEFAULT_ECOSYSTEMS = ("PyPI", "npm", "Go", "Maven", "crates.io", "RubyGems", "Packagist", "NuGet",
-                      "Debian", "Alpine", "Ubuntu")
+# Every language ecosystem seawall catalogs, and the distributions whose OSV records complement their own feeds.
+DEFAULT_ECOSYSTEMS = (*(row.osv for row in ECOSYSTEMS if row.osv), "Debian", "Alpine", "Ubuntu")
 MAX_RECORD_BYTES = 64 * 1024 * 1024
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CURSOR_MARGIN_S = 3600  # re-read records modified shortly before the zip was written, in case of clock skew

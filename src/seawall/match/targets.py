@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from packageurl import PackageURL
 
 from seawall.model.ecosystem import ECOSYSTEMS as ECOSYSTEM_ROWS
-from seawall.model.ecosystem import OS_PACKAGE_TYPES, namespace_version
+from seawall.model.ecosystem import OS_PACKAGE_TYPES, ecosystem_of_namespace, namespace_version
 from seawall.model.sbom import Distro, Package
 from seawall.versions import VersionScheme, go_toolchain_to_semver, scheme_for
 
@@ -68,16 +68,18 @@ def target_for(package: Package, distro: Distro | None) -> Target | None:
 
 def ecosystem_name(package: Package, namespace: str) -> str:
     """The name the ecosystem's advisories use, from the purl where there is one."""
-    if namespace == "pypi":
+    row = ecosystem_of_namespace(namespace)
+    style = row.advisory_name if row is not None else "name"
+    if style == "pep503":
         return _pep503(package.name)
-    if namespace == "nuget":
+    if style == "lower":
         return package.name.lower()
-    if namespace not in ("maven", "npm", "go", "packagist") or not package.purl:
+    if not style.startswith("purl") or not package.purl:
         return package.name
     purl_namespace, purl_name = _purl_names(package.purl)
     if purl_name is None:
         return package.name
-    if namespace == "maven":
+    if style == "purl:":
         return f"{purl_namespace}:{purl_name}" if purl_namespace else package.name
     return f"{purl_namespace}/{purl_name}" if purl_namespace else purl_name
 

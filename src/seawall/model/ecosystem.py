@@ -43,6 +43,9 @@ class Ecosystem:
     grype_type: str  # syft/grype package type
     aliases: tuple[str, ...] = ()  # other tools' and package managers' words for it (Trivy, Grype, CycloneDX, SPDX)
     os: bool = False  # installed by the distribution's package manager: judged by the distribution's feed
+    # How advisories write a package's name: "name" as found, "pep503" (normalised), "lower", or from the purl as
+    # "purl/" (namespace/name: npm scopes, Go modules, Composer vendors) or "purl:" (group:artifact, Maven).
+    advisory_name: str = "name"
 
 
 ECOSYSTEMS: tuple[Ecosystem, ...] = (
@@ -51,21 +54,21 @@ ECOSYSTEMS: tuple[Ecosystem, ...] = (
     Ecosystem(PackageType.APK, "apk", None, None, "apk", "Alpine package", "alpine", None, "apk", (), os=True),
     Ecosystem(PackageType.RPM, "rpm", None, None, "rpm", "RPM package", "redhat", None, "rpm", (), os=True),
     Ecosystem(PackageType.PYTHON, "pypi", "pypi", "PyPI", "pep440", "PyPI", "python-pkg", "Python", "python",
-              ("python-pkg", "pip", "pipenv", "poetry", "uv", "conda")),
+              ("python-pkg", "pip", "pipenv", "poetry", "uv", "conda"), advisory_name="pep503"),
     Ecosystem(PackageType.NPM, "npm", "npm", "npm", "semver", "npm", "node-pkg", "Node.js", "npm",
-              ("node", "node-pkg", "yarn", "pnpm", "bun", "javascript")),
+              ("node", "node-pkg", "yarn", "pnpm", "bun", "javascript"), advisory_name="purl/"),
     Ecosystem(PackageType.GO_MODULE, "golang", "go", "Go", "go", "Go", "gobinary", None, "go-module",
-              ("gobinary", "gomod", "go")),
+              ("gobinary", "gomod", "go"), advisory_name="purl/"),
     Ecosystem(PackageType.JAVA_ARCHIVE, "maven", "maven", "Maven", "maven", "Maven", "jar", "Java", "java-archive",
-              ("jar", "pom", "gradle", "sbt", "java", "jenkins-plugin")),
+              ("jar", "pom", "gradle", "sbt", "java", "jenkins-plugin"), advisory_name="purl:"),
+    Ecosystem(PackageType.RUST_CRATE, "cargo", "crates.io", "crates.io", "generic", "crates.io", "rustbinary", None,
+              "rust-crate", ("rust-binary", "rust")),
     Ecosystem(PackageType.GEM, "gem", "rubygems", "RubyGems", "gem", "RubyGems", "gemspec", "Ruby", "gem",
               ("gemspec", "bundler", "ruby")),
     Ecosystem(PackageType.COMPOSER, "composer", "packagist", "Packagist", "generic", "Packagist", "composer-vendor",
-              "PHP", "php-composer", ("composer-vendor", "php-composer", "php")),
-    Ecosystem(PackageType.RUST_CRATE, "cargo", "crates.io", "crates.io", "generic", "crates.io", "rustbinary", None,
-              "rust-crate", ("rust-binary", "rust")),
+              "PHP", "php-composer", ("composer-vendor", "php-composer", "php"), advisory_name="purl/"),
     Ecosystem(PackageType.NUGET, "nuget", "nuget", "NuGet", "generic", "NuGet", "nuget", None, "dotnet",
-              ("dotnet-core", "dotnet", "packages-props")),
+              ("dotnet-core", "dotnet", "packages-props"), advisory_name="lower"),
     Ecosystem(PackageType.BINARY, "generic", None, None, "generic", "binary", "binary", None, "binary"),
 )
 
