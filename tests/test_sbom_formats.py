@@ -13,10 +13,10 @@ from cyclonedx.validation.json import JsonStrictValidator
 
 from seawall.errors import InputError
 from seawall.formats import Format
-from seawall.image import sbom_input
-from seawall.image.sbom_input import read_sbom_file
 from seawall.model.sbom import SBOM, Package
 from seawall.output import render_sbom
+from seawall.reports import sbom_input
+from seawall.reports.sbom_input import read_sbom_file
 from tests.sbom_samples import NOW, SERIAL, sample_sbom
 from tests.snapshot import assert_snapshot
 

@@ -66,12 +66,12 @@ SBOM_ENCODERS: dict[Format, tuple[str, str]] = {
     Format.CYCLONEDX: ("cyclonedx", "render_cyclonedx"),
     Format.SPDX: ("spdx", "render_spdx"),
 }
-# Decoders: SBOMs read as scan targets (seawall.image.sbom_input*), and other scanners' reports read by
+# Decoders: SBOMs read as scan targets (seawall.reports.sbom_input*), and other scanners' reports read by
 # `seawall compare` (seawall.reports.*); `seawall.reports.seawall_json` is the one reader of seawall's own scan JSON.
 SBOM_DECODERS: dict[Format, str] = {
     Format.JSON: "seawall.output.sbom_json",
-    Format.CYCLONEDX: "seawall.image.sbom_input_cyclonedx",
-    Format.SPDX: "seawall.image.sbom_input_spdx",
+    Format.CYCLONEDX: "seawall.reports.sbom_input_cyclonedx",
+    Format.SPDX: "seawall.reports.sbom_input_spdx",
 }
 REPORT_DECODERS: dict[Format, str] = {
     Format.JSON: "seawall.reports.seawall_json",

@@ -40,7 +40,7 @@ def load_inventory(
     from seawall.inventory.build import Inventory, build_inventory
 
     if target.startswith("sbom:"):
-        from seawall.image.sbom_input import read_sbom_file
+        from seawall.reports.sbom_input import read_sbom_file
 
         path = Path(target[len("sbom:"):])
         if not path.is_file():

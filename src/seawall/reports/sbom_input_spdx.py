@@ -6,9 +6,9 @@ from dataclasses import replace
 from typing import Any
 
 from seawall.errors import InputError
-from seawall.image import sbom_interop as interop
 from seawall.model.sbom import SBOM, Distro, Location, Package
 from seawall.output import sbom_properties as props
+from seawall.reports import sbom_interop as interop
 
 DOCUMENT_ID = "SPDXRef-DOCUMENT"
 _NO_VALUE = ("NOASSERTION", "NONE", "")
