@@ -13,7 +13,7 @@ from packageurl import PackageURL
 from seawall.compare import Row
 from seawall.db.store import VulnStore
 from seawall.match.findings import BUNDLE_PREFIXES, IdGroups, primary_id
-from seawall.model.ecosystem import DISTRIBUTIONS, ECOSYSTEMS, PackageType
+from seawall.model.ecosystem import DISTRIBUTIONS, ECOSYSTEMS, PackageType, ecosystem_of_purl_type
 from seawall.model.finding import Finding, ScanReport
 from seawall.model.imported import ImportedFinding, ImportedPackage, ImportedReport
 from seawall.model.sbom import Package
@@ -49,11 +49,13 @@ def _purl(purl: str | None) -> PackageURL | None:
 def package_name_key(name: str, purl: str | None, cls: str) -> str:
     """The name two tools agree on for one package: maven by artifact, npm/go with scope/path, pypi normalised."""
     parsed = _purl(purl)
-    if cls == "maven":
+    row = ecosystem_of_purl_type(cls)
+    style = row.advisory_name if row is not None else "name"
+    if style == "purl:":
         return (parsed.name if parsed else name.replace("/", ":").split(":")[-1]).lower()
-    if cls in ("npm", "golang", "composer") and parsed is not None:
+    if style == "purl/" and parsed is not None:
         return (f"{parsed.namespace}/{parsed.name}" if parsed.namespace else parsed.name).lower()
-    if cls == "pypi":
+    if style == "pep503":
         return _PEP503.sub("-", parsed.name if parsed else name).lower()
     return name.lower()
 

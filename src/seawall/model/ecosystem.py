@@ -74,12 +74,18 @@ ECOSYSTEMS: tuple[Ecosystem, ...] = (
 
 _BY_TYPE: Mapping[str, Ecosystem] = MappingProxyType({e.type.value: e for e in ECOSYSTEMS})
 _BY_NAMESPACE: Mapping[str, Ecosystem] = MappingProxyType({e.namespace: e for e in ECOSYSTEMS if e.namespace})
+_BY_PURL_TYPE: Mapping[str, Ecosystem] = MappingProxyType({e.purl_type: e for e in ECOSYSTEMS})
 OS_PACKAGE_TYPES: frozenset[str] = frozenset(e.type.value for e in ECOSYSTEMS if e.os)
 
 
 def ecosystem(package_type: str) -> Ecosystem | None:
     """The row of a seawall package type (`python`, `deb`…)."""
     return _BY_TYPE.get(package_type)
+
+
+def ecosystem_of_purl_type(purl_type: str) -> Ecosystem | None:
+    """The row of a purl type (`pypi`, `golang`…)."""
+    return _BY_PURL_TYPE.get(purl_type)
 
 
 def ecosystem_of_namespace(namespace: str) -> Ecosystem | None:

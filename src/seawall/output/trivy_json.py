@@ -27,7 +27,7 @@ import hashlib
 import json
 from typing import Any
 
-from seawall.model.ecosystem import ECOSYSTEMS
+from seawall.model.ecosystem import ECOSYSTEMS, OS_PACKAGE_TYPES
 from seawall.model.finding import Finding, ScanReport
 from seawall.model.sbom import Package
 from seawall.model.serialize import to_data
@@ -144,7 +144,7 @@ def _results(report: ScanReport, findings: list[Finding]) -> list[dict[str, Any]
 
 def _target(report: ScanReport, package: Package) -> tuple[tuple[int, str], dict[str, Any]]:
     distro = report.sbom.distro
-    if package.type in ("deb", "apk", "rpm"):
+    if package.type in OS_PACKAGE_TYPES:
         family = distro.id if distro is not None else package.type
         target = report.image.source + (f" ({distro.id} {distro.version_id})" if distro and distro.version_id else "")
         return (0, target), {"Target": target, "Class": "os-pkgs", "Type": family}
@@ -226,7 +226,7 @@ def _layer(package: Package, digests: dict[str, str]) -> dict[str, str]:
 
 def _file_path(package: Package) -> str | None:
     """Language packages: the file they were read from, relative to the image root; OS packages have none."""
-    if package.type in ("deb", "apk", "rpm") or not package.locations:
+    if package.type in OS_PACKAGE_TYPES or not package.locations:
         return None
     return package.locations[0].path.lstrip("/")
 

@@ -15,7 +15,7 @@ from packageurl import PackageURL
 
 from seawall.errors import SeawallError
 from seawall.image.reference import parse_reference
-from seawall.model.ecosystem import ECOSYSTEMS, OS_PACKAGE_TYPES
+from seawall.model.ecosystem import ECOSYSTEMS, OS_PACKAGE_TYPES, ecosystem
 from seawall.model.image import Image, ImageRef, Layer, Platform
 from seawall.model.sbom import Distro, Location, Package
 from seawall.output import sbom_properties as props
@@ -93,9 +93,10 @@ def package_from_facts(facts: Facts, layer_indexes: dict[str, int] | None = None
 def _name(purl: PackageURL, given: str | None, kind: str) -> str:
     """The name advisories use: `group:artifact` for Maven, `@scope/name` for npm, the module path for Go."""
     namespace = purl.namespace or ""
-    if kind == "java-archive" and namespace:
+    row = ecosystem(kind)
+    if row is not None and row.advisory_name == "purl:" and namespace:
         return f"{namespace}:{purl.name}"
-    if kind in ("npm", "go-module", "composer") and namespace:
+    if row is not None and row.advisory_name == "purl/" and namespace:
         return f"{namespace}/{purl.name}"
     if kind in OS_TYPES:
         return purl.name
