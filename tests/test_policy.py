@@ -169,3 +169,11 @@ def test_empty_policy_is_rejected(tmp_path: Path) -> None:
     path.write_text("name: nothing\n")
     with pytest.raises(PolicyError, match=r"p.yaml:1: `rules` must be a non-empty list"):
         load_policy(path)
+
+
+def test_composites_refuse_to_be_empty() -> None:
+    # A composite of nothing would report no violation: a silent pass.
+    with pytest.raises(ValueError, match="all_of needs at least one rule"):
+        r.all_of()
+    with pytest.raises(ValueError, match="any_of needs at least one rule"):
+        r.AnyOf(())
