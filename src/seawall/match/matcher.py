@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from seawall.db.sortkey import encode_version
@@ -77,30 +77,28 @@ def _row_verdict(target: Target, row: Sequence[object]) -> tuple[bool, str] | No
     ranges_text, versions_text, fixed_text = row[5], row[6], row[7]
     scheme = target.scheme
     ranges = _compiled_ranges(scheme, ranges_text) if ranges_text else ()  # type: ignore[arg-type]
+    # Only a distribution's advisory without ranges is judged by its fixed versions: decode them only then.
+    by_fix = target.matcher == "distro-source" and not ranges and fixed_text
     return verdict(target, ranges,
-                   lambda: _compiled_versions(scheme, versions_text) if versions_text else NO_VERSIONS,  # type: ignore[arg-type]
-                   lambda: decode_strings(fixed_text) if fixed_text else ())  # type: ignore[arg-type]
+                   _compiled_versions(scheme, versions_text) if versions_text else NO_VERSIONS,  # type: ignore[arg-type]
+                   decode_strings(fixed_text) if by_fix else ())  # type: ignore[arg-type]
 
 
-def verdict(target: Target, ranges: tuple[CompiledRange, ...], versions: Callable[[], CompiledVersions],
-            fixed: Callable[[], Sequence[str]]) -> tuple[bool, str] | None:
+def verdict(target: Target, ranges: tuple[CompiledRange, ...], versions: CompiledVersions,
+            fixed: Sequence[str]) -> tuple[bool, str] | None:
     """The one matching verdict, for scanning and for `compare`: (version unknown, constraint) when an advisory with
     these ranges, explicit versions and fixed versions affects the target; None when it does not. The advisory's
-    status is not looked at (a not-affected advisory never gets here). `versions` and `fixed` are called only when
-    needed: most rows a scan reads are decided by their ranges.
+    status is not looked at (a not-affected advisory never gets here).
 
     A distribution's advisory with no ranges but fixed versions affects every version below its lowest fix; one with
     neither affects every version ("no fixed version in this release")."""
-    if target.matcher == "distro-source" and not ranges:
-        fixes = fixed()
-        if fixes:
-            affected, unknown, constraint = _below_fix(target, fixes)
-            return (unknown, constraint) if affected else None
-    listed = versions()
-    affected, unknown, constraint = verdict_of(target.scheme, target.version, ranges, listed)
+    if target.matcher == "distro-source" and not ranges and fixed:
+        affected, unknown, constraint = _below_fix(target, fixed)
+        return (unknown, constraint) if affected else None
+    affected, unknown, constraint = verdict_of(target.scheme, target.version, ranges, versions)
     if not affected:
         return None
-    if target.matcher == "distro-source" and not ranges and not listed[0]:
+    if target.matcher == "distro-source" and not ranges and not versions[0]:
         constraint = "no fixed version in this release"
     return unknown, constraint
 
@@ -141,9 +139,8 @@ def judge(target: Target, advisory: Advisory) -> MatchDetail | None:
         return None
     scheme = target.scheme
     ranges = compile_ranges(scheme, advisory.ranges) if advisory.ranges else ()
-    found = verdict(target, ranges,
-                    lambda: compile_versions(scheme, advisory.versions) if advisory.versions else NO_VERSIONS,
-                    lambda: advisory.fixed_versions)
+    found = verdict(target, ranges, compile_versions(scheme, advisory.versions) if advisory.versions else NO_VERSIONS,
+                    advisory.fixed_versions)
     return None if found is None else _detail(target, advisory, *found)
 
 
