@@ -76,3 +76,15 @@ def test_vendor_pages_and_names() -> None:
     assert advisory_url("pypi", "CVE-2024-1") is None
     assert display_name("rhel") == "Red Hat" and display_name("pypi") == "PyPI" and display_name("nope") is None
     assert distribution_named("redhat") is distribution("rhel") and distribution_named("amazon") is distribution("amzn")
+
+
+@pytest.mark.parametrize(("osv", "distro"), [
+    ("Debian:12", Distro(id="debian", version_id="12.5")),
+    ("Alpine:v3.19", Distro(id="alpine", version_id="3.19.1")),
+    ("Ubuntu:22.04:LTS", Distro(id="ubuntu", version_id="22.04")),
+    ("Rocky Linux:9.3", Distro(id="rocky", version_id="9.3")),
+    ("AlmaLinux:8", Distro(id="almalinux", version_id="8.9")),
+    ("Red Hat:enterprise_linux:9::appstream", Distro(id="rhel", version_id="9.3")),
+])
+def test_osv_distribution_records_land_in_the_namespace_the_image_is_matched_in(osv: str, distro: Distro) -> None:
+    assert namespace_of(osv) == distro_namespace(distro)

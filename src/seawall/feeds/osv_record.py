@@ -10,7 +10,7 @@ from typing import Any
 from packaging.version import InvalidVersion, Version
 
 from seawall.feeds.cvss_score import score_vector
-from seawall.model.ecosystem import DISTRIBUTIONS
+from seawall.model.ecosystem import DISTRIBUTIONS, ecosystem_of_namespace, namespace_version
 from seawall.model.ecosystem import ECOSYSTEMS as ECOSYSTEM_ROWS
 from seawall.model.vuln import CVSS, Advisory, AffectedRange, RangeEvent, Severity, Skipped, Status, VulnerabilityMeta
 
@@ -46,13 +46,15 @@ def namespace_of(ecosystem: str) -> str | None:
         version = parts[0].lstrip("v")
     else:
         version = parts[0]
-    return f"{distro}:{version}" if version else None
+    return f"{distro}:{namespace_version(distro, version)}" if version else None
 
 
 def normalise_name(namespace: str, name: str) -> str:
-    if namespace == "pypi":
+    row = ecosystem_of_namespace(namespace)
+    style = row.advisory_name if row is not None else "name"
+    if style == "pep503":
         return _PEP503.sub("-", name).lower()  # PEP 503
-    if namespace == "nuget":
+    if style == "lower":
         return name.lower()  # NuGet ids are case-insensitive
     return name
 
