@@ -62,6 +62,7 @@ class ApkCataloger(Cataloger):
     name = "apk"
     version = 1
     globs = (INSTALLED_PATH,)
+    is_os = True
 
     def catalog(self, files: Sequence[FileEntry]) -> CatalogResult:
         packages: list[Package] = []

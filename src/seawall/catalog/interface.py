@@ -42,6 +42,8 @@ class Cataloger(ABC):
     globs: ClassVar[tuple[str, ...]] = ()
     # Files above this size are skipped and recorded as unknowns rather than read.
     max_file_size: ClassVar[int] = 256 * 1024 * 1024
+    # OS package catalogers describe the distribution's packages; their purls get the distro qualifier later.
+    is_os: ClassVar[bool] = False
     _matcher: ClassVar[re.Pattern[str]]
 
     def __init_subclass__(cls, **kwargs: object) -> None:

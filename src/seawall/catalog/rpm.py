@@ -104,6 +104,7 @@ class RpmCataloger(Cataloger):
     name = "rpm"
     version = 1
     globs = tuple(f"{d}{f}" for d in RPMDB_DIRS for f in ("rpmdb.sqlite", "Packages", "Packages.db"))
+    is_os = True
 
     def catalog(self, files: Sequence[FileEntry]) -> CatalogResult:
         packages: list[Package] = []

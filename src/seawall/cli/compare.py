@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import click
 
-from seawall.cli.common import fetch_options, format_option, image_options, write_output
+from seawall.cli.common import (
+    db_repository_option,
+    fetch_options,
+    format_option,
+    image_options,
+    write_output,
+)
 from seawall.formats import COMPARE_FORMATS
 
 
@@ -15,6 +21,7 @@ from seawall.formats import COMPARE_FORMATS
 @image_options
 @click.option("--db", "db_file", type=click.Path(dir_okay=False), help="Vulnerability DB file (default: cache).")
 @click.option("--skip-db-update", is_flag=True, help="Never download a DB; fail when there is none.")
+@db_repository_option
 @click.option("--all", "show_all", is_flag=True, help="List the findings every side agrees on too.")
 @format_option(COMPARE_FORMATS)
 @click.option("--output", "-o", metavar="FILE", help="Write to FILE instead of standard output.")

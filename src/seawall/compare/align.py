@@ -23,9 +23,9 @@ OS_CLASS = "os"
 _CLASSES = {
     **{name.lower(): OS_CLASS for row in DISTRIBUTIONS
        for name in (row.id, row.purl_namespace, row.trivy_family, *row.aliases)},
-    **dict.fromkeys(("alpm", "os"), OS_CLASS),
     **{name.lower(): OS_CLASS if row.os else row.purl_type for row in ECOSYSTEMS if row.type is not PackageType.BINARY
        for name in (row.type.value, row.purl_type, row.trivy_type, row.grype_type, *row.aliases)},
+    **dict.fromkeys(("alpm", "os", "opkg"), OS_CLASS),  # other tools list these as the system's packages
 }
 _PEP503 = re.compile(r"[-_.]+")
 
@@ -97,12 +97,21 @@ class PackageIndex:
         return (same or candidates)[0]
 
 
+def _bundle_cves(finding: Finding) -> list[str]:
+    """The CVEs of a finding named by a DSA/DLA that fixes several: the others report each CVE on its own."""
+    if not finding.id.startswith(BUNDLE_PREFIXES):
+        return []
+    cves = [i for i in finding.aliases if i.startswith("CVE-")]
+    return cves if len(cves) > 1 else []
+
+
 def align(scan: ScanReport, reports: Sequence[ImportedReport], store: VulnStore) -> list[Row]:
     """One row per (package, vulnerability) any side reports, in a stable order."""
     groups = IdGroups()
     every_id: set[str] = set()
     for finding in scan.findings:
-        groups.join(finding.ids)
+        if not _bundle_cves(finding):  # a DSA's CVEs are separate vulnerabilities: each gets its own row
+            groups.join(finding.ids)
         every_id.update(finding.ids)
     for report in reports:
         for imported in report.findings:
@@ -127,10 +136,11 @@ def align(scan: ScanReport, reports: Sequence[ImportedReport], store: VulnStore)
 
     for finding in scan.findings:
         package = finding.package
-        entry = slot(_pkey(package), groups.find(finding.id), package.name, package.version, package.type, package)
-        entry["ids"].update(finding.ids)  # type: ignore[attr-defined]
-        if entry["seawall"] is None:
-            entry["seawall"] = finding
+        for vuln_id, ids in [(c, {c, finding.id}) for c in _bundle_cves(finding)] or [(finding.id, set(finding.ids))]:
+            entry = slot(_pkey(package), groups.find(vuln_id), package.name, package.version, package.type, package)
+            entry["ids"].update(ids)  # type: ignore[attr-defined]
+            if entry["seawall"] is None:
+                entry["seawall"] = finding
     for number, report in enumerate(reports):
         for imported in report.findings:
             found = index.find(imported.package)
@@ -150,11 +160,11 @@ def align(scan: ScanReport, reports: Sequence[ImportedReport], store: VulnStore)
     rows = []
     for key in order:
         entry = slots[key]
-        ids: set[str] = entry["ids"]  # type: ignore[assignment]
+        row_ids: set[str] = entry["ids"]  # type: ignore[assignment]
         seawall: Finding | None = entry["seawall"]  # type: ignore[assignment]
-        shown = seawall.id if seawall is not None else primary_id(ids)
+        shown = seawall.id if seawall is not None and not _bundle_cves(seawall) else primary_id(row_ids)
         rows.append(Row(
-            vulnerability=shown, ids=tuple(sorted(ids)), package_name=str(entry["name"]),
+            vulnerability=shown, ids=tuple(sorted(row_ids)), package_name=str(entry["name"]),
             package_version=str(entry["version"]), package_type=str(entry["type"]),
             package=entry["package"], seawall=seawall, others=tuple(entry["others"]),  # type: ignore[arg-type]
         ))

@@ -26,7 +26,7 @@ from seawall.blobs.local import (
 from seawall.blobs.readers import GZIP_MAGIC, ZSTD_MAGIC
 from seawall.errors import ImageReferenceError, InputError
 from seawall.image import mediatypes as mt
-from seawall.image.oci_layout import config_platform, diff_ids, history_lines
+from seawall.image.oci_layout import check_platform, config_platform, diff_ids, history_lines
 from seawall.image.source import ImageSource
 from seawall.model.image import Image, ImageRef, Layer, Platform
 
@@ -70,6 +70,7 @@ class DockerArchiveSource(ImageSource):
             import hashlib
             config_digest = "sha256:" + hashlib.sha256(config_bytes).hexdigest()
         config = mt.parse_config(config_bytes, config_what)
+        check_platform(config, self.platform, self.source)
         names = entry.get("Layers")
         if not isinstance(names, list):
             raise InputError(f"{what}: image has no Layers list")

@@ -54,9 +54,12 @@ def parse_reference(text: str) -> ImageRef:
     return ImageRef(registry=registry, repository=repository, tag=tag, digest=digest_value)
 
 
-def check_digest(digest: str, context: str | None = None) -> str:
+def check_digest(digest: object, context: str | None = None) -> str:
     """Return `digest` if it is a sha256/sha512 digest of the right length, else raise ImageReferenceError."""
     where = f" in {context!r}" if context else ""
+    if not isinstance(digest, str):  # a manifest is hostile input: a missing or non-string digest is an error too
+        raise ImageReferenceError(f"invalid digest {digest!r}{where}",
+                                  remedy="sha256: followed by 64 lowercase hex digits")
     if DIGEST_RE.fullmatch(digest):
         return digest
     if not _DIGEST_SHAPE.fullmatch(digest):

@@ -25,8 +25,10 @@ class PackageType(StrEnum):
     JAVA_ARCHIVE = "java-archive"
     GEM = "gem"
     COMPOSER = "composer"
+    PECL = "pecl"
     RUST_CRATE = "rust-crate"
     NUGET = "nuget"
+    OPKG = "opkg"
     BINARY = "binary"
 
 
@@ -67,8 +69,12 @@ ECOSYSTEMS: tuple[Ecosystem, ...] = (
               ("gemspec", "bundler", "ruby")),
     Ecosystem(PackageType.COMPOSER, "composer", "packagist", "Packagist", "generic", "Packagist", "composer-vendor",
               "PHP", "php-composer", ("composer-vendor", "php-composer", "php"), advisory_name="purl/"),
+    Ecosystem(PackageType.PECL, "pecl", None, None, "generic", "PECL", "pecl", None, "pecl",
+              ("php-pecl-pkg", "php-pear-pkg")),  # no advisory source: listed, not matched
     Ecosystem(PackageType.NUGET, "nuget", "nuget", "NuGet", "generic", "NuGet", "nuget", None, "dotnet",
               ("dotnet-core", "dotnet", "packages-props"), advisory_name="lower"),
+    # OpenWrt's package manager: no feed carries its advisories, so it is not judged as a distribution's packages.
+    Ecosystem(PackageType.OPKG, "opkg", None, None, "dpkg", "opkg package", "opkg", None, "opkg"),
     Ecosystem(PackageType.BINARY, "generic", None, None, "generic", "binary", "binary", None, "binary"),
 )
 

@@ -16,7 +16,7 @@ from seawall.model.serialize import to_data
 from seawall.model.vuln import FeedProvenance
 from seawall.output.scan import ScanView
 from seawall.output.scan_extra import json_sections, redact_image
-from seawall.output.scan_text import SEVERITY_ORDER, Summary, by_package, recorded
+from seawall.output.scan_text import SEVERITY_ORDER, Summary, by_package, package_key, recorded
 
 SCHEMA_URI = "https://seawall.dev/schema/scan/v1"
 SCHEMA_VERSION = 1
@@ -29,6 +29,7 @@ def render(report: ScanReport, view: ScanView) -> str:
 def scan_document(report: ScanReport, view: ScanView) -> dict[str, Any]:
     findings = recorded(report, view)
     summary = Summary.of(report, view, findings)
+    groups = by_package(findings)
     document: dict[str, Any] = {
         "schema": SCHEMA_URI,
         "schemaVersion": SCHEMA_VERSION,
@@ -65,12 +66,19 @@ def scan_document(report: ScanReport, view: ScanView) -> dict[str, Any]:
         },
         "packages": [
             {"package": _package(package), "findings": [finding_data(finding) for finding in items]}
-            for package, items in by_package(findings)
+            for package, items in groups
         ],
+        # The rest of the inventory, so an audit of this report can see a package already at its fixed version.
+        "otherPackages": [_package(package) for package in _others(report, groups)],
         "unknowns": [to_data(unknown) for unknown in report.sbom.unknowns],
     }
     document.update(json_sections(report, view))  # secrets, config, minimality: when those scanners ran
     return document
+
+
+def _others(report: ScanReport, groups: list[tuple[Any, list[Finding]]]) -> list[Any]:
+    listed = {package_key(package) for package, _ in groups}
+    return sorted((p for p in report.sbom.packages if package_key(p) not in listed), key=package_key)
 
 
 def finding_data(finding: Finding) -> dict[str, Any]:

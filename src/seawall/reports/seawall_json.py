@@ -65,6 +65,8 @@ def parse_scan_report(doc: Any, path: str) -> ScanReport:
                 data = {k: v for k, v in obj(data).items() if k not in ("fix_available", "suppressed")}
                 data["package"] = group["package"]
                 findings.append(_typed(_load(Finding, data)))
+        # Packages with no finding are listed apart (the OS packages of a clean image, say): part of the inventory.
+        packages.extend(_load(Package, item) for item in items(doc.get("otherPackages")))
         db = obj(doc.get("db"))
         feeds = []
         for feed in items(db.get("feeds")):
