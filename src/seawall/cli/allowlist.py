@@ -44,7 +44,7 @@ def export(files: tuple[str, ...], fmt: str, image: str | None, image_digest: st
     from seawall.triage.allowlist import load_allowlists
     from seawall.triage.export import export_allowlists
 
-    findings = [f for path in scans for f in load_scan_report(path).findings]
+    findings = [f for path in scans for f in load_scan_report(path, other_packages=True).findings]
     result = export_allowlists(load_allowlists(files), fmt, image=image, image_digest=image_digest,
                                findings=findings)
     for why in result.skipped:
@@ -76,7 +76,7 @@ def audit(ctx: click.Context, files: tuple[str, ...], platform: str | None, inse
     from seawall.triage.audit import audit_allowlists
 
     allowlists = load_allowlists(files)
-    reports = [load_scan_report(p) for p in scans]
+    reports = [load_scan_report(p, other_packages=True) for p in scans]
     if images:
         from seawall.scan import scan_target
 

@@ -46,11 +46,13 @@ def _typed(finding: Finding) -> Finding:
     )
 
 
-def load_scan_report(path: str | os.PathLike[str]) -> ScanReport:
-    return parse_scan_report(read_json(path, "scan report"), str(path))
+def load_scan_report(path: str | os.PathLike[str], *, other_packages: bool = False) -> ScanReport:
+    return parse_scan_report(read_json(path, "scan report"), str(path), other_packages=other_packages)
 
 
-def parse_scan_report(doc: Any, path: str) -> ScanReport:
+def parse_scan_report(doc: Any, path: str, *, other_packages: bool = False) -> ScanReport:
+    """`other_packages`: also the packages with no finding (`otherPackages`), for a full inventory; `compare`
+    leaves them out and explains a saved report as listing vulnerable packages only."""
     if not isinstance(doc, dict) or not str(doc.get("schema", "")).startswith(SCHEMA_PREFIX):
         raise InputError(f"{path} is not a seawall scan report (no {SCHEMA_PREFIX}… schema)",
                          remedy="write one with `seawall scan TARGET --format json -o FILE`")
@@ -65,8 +67,8 @@ def parse_scan_report(doc: Any, path: str) -> ScanReport:
                 data = {k: v for k, v in obj(data).items() if k not in ("fix_available", "suppressed")}
                 data["package"] = group["package"]
                 findings.append(_typed(_load(Finding, data)))
-        # Packages with no finding are listed apart (the OS packages of a clean image, say): part of the inventory.
-        packages.extend(_load(Package, item) for item in items(doc.get("otherPackages")))
+        if other_packages:
+            packages.extend(_load(Package, item) for item in items(doc.get("otherPackages")))
         db = obj(doc.get("db"))
         feeds = []
         for feed in items(db.get("feeds")):
