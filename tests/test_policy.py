@@ -94,11 +94,27 @@ def test_new_only_fails_only_on_what_the_baseline_lacks(report: ScanReport) -> N
 
 
 def test_db_age_is_undecided_when_too_old_or_unknown(report: ScanReport) -> None:
+    report = dataclasses.replace(report, coverage=None)  # a report that does not say what covered it: build date
     assert r.DbMaxAge(24, now=NOW).evaluate(report) == []
     (old,) = r.DbMaxAge(6, now=NOW).evaluate(report)
     assert old.undecided and "12h old" in old.message and "seawall db update" in old.remedy
     (unknown,) = r.DbMaxAge(24, now=NOW).evaluate(dataclasses.replace(report, db_built_at=None))
     assert unknown.undecided
+
+
+def test_db_age_judges_the_date_of_the_data_that_covered_the_image(report: ScanReport) -> None:
+    coverage = report.coverage
+    assert coverage is not None and coverage.namespace("debian:12").covered  # type: ignore[union-attr]
+    undated = dataclasses.replace(coverage, namespaces=tuple(
+        dataclasses.replace(n, data_date=None) for n in coverage.namespaces))
+    (unknown,) = r.DbMaxAge(24, now=NOW).evaluate(dataclasses.replace(report, coverage=undated))
+    assert unknown.undecided and "debian:12" in unknown.message and "no date" in unknown.message
+    dated = dataclasses.replace(coverage, namespaces=tuple(
+        dataclasses.replace(n, data_date="2024-05-30T00:00:00Z") if n.covered else n for n in coverage.namespaces))
+    fresh = dataclasses.replace(report, coverage=dated, db_built_at="2024-05-31T23:00:00Z")
+    (old,) = r.DbMaxAge(24, now=NOW).evaluate(fresh)  # built an hour ago, but of data 48 h old
+    assert old.undecided and "debian:12" in old.message and "48h old" in old.message
+    assert r.DbMaxAge(72, now=NOW).evaluate(fresh) == []
 
 
 def test_no_root_reads_the_image_config(report: ScanReport) -> None:

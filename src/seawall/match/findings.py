@@ -198,6 +198,8 @@ def _finding(members: list[RawMatch], aliases: Callable[[str], set[str]], bundle
         "references": references,
         "details": details,
         "version_unknown": any(d.version_unknown for d in details),
+        # Flagged only when no advisory of the finding decides it: one readable range that matches settles it.
+        "range_unparseable": bool(details) and all(d.range_unparseable for d in details),
         "in_base_image": None,
         "suppressions": (),
         "data_source": data_source(main, members[0]),

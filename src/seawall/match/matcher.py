@@ -60,19 +60,19 @@ def raw_matches(sbom: SBOM, store: VulnStore) -> list[RawMatch]:
         if hits is None:
             hits = judged[key] = []
             for row in found[target.namespace].get(target.name, ()):
-                verdict = _row_verdict(target, row)
-                if verdict is None:
+                found_row = _row_verdict(target, row)
+                if found_row is None:
                     continue
                 advisory = decoded.get(id(row))
                 if advisory is None:
                     advisory = decoded[id(row)] = advisory_from_row(row)
-                hits.append((advisory, _detail(target, advisory, *verdict)))
+                hits.append((advisory, _detail(target, advisory, *found_row)))
         for advisory, detail in hits:
             out.append(frozen(RawMatch, {"package": package, "advisory": advisory, "detail": detail}))
     return out
 
 
-def _row_verdict(target: Target, row: Sequence[object]) -> tuple[bool, str] | None:
+def _row_verdict(target: Target, row: Sequence[object]) -> tuple[bool, bool, str] | None:
     """`verdict` over an undecoded `advisories` row (not a not-affected one)."""
     ranges_text, versions_text, fixed_text = row[5], row[6], row[7]
     scheme = target.scheme
@@ -85,22 +85,22 @@ def _row_verdict(target: Target, row: Sequence[object]) -> tuple[bool, str] | No
 
 
 def verdict(target: Target, ranges: tuple[CompiledRange, ...], versions: CompiledVersions,
-            fixed: Sequence[str]) -> tuple[bool, str] | None:
-    """The one matching verdict, for scanning and for `compare`: (version unknown, constraint) when an advisory with
-    these ranges, explicit versions and fixed versions affects the target; None when it does not. The advisory's
-    status is not looked at (a not-affected advisory never gets here).
+            fixed: Sequence[str]) -> tuple[bool, bool, str] | None:
+    """The one matching verdict, for scanning and for `compare`: (version unknown, range unparseable, constraint)
+    when an advisory with these ranges, explicit versions and fixed versions affects the target; None when it does
+    not. The advisory's status is not looked at (a not-affected advisory never gets here).
 
     A distribution's advisory with no ranges but fixed versions affects every version below its lowest fix; one with
     neither affects every version ("no fixed version in this release")."""
     if target.matcher == "distro-source" and not ranges and fixed:
         affected, unknown, constraint = _below_fix(target, fixed)
-        return (unknown, constraint) if affected else None
-    affected, unknown, constraint = verdict_of(target.scheme, target.version, ranges, versions)
+        return (unknown, False, constraint) if affected else None
+    affected, unknown, unparseable, constraint = verdict_of(target.scheme, target.version, ranges, versions)
     if not affected:
         return None
     if target.matcher == "distro-source" and not ranges and not versions[0]:
         constraint = "no fixed version in this release"
-    return unknown, constraint
+    return unknown, unparseable, constraint
 
 
 @functools.lru_cache(maxsize=1 << 14)
@@ -119,7 +119,7 @@ def _compiled_versions(scheme: VersionScheme, text: str) -> CompiledVersions:
     return compile_versions(scheme, decode_strings(text))
 
 
-def _detail(target: Target, advisory: Advisory, unknown: bool, constraint: str) -> MatchDetail:
+def _detail(target: Target, advisory: Advisory, unknown: bool, unparseable: bool, constraint: str) -> MatchDetail:
     return frozen(MatchDetail, {
         "matcher": target.matcher,
         "feed": advisory.feed,
@@ -130,6 +130,7 @@ def _detail(target: Target, advisory: Advisory, unknown: bool, constraint: str) 
         "constraint": constraint,
         "status": advisory.status,
         "version_unknown": unknown,
+        "range_unparseable": unparseable,
     })
 
 

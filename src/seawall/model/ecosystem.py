@@ -63,11 +63,11 @@ ECOSYSTEMS: tuple[Ecosystem, ...] = (
               ("gobinary", "gomod", "go"), advisory_name="purl/"),
     Ecosystem(PackageType.JAVA_ARCHIVE, "maven", "maven", "Maven", "maven", "Maven", "jar", "Java", "java-archive",
               ("jar", "pom", "gradle", "sbt", "java", "jenkins-plugin"), advisory_name="purl:"),
-    Ecosystem(PackageType.RUST_CRATE, "cargo", "crates.io", "crates.io", "generic", "crates.io", "rustbinary", None,
+    Ecosystem(PackageType.RUST_CRATE, "cargo", "crates.io", "crates.io", "cargo", "crates.io", "rustbinary", None,
               "rust-crate", ("rust-binary", "rust")),
     Ecosystem(PackageType.GEM, "gem", "rubygems", "RubyGems", "gem", "RubyGems", "gemspec", "Ruby", "gem",
               ("gemspec", "bundler", "ruby")),
-    Ecosystem(PackageType.COMPOSER, "composer", "packagist", "Packagist", "generic", "Packagist", "composer-vendor",
+    Ecosystem(PackageType.COMPOSER, "composer", "packagist", "Packagist", "composer", "Packagist", "composer-vendor",
               "PHP", "php-composer", ("composer-vendor", "php-composer", "php"), advisory_name="purl/"),
     Ecosystem(PackageType.PECL, "pecl", None, None, "generic", "PECL", "pecl", None, "pecl",
               ("php-pecl-pkg", "php-pear-pkg")),  # no advisory source: listed, not matched

@@ -57,6 +57,8 @@ class Verdict:
     baseline: str | None = None  # where the baseline came from, when one was used
     findings: int = 0
     suppressed: int = 0
+    uncovered: tuple[str, ...] = ()  # namespaces with packages the DB could not judge (allowed ones included)
+    uncovered_packages: int = 0
     platforms: tuple[PlatformVerdict, ...] = ()  # for an image index: every platform judged, each on its own
 
     @property

@@ -16,7 +16,7 @@ from seawall.model.serialize import to_data
 from seawall.model.vuln import FeedProvenance
 from seawall.output.scan import ScanView
 from seawall.output.scan_extra import json_sections, redact_image
-from seawall.output.scan_text import SEVERITY_ORDER, Summary, by_package, package_key, recorded
+from seawall.output.scan_text import SEVERITY_ORDER, Summary, by_package, coverage_statement, package_key, recorded
 
 SCHEMA_URI = "https://seawall.dev/schema/scan/v1"
 SCHEMA_VERSION = 1
@@ -72,8 +72,24 @@ def scan_document(report: ScanReport, view: ScanView) -> dict[str, Any]:
         "otherPackages": [_package(package) for package in _others(report, groups)],
         "unknowns": [to_data(unknown) for unknown in report.sbom.unknowns],
     }
+    if report.coverage is not None:
+        document["coverage"] = coverage_data(report)
     document.update(json_sections(report, view))  # secrets, config, minimality: when those scanners ran
     return document
+
+
+def coverage_data(report: ScanReport) -> dict[str, Any]:
+    coverage = report.coverage
+    assert coverage is not None
+    data: dict[str, Any] = {"complete": coverage.complete, "packages": coverage.packages,
+                            "covered": coverage.covered_packages, "uncovered": coverage.uncovered_packages}
+    if statement := coverage_statement(report):
+        data["statement"] = statement
+    data["namespaces"] = [to_data(n) for n in coverage.namespaces]
+    for namespace in data["namespaces"]:
+        namespace.setdefault("covered", False)
+    data["uncoveredPackages"] = [to_data(p) for p in coverage.uncovered]
+    return data
 
 
 def _others(report: ScanReport, groups: list[tuple[Any, list[Finding]]]) -> list[Any]:
@@ -88,6 +104,7 @@ def finding_data(finding: Finding) -> dict[str, Any]:
     data["fix_available"] = finding.fix_available
     data["suppressed"] = finding.suppressed
     data["version_unknown"] = finding.version_unknown
+    data["range_unparseable"] = finding.range_unparseable
     return data
 
 
@@ -109,4 +126,5 @@ def _base(report: ScanReport) -> dict[str, Any] | None:
 def _feed(feed: FeedProvenance) -> dict[str, Any]:
     data = to_data(feed)
     data["skip_reasons"] = {reason: count for reason, count in feed.skip_reasons}
+    data["flag_reasons"] = {reason: count for reason, count in feed.flag_reasons}
     return data

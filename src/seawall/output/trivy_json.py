@@ -104,6 +104,11 @@ def trivy_report(report: ScanReport, view: ScanView) -> dict[str, Any]:
         "Metadata": metadata,
         "Results": _results(report, findings) + _extra_results(report, view),
     }
+    if report.coverage is not None:
+        # Trivy's reader ignores fields it does not know; a seawall-aware one learns what was not checked.
+        from seawall.output.scan_json import coverage_data
+
+        document["Custom"] = {"seawall": {"coverage": coverage_data(report)}}
     return document
 
 
@@ -303,6 +308,7 @@ def _custom(finding: Finding) -> dict[str, Any]:
         "severitySource": finding.severity_source,
         "fixedVersions": list(finding.fixed_versions),
         "versionUnknown": finding.version_unknown,
+        "rangeUnparseable": finding.range_unparseable,
         "inBaseImage": finding.in_base_image,
         "dataSource": finding.data_source,
         "details": [to_data(detail) for detail in finding.details],

@@ -129,7 +129,9 @@ def judge(report: ScanReport, loaded: Loaded, *, target: str, baseline: Baseline
         errors=tuple(v.message for v in violations if v.undecided),
         image_digest=triaged.sbom.image.digest, repository=repository_of(triaged), evaluated_at=_stamp(now),
         db_built_at=triaged.db_built_at, baseline=baseline.origin or baseline.repository if baseline else None,
-        findings=len(triaged.findings), suppressed=sum(1 for f in triaged.findings if f.suppressed))
+        findings=len(triaged.findings), suppressed=sum(1 for f in triaged.findings if f.suppressed),
+        uncovered=triaged.coverage.uncovered_namespaces if triaged.coverage else (),
+        uncovered_packages=triaged.coverage.uncovered_packages if triaged.coverage else 0)
     return Judged(verdict, triaged, baseline, triage)
 
 

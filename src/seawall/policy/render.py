@@ -31,6 +31,8 @@ def render_json(verdict: Verdict) -> str:
 def _summary(verdict: Verdict) -> str:
     parts = [f"{verdict.findings} findings", f"{verdict.suppressed} suppressed", f"{len(verdict.violations)} "
              "violations"]
+    if verdict.uncovered_packages:
+        parts.append(f"{verdict.uncovered_packages} packages not checked ({', '.join(verdict.uncovered)})")
     return ", ".join(parts)
 
 

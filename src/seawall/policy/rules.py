@@ -16,6 +16,7 @@ from seawall.model.finding import Finding, ScanReport
 from seawall.model.policy import Violation
 from seawall.model.vuln import Severity, Status
 from seawall.policy.baseline import Baseline
+from seawall.policy.uncovered import uncovered_notes, uncovered_violations
 from seawall.triage.targets import image_matches, image_names, source_of
 
 SEVERITY_ORDER = (Severity.UNKNOWN, Severity.NEGLIGIBLE, Severity.LOW, Severity.MEDIUM, Severity.HIGH,
@@ -63,6 +64,8 @@ class FindingScope:
     include_base: bool = True
     ignore_status: frozenset[Status] = frozenset()
     baseline: Baseline | None = None  # with new_only: None means "never promoted", so everything is new
+    uncovered: str = "undecided"  # packages the DB could not judge: undecided | ignore
+    coverage_allow: tuple[str, ...] = ()  # namespace globs whose uncovered packages the policy accepts
 
     def selects(self, finding: Finding) -> bool:
         if finding.suppressed or finding.status in self.ignore_status:
@@ -163,10 +166,10 @@ class SeverityAtLeast:
                 score = f" (CVSS {f.cvss.score})" if self.by == "cvss" and f.cvss else ""
                 out.append(finding_violation(self.name, f, f"{f.id} in {f.package.name} {f.package.version} is "
                                              f"{self.rating(f).value}{score}, {f.status.value}"))
-        return out
+        return out + uncovered_violations(self.name, report, self.scope)
 
     def notes(self, report: ScanReport) -> list[str]:
-        return []
+        return uncovered_notes(report, self.scope)
 
 
 @dataclass(frozen=True)
@@ -182,10 +185,11 @@ class OnKev:
     def evaluate(self, report: ScanReport) -> list[Violation]:
         return [finding_violation(self.name, f, f"{f.id} in {f.package.name} {f.package.version} is known to be "
                                   f"exploited (KEV since {f.kev.date_added})")
-                for f in report.findings if f.kev is not None and self.scope.selects(f)]
+                for f in report.findings if f.kev is not None and self.scope.selects(f)] \
+            + uncovered_violations(self.name, report, self.scope)
 
     def notes(self, report: ScanReport) -> list[str]:
-        return []
+        return uncovered_notes(report, self.scope)
 
 
 @dataclass(frozen=True)
@@ -209,10 +213,11 @@ class EpssAtLeast:
     def evaluate(self, report: ScanReport) -> list[Violation]:
         return [finding_violation(self.name, f, f"{f.id} in {f.package.name} {f.package.version} has EPSS "
                                   f"{f.epss.score:.3f} (percentile {f.epss.percentile:.3f})")  # type: ignore[union-attr]
-                for f in report.findings if self.scope.selects(f) and self.hits(f)]
+                for f in report.findings if self.scope.selects(f) and self.hits(f)] \
+            + uncovered_violations(self.name, report, self.scope)
 
     def notes(self, report: ScanReport) -> list[str]:
-        return []
+        return uncovered_notes(report, self.scope)
 
 
 # -- the image and the data it was judged by -------------------------------------------------------------------
@@ -227,6 +232,8 @@ class DbMaxAge:
         return f"db-age <= {self.max_hours:g}h"
 
     def evaluate(self, report: ScanReport) -> list[Violation]:
+        if report.coverage is not None and any(n.covered for n in report.coverage.namespaces):
+            return self._data_age(report)
         built = parse_time(report.db_built_at)
         if built is None:
             return [Violation(self.name, "the vulnerability DB does not say when it was built",
@@ -240,6 +247,29 @@ class DbMaxAge:
 
     def notes(self, report: ScanReport) -> list[str]:
         return []
+
+    def _data_age(self, report: ScanReport) -> list[Violation]:
+        """The age of the data the image was judged by: each covering namespace's newest record, not the build."""
+        assert report.coverage is not None
+        out = []
+        built = parse_time(report.db_built_at)
+        for n in report.coverage.namespaces:
+            if not n.covered:
+                continue
+            when = parse_time(n.data_date)
+            if when is not None and built is not None and built < when:
+                when = built  # no data is newer than the DB that holds it
+            if when is None:
+                out.append(Violation(self.name, f"the data for {n.namespace} ({', '.join(n.feeds)}) has no date",
+                                     "`seawall db update` from a source that dates its records", undecided=True))
+                continue
+            age = (_now(self.now) - when).total_seconds() / 3600
+            if age > self.max_hours:
+                out.append(Violation(
+                    self.name, f"the newest {n.namespace} data ({', '.join(n.feeds)}) is from "
+                    f"{when.date().isoformat()}, {age:.0f}h old; the policy allows {self.max_hours:g}h",
+                    "`seawall db update` from a source that is still maintained, then gate again", undecided=True))
+        return out
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import os
 from typing import Any, TypeVar
 
 from seawall.errors import InputError
+from seawall.model.coverage import Coverage, NamespaceCoverage, UncoveredPackage
 from seawall.model.finding import Finding, ScanReport
 from seawall.model.image import Image
 from seawall.model.sbom import SBOM, Distro, Package
@@ -74,6 +75,7 @@ def parse_scan_report(doc: Any, path: str, *, other_packages: bool = False) -> S
         for feed in items(db.get("feeds")):
             feed = dict(obj(feed))
             feed["skip_reasons"] = [[k, v] for k, v in obj(feed.get("skip_reasons")).items()]
+            feed["flag_reasons"] = [[k, v] for k, v in obj(feed.get("flag_reasons")).items()]
             feeds.append(_load(FeedProvenance, feed))
         sbom = SBOM(image=_load(Image, doc["image"]),
                     distro=_load(Distro, doc["distro"]) if doc.get("distro") else None,
@@ -81,4 +83,12 @@ def parse_scan_report(doc: Any, path: str, *, other_packages: bool = False) -> S
         base = obj(doc.get("baseImage"))
         return ScanReport(sbom=sbom, findings=tuple(findings), scanned_at=str(doc.get("scannedAt", "")),
                           db_built_at=db.get("builtAt"), db_schema=db.get("schema"), feeds=tuple(feeds),
-                          base_image=base.get("name"), base_layers=base.get("layers"))
+                          base_image=base.get("name"), base_layers=base.get("layers"), coverage=_coverage(doc))
+
+
+def _coverage(doc: dict[str, Any]) -> Coverage | None:
+    data = doc.get("coverage")
+    if not isinstance(data, dict):
+        return None
+    return Coverage(namespaces=tuple(_load(NamespaceCoverage, n) for n in items(data.get("namespaces"))),
+                    uncovered=tuple(_load(UncoveredPackage, p) for p in items(data.get("uncoveredPackages"))))

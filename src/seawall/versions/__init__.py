@@ -1,8 +1,8 @@
 """Version schemes by name: `scheme_for("deb").compare("1.0-1", "1.0-2") == -1`.
 
 Each scheme parses a version string once into a cached key; the matcher compares keys. Names are the schemes'
-own ("dpkg", "rpm", "apk", "pep440", "semver", "maven", "go", "gem", "generic") and the ecosystems or package
-types that use them (purl types, OSV ecosystem names, catalog package types), case-insensitively.
+own ("dpkg", "rpm", "apk", "pep440", "semver", "maven", "go", "gem", "composer", "cargo", "generic") and the
+ecosystems or package types that use them (purl types, OSV ecosystem names, catalog package types), case-insensitively.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 from seawall.errors import InputError
 from seawall.model.ecosystem import version_scheme_names
 from seawall.versions.apk import ApkScheme
+from seawall.versions.cargo import CargoScheme
+from seawall.versions.composer import ComposerScheme
 from seawall.versions.dpkg import DpkgScheme
 from seawall.versions.gem import GemScheme
 from seawall.versions.generic import GenericScheme
@@ -47,6 +49,8 @@ SCHEMES: dict[str, VersionScheme] = {
         MavenScheme(),
         GoScheme(),
         GemScheme(),
+        ComposerScheme(),
+        CargoScheme(),
         GenericScheme(),
     )
 }
