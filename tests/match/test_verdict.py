@@ -4,7 +4,7 @@ both must give the expected answer.
 
 Each case is a few lines of YAML: the target (advisory namespace, searched name, installed version), the
 advisory (status, OSV-style ranges as [type, [[event, version]…]], explicit versions, fixed versions) and the
-expected verdict (affected, version unknown, constraint).
+expected verdict (affected, installed version unknown, range unparseable, constraint).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from seawall.db.store import VulnStore
 from seawall.feeds.interface import Feed, FetchResult, Record, Workspace
 from seawall.match.matcher import judge, raw_matches
 from seawall.match.targets import Target, target_for
+from seawall.model.finding import MatchDetail
 from seawall.model.image import Image, Platform
 from seawall.model.sbom import SBOM, Distro, Package
 from seawall.model.vuln import Advisory, AffectedRange, RangeEvent, Status
@@ -48,6 +49,7 @@ class Case:
     advisory: Advisory
     affected: bool
     unknown: bool
+    unparseable: bool
     constraint: str | None
 
     @property
@@ -70,7 +72,7 @@ def load(path: Path) -> Case:
         versions=tuple(str(v) for v in adv.get("versions", ())),
         fixed_versions=tuple(str(v) for v in adv.get("fixed_versions", ())))
     return Case(path.stem, package, distro, advisory, bool(expect["affected"]), bool(expect.get("unknown", False)),
-                expect.get("constraint"))
+                bool(expect.get("unparseable", False)), expect.get("constraint"))
 
 
 ALL = [load(path) for path in CASES]
@@ -102,8 +104,9 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VulnStore]:
         yield opened
 
 
-def check(case: Case, unknown: bool, constraint: str) -> None:
-    assert unknown is case.unknown
+def check(case: Case, detail: MatchDetail) -> None:
+    assert detail.version_unknown is case.unknown and detail.range_unparseable is case.unparseable
+    constraint = detail.constraint
     if case.constraint is not None:
         assert constraint == case.constraint
 
@@ -114,7 +117,7 @@ def test_the_cases_cover_every_status_and_range_shape() -> None:
     assert kinds == {"introduced", "fixed", "last_affected", "limit"}
     assert any(c.advisory.versions and not c.advisory.ranges for c in ALL)  # explicit versions only
     assert any(not c.advisory.ranges and not c.advisory.versions and not c.advisory.fixed_versions for c in ALL)
-    assert any(c.unknown for c in ALL)  # a version that does not parse
+    assert any(c.unknown for c in ALL) and any(c.unparseable for c in ALL)  # versions that do not parse
 
 
 @pytest.mark.parametrize("case", ALL, ids=[c.name for c in ALL])
@@ -122,7 +125,7 @@ def test_compare_verdict(case: Case) -> None:
     detail = judge(case.target, case.advisory)
     assert (detail is not None) is case.affected
     if detail is not None:
-        check(case, detail.version_unknown, detail.constraint)
+        check(case, detail)
 
 
 @pytest.mark.parametrize("case", ALL, ids=[c.name for c in ALL])
@@ -132,5 +135,5 @@ def test_scan_verdict(case: Case, store: VulnStore) -> None:
     assert bool(matches) is case.affected
     if matches:
         (match,) = matches
-        check(case, match.detail.version_unknown, match.detail.constraint)
+        check(case, match.detail)
         assert match.detail == judge(case.target, match.advisory)  # the same detail, field for field
