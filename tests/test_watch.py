@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 
 from seawall.db.store import VulnStore
-from seawall.image.registry import RegistryClient
-from seawall.image.registry_push import push_oci_layout
+from seawall.image.registry.client import RegistryClient
+from seawall.image.registry.push import push_oci_layout
 from seawall.policy.gate import GateInputs
 from seawall.policy.promote import promote
 from seawall.watch.store import WatchStore

@@ -366,7 +366,7 @@ def write_coverage(conn: sqlite3.Connection, feeds: Collection[str] | None = Non
     if feeds is not None and conn.execute("SELECT count(*) FROM coverage").fetchone()[0] == 0:
         feeds = None
     feed_dates = dict(conn.execute("SELECT name, data_date FROM feeds"))
-    query, params = COVERAGE_QUERY, ()
+    query, params = COVERAGE_QUERY, ()  # type: tuple[str, tuple[str, ...]]
     if feeds is not None:
         if not feeds:
             return

@@ -26,7 +26,7 @@ from seawall.fleet.records import (
     unpack_inventory,
 )
 from seawall.fleet.store import ResultsStore, RunInfo
-from seawall.image.ratelimit import RateLimit
+from seawall.image.registry.ratelimit import RateLimit
 
 
 @dataclass
@@ -231,13 +231,14 @@ def _reuse(previous: ImageResult, base: ImageResult) -> ImageResult:
 
 def scan_job(job: ScanJob) -> ImageResult:
     """Runs on a worker: scan one image; any failure becomes the image's error, never the run's."""
+    from seawall.image.options import FetchOptions
     from seawall.scan import scan_target
 
     started = time.monotonic()
     base = dataclasses.replace(job.base)
     try:
-        report = scan_target(job.target, platform=job.platform, insecure_registries=job.insecure_registries,
-                             cache_dir=job.cache_dir, db=job.db, auto_update=False)
+        report = scan_target(job.target, fetch=FetchOptions.of(job.platform, job.insecure_registries, job.cache_dir),
+                             db=job.db, auto_update=False)
         result = summarize(report, base)
         result.digest = report.image.index_digest or report.image.digest
         if job.policy:
@@ -270,7 +271,7 @@ class _Heads:
     """HEAD requests for digests (Docker Hub does not count them as pulls) and pacing by its rate-limit headers."""
 
     def __init__(self, options: RunOptions) -> None:
-        from seawall.image.registry import RegistryClient, RegistryOptions
+        from seawall.image.registry.client import RegistryClient, RegistryOptions
 
         self.min_remaining = options.min_remaining
         self.rate: RateLimit | None = None

@@ -59,7 +59,7 @@ class FindingState:
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> FindingState:
-        values = {k: data.get(k) for k in cls.__dataclass_fields__}
+        values: dict[str, Any] = {k: data.get(k) for k in cls.__dataclass_fields__}
         values["ids"] = tuple(values["ids"] or ())
         values["suppressed_by"] = tuple(values["suppressed_by"] or ())
         values["fix_available"] = bool(values["fix_available"])

@@ -10,21 +10,22 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from seawall.errors import InputError, IntegrityError, SeawallError
 from seawall.image import mediatypes
 from seawall.image.blobcache import BlobCache
 from seawall.image.reference import check_digest, parse_reference
-from seawall.image.registry import RegistryClient, read_bounded
+from seawall.image.registry.client import RegistryClient, read_bounded
 from seawall.model.finding import ScanReport
 from seawall.model.image import ImageRef
 from seawall.paths import blob_dir
 from seawall.policy.baseline import Baseline
 from seawall.policy.baseline_registry import BASELINE_TAG, fetch_baseline
 from seawall.policy.promote import ARTIFACT_TYPE, PLATFORM_ANNOTATION, list_referrers
-from seawall.triage.scanfile import MAX_BYTES as MAX_SCAN_BYTES
-from seawall.triage.scanfile import report_from_document
+from seawall.reports.seawall_json import parse_scan_report
 
+MAX_SCAN_BYTES = 256 * 1024 * 1024  # a scan with every package of a large image stays well under
 MAX_TAGS = 10_000  # a repository listing more is refused rather than walked forever
 _TAGS_PAGE = 1000
 
@@ -132,7 +133,12 @@ def attached_scans(client: RegistryClient, repo: ImageRef, digest: str,
     scans = [r for r in list_referrers(client, repo, digest) if r.get("artifactType") == ARTIFACT_TYPE]
     if not scans:
         return [], None
-    newest = max(scans, key=lambda r: str((r.get("annotations") or {}).get("org.opencontainers.image.created", "")))
+
+    def created(referrer: dict[str, Any]) -> str:
+        annotations = referrer.get("annotations")
+        return str(annotations.get("org.opencontainers.image.created", "")) if isinstance(annotations, dict) else ""
+
+    newest = max(scans, key=created)
     artifact = check_digest(str(newest.get("digest")), f"referrer of {repo.name}@{digest}")
     manifest = client.get_manifest(dataclasses.replace(repo, digest=artifact), accept=mediatypes.OCI_MANIFEST)
     layers = [layer for layer in manifest.doc.get("layers") or ()
@@ -155,5 +161,5 @@ def attached_scans(client: RegistryClient, repo: ImageRef, digest: str,
             # Before scans carried the whole inventory, only packages with findings were listed.
             raise InputError(f"{where} lists only the packages with findings (promoted by an older seawall)",
                              remedy="promoting the image again")
-        out.append((str(platform) if platform else None, report_from_document(doc, where)))
+        out.append((str(platform) if platform else None, parse_scan_report(doc, where, other_packages=True)))
     return out, artifact

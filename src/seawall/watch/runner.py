@@ -20,7 +20,7 @@ from typing import Any
 from seawall.errors import SeawallError
 from seawall.feeds.interface import Feed
 from seawall.image.reference import parse_reference
-from seawall.image.registry import RegistryClient, RegistryOptions
+from seawall.image.registry.client import RegistryClient, RegistryOptions
 from seawall.model.coverage import Coverage
 from seawall.model.finding import ScanReport
 from seawall.model.image import ImageRef

@@ -140,7 +140,9 @@ class WatchStore:
 
     def start_tick(self, at: str) -> int:
         with self.engine.begin() as conn:
-            return int(conn.execute(insert(ticks_table).values(started_at=at, changes=0)).inserted_primary_key[0])
+            key = conn.execute(insert(ticks_table).values(started_at=at, changes=0)).inserted_primary_key
+            assert key is not None
+            return int(key[0])
 
     def finish_tick(self, tick_id: int, at: str, *, db_updated_at: str | None, db_state: str, errors: list[str],
                     changes: int) -> None:
