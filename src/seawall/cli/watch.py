@@ -112,7 +112,7 @@ def watch(ctx: click.Context, repositories: tuple[str, ...], interval: str, once
                     return int(ExitCode.OK)
                 changed = sum(len(i.changes) for i in tick.images)
                 click.echo(f"watch {tick.at}: {len(tick.images)} images, {changed} changes, DB {tick.db_state}"
-                           + (f", {len(tick.errors)} unreachable" if tick.errors else ""), err=True)
+                           + (f", {len(tick.errors)} could not be checked" if tick.errors else ""), err=True)
             if stopping.wait(seconds):
                 return int(ExitCode.OK)
 
