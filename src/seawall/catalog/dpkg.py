@@ -121,6 +121,7 @@ class DpkgCataloger(Cataloger):
     version = 2
     globs = (STATUS_PATH, STATUS_D + "*", INFO_DIR + "*.list")
     is_os = True
+    wants_only_globbed = True
 
     def wants(self, path: str, mode: int, size: int) -> bool:
         return super().wants(path, mode, size) and not (path.startswith(STATUS_D) and _is_control_member(path))
