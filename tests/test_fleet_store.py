@@ -19,7 +19,7 @@ import yaml
 from click.testing import CliRunner
 
 from seawall.cli.main import cli
-from seawall.errors import DatabaseError
+from seawall.errors import StoreError
 from seawall.fleet.catalog import official_catalog
 from seawall.fleet.hub import HubClient
 from seawall.fleet.merge import merge_stores
@@ -124,7 +124,7 @@ def test_store_of_another_schema_is_refused(tmp_path: Path) -> None:
 
     with sqlite3.connect(tmp_path / "old.db") as conn:
         conn.execute("UPDATE fleet_meta SET value = '99' WHERE key = 'schema_version'")
-    with pytest.raises(DatabaseError, match="schema 99"):
+    with pytest.raises(StoreError, match="schema 99"):
         ResultsStore.open(url)
 
 

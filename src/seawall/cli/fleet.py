@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from seawall.cli.common import cache_dir, write_output
+from seawall.errors import ExitCode
 
 STORE_HELP = "Results store URL: sqlite:///FILE (default: in the cache) or postgresql+psycopg://USER@HOST/DB."
 
@@ -38,12 +39,16 @@ def fleet() -> None:
 @click.option("--skip-db-update", is_flag=True, help="Never download a DB; fail when there is none.")
 @click.option("--policy", type=click.Path(dir_okay=False), help="Judge every image by this policy (pass/fail).")
 @click.option("--no-reuse", is_flag=True, help="Scan digests again even when an earlier run scanned them.")
+@click.option("--keep-errors", is_flag=True,
+              help="When resuming, keep the images stored as errors instead of scanning them again.")
 @click.pass_context
 def run(ctx: click.Context, catalog: str, library_dir: str | None, hub_url: str | None, names: tuple[str, ...],
         strategy: str, registry_mirror: str | None, store_url: str | None, scheduler: str | None, workers: int,
         shard: str | None, run_id: str | None, resume: bool, platform: str | None, insecure: tuple[str, ...],
-        db_file: str | None, skip_db_update: bool, policy: str | None, no_reuse: bool) -> int:
-    """Scan every selected image and store the run; each image's result is kept as soon as it completes."""
+        db_file: str | None, skip_db_update: bool, policy: str | None, no_reuse: bool, keep_errors: bool) -> int:
+    """Scan every selected image and store the run; each image's result is kept as soon as it completes.
+
+    Exits 9 when the run finished but some images could not be scanned (they are stored as errors)."""
     from seawall.fleet.records import ImageResult
     from seawall.fleet.runner import RunOptions, run_fleet
 
@@ -51,18 +56,24 @@ def run(ctx: click.Context, catalog: str, library_dir: str | None, hub_url: str 
         catalog=catalog, strategy=strategy, library_dir=library_dir, hub_url=hub_url, names=set(names) or None,
         registry_mirror=registry_mirror, store_url=store_url, scheduler=scheduler, workers=workers, shard=shard,
         run_id=run_id, resume=resume, platform=platform, insecure_registries=insecure, cache_dir=cache_dir(ctx),
-        db=db_file, auto_update=not skip_db_update, policy=policy, reuse=not no_reuse)
+        db=db_file, auto_update=not skip_db_update, policy=policy, reuse=not no_reuse, retry_errors=not keep_errors)
 
     def progress(result: ImageResult) -> None:
         state = f"error: {result.error}" if result.error else (
-            f"{result.total} findings" + (" (re-used)" if result.reused_from else ""))
+            f"{result.total} findings" + (f" (same digest as {result.alias_of})" if result.alias_of else
+                                          " (re-used)" if result.reused_from else ""))
         click.echo(f"{result.key}: {state}", err=True)
 
     summary = run_fleet(options, on_result=progress)
     for warning in summary.warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"run {summary.run_id}: {summary.selected} images, {summary.scanned} scanned, {summary.reused} re-used,"
-               f" {summary.errors} errors" + (f", {summary.skipped} done before resuming" if summary.skipped else ""))
+               f" {summary.aliases} alias tags, {summary.errors} errors"
+               + (f", {summary.skipped} done before resuming" if summary.skipped else ""))
+    if summary.errors:
+        click.echo(f"error: {summary.errors} of {summary.selected} images could not be scanned — try "
+                   f"`seawall fleet run --run-id {summary.run_id}` again later to retry them", err=True)
+        return int(ExitCode.PARTIAL)
     return 0
 
 

@@ -3,6 +3,7 @@ team's own list of image references."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -30,6 +31,7 @@ class CatalogImage:
     hub_last_updated: str | None = None
     pull_count: int | None = None
     description: str | None = None
+    digest: str | None = None  # the manifest (or index) digest a HEAD request found, before any pull
 
     @property
     def key(self) -> str:
@@ -135,12 +137,21 @@ def _entry(item: object, path: Path) -> str:
 
 
 def shard(images: Sequence[CatalogImage], spec: str | None) -> list[CatalogImage]:
-    """`i/N` (1-based): every N-th image by key, starting at the i-th. Stable for the same catalog."""
+    """`i/N` (1-based): the images whose digest (or, unresolved, whose key) hashes to part i of N.
+
+    By digest, so the alias tags of one manifest (`3.12`, `3.12-bookworm`, `latest`) fall into one shard and are
+    pulled once; by hash, so a tag that moves between the shards' HEAD requests moves alone."""
     ordered = sorted(images, key=lambda image: image.key)
     if not spec:
         return ordered
     index, count = parse_shard(spec)
-    return [image for position, image in enumerate(ordered) if position % count == index - 1]
+    return [image for image in ordered if shard_of(image, count) == index]
+
+
+def shard_of(image: CatalogImage, count: int) -> int:
+    """Which of `count` shards (1-based) holds `image`."""
+    identity = image.digest or image.key
+    return int.from_bytes(hashlib.sha256(identity.encode()).digest()[:8], "big") % count + 1
 
 
 def parse_shard(spec: str) -> tuple[int, int]:
