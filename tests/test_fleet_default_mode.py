@@ -72,7 +72,7 @@ def _check_every_image_stored(store_url: str, catalog: dict) -> None:
         assert result.distro == "debian" and result.package_count and result.size > IN_PROCESS_BYTES
         assert any(f.vuln_id == "CVE-2023-4911" for f in result.findings)
     alias = results[catalog["alias"].split("/", 1)[1]]
-    assert alias.alias_of == "library/app1:1.1" or alias.alias_of and alias.alias_of.endswith("app1:1.1")
+    assert alias.alias_of == "library/app1:1.1" or (alias.alias_of and alias.alias_of.endswith("app1:1.1"))
 
 
 def test_default_mode_on_a_cold_cache_stores_every_multi_layer_image(catalog: dict, tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -98,8 +99,15 @@ def test_cli_report_writes_every_format(real: dict) -> None:
                                      str(out), "--since", "2000-01-01"])
         assert result.exit_code == 0, result.output
         assert out.stat().st_size > 200
+        assert out.stat().st_mode & 0o777 == 0o666 & ~_umask()  # published as any file the user writes
     result = runner.invoke(cli, ["fleet", "report", "--store", real["store"], "--run", "nope"])
     assert result.exit_code != 0
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _chromium(page: Path, work: Path, *flags: str) -> subprocess.CompletedProcess[str]:

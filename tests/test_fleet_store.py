@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ import yaml
 from click.testing import CliRunner
 
 from seawall.cli.main import cli
-from seawall.errors import StoreError
+from seawall.errors import InputError, StoreError
 from seawall.fleet.catalog import official_catalog
 from seawall.fleet.hub import HubClient
 from seawall.fleet.merge import merge_stores
@@ -169,6 +170,24 @@ def test_shards_merge_into_one_run(tmp_path: Path, postgres_url: str) -> None:
         assert sorted(r.key for r in store.results("gh-42")) == ["alpine:3.19", "debian:12", "redis:7"]
     merged, count = merge_stores(shards[:1], f"sqlite:///{tmp_path / 'all.db'}", run_id="named")
     assert (merged, count) == ("named", 1)
+
+
+def test_merge_refuses_a_missing_shard_without_creating_it(tmp_path: Path) -> None:
+    missing = tmp_path / "shard-9.db"
+    result = CliRunner().invoke(cli, ["fleet", "merge", str(missing), "--into", f"sqlite:///{tmp_path / 'all.db'}"])
+    assert isinstance(result.exception, InputError) and f"shard store {missing} does not exist" in str(result.exception)
+    assert not missing.exists() and not (tmp_path / "all.db").exists()
+
+
+def test_missing_store_role_is_the_store_error_not_the_db_error(postgres_url: str, tmp_path: Path) -> None:
+    """A role the server does not know: exit 10 (the store), one line naming the store without its password."""
+    url = postgres_url.replace("seawall@", "nobody:s3cret@")
+    done = subprocess.run([sys.executable, "-m", "seawall", "fleet", "runs", "--store", url],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 10, done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("error: results store postgresql+psycopg://nobody:***@") and '"nobody"' in line
+    assert "s3cret" not in line
 
 
 def test_github_workflow_shards_and_merges() -> None:

@@ -29,6 +29,12 @@ def cache_dir(ctx: click.Context) -> str | None:
     return (ctx.find_root().obj or {}).get("cache_dir")
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_output(text: str, output: str | None) -> None:
     """Write to stdout, or atomically to `output`: a reader never sees half a report."""
     if not output or output == "-":
@@ -44,6 +50,7 @@ def write_output(text: str, output: str | None) -> None:
         raise InputError(f"--output {output}: directory {parent} does not exist", remedy="create it first")
     fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{target.name}.")
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600: a report is published, like any file written
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             if not text.endswith("\n"):
