@@ -179,6 +179,10 @@ def test_rematch_after_db_update_lists_newly_fixed_and_affected(first_run: tuple
         assert any(f.vuln_id == "CVE-2023-4911" for f in current["debian:latest"].findings)
     (posted,) = _Receiver.received
     assert posted["run"] == latest and posted["changes"][0]["newly_fixed"]
+    fixed = {item["id"]: item for change in posted["changes"] for item in change["fixed"]}
+    glibc = fixed["CVE-2023-4911"]  # a receiver decides from these without asking back
+    assert glibc["package"] == "libc6" and glibc["severity"] == "high"
+    assert glibc["fixedVersion"] == "2.36-9+deb12u3" and glibc["kev"] in (True, False)
 
 
 def test_policy_verdict_is_stored(mini: dict, tmp_path: Path) -> None:
