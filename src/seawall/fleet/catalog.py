@@ -32,6 +32,7 @@ class CatalogImage:
     pull_count: int | None = None
     description: str | None = None
     digest: str | None = None  # the manifest (or index) digest a HEAD request found, before any pull
+    size: int | None = None  # compressed linux/amd64 size as Docker Hub reports it (for `fleet plan`)
 
     @property
     def key(self) -> str:
@@ -64,9 +65,12 @@ def official_catalog(library_dir: str | os.PathLike[str], strategy: str = "lates
     try:
         for library in libraries:
             updated: dict[str, str] = {}
+            sizes: dict[str, int] = {}
             if client is not None and library.name in hub_repos:
                 try:
-                    updated = {tag.name: tag.last_updated for tag in client.tags(library.name) if tag.last_updated}
+                    tags = client.tags(library.name)
+                    updated = {tag.name: tag.last_updated for tag in tags if tag.last_updated}
+                    sizes = {tag.name: size for tag in tags if (size := _amd64_size(tag)) is not None}
                 except SeawallError as err:
                     _warn(warnings, f"Docker Hub tags of {library.name}: {err.message}")
             repo = hub_repos.get(library.name)
@@ -75,11 +79,18 @@ def official_catalog(library_dir: str | os.PathLike[str], strategy: str = "lates
                     reference=f"docker.io/library/{library.name}:{choice.tag}", repository=library.name,
                     tag=choice.tag, variant=choice.variant, architectures=choice.architectures,
                     hub_last_updated=updated.get(choice.tag), pull_count=repo.pull_count if repo else None,
-                    description=repo.description if repo else None))
+                    description=repo.description if repo else None, size=sizes.get(choice.tag)))
     finally:
         if client is not None:
             client.close()
     return images
+
+
+def _amd64_size(tag: Any) -> int | None:
+    for image in tag.images:
+        if (image.os, image.architecture) == ("linux", "amd64") and isinstance(image.size, int):
+            return int(image.size)
+    return None
 
 
 def _warn(warnings: list[str] | None, text: str) -> None:

@@ -8,7 +8,8 @@ import os
 import secrets
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -45,6 +46,7 @@ class RunOptions:
     policy: str | None = None
     reuse: bool = True
     retry_errors: bool = True  # a resumed run scans the images stored as errors again
+    reuse_url: str | None = None  # another store consulted (read only) for results by digest
     min_remaining: int = 10  # pause pulls when Docker Hub reports fewer left than this
 
 
@@ -183,10 +185,10 @@ def run_fleet(options: RunOptions, on_result: Callable[[ImageResult], None] | No
                 by_digest[digest] = image
                 groups[image.key] = []
 
-        with open_pool(options.scheduler, options.workers) as pool:
+        with open_pool(options.scheduler, options.workers) as pool, _history(options) as history:
             for digest, image in by_digest.items():
                 base = _base(run.id, image)
-                reused = store.reusable(digest, platform) if options.reuse else None
+                reused = _reusable(digest, platform, store, history) if options.reuse else None
                 if reused is not None:
                     commit(_reuse(reused, base))
                     for alias in groups[image.key]:
@@ -203,6 +205,23 @@ def run_fleet(options: RunOptions, on_result: Callable[[ImageResult], None] | No
                 completed(job, result if error is None else _failed(job.base, _reason(error)))
         store.finish_run(run.id, now_iso())
     return summary
+
+
+@contextmanager
+def _history(options: RunOptions) -> Iterator[ResultsStore | None]:
+    if not options.reuse_url or not options.reuse:
+        yield None
+        return
+    with ResultsStore.open(options.reuse_url) as history:
+        yield history
+
+
+def _reusable(digest: str, platform: str | None, store: ResultsStore,
+              history: ResultsStore | None) -> ImageResult | None:
+    found = store.reusable(digest, platform)
+    if found is None and history is not None:
+        found = history.reusable(digest, platform)
+    return found
 
 
 def _db_built_at(db_file: Path) -> str | None:

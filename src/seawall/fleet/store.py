@@ -323,6 +323,29 @@ class ResultsStore:
         result.findings = self.findings(result.run_id).get((result.key, result.match_no), [])
         return result
 
+    def known_digests(self) -> set[str]:
+        """Digests some run scanned without error (a run re-uses them instead of pulling)."""
+        query = select(results_table.c.digest).where(and_(results_table.c.error.is_(None),
+                                                          results_table.c.digest.is_not(None))).distinct()
+        with self._conn() as conn:
+            return {row[0] for row in conn.execute(query)}
+
+    def repository_sizes(self) -> dict[str, int]:
+        """The latest known compressed size per repository (estimates what a new tag of it weighs)."""
+        query = select(results_table.c.repository, results_table.c.size).where(
+            results_table.c.size.is_not(None)).order_by(results_table.c.scanned_at)
+        with self._conn() as conn:
+            return {row[0]: int(row[1]) for row in conn.execute(query)}
+
+    def scan_durations(self, limit: int = 500) -> list[float]:
+        """Durations of the latest real scans (not re-used), for time estimates."""
+        query = select(results_table.c.duration).where(and_(
+            results_table.c.duration.is_not(None), results_table.c.reused_from.is_(None),
+            results_table.c.alias_of.is_(None), results_table.c.error.is_(None)))
+        query = query.order_by(results_table.c.scanned_at.desc()).limit(limit)
+        with self._conn() as conn:
+            return [float(row[0]) for row in conn.execute(query)]
+
     # -- re-matches ------------------------------------------------------------------------------------------
 
     def put_rematch(self, run_id: str, at: str, db_built_at: str | None, images: int,
