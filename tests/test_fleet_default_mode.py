@@ -152,3 +152,59 @@ def test_default_mode_on_a_separately_started_scheduler_and_nanny_worker(catalog
                   "--skip-db-update", "--scheduler", dask_cluster, cache=tmp_path / "cold-cache")
     assert done.returncode == 0, done.stderr
     _check_every_image_stored(f"sqlite:///{cwd / 'results.db'}", catalog)
+
+
+def _seawall(*args: str, cache: Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SEAWALL_CACHE_DIR": str(cache)}
+    return subprocess.run([sys.executable, "-m", "seawall", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=540)
+
+
+def test_plan_counts_digests_and_what_the_store_already_holds(catalog: dict, tmp_path: Path) -> None:
+    import json
+
+    work, store = catalog["work"], f"sqlite:///{tmp_path / 'plan.db'}"
+    before = _seawall("fleet", "plan", "--catalog", str(work / "catalog.txt"), "--store", store, "--format", "json",
+                      "--job-minutes", "60", cache=tmp_path / "cache")
+    assert before.returncode == 0, before.stderr
+    plan = json.loads(before.stdout)
+    assert (plan["tags"], plan["digests"], plan["inStore"], plan["toPull"]["manifests"]) == (4, 3, 0, 3)
+    assert plan["pullHours"]["anonymous"] == {"limit": 10, "windowSeconds": 3600, "hours": 0.0}
+    assert plan["shards"] == 1 and plan["fits"]
+    run = _fleet(tmp_path, "--catalog", str(work / "catalog.txt"), "--store", store, "--db", str(work / "vuln.db"),
+                 "--skip-db-update", "--workers", "0", cache=tmp_path / "cache")
+    assert run.returncode == 0, run.stderr
+    after = _seawall("fleet", "plan", "--catalog", str(work / "catalog.txt"), "--store", store, "--format", "github",
+                     cache=tmp_path / "cache")
+    assert after.stdout.splitlines() == ["shards=1", "matrix=[1]"]
+    text = _seawall("fleet", "plan", "--catalog", str(work / "catalog.txt"), "--store", store,
+                    cache=tmp_path / "cache").stdout
+    assert "already in the store (re-used, not pulled): 3" in text and "to pull: 0 manifests" in text
+
+
+def test_store_pushed_to_a_registry_and_pulled_back(catalog: dict, registry, tmp_path: Path) -> None:
+    work, cache = catalog["work"], tmp_path / "cache"
+    store = tmp_path / "history.db"
+    run = _fleet(tmp_path, "--catalog", str(work / "catalog.txt"), "--store", f"sqlite:///{store}", "--db",
+                 str(work / "vuln.db"), "--skip-db-update", "--workers", "0", "--run-id", "week-1", cache=cache)
+    assert run.returncode == 0, run.stderr
+    ref = f"{registry.host}/team/fleet-store:latest"
+    first = _seawall("fleet", "pull", ref, "--store", str(tmp_path / "new.db"), "--missing-ok", cache=cache)
+    assert first.returncode == 0 and "starting a new one" in first.stdout and not (tmp_path / "new.db").exists()
+    pushed = _seawall("fleet", "push", ref, "--store", f"sqlite:///{store}", cache=cache)
+    assert pushed.returncode == 0, pushed.stderr
+    pulled = tmp_path / "pulled" / "fleet.db"
+    back = _seawall("fleet", "pull", ref, "--store", str(pulled), cache=cache)
+    assert back.returncode == 0, back.stderr
+    with ResultsStore.open(f"sqlite:///{pulled}") as copy, ResultsStore.open(f"sqlite:///{store}") as original:
+        assert [r.id for r in copy.runs()] == ["week-1"]
+        assert copy.known_digests() == original.known_digests() and len(copy.known_digests()) == 3
+    again = _seawall("fleet", "pull", ref, "--store", str(pulled), cache=cache)
+    assert again.returncode == 3 and "--replace" in again.stderr
+    # An image is not a store; a shard re-uses the pulled history instead of pulling the images again.
+    wrong = _seawall("fleet", "pull", catalog["refs"][0], "--store", str(tmp_path / "x.db"), cache=cache)
+    assert wrong.returncode == 3 and "is not a seawall fleet store" in wrong.stderr
+    shard = _fleet(tmp_path, "--catalog", str(work / "catalog.txt"), "--store", f"sqlite:///{tmp_path / 's.db'}",
+                   "--reuse-from", str(pulled), "--db", str(work / "vuln.db"), "--skip-db-update", "--workers", "0",
+                   cache=cache)
+    assert shard.returncode == 0 and "0 scanned, 3 re-used, 1 alias tags" in shard.stdout, shard.stderr
