@@ -54,6 +54,7 @@ def _charts(data: ReportData) -> dict[str, Markup]:
 def render_html(data: ReportData) -> str:
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True), trim_blocks=True,
                       lstrip_blocks=True)
+    env.filters["short"] = charts.short_name
     template = env.from_string(resources.files("seawall.fleet").joinpath("templates/report.html.j2")
                                .read_text(encoding="utf-8"))
     context: dict[str, Any] = {

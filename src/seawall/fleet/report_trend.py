@@ -30,7 +30,7 @@ class TrendPoint:
 
     @property
     def label(self) -> str:
-        return f"{self.started_at[:10]} {self.run_id[-8:]}" if len(self.run_id) > 10 else self.run_id
+        return self.run_id if len(self.run_id) <= 24 else f"{self.started_at[:10]} …{self.run_id[-6:]}"
 
 
 def identity(result: ImageResult) -> str:
