@@ -163,14 +163,15 @@ def main() -> None:
         print(f"catalog: {args.images} images, {tags} tags from {args.bases} "
               f"(pushed in {time.perf_counter() - started:.0f}s); {os.cpu_count()} CPUs")
         db = Path(args.db) if args.db else work / "vuln.db"
-        if not args.db:  # Debian's advisories from the shared data when present, else the tests' small tracker
+        if not args.db:  # the tests' Debian tracker, plus Debian's advisories and PyPA's OSV records when present
             shared = Path(os.environ.get("SEAWALL_SHARED_DATA", BENCH.parent.parent / "shared" / "data"))
-            advisories = shared / "debian-security-tracker" / "data"
-            if advisories.is_dir():
-                update_db(db, select_feeds(["debian-advisories"], [f"debian-advisories={advisories}"]))
-            else:
-                tracker = BENCH.parent / "tests/assets/match/debian-tracker.json"
-                update_db(db, select_feeds(["debian"], [f"debian={tracker}"]))
+            sources = {"debian": str(BENCH.parent / "tests/assets/match/debian-tracker.json")}
+            if (shared / "debian-security-tracker" / "data").is_dir():
+                sources["debian-advisories"] = str(shared / "debian-security-tracker" / "data")
+            if (shared / "pypa-advisory-db" / "vulns").is_dir():
+                sources["osv"] = str(shared / "pypa-advisory-db" / "vulns")
+            update_db(db, select_feeds(list(sources), [f"{name}={path}" for name, path in sources.items()]))
+            print(f"DB from {', '.join(sources)}")
         rates: dict[int, float] = {}
         last_store = ""
         for workers in (int(w) for w in args.workers.split(",")):

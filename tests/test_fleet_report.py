@@ -248,6 +248,9 @@ def test_headlines_count_digests_trends_compare_like_with_like(tmp_path: Path) -
     assert re.search(r'id="card-policy"><b>2</b><span>of 2 images fail the policy', dom.stdout)
     trend = re.search(r'<table id="trend-table">.*?</table>', dom.stdout, re.S).group(0)
     assert re.search(r'<td class="n">\+1</td>\s*<td class="n">\+1</td>', trend)  # from new images, from a newer DB
+    # One section per digest; the alias tags link to the section of the tag that was scanned.
+    assert dom.stdout.count('class="image-page"') == 2 and "also tagged 3.12-bookworm, latest" in dom.stdout
+    assert re.search(r'<a href="#img-python-3-12">python:latest</a>', dom.stdout)
     assert "127.0.0.1:5000" not in re.search(r'<figure id="chart-severity">.*?</figure>', dom.stdout, re.S).group(0)
 
 

@@ -13,6 +13,7 @@ from seawall import __version__
 from seawall.fleet import report_charts as charts
 from seawall.fleet.records import SEVERITIES
 from seawall.fleet.report import ReportData
+from seawall.fleet.report_trend import identity
 
 MAX_BAR_ROWS = 40  # the per-image severity chart shows the worst images; the table lists them all
 STATE_ORDER = ("fixed", "affected", "undetermined", "minor", "will-not-fix", "fix-deferred", "negligible",
@@ -57,10 +58,17 @@ def render_html(data: ReportData) -> str:
     env.filters["short"] = charts.short_name
     template = env.from_string(resources.files("seawall.fleet").joinpath("templates/report.html.j2")
                                .read_text(encoding="utf-8"))
+    pages = sorted(data.distinct, key=lambda v: (-v.result.fixable_critical_high, -v.result.total, v.result.key))
+    anchors = {identity(v.result): v.anchor for v in pages}
+    tags: dict[str, list[str]] = {}
+    for view in sorted(data.ok, key=lambda v: (v.result.alias_of is not None, v.result.key)):
+        tags.setdefault(identity(view.result), []).append(view.result.tag)
     context: dict[str, Any] = {
         "data": data, "summary": data.summary(), "charts": _charts(data), "severities": SEVERITIES,
         "states": STATE_ORDER, "version": __version__, "top_cves": data.top_cves(), "colors": charts.SEVERITY_COLORS,
         "variants": data.variants(), "rollup": data.rollup(), "trend": data.trend,
         "images": sorted(data.ok, key=lambda v: (-v.result.fixable_critical_high, -v.result.total, v.result.key)),
+        # One section per digest: alias tags link to the section of the tag that was scanned.
+        "pages": pages, "anchor_of": lambda r: anchors.get(identity(r), ""), "tags_of": lambda r: tags[identity(r)],
     }
     return template.render(**context)
