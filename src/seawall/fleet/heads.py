@@ -5,10 +5,13 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from seawall.errors import SeawallError
 from seawall.fleet.catalog import CatalogImage, rewrite_for_mirror
 from seawall.image.ratelimit import RateLimit
+
+HEAD_THREADS = 8
 
 
 class Heads:
@@ -43,14 +46,16 @@ class Heads:
     def resolve(self, images: Sequence[CatalogImage]) -> list[CatalogImage]:
         """Each image with the digest its tag points at now; one that cannot be learned stays without (the run
         asks again and stores the reason)."""
-        resolved = []
-        for image in images:
+        def one(image: CatalogImage) -> CatalogImage:
             try:
                 digest = self.digest(self.target(image))
             except SeawallError:
                 digest = None
-            resolved.append(dataclasses.replace(image, digest=digest))
-        return resolved
+            return dataclasses.replace(image, digest=digest)
+
+        # HEADs wait on the network, not the CPU: a few at a time (httpx's client is thread-safe).
+        with ThreadPoolExecutor(HEAD_THREADS, thread_name_prefix="seawall-head") as pool:
+            return list(pool.map(one, images))
 
     def pace(self) -> None:
         """With few pulls left, wait one refill interval (window / limit) per pull instead of running dry."""

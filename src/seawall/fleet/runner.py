@@ -18,7 +18,7 @@ from typing import Any
 
 from seawall.errors import InputError, SeawallError
 from seawall.fleet.catalog import CatalogImage, file_catalog, official_catalog, shard
-from seawall.fleet.dask_runner import open_pool
+from seawall.fleet.dask_runner import pool_starting
 from seawall.fleet.heads import Heads
 from seawall.fleet.records import ImageResult, now_iso, summarize
 from seawall.fleet.store import ResultsStore, RunInfo
@@ -139,7 +139,8 @@ def run_fleet(options: RunOptions, on_result: Callable[[ImageResult], None] | No
     warnings: list[str] = []
     with ResultsStore.open(options.store_url, options.cache_dir) as store, \
             Heads(insecure_registries=options.insecure_registries, registry_mirror=options.registry_mirror,
-                  min_remaining=options.min_remaining) as heads:
+                  min_remaining=options.min_remaining) as heads, \
+            pool_starting(options.scheduler, options.workers) as started_pool:
         run = _open_run(store, options, warnings, heads)
         images = _snapshot_images(run)
         done = store.done_keys(run.id, with_errors=not options.retry_errors)
@@ -185,7 +186,8 @@ def run_fleet(options: RunOptions, on_result: Callable[[ImageResult], None] | No
                 by_digest[digest] = image
                 groups[image.key] = []
 
-        with open_pool(options.scheduler, options.workers) as pool, _history(options) as history:
+        pool = started_pool()
+        with _history(options) as history:
             for digest, image in by_digest.items():
                 base = _base(run.id, image)
                 reused = _reusable(digest, platform, store, history) if options.reuse else None
