@@ -152,19 +152,18 @@ def run_fleet(options: RunOptions, on_result: Callable[[ImageResult], None] | No
         store.set_run_db(run.id, _db_built_at(db_file))
         platform = options.platform or run.platform
 
-        def commit(result: ImageResult) -> None:
-            store.put_result(result)
-            summary.errors += result.error is not None
-            summary.reused += result.reused_from is not None and result.alias_of is None
-            summary.aliases += result.alias_of is not None
-            summary.scanned += result.reused_from is None and result.alias_of is None and result.error is None
-            if on_result is not None:
-                on_result(result)
+        def commit(result: ImageResult, *aliases: ImageResult) -> None:
+            store.put_results([result, *aliases])
+            for each in (result, *aliases):
+                summary.errors += each.error is not None
+                summary.reused += each.reused_from is not None and each.alias_of is None
+                summary.aliases += each.alias_of is not None
+                summary.scanned += each.reused_from is None and each.alias_of is None and each.error is None
+                if on_result is not None:
+                    on_result(each)
 
         def completed(job: ScanJob, result: ImageResult) -> None:
-            commit(result)
-            for alias in groups.get(job.base.key, ()):
-                commit(_alias(result, _base(run.id, alias)))
+            commit(result, *(_alias(result, _base(run.id, alias)) for alias in groups.get(job.base.key, ())))
 
         groups: dict[str, list[CatalogImage]] = {}  # scanned image's key → its alias tags in this run
         by_digest: dict[str, CatalogImage] = {}
@@ -192,9 +191,8 @@ def run_fleet(options: RunOptions, on_result: Callable[[ImageResult], None] | No
                 base = _base(run.id, image)
                 reused = _reusable(digest, platform, store, history) if options.reuse else None
                 if reused is not None:
-                    commit(_reuse(reused, base))
-                    for alias in groups[image.key]:
-                        commit(_alias(_reuse(reused, base), _base(run.id, alias)))
+                    first = _reuse(reused, base)
+                    commit(first, *(_alias(first, _base(run.id, alias)) for alias in groups[image.key]))
                     continue
                 heads.pace()
                 target = heads.target(image)

@@ -28,6 +28,7 @@ from sqlalchemy import (
     and_,
     create_engine,
     delete,
+    event,
     func,
     insert,
     inspect,
@@ -125,11 +126,13 @@ class ResultsStore:
                 path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.engine: Engine = create_engine(url, future=True)
+            if self.engine.dialect.name == "sqlite":
+                event.listen(self.engine, "connect", _sqlite_pragmas)
             metadata.create_all(self.engine)
             self._check_schema()
         except SQLAlchemyError as err:
             raise StoreError(f"results store {_safe(url)}: {type(err).__name__}: {_first_line(err)}",
-                                remedy="check --store (sqlite:///FILE or postgresql+psycopg://USER@HOST/DB)") from None
+                             remedy="check --store (sqlite:///FILE or postgresql+psycopg://USER@HOST/DB)") from None
         except ModuleNotFoundError as err:
             raise InputError(f"results store {_safe(url)} needs the {err.name} module",
                              remedy="pip install 'seawall[fleet]'") from None
@@ -233,16 +236,21 @@ class ResultsStore:
 
     def put_result(self, result: ImageResult) -> None:
         """Store one image's result and its findings in one transaction (replacing an earlier one)."""
-        row = {name: getattr(result, name) for name in _SIMPLE}
-        row.update(run_id=result.run_id, image_key=result.key, severities=json.dumps(result.severities),
-                   states=json.dumps(result.states), findings_total=result.total, inventory=result.inventory)
+        self.put_results([result])
+
+    def put_results(self, results: list[ImageResult]) -> None:
+        """Several images (a digest and its alias tags) in one transaction."""
         with self._tx() as conn:
-            conn.execute(delete(results_table).where(and_(results_table.c.run_id == result.run_id,
-                                                          results_table.c.image_key == result.key)))
-            conn.execute(delete(findings_table).where(and_(findings_table.c.run_id == result.run_id,
-                                                           findings_table.c.image_key == result.key)))
-            conn.execute(insert(results_table).values(**row))
-            self._insert_findings(conn, result.run_id, result.key, result.match_no, result.findings)
+            for result in results:
+                row = {name: getattr(result, name) for name in _SIMPLE}
+                row.update(run_id=result.run_id, image_key=result.key, severities=json.dumps(result.severities),
+                           states=json.dumps(result.states), findings_total=result.total, inventory=result.inventory)
+                conn.execute(delete(results_table).where(and_(results_table.c.run_id == result.run_id,
+                                                              results_table.c.image_key == result.key)))
+                conn.execute(delete(findings_table).where(and_(findings_table.c.run_id == result.run_id,
+                                                               findings_table.c.image_key == result.key)))
+                conn.execute(insert(results_table).values(**row))
+                self._insert_findings(conn, result.run_id, result.key, result.match_no, result.findings)
 
     @staticmethod
     def _insert_findings(conn: Any, run_id: str, key: str, match_no: int, rows: list[FindingRow]) -> None:
@@ -362,6 +370,15 @@ class ResultsStore:
         with self._conn() as conn:
             return [{**row._mapping, "changes": json.loads(row._mapping["changes"] or "[]")}
                     for row in conn.execute(query)]
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """WAL with synchronous=NORMAL: a commit no longer waits for the disk (a run commits every image), and a
+    killed process still loses nothing committed; only a power cut may take back the last commits."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
 
 
 def _add_columns(conn: Any) -> None:
