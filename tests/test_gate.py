@@ -51,7 +51,7 @@ def test_violation_lists_rule_finding_and_remedy_as_json(capsys: pytest.CaptureF
 def test_allowlist_and_vex_turn_a_failure_into_a_pass(capsys: pytest.CaptureFixture[str], db: Path,
                                                       tmp_path: Path) -> None:
     policy = tmp_path / "p.yaml"
-    policy.write_text("rules:\n  - severity: {at_least: high, by: vendor}\n")
+    policy.write_text("rules:\n  - severity: {at_least: high, by: vendor, unknown: ignore}\n")
     code, _, _ = gate(capsys, TARGET, "--policy", str(policy), "--db", str(db), "--skip-db-update")
     assert code == 1
     allow = tmp_path / "allow.yaml"
@@ -98,7 +98,7 @@ def test_db_older_than_the_policy_allows_is_undecided(capsys: pytest.CaptureFixt
     policy.write_text("rules:\n  - severity: {at_least: critical}\n  - db_age: {max_hours: 24}\n")
     code, out, _ = gate(capsys, TARGET, "--policy", str(policy), "--db", str(old), "--skip-db-update")
     assert code == 8
-    assert "the vulnerability DB is" in out and "old" in out
+    assert "data" in out and "h old" in out
 
 
 def test_invalid_policy_is_undecided_and_says_where(capsys: pytest.CaptureFixture[str], db: Path) -> None:

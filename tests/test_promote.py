@@ -74,7 +74,8 @@ def test_failing_gate_copies_nothing(built: tuple[str, TestImage], auth_registry
                                      production_login: None) -> None:
     source, image = built
     destination = f"{auth_registry.host}/prod/api:blocked"
-    result = promote(source, destination, GateInputs(policy=TRIAGE / "policy.yaml", db=db, auto_update=False))
+    result = promote(source, destination, GateInputs(policy=TRIAGE / "policy.yaml", db=db, auto_update=False,
+                                                     allow_no_baseline=True))
     assert result.verdict.decision == "fail"
     assert result.digest is None and result.referrer is None
     assert manifest_status(auth_registry, "prod/api", "blocked") == 404
@@ -90,13 +91,18 @@ def test_passing_gate_promotes_with_scan_attached(built: tuple[str, TestImage], 
                      "    justification: vulnerable_code_not_in_execute_path\n"
                      "    statement: No setuid binaries in the image; the tunables never reach a privileged ld.so.\n")
     policy = tmp_path / "p.yaml"
-    policy.write_text("rules:\n  - severity: {at_least: high, by: vendor}\n  - no_root:\n"
+    policy.write_text("rules:\n  - severity: {at_least: high, by: vendor, unknown: ignore}\n  - no_root:\n"
                       "  - severity: {at_least: medium, fixable_only: true, new_only: true}\n")
-    # Without a baseline every finding is new: curl's fixable CVE-2024-2398 (medium) blocks the first attempt.
-    first = promote(source, destination, GateInputs(policy=policy, allowlists=[allow], db=db, auto_update=False))
+    # No baseline in production: a new-only policy cannot decide, unless told this is the first promotion…
+    unknown = promote(source, destination, GateInputs(policy=policy, allowlists=[allow], db=db, auto_update=False))
+    assert unknown.verdict.decision == "undecided" and unknown.digest is None
+    assert "no published baseline" in unknown.verdict.errors[0]
+    # …and then every finding is new: curl's fixable CVE-2024-2398 (medium) blocks the first attempt.
+    first = promote(source, destination, GateInputs(policy=policy, allowlists=[allow], db=db, auto_update=False,
+                                                    allow_no_baseline=True))
     assert first.verdict.decision == "fail" and first.digest is None
     lenient = tmp_path / "lenient.yaml"
-    lenient.write_text("rules:\n  - severity: {at_least: high, by: vendor}\n  - no_root:\n")
+    lenient.write_text("rules:\n  - severity: {at_least: high, by: vendor, unknown: ignore}\n  - no_root:\n")
     result = promote(source, destination, GateInputs(policy=lenient, allowlists=[allow], db=db, auto_update=False))
     assert result.verdict.decision == "pass", result.verdict
     assert result.digest == image.digest  # digest preserved
@@ -131,7 +137,7 @@ def test_promotion_within_one_registry(built: tuple[str, TestImage], registry: R
                                        tmp_path: Path) -> None:
     source, image = built
     lenient = tmp_path / "lenient.yaml"
-    lenient.write_text("rules:\n  - severity: {at_least: critical}\n")
+    lenient.write_text("rules:\n  - severity: {at_least: critical, unknown: ignore}\n")
     result = promote(source, f"{registry.host}/prod/api:2.0", GateInputs(policy=lenient, db=db, auto_update=False))
     assert result.digest == image.digest
     assert manifest_status(registry, "prod/api", "2.0") == 200

@@ -122,7 +122,7 @@ def test_without_the_vulnerability_scanner_nothing_speaks_of_vulnerabilities() -
     markdown = render_scan(scan, "markdown")
     assert "#### Secrets: 2" in markdown
     assert "No vulnerabilities found." not in markdown and "Known exploited" not in markdown
-    assert "No vulnerabilities found." in render_scan(empty_scan(), "table")  # the vulnerability scanner did run
+    assert "No vulnerabilities found in 6 packages" in render_scan(empty_scan(), "table")  # the scanner did run
 
 
 def test_a_scan_without_the_vulnerability_scanner_says_so(tmp_path: Path) -> None:
@@ -155,8 +155,9 @@ def test_spdx_carries_secrets_checks_and_minimality_as_document_annotations(repo
     notes = [(a["annotationType"], a["comment"].partition(": ")[0], json.loads(a["comment"].partition(": ")[2]))
              for a in document["annotations"]]
     assert [(kind, name) for kind, name, _ in notes] == [("REVIEW", "seawall:secret")] * 2 + [
-        ("REVIEW", "seawall:config")] * 2 + [("OTHER", "seawall:minimality")]
+        ("REVIEW", "seawall:config")] * 2 + [("OTHER", "seawall:minimality"), ("OTHER", "seawall:coverage")]
     key = notes[0][2]
     assert (key["rule_id"], key["layer_index"], key["deleted_in_layer"], key["deleted"]) == ("private-key", 1, 2, True)
     assert notes[4][2]["shells"] == ["/bin/bash", "/bin/sh"]
-    assert "annotations" not in doc(empty_scan(), "spdx")
+    empty = [a["comment"].partition(": ")[0] for a in doc(empty_scan(), "spdx")["annotations"]]
+    assert empty == ["seawall:coverage"]  # what the DB covered is said even when nothing else is

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from seawall.errors import InputError, SeawallError
+from seawall.model.coverage import Coverage
 from seawall.model.finding import Finding, ScanReport
 from seawall.model.image import Image
 from seawall.model.vuln import FeedProvenance
@@ -55,14 +56,18 @@ def scan_target(
     findings: list[Finding] = []
     meta: dict[str, str] = {}
     feeds: tuple[FeedProvenance, ...] = ()
+    coverage: Coverage | None = None
     schema = None
     if "vuln" in scanners:
         from seawall.db import ensure_db
         from seawall.db.store import VulnStore
         from seawall.match import match_sbom
+        from seawall.match.coverage import compute_coverage, mark_covered
 
         db_file = ensure_db(Path(db) if db else None, auto_update=auto_update)
         with VulnStore.open(db_file) as store:
+            coverage = compute_coverage(sbom, store.coverage())
+            sbom = mark_covered(sbom, coverage)
             findings = match_sbom(sbom, store)
             meta = store.meta()
             feeds = tuple(store.feeds())
@@ -80,6 +85,7 @@ def scan_target(
         feeds=feeds,
         base_image=base_name,
         base_layers=base_layers,
+        coverage=coverage,
         extra=_extra_results(inventory, scanners, analyzers),
     )
 

@@ -59,3 +59,18 @@ def write_output(text: str, output: str | None) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def db_repository_option(func: F) -> F:
+    """--db-repository, for every command that may need a DB: where the published DB is pulled from."""
+
+    def remember(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> None:
+        # Through the environment, so fleet workers and every library call that ensures a DB see the same list.
+        if values:
+            os.environ["SEAWALL_DB_REPOSITORY"] = ",".join(values)
+
+    return click.option("--db-repository", multiple=True, metavar="REF", expose_value=False, callback=remember,
+                        is_eager=True,
+                        help="Pull the published DB from this repository when there is none or it has aged "
+                             "(repeatable, tried in order; default: $SEAWALL_DB_REPOSITORY, else "
+                             "ghcr.io/seawall/seawall-db).")(func)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from seawall.cli.common import cache_dir, image_options, write_output
+from seawall.cli.common import cache_dir, db_repository_option, image_options, write_output
 from seawall.model.vuln import Severity
 
 if TYPE_CHECKING:
@@ -27,10 +27,12 @@ SEVERITIES = [s.value for s in Severity]
 @click.option("--ignore-unfixed", is_flag=True, help="Hide findings that have no fixed version.")
 @click.option("--only-app", is_flag=True, help="Hide findings in the base image's layers.")
 @click.option("--exit-code", type=int, default=0, show_default=True,
-              help="Exit with this code when any reported finding remains.")
+              help="Exit with this code when any reported finding remains; 8 when none does but some packages "
+                   "were not covered by the DB (undecided).")
 @click.option("--base-image", metavar="IMAGE", help="The base image, to tell its findings from the application's.")
 @click.option("--db", "db_file", type=click.Path(dir_okay=False), help="Vulnerability DB file (default: cache).")
 @click.option("--skip-db-update", is_flag=True, help="Never download a DB; fail when there is none.")
+@db_repository_option
 @click.option("--no-cache", is_flag=True, help="Read every layer even if its inventory is cached.")
 @click.option("--allowlist", "allowlists", multiple=True, type=click.Path(dir_okay=False),
               help="Allowlist file whose entries suppress findings (repeatable).")
@@ -80,6 +82,12 @@ def scan(ctx: click.Context, target: str, platform: str | None, insecure: tuple[
         write_output(render_scan(report, fmt, view), output)
     if exit_code and (any(True for _ in view.visible(report.findings)) or _extra_findings(report, severities)):
         return exit_code
+    if exit_code and report.coverage is not None and not report.coverage.complete:
+        # Packages nothing was checked for are undecided, never clean.
+        from seawall.errors import ExitCode
+
+        click.echo(f"warning: {report.coverage.statement()} Exit {int(ExitCode.UNDECIDED)}: undecided.", err=True)
+        return int(ExitCode.UNDECIDED)
     return 0
 
 

@@ -8,8 +8,10 @@ import hashlib
 import io
 import json
 import os
+import sqlite3
 import tarfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import IO, Any
@@ -76,8 +78,12 @@ def _bad(bundle: str, why: str) -> IntegrityError:
     return IntegrityError(f"the DB bundle {bundle} {why}", remedy="exporting it again from a good DB")
 
 
-def import_bundle(bundle: Path | IO[bytes], db: Path, *, name: str | None = None) -> dict[str, Any]:
-    """Verify the bundle and install its DB at `db`; the current DB stays as it was on any failure."""
+def import_bundle(bundle: Path | IO[bytes], db: Path, *, name: str | None = None,
+                  verify: Callable[[], None] | None = None, meta: dict[str, str] | None = None) -> dict[str, Any]:
+    """Verify the bundle and install its DB at `db`; the current DB stays as it was on any failure.
+
+    `verify` runs after the DB was read and checked, before it is installed (a streamed download checks its own
+    digest there); `meta` rows are written into the DB first (where it came from)."""
     label = name or str(bundle)
     with update_lock(db):
         tmp = db.parent / f".{db.name}.import-{os.getpid()}"
@@ -92,10 +98,23 @@ def import_bundle(bundle: Path | IO[bytes], db: Path, *, name: str | None = None
                 VulnStore.open(tmp).close()
             except DatabaseError as err:
                 raise _bad(label, f"holds an unusable DB: {err.message}") from None
+            if verify is not None:
+                verify()
+            _set_meta(tmp, {"origin": "bundle", "origin_reference": label, "pulled_at": now_iso(), **(meta or {})})
             install(tmp, db)
             return manifest
         finally:
             tmp.unlink(missing_ok=True)
+
+
+def _set_meta(db: Path, rows: dict[str, str]) -> None:
+    conn = sqlite3.connect(db)
+    try:
+        conn.execute("DELETE FROM meta WHERE key IN ('origin', 'origin_reference', 'origin_digest', 'pulled_at')")
+        conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(rows.items()))
+        conn.commit()
+    finally:
+        conn.close()
 
 
 def _extract(fh: IO[bytes], tmp: Path, label: str) -> dict[str, Any]:

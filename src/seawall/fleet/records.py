@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from seawall.model.coverage import Coverage
 from seawall.model.finding import Finding, ScanReport
 from seawall.model.image import Image
 from seawall.model.sbom import SBOM
@@ -31,6 +32,13 @@ class FindingRow:
     fixed_version: str | None = None
     kev: bool = False
     epss: float | None = None
+    aliases: str | None = None  # the finding's other ids, space-separated: a DSA's CVEs, a CVE's GHSA
+
+    @property
+    def vulnerabilities(self) -> tuple[str, ...]:
+        """The ids people count it by: its CVEs when it has any (a DSA names several), else its own id."""
+        ids = (self.vuln_id, *(self.aliases or "").split())
+        return tuple(sorted({i for i in ids if i.startswith("CVE-")})) or (self.vuln_id,)
 
 
 @dataclass
@@ -69,6 +77,10 @@ class ImageResult:
     scanned_at: str | None = None
     db_built_at: str | None = None
     match_no: int = 0
+    covered_packages: int | None = None  # None: stored before coverage was recorded (unknown, never "covered")
+    uncovered_packages: int | None = None
+    uncovered_namespaces: list[str] = field(default_factory=list)
+    db_identity: str | None = None  # the DB the findings were matched against (`VulnStore.identity`)
     inventory: bytes | None = field(default=None, repr=False)
     findings: list[FindingRow] = field(default_factory=list, repr=False)
 
@@ -76,13 +88,19 @@ class ImageResult:
     def total(self) -> int:
         return sum(self.severities.values())
 
+    @property
+    def fully_covered(self) -> bool:
+        """Every package was judged by the DB; False when unknown."""
+        return self.error is None and self.uncovered_packages == 0 and self.covered_packages is not None
+
 
 def finding_row(finding: Finding) -> FindingRow:
     return FindingRow(
         vuln_id=finding.id, package=finding.package.name, version=finding.package.version,
         pkg_type=finding.package.type, severity=finding.severity.value, state=finding.status.value,
         fixed_version=finding.fixed_versions[0] if finding.fixed_versions else None, kev=finding.kev is not None,
-        epss=finding.epss.score if finding.epss is not None else None)
+        epss=finding.epss.score if finding.epss is not None else None,
+        aliases=" ".join(finding.aliases) or None)
 
 
 def apply_findings(result: ImageResult, findings: list[Finding]) -> None:
@@ -97,6 +115,14 @@ def apply_findings(result: ImageResult, findings: list[Finding]) -> None:
     result.kev = sum(1 for f in counted if f.kev is not None)
     scores = [f.epss.score for f in counted if f.epss is not None]
     result.max_epss = max(scores) if scores else None
+
+
+def apply_coverage(result: ImageResult, coverage: Coverage | None) -> None:
+    if coverage is None:
+        return
+    result.covered_packages = coverage.covered_packages
+    result.uncovered_packages = coverage.uncovered_packages
+    result.uncovered_namespaces = list(coverage.uncovered_namespaces)
 
 
 def apply_sbom(result: ImageResult, sbom: SBOM) -> None:
@@ -118,6 +144,7 @@ def summarize(report: ScanReport, base: ImageResult) -> ImageResult:
     """`base` (identity fields set) filled with the facts of `report`."""
     apply_sbom(base, report.sbom)
     apply_findings(base, list(report.findings))
+    apply_coverage(base, report.coverage)
     secrets, config = report.extra.get("secrets"), report.extra.get("config")
     base.secrets = len(secrets) if isinstance(secrets, list | tuple) else None
     base.misconfigs = len(config) if isinstance(config, list | tuple) else None

@@ -24,7 +24,8 @@ SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 CSV_COLUMNS = ("image", "repository", "tag", "variant", "digest", "platform", "created", "age_days",
                "hub_last_updated", "pull_count", "distro", "distro_version", "distro_eol", "eol_date", "size",
                "size_uncompressed", "packages", *SEVERITIES, "findings", "fixable", "fixable_critical_high", "kev",
-               "max_epss", "secrets", "misconfigs", "verdict", "duration", "reused_from", "error", "vs_default")
+               "max_epss", "secrets", "misconfigs", "verdict", "duration", "reused_from", "error", "vs_default",
+               "covered_packages", "uncovered_packages", "uncovered_namespaces")
 
 
 @dataclass
@@ -50,7 +51,9 @@ class ImageView:
                 **{s: r.severities.get(s, 0) for s in SEVERITIES},
                 "findings": r.total, "fixable": r.fixable, "fixable_critical_high": r.fixable_critical_high,
                 "kev": r.kev, "max_epss": r.max_epss, "secrets": r.secrets, "misconfigs": r.misconfigs,
-                "verdict": r.verdict, "duration": r.duration, "reused_from": r.reused_from, "error": r.error}
+                "verdict": r.verdict, "duration": r.duration, "reused_from": r.reused_from, "error": r.error,
+                "covered_packages": r.covered_packages, "uncovered_packages": r.uncovered_packages,
+                "uncovered_namespaces": " ".join(r.uncovered_namespaces) or None}
 
 
 @dataclass
@@ -76,7 +79,9 @@ class ReportData:
         return [view for view in self.images if id(view.result) in keep]
 
     def summary(self) -> dict[str, Any]:
-        ok = [view.result for view in self.distinct]
+        scanned = [view.result for view in self.distinct]
+        # Shares are of images the DB judged fully: an image nothing checked is not "without a fixable critical".
+        ok = [r for r in scanned if r.fully_covered]
         tags = len(self.ok)
         selected = max(self.run.selected or 0, len(self.images))
         missing = selected - len(self.images)
@@ -84,7 +89,7 @@ class ReportData:
         def share(n: int) -> float:
             return round(n / len(ok), 4) if ok else 0.0
 
-        judged = [r for r in ok if r.verdict]
+        judged = [r for r in scanned if r.verdict]
         completeness = f"{tags} of {selected} images; {len(self.errors)} failed"
         if missing:
             completeness += f"; {missing} not scanned" + (" (the run is unfinished)" if self.run.status != "finished"
@@ -92,11 +97,14 @@ class ReportData:
         return {
             "repositories": len({view.result.repository for view in self.images}),
             "selected": selected, "complete": tags == selected, "completeness": completeness,
-            "images": len(ok), "tags": tags, "scanned": tags, "errors": len(self.errors), "missing": missing,
-            "reused": sum(1 for r in ok if r.reused_from),
-            "findings": sum(r.total for r in ok),
-            "bySeverity": {s: sum(r.severities.get(s, 0) for r in ok) for s in SEVERITIES},
-            "fixable": sum(r.fixable for r in ok), "kev": sum(r.kev for r in ok),
+            "images": len(scanned), "tags": tags, "scanned": tags, "errors": len(self.errors), "missing": missing,
+            "reused": sum(1 for r in scanned if r.reused_from),
+            "fullyCovered": len(ok), "notFullyCovered": len(scanned) - len(ok),
+            "uncoveredNamespaces": dict(Counter(ns for r in scanned for ns in r.uncovered_namespaces).most_common()),
+            "sharesOver": "fully covered images",
+            "findings": sum(r.total for r in scanned),
+            "bySeverity": {s: sum(r.severities.get(s, 0) for r in scanned) for s in SEVERITIES},
+            "fixable": sum(r.fixable for r in scanned), "kev": sum(r.kev for r in scanned),
             "withCriticalHighFixable": sum(1 for r in ok if r.fixable_critical_high),
             "shareCriticalHighFixable": share(sum(1 for r in ok if r.fixable_critical_high)),
             "onEol": sum(1 for r in ok if r.distro_eol), "shareEol": share(sum(1 for r in ok if r.distro_eol)),
@@ -110,11 +118,12 @@ class ReportData:
         kev: set[str] = set()
         for view in self.distinct:
             for row in view.result.findings:
-                images[row.vuln_id].add(identity(view.result))
-                if row.vuln_id not in severity or SEVERITY_RANK[row.severity] < SEVERITY_RANK[severity[row.vuln_id]]:
-                    severity[row.vuln_id] = row.severity
-                if row.kev:
-                    kev.add(row.vuln_id)
+                for vuln_id in row.vulnerabilities:  # a DSA counts as each CVE it fixes, each CVE once per image
+                    images[vuln_id].add(identity(view.result))
+                    if vuln_id not in severity or SEVERITY_RANK[row.severity] < SEVERITY_RANK[severity[vuln_id]]:
+                        severity[vuln_id] = row.severity
+                    if row.kev:
+                        kev.add(vuln_id)
         ranked = sorted(images, key=lambda v: (-len(images[v]), SEVERITY_RANK[severity[v]], v))[:limit]
         return [{"id": v, "images": len(images[v]), "severity": severity[v], "kev": v in kev} for v in ranked]
 
@@ -275,14 +284,20 @@ def render_markdown(data: ReportData) -> str:
              f"{s['repositories']} repositories, {s['images']} distinct images ({s['tags']} tags, {s['errors']} "
              f"failed); {s['findings']} findings, {s['fixable']} fixable, {s['kev']} known exploited"
              + (f"; {s['failedPolicy']} of {s['judged']} fail the policy" if s["judged"] else "") + ".", "",
-             f"- {s['shareCriticalHighFixable']:.0%} of images have a fixable critical or high vulnerability",
-             f"- {s['shareEol']:.0%} of images are on an end-of-life distribution", "",
+             f"- {s['fullyCovered']} of {s['images']} images fully covered by the DB"
+             + (" (not covered: " + ", ".join(f"{ns} in {n}" for ns, n in s["uncoveredNamespaces"].items()) + ")"
+                if s["uncoveredNamespaces"] else ""),
+             f"- {s['shareCriticalHighFixable']:.0%} of fully covered images have a fixable critical or high "
+             "vulnerability",
+             f"- {s['shareEol']:.0%} of fully covered images are on an end-of-life distribution", "",
              "| image | age (days) | distro | EOL | critical | high | medium | low | fixable | KEV | verdict |",
              "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---|"]
     for view in data.ok:
         r = view.result
+        badge = "" if r.fully_covered else f" (not covered: {' '.join(r.uncovered_namespaces) or 'unknown'})"
         lines.append("| " + " | ".join(_md(v) for v in (
-            r.key, view.age_days, f"{r.distro or ''} {r.distro_version or ''}".strip(), "yes" if r.distro_eol else "",
+            r.key + badge, view.age_days, f"{r.distro or ''} {r.distro_version or ''}".strip(),
+            "yes" if r.distro_eol else "",
             *(r.severities.get(sev, 0) for sev in ("critical", "high", "medium", "low")), r.fixable, r.kev,
             r.verdict or "")) + " |")
     lines += ["", "## Top vulnerabilities", "", "| id | images | severity | KEV |", "|---|---:|---|---|"]

@@ -65,11 +65,12 @@ def build_trend(store: ResultsStore, run: RunInfo, runs: Sequence[RunInfo],
             continue  # a run still going (or killed) would show as a drop
         results = list(current) if past.id == run.id else store.results(past.id)
         ok = distinct(results)
+        covered = [r for r in ok if r.fully_covered]  # shares of images the DB judged fully, as in the summary
         totals = {identity(r): r.total for r in ok}
         point = TrendPoint(
             past.id, past.started_at, len(ok), sum(totals.values()),
-            round(sum(1 for r in ok if r.fixable_critical_high) / len(ok), 4) if ok else 0.0,
-            round(sum(1 for r in ok if r.distro_eol) / len(ok), 4) if ok else 0.0,
+            round(sum(1 for r in covered if r.fixable_critical_high) / len(covered), 4) if covered else 0.0,
+            round(sum(1 for r in covered if r.distro_eol) / len(covered), 4) if covered else 0.0,
             sum(1 for r in results if r.error is not None), past.db_built_at, rematches=rematched.get(past.id, 0))
         if previous is not None:
             common = totals.keys() & previous.keys()

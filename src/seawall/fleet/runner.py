@@ -20,7 +20,14 @@ from seawall.errors import InputError, SeawallError
 from seawall.fleet.catalog import CatalogImage, file_catalog, official_catalog, shard
 from seawall.fleet.dask_runner import pool_starting
 from seawall.fleet.heads import Heads
-from seawall.fleet.records import ImageResult, now_iso, summarize
+from seawall.fleet.records import (
+    ImageResult,
+    apply_coverage,
+    apply_findings,
+    now_iso,
+    summarize,
+    unpack_inventory,
+)
 from seawall.fleet.store import ResultsStore, RunInfo
 
 
@@ -150,9 +157,13 @@ def run_fleet(options: RunOptions, on_result: Callable[[ImageResult], None] | No
         db_file = ensure_db(Path(options.db) if options.db else db_path(options.cache_dir),
                             auto_update=options.auto_update)
         store.set_run_db(run.id, _db_built_at(db_file))
+        identity = _db_identity(db_file)
         platform = options.platform or run.platform
 
         def commit(result: ImageResult, *aliases: ImageResult) -> None:
+            for each in (result, *aliases):
+                if each.error is None and each.reused_from is None:
+                    each.db_identity = identity
             store.put_results([result, *aliases])
             for each in (result, *aliases):
                 summary.errors += each.error is not None
@@ -191,9 +202,12 @@ def run_fleet(options: RunOptions, on_result: Callable[[ImageResult], None] | No
                 base = _base(run.id, image)
                 reused = _reusable(digest, platform, store, history) if options.reuse else None
                 if reused is not None:
-                    first = _reuse(reused, base)
-                    commit(first, *(_alias(first, _base(run.id, alias)) for alias in groups[image.key]))
-                    continue
+                    # A result matched against other data is not this run's answer: match its inventory again.
+                    same_db = reused.db_identity == identity
+                    if same_db or reused.inventory:
+                        first = _reuse(reused, base) if same_db else _rematched(reused, base, db_file, identity)
+                        commit(first, *(_alias(first, _base(run.id, alias)) for alias in groups[image.key]))
+                        continue
                 heads.pace()
                 target = heads.target(image)
                 pool.submit(scan_job, ScanJob(base, f"{target.split('@')[0]}@{digest}" if "@" not in target
@@ -229,6 +243,34 @@ def _db_built_at(db_file: Path) -> str | None:
 
     with VulnStore.open(db_file) as vulns:
         return vulns.meta().get("updated_at")
+
+
+def _db_identity(db_file: Path) -> str:
+    from seawall.db.store import VulnStore
+
+    with VulnStore.open(db_file) as vulns:
+        return vulns.identity()
+
+
+def _rematched(previous: ImageResult, base: ImageResult, db_file: Path, identity: str) -> ImageResult:
+    """An earlier run's inventory of the same digest matched against this run's DB (no pull)."""
+    from seawall.db.store import VulnStore
+    from seawall.match import match_sbom
+    from seawall.match.coverage import compute_coverage
+
+    result = _reuse(previous, base)
+    try:
+        sbom = unpack_inventory(result.inventory or b"", f"{previous.run_id}/{previous.key}")
+        with VulnStore.open(db_file) as vulns:
+            coverage = compute_coverage(sbom, vulns.coverage())
+            apply_findings(result, match_sbom(sbom, vulns))
+            result.db_built_at = vulns.meta().get("updated_at")
+    except SeawallError as err:
+        return _failed(base, err.one_line().removeprefix("error: "))
+    apply_coverage(result, coverage)
+    result.db_identity = identity
+    result.scanned_at = now_iso()
+    return result
 
 
 def _base(run_id: str, image: CatalogImage) -> ImageResult:

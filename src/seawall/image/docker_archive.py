@@ -25,7 +25,7 @@ from seawall.image.localblobs import (
     read_range,
     verify_bytes,
 )
-from seawall.image.oci_layout import config_platform, diff_ids, history_lines
+from seawall.image.oci_layout import check_platform, config_platform, diff_ids, history_lines
 from seawall.image.source import ImageSource, LayerFile
 from seawall.model.image import Image, ImageRef, Layer, Platform
 
@@ -69,6 +69,7 @@ class DockerArchiveSource(ImageSource):
             import hashlib
             config_digest = "sha256:" + hashlib.sha256(config_bytes).hexdigest()
         config = mt.parse_config(config_bytes, config_what)
+        check_platform(config, self.platform, self.source)
         names = entry.get("Layers")
         if not isinstance(names, list):
             raise InputError(f"{what}: image has no Layers list")

@@ -14,7 +14,7 @@ from typing import Any, BinaryIO
 from seawall.errors import InputError
 from seawall.image import mediatypes as mt
 from seawall.image.localblobs import LocalFiles, check_digest, open_verified
-from seawall.image.platforms import select_manifest
+from seawall.image.platforms import matches, normalize, select_manifest
 from seawall.image.source import ImageSource, LayerFile
 from seawall.model.image import Image, Layer, Platform
 
@@ -103,6 +103,7 @@ class OCILayoutSource(ImageSource):
         config_what = self._what(f"config {config_digest}")
         config = mt.parse_config(self.files.read_blob(config_digest, config_desc["size"], config_what,
                                                       mt.MAX_MANIFEST_BYTES), config_what)
+        check_platform(config, self.platform, self.source)
         layers = build_layers(manifest["layers"], config, what)
         annotations = manifest.get("annotations") if isinstance(manifest.get("annotations"), dict) else {}
         return Image(source=self.source, transport=self.transport, ref=None, digest=digest,
@@ -136,6 +137,16 @@ def _json_object(data: bytes, what: str) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise InputError(f"{what}: not a JSON object")
     return doc
+
+
+def check_platform(config: dict[str, Any], wanted: Platform | None, source: str) -> None:
+    """A `--platform` the local image does not hold is an error, not a silent scan of another platform."""
+    if wanted is None:
+        return
+    have = config_platform(config)
+    if not matches(have, wanted):
+        raise InputError(f"{source} holds no image for platform {normalize(wanted)} (it is {normalize(have)})",
+                         remedy=f"--platform {normalize(have)}, or no --platform")
 
 
 def config_platform(config: dict[str, Any]) -> Platform:

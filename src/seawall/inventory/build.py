@@ -20,6 +20,8 @@ from seawall.catalog import CATALOGERS
 from seawall.catalog.distro import DISTRO_PATHS, detect_distro
 from seawall.catalog.interface import Cataloger, CatalogResult, FileEntry
 from seawall.catalog.purls import with_os_purl
+from seawall.catalog.rpm_manifest import prefer_rpm_database
+from seawall.catalog.vendors import mark_third_party
 from seawall.fs.collect import LayerCollector, LayerJob, LayerScan
 from seawall.fs.layered import IndexEntry
 from seawall.image.source import ImageSource
@@ -132,8 +134,8 @@ def build_inventory(
                                                                             cache, collector, progress, stats)
     squashed = squash(layers_facts, layer_results)
     distro = detect_distro(_visible_files(layers_facts, summaries), today=today)
-    packages = [with_os_purl(p, distro) if p.purl is None else p for p in squashed.packages]
-    packages = mark_owned(packages, squashed.owned_files)
+    packages = [with_os_purl(p, distro) if p.purl is None else p for p in prefer_rpm_database(squashed.packages)]
+    packages = mark_third_party(mark_owned(packages, squashed.owned_files), distro)
     packages.sort(key=lambda p: (p.type, p.name, p.version, p.locations[0].path if p.locations else ""))
     unknowns = sorted(squashed.unknowns, key=lambda u: (u.path, u.found_by))
     sbom = SBOM(image=image, distro=distro, packages=tuple(packages), unknowns=tuple(unknowns))

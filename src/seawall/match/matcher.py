@@ -73,9 +73,9 @@ def raw_matches(sbom: SBOM, store: VulnStore) -> list[RawMatch]:
     return out
 
 
-def _row_verdict(target: Target, row: Sequence[object]) -> tuple[bool, str] | None:
-    """`judge` over an undecoded `advisories` row (not a not-affected one): (version unknown, constraint) when the
-    row affects the target, else None."""
+def _row_verdict(target: Target, row: Sequence[object]) -> tuple[bool, bool, str] | None:
+    """`judge` over an undecoded `advisories` row (not a not-affected one): (version unknown, range unparseable,
+    constraint) when the row affects the target, else None."""
     ranges_text, versions_text, fixed_text = row[5], row[6], row[7]
     scheme = target.scheme
     ranges = _compiled_ranges(scheme, ranges_text) if ranges_text else ()  # type: ignore[arg-type]
@@ -83,14 +83,14 @@ def _row_verdict(target: Target, row: Sequence[object]) -> tuple[bool, str] | No
         fixed = decode_strings(fixed_text)  # type: ignore[arg-type]
         if fixed:
             affected, unknown, constraint = _below_fix(target, fixed)
-            return (unknown, constraint) if affected else None
+            return (unknown, False, constraint) if affected else None
     versions = _compiled_versions(scheme, versions_text) if versions_text else NO_VERSIONS  # type: ignore[arg-type]
-    affected, unknown, constraint = verdict_of(scheme, target.version, ranges, versions)
+    affected, unknown, unparseable, constraint = verdict_of(scheme, target.version, ranges, versions)
     if not affected:
         return None
     if target.matcher == "distro-source" and not ranges and not versions[0]:
         constraint = "no fixed version in this release"
-    return unknown, constraint
+    return unknown, unparseable, constraint
 
 
 @functools.lru_cache(maxsize=1 << 14)
@@ -109,7 +109,7 @@ def _compiled_versions(scheme: VersionScheme, text: str) -> CompiledVersions:
     return compile_versions(scheme, decode_strings(text))
 
 
-def _detail(target: Target, advisory: Advisory, unknown: bool, constraint: str) -> MatchDetail:
+def _detail(target: Target, advisory: Advisory, unknown: bool, unparseable: bool, constraint: str) -> MatchDetail:
     return frozen(MatchDetail, {
         "matcher": target.matcher,
         "feed": advisory.feed,
@@ -120,6 +120,7 @@ def _detail(target: Target, advisory: Advisory, unknown: bool, constraint: str) 
         "constraint": constraint,
         "status": advisory.status,
         "version_unknown": unknown,
+        "range_unparseable": unparseable,
     })
 
 
@@ -128,17 +129,18 @@ def judge(target: Target, advisory: Advisory) -> MatchDetail | None:
     if advisory.status is Status.NOT_AFFECTED:
         return None
     ranges = advisory.ranges
-    unknown = False
+    unknown = unparseable = False
     if target.matcher == "distro-source" and not ranges and advisory.fixed_versions:
         verdict_affected, unknown, constraint = _below_fix(target, advisory.fixed_versions)
     else:
         verdict = evaluate(target.scheme, target.version, ranges, advisory.versions)
         verdict_affected, unknown, constraint = verdict.affected, verdict.unknown, verdict.constraint
+        unparseable = verdict.range_unparseable
         if target.matcher == "distro-source" and not ranges and not advisory.versions:
             constraint = "no fixed version in this release"
     if not verdict_affected:
         return None
-    return _detail(target, advisory, unknown, constraint)
+    return _detail(target, advisory, unknown, unparseable, constraint)
 
 
 def _below_fix(target: Target, fixed: Iterable[str]) -> tuple[bool, bool, str]:

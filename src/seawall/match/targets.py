@@ -53,6 +53,8 @@ def distro_namespace(distro: Distro | None) -> str | None:
 
 
 def target_for(package: Package, distro: Distro | None) -> Target | None:
+    if package.vendor:
+        return None  # another vendor's package: the distribution's advisories for a same-named source do not apply
     if package.type in OS_TYPES:
         namespace = distro_namespace(distro)
         if namespace is None:

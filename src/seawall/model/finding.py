@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from seawall.model.coverage import Coverage
 from seawall.model.image import Image
 from seawall.model.sbom import SBOM, Package
 from seawall.model.vuln import CVSS, EpssScore, FeedProvenance, KevEntry, Severity, Status
@@ -22,6 +23,7 @@ class MatchDetail:
     constraint: str  # what the version was compared with: "< 3.0.11-1~deb12u2", "introduced 0, fixed 2.20"
     status: Status
     version_unknown: bool = False  # the versions could not be compared; treated as affected
+    range_unparseable: bool = False  # a bound of the advisory's range does not parse; treated as affected
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,8 @@ class Finding:
     package: Package
     status: Status  # the vendor's verdict, kept as stated
     severity: Severity
-    severity_source: str  # which rating `severity` is: debian | alpine | ghsa | nvd | osv | cvss:<source> | none
+    # which rating `severity` is (match/severity.py): debian | ubuntu | alpine | ghsa | cvss:<scorer>:<version> | none
+    severity_source: str
     fixed_versions: tuple[str, ...] = ()
     vendor_severity: Severity | None = None
     cvss: CVSS | None = None  # the score reported (NVD primary where present)
@@ -57,9 +60,12 @@ class Finding:
     references: tuple[str, ...] = ()
     details: tuple[MatchDetail, ...] = ()
     version_unknown: bool = False  # a version did not parse: affected until shown otherwise
+    range_unparseable: bool = False  # an advisory bound did not parse: affected until shown otherwise
     in_base_image: bool | None = None  # the introducing layer belongs to the base image (None: unknown)
     suppressions: tuple[Suppression, ...] = ()
     data_source: str | None = None  # the vendor page to read: Debian tracker URL, Alpine secdb, OSV record
+    vendor_severity_source: str | None = None  # whose `vendor_severity` it is: debian | ubuntu | alpine | ghsa | …
+    severity_id: str | None = None  # the id whose rating `severity` is when not the finding's own (a DSA's worst CVE)
 
     @property
     def fix_available(self) -> bool:
@@ -90,6 +96,7 @@ class ScanReport:
     feeds: tuple[FeedProvenance, ...] = ()
     base_image: str | None = None  # what decided `in_base_image`
     base_layers: int | None = None
+    coverage: Coverage | None = None  # what the DB could judge; None: no vulnerability matching was done
     extra: dict[str, object] = field(default_factory=dict, hash=False, compare=False)
 
     @property

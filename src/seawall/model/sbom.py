@@ -59,6 +59,11 @@ class Package:
     owned_by: str | None = None  # purl of the OS package whose files these are (python3-requests from apt)
     files: tuple[str, ...] = field(default=(), compare=False, repr=False)
     metadata: tuple[tuple[str, str], ...] = ()  # ecosystem extras as sorted pairs (go toolchain, main module…)
+    # An OS package from another vendor's repository (nginx.org, NodeSource…): the distribution does not judge it.
+    vendor: str | None = None
+    cpe: str | None = None  # the vendor's CPE 2.3 name, where one can be derived
+    # The scan's DB holds advisories for this package's namespace or ecosystem (None: not judged against a DB).
+    covered: bool | None = field(default=None, compare=False)
 
     @property
     def key(self) -> tuple[str, str, str]:

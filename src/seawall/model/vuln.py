@@ -112,6 +112,8 @@ class CVSS:
 
     @property
     def rating(self) -> Severity:
+        if self.version.startswith("2") and self.score is not None:
+            return min(rating_of(self.score), Severity.HIGH, key=_V2_ORDER.index)  # CVSS v2 has no critical
         return rating_of(self.score)
 
 
@@ -161,6 +163,15 @@ class Skipped:
 
 
 @dataclass(frozen=True)
+class Flagged:
+    """A record kept although part of it cannot be evaluated (a bound that does not parse, an unknown range type):
+    packages it names get findings flagged `range unparseable` instead of a silent "not affected"."""
+
+    reason: str
+    record: str = ""
+
+
+@dataclass(frozen=True)
 class FeedProvenance:
     """One row per feed in the DB: where its data came from and how much of it was usable."""
 
@@ -174,6 +185,11 @@ class FeedProvenance:
     skipped: int
     skip_reasons: tuple[tuple[str, int], ...] = ()
     error: str | None = None  # the last update of this feed failed; its previous data is kept
+    flagged: int = 0  # records kept with a part that cannot be evaluated (their matches are flagged)
+    flag_reasons: tuple[tuple[str, int], ...] = ()
+
+
+_V2_ORDER = (Severity.NEGLIGIBLE, Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL)
 
 
 def rating_of(score: float | None) -> Severity:
@@ -189,3 +205,14 @@ def rating_of(score: float | None) -> Severity:
     if score < 9.0:
         return Severity.HIGH
     return Severity.CRITICAL
+
+
+def split_source(severity_source: str) -> tuple[str, str | None]:
+    """A finding's `severity_source` → (whose rating, CVSS version): `cvss:nvd@nist.gov:3.1` → (`nvd@nist.gov`,
+    `3.1`); `debian` → (`debian`, None). Also reads the version-less `cvss:<scorer>`."""
+    if not severity_source.startswith("cvss:"):
+        return severity_source, None
+    scorer, _, version = severity_source[len("cvss:"):].rpartition(":")
+    if not scorer or not version[:1].isdigit():
+        return severity_source[len("cvss:"):], None
+    return scorer, version

@@ -26,7 +26,14 @@ from seawall.model.vuln import CVSS, Severity, Status
 from seawall.output.cyclonedx import Document, bom_refs, compact, dump, inventory_document, properties, timestamp
 from seawall.output.scan import ScanView
 from seawall.output.scan_extra import config, secrets
-from seawall.output.scan_text import document_serial, package_key, recorded, scanned_at, status_text
+from seawall.output.scan_text import (
+    coverage_statement,
+    document_serial,
+    package_key,
+    recorded,
+    scanned_at,
+    status_text,
+)
 
 PROPERTY = "seawall:vulnerability:"
 SEVERITIES = {
@@ -95,6 +102,7 @@ def extra_properties(report: ScanReport, view: ScanView) -> list[dict[str, str]]
             ("id", item.id), ("title", item.title), ("severity", item.severity.value), ("evidence", item.evidence),
             ("remedy", item.remedy), ("path", item.path),
             ("layer", None if item.layer_index is None else str(item.layer_index)))]
+    pairs += coverage_pairs(report)
     minimality = report.extra.get("minimality")
     if isinstance(minimality, Minimality):
         pairs += [(f"seawall:minimality:{name}", value) for name, value in (
@@ -106,6 +114,25 @@ def extra_properties(report: ScanReport, view: ScanView) -> list[dict[str, str]]
             ("shell", minimality.shells), ("packageManager", minimality.package_managers),
             ("compiler", minimality.compilers)) for path in paths]
     return properties((name, value) for name, value in pairs if value is not None)
+
+
+def coverage_pairs(report: ScanReport) -> list[tuple[str, str | None]]:
+    """What the DB could judge, as `seawall:coverage:*` properties: a BOM without vulnerabilities says why."""
+    coverage = report.coverage
+    if coverage is None:
+        return []
+    pairs: list[tuple[str, str | None]] = [
+        ("seawall:coverage:complete", str(coverage.complete).lower()),
+        ("seawall:coverage:coveredPackages", str(coverage.covered_packages)),
+        ("seawall:coverage:uncoveredPackages", str(coverage.uncovered_packages)),
+        ("seawall:coverage:statement", coverage_statement(report) or None)]
+    for n in coverage.namespaces:
+        prefix = f"seawall:coverage:namespace:{n.namespace}:"
+        pairs += [(prefix + "covered", str(n.covered).lower()), (prefix + "packages", str(n.packages)),
+                  (prefix + "feeds", ",".join(n.feeds) or None), (prefix + "dataDate", n.data_date),
+                  (prefix + "fixedOnly", str(n.fixed_only).lower() if n.covered else None),
+                  (prefix + "reason", n.reason)]
+    return pairs
 
 
 def vulnerability(finding: Finding, component_ref: str) -> Document:
@@ -155,11 +182,13 @@ def _references(aliases: Iterable[str]) -> list[Document]:
 
 def _ratings(finding: Finding) -> list[Document]:
     ratings = []
-    if finding.vendor_severity is not None and not finding.severity_source.startswith("cvss:"):
+    vendor = finding.vendor_severity_source or (None if finding.severity_source.startswith("cvss:")
+                                                else finding.severity_source)
+    if finding.vendor_severity is not None and vendor:
         ratings.append(_rating(SEVERITIES[finding.vendor_severity], method="other",
-                               source=_source(finding.severity_source, finding.data_source)))
+                               source=_source(vendor, finding.data_source)))
     if finding.cvss is not None:
-        ratings.append(_cvss_rating(finding.id, finding.cvss))
+        ratings.append(_cvss_rating(finding.severity_id or finding.id, finding.cvss))
     if not ratings:
         ratings.append(_rating(SEVERITIES[finding.severity]))
     # Sorted as the library sorts ratings: severity, score, source, method, vector (absent values last).
@@ -216,6 +245,7 @@ def _properties(finding: Finding) -> list[dict[str, str]]:
         ("severitySource", finding.severity_source),
         ("fixAvailable", str(finding.fix_available).lower()),
         ("versionUnknown", "true" if finding.version_unknown else None),
+        ("rangeUnparseable", "true" if finding.range_unparseable else None),
         ("inBaseImage", None if finding.in_base_image is None else str(finding.in_base_image).lower()),
         ("suppressed", "true" if finding.suppressed else None),
         ("kev:dateAdded", finding.kev.date_added if finding.kev else None),

@@ -9,7 +9,17 @@ from seawall.model.finding import Finding, ScanReport
 from seawall.model.sbom import Package
 from seawall.output.scan import ScanView
 from seawall.output.scan_extra import config, secrets, vuln_scanned
-from seawall.output.scan_text import SEVERITY_ORDER, Summary, by_package, severity_rank, status_text
+from seawall.output.scan_text import (
+    SEVERITY_ORDER,
+    Summary,
+    by_package,
+    coverage_notes,
+    coverage_statement,
+    no_findings_line,
+    severity_hint,
+    severity_rank,
+    status_text,
+)
 
 SEVERITY_MARKS = {"critical": "🟥", "high": "🟧", "medium": "🟨", "low": "🟦", "negligible": "⬜", "unknown": "⬜"}
 
@@ -51,7 +61,12 @@ def _vulnerabilities(report: ScanReport, view: ScanView) -> list[str]:
     groups = by_package(shown)
     groups.sort(key=lambda group: (min(severity_rank(f.severity) for f in group[1]), group[0].name))
     if not groups:
-        lines += ["No vulnerabilities found." if not report.findings else "No findings to show.", ""]
+        lines += [no_findings_line(report), ""]
+    if statement := coverage_statement(report):
+        lines += [f"> **Not checked:** {_text(statement)}", ""]
+    lines += [f"> {_text(note)}" for note in coverage_notes(report)]
+    if coverage_notes(report):
+        lines.append("")
     for package, findings in groups:
         lines += [f"#### {_package_heading(package)}", "",
                   "| Vulnerability | Severity | Status | Fixed in |", "|---|---|---|---|"]
@@ -116,9 +131,13 @@ def _row(finding: Finding) -> str:
     if finding.kev:
         ident += " **KEV**"
     severity = f"{SEVERITY_MARKS[finding.severity.value]} {finding.severity.value}"
+    if hint := severity_hint(finding):
+        severity += f" ({hint})"
     status = status_text(finding) if finding.status.value != "fixed" else "fixed"
     if finding.version_unknown:
         status += " (version not comparable)"
+    if finding.range_unparseable:
+        status += " (range unparseable)"
     if finding.suppressed:
         status = f"~~{status}~~ suppressed: {finding.suppressions[0].reason}"
     fixed = ", ".join(finding.fixed_versions)

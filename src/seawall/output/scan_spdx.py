@@ -20,6 +20,7 @@ from seawall.model.serialize import to_data
 from seawall.output.cyclonedx import bom_refs
 from seawall.output.scan import ScanView
 from seawall.output.scan_extra import config, secrets
+from seawall.output.scan_json import coverage_data
 from seawall.output.scan_text import document_serial, finding_order, package_key, recorded, scanned_at, status_text
 from seawall.output.spdx import render_spdx, spdx_id
 
@@ -58,6 +59,8 @@ def _extra_facts(report: ScanReport, view: ScanView) -> list[tuple[str, str, dic
     minimality = report.extra.get("minimality")
     if isinstance(minimality, Minimality):
         out.append(("OTHER", "minimality", to_data(minimality)))
+    if report.coverage is not None:
+        out.append(("OTHER", "coverage", coverage_data(report)))
     return out
 
 

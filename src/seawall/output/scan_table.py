@@ -24,7 +24,11 @@ from seawall.output.scan_text import (
     SEVERITY_ORDER,
     Summary,
     by_package,
+    coverage_notes,
+    coverage_statement,
     created_by_short,
+    no_findings_line,
+    severity_hint,
     severity_rank,
     shorten,
     status_text,
@@ -33,6 +37,7 @@ from seawall.output.scan_text import (
 WIDTH = 100
 STATUS_WIDTH = 26
 UNCOMPARABLE = "†"
+UNDECIDABLE = "‡"
 SEVERITY_STYLES = {
     Severity.CRITICAL: "bold red",
     Severity.HIGH: "red",
@@ -76,12 +81,24 @@ def renderables(report: ScanReport, view: ScanView) -> list[RenderableType]:
     widths = _Widths.of(shown)
     for package, findings in groups:
         items.append(Group(Text(""), _package_line(package), _findings_table(findings, widths)))
+    statement = coverage_statement(report)
     if not groups:
-        items.append(Text("No vulnerabilities found." if not report.findings else "No findings to show."))
+        line = Text(no_findings_line(report))
+        if statement:
+            line.append(" " + statement, style="bold yellow")
+            statement = ""
+        items.append(line)
     if any(finding.version_unknown for finding in shown):
         items.append(Text(f"{UNCOMPARABLE} the installed version could not be compared; reported as affected",
                           style="dim"))
-    items += [Text(""), _summary_line(Summary.of(report, view, shown)), *_db_lines(report)]
+    if any(finding.range_unparseable for finding in shown):
+        items.append(Text(f"{UNDECIDABLE} range unparseable: a bound of the advisory does not parse; reported as "
+                          "affected", style="dim"))
+    items += [Text(""), _summary_line(Summary.of(report, view, shown))]
+    if statement:
+        items.append(Text(statement, style="bold yellow"))
+    items += [Text(note, style="yellow") for note in coverage_notes(report)]
+    items += _db_lines(report)
     items += table_renderables(report, view)  # secrets, configuration, minimality
     return items
 
@@ -97,7 +114,7 @@ class _Widths(NamedTuple):
     def of(cls, findings: list[Finding]) -> _Widths:
         return cls(
             id=max((len(f.id) for f in findings), default=2),
-            severity=max((len(f.severity.value) for f in findings), default=8),
+            severity=max((len(_severity(f)) for f in findings), default=8),
             status=min(max((len(_status(f)) for f in findings), default=6), STATUS_WIDTH),
         )
 
@@ -148,7 +165,7 @@ def _findings_table(findings: list[Finding], widths: _Widths) -> Table:
         title = finding.suppressions[0].reason if finding.suppressed else finding.title or finding.description
         table.add_row(
             Text(finding.id, style=dim),
-            Text(finding.severity.value, style=dim or SEVERITY_STYLES[finding.severity]),
+            _severity_cell(finding, dim),
             status,
             Text("KEV", style="bold red") if finding.kev else Text(""),
             Text(f"{finding.epss.score:.1%}" if finding.epss else "", style=dim),
@@ -157,10 +174,24 @@ def _findings_table(findings: list[Finding], widths: _Widths) -> Table:
     return table
 
 
+def _severity(finding: Finding) -> str:
+    hint = severity_hint(finding)
+    return f"{finding.severity.value} ({hint})" if hint and hint != "unrated" else finding.severity.value
+
+
+def _severity_cell(finding: Finding, dim: str) -> Text:
+    text = Text(finding.severity.value, style=dim or SEVERITY_STYLES[finding.severity])
+    hint = severity_hint(finding)
+    if hint and hint != "unrated":
+        text.append(f" ({hint})", style="dim")
+    return text
+
+
 def _status(finding: Finding) -> str:
     if finding.suppressed:
         return f"suppressed ({finding.suppressions[0].kind})"
-    return status_text(finding) + (f" {UNCOMPARABLE}" if finding.version_unknown else "")
+    return (status_text(finding) + (f" {UNCOMPARABLE}" if finding.version_unknown else "")
+            + (f" {UNDECIDABLE}" if finding.range_unparseable else ""))
 
 
 def _summary_line(summary: Summary) -> Text:

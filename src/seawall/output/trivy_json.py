@@ -30,7 +30,7 @@ from typing import Any
 from seawall.model.finding import Finding, ScanReport
 from seawall.model.sbom import Package
 from seawall.model.serialize import to_data
-from seawall.model.vuln import CVSS, Severity, Status
+from seawall.model.vuln import CVSS, Severity, Status, split_source
 from seawall.output.scan import ScanView
 from seawall.output.scan_extra import config, secrets
 from seawall.output.scan_text import recorded, severity_rank
@@ -113,6 +113,11 @@ def trivy_report(report: ScanReport, view: ScanView) -> dict[str, Any]:
         "Metadata": metadata,
         "Results": _results(report, findings) + _extra_results(report, view),
     }
+    if report.coverage is not None:
+        # Trivy's reader ignores fields it does not know; a seawall-aware one learns what was not checked.
+        from seawall.output.scan_json import coverage_data
+
+        document["Custom"] = {"seawall": {"coverage": coverage_data(report)}}
     return document
 
 
@@ -259,7 +264,7 @@ def _source_id(severity_source: str) -> str | None:
     if severity_source == "none":
         return None
     if severity_source.startswith("cvss:"):
-        return _scorer(severity_source[len("cvss:"):])
+        return _scorer(split_source(severity_source)[0])
     return severity_source
 
 
@@ -270,8 +275,10 @@ def _scorer(source: str) -> str:
 
 def _vendor_severity(finding: Finding) -> dict[str, int]:
     ratings: dict[str, int] = {}
-    if finding.vendor_severity is not None and not finding.severity_source.startswith("cvss:"):
-        ratings[finding.severity_source] = SEVERITY_NUMBER[SEVERITY[finding.vendor_severity]]
+    vendor = finding.vendor_severity_source or (None if finding.severity_source.startswith("cvss:")
+                                                else finding.severity_source)
+    if finding.vendor_severity is not None and vendor:
+        ratings[vendor] = SEVERITY_NUMBER[SEVERITY[finding.vendor_severity]]
     if finding.cvss is not None and finding.cvss.score is not None:
         ratings.setdefault(_scorer(finding.cvss.source), SEVERITY_NUMBER[SEVERITY[finding.cvss.rating]])
     return ratings
@@ -310,6 +317,7 @@ def _custom(finding: Finding) -> dict[str, Any]:
         "severitySource": finding.severity_source,
         "fixedVersions": list(finding.fixed_versions),
         "versionUnknown": finding.version_unknown,
+        "rangeUnparseable": finding.range_unparseable,
         "inBaseImage": finding.in_base_image,
         "dataSource": finding.data_source,
         "details": [to_data(detail) for detail in finding.details],

@@ -17,6 +17,7 @@ from seawall.model.finding import Finding, ScanReport
 from seawall.model.policy import Violation
 from seawall.model.vuln import Severity, Status
 from seawall.policy.baseline import Baseline
+from seawall.policy.uncovered import uncovered_notes, uncovered_violations
 from seawall.triage.targets import image_matches, image_names, source_of
 
 SEVERITY_ORDER = (Severity.UNKNOWN, Severity.NEGLIGIBLE, Severity.LOW, Severity.MEDIUM, Severity.HIGH,
@@ -63,6 +64,8 @@ class FindingScope:
     include_base: bool = True
     ignore_status: frozenset[Status] = frozenset()
     baseline: Baseline | None = None  # with new_only: None means "never promoted", so everything is new
+    uncovered: str = "undecided"  # packages the DB could not judge: undecided | ignore
+    coverage_allow: tuple[str, ...] = ()  # namespace globs whose uncovered packages the policy accepts
 
     def selects(self, finding: Finding) -> bool:
         if finding.suppressed or finding.status in self.ignore_status:
@@ -104,19 +107,33 @@ def finding_violation(rule: str, finding: Finding, message: str) -> Violation:
                      aliases=finding.aliases, package=f"{pkg.name}@{pkg.version}", purl=pkg.purl)
 
 
+UNKNOWN_REMEDY = ("nothing rates it yet: update the DB (`seawall db update`), add NVD's ratings "
+                  "(`seawall db update --feed nvd`), or add an allowlist entry with a justification and an expiry")
+
+
 @dataclass(frozen=True)
 class SeverityAtLeast:
-    """Findings at or above a severity; `by` picks whose rating: the one reported, the vendor's, or CVSS."""
+    """Findings at or above a severity; `by` picks whose rating: the one reported, the vendor's, or CVSS.
+
+    Unknown is never clean: a finding nothing rates meets every threshold unless the rule says `unknown: ignore`.
+    """
 
     at_least: Severity
     by: str = "reported"  # reported | vendor | cvss
     min_score: float | None = None  # with by=cvss: a numeric threshold instead of the rating
     scope: FindingScope = field(default_factory=FindingScope)
+    unknown: str = "count"  # count | ignore: whether a finding of unknown severity meets the threshold
 
     @property
     def name(self) -> str:
         limit = f"cvss >= {self.min_score}" if self.min_score is not None else f"{self.at_least.value}"
-        return f"severity >= {limit} (by {self.by}){self.scope.describe()}"
+        ignore = ", unknown ignored" if self.unknown == "ignore" else ""
+        return f"severity >= {limit} (by {self.by}{ignore}){self.scope.describe()}"
+
+    def unrated(self, finding: Finding) -> bool:
+        if self.by == "cvss" and self.min_score is not None:
+            return finding.cvss is None or finding.cvss.score is None
+        return self.rating(finding) is Severity.UNKNOWN
 
     def rating(self, finding: Finding) -> Severity:
         if self.by == "vendor":
@@ -128,6 +145,8 @@ class SeverityAtLeast:
         return finding.severity
 
     def hits(self, finding: Finding) -> bool:
+        if self.unrated(finding):
+            return self.unknown != "ignore"
         if self.by == "cvss" and self.min_score is not None:
             return bool(finding.cvss and finding.cvss.score is not None and finding.cvss.score >= self.min_score)
         return _rank(self.rating(finding)) >= _rank(self.at_least)
@@ -135,14 +154,22 @@ class SeverityAtLeast:
     def evaluate(self, report: ScanReport) -> list[Violation]:
         out = []
         for f in report.findings:
-            if self.scope.selects(f) and self.hits(f):
+            if not (self.scope.selects(f) and self.hits(f)):
+                continue
+            if self.unrated(f):
+                pkg = f.package
+                out.append(Violation(rule=self.name, message=f"{f.id} in {pkg.name} {pkg.version}: severity unknown "
+                                     f"(no {'CVSS score' if self.by == 'cvss' else 'rating'} in the DB), "
+                                     f"{f.status.value}", remedy=UNKNOWN_REMEDY, finding_id=f.id, aliases=f.aliases,
+                                     package=f"{pkg.name}@{pkg.version}", purl=pkg.purl))
+            else:
                 score = f" (CVSS {f.cvss.score})" if self.by == "cvss" and f.cvss else ""
                 out.append(finding_violation(self.name, f, f"{f.id} in {f.package.name} {f.package.version} is "
                                              f"{self.rating(f).value}{score}, {f.status.value}"))
-        return out
+        return out + uncovered_violations(self.name, report, self.scope)
 
     def notes(self, report: ScanReport) -> list[str]:
-        return []
+        return uncovered_notes(report, self.scope)
 
 
 @dataclass(frozen=True)
@@ -158,10 +185,11 @@ class OnKev:
     def evaluate(self, report: ScanReport) -> list[Violation]:
         return [finding_violation(self.name, f, f"{f.id} in {f.package.name} {f.package.version} is known to be "
                                   f"exploited (KEV since {f.kev.date_added})")
-                for f in report.findings if f.kev is not None and self.scope.selects(f)]
+                for f in report.findings if f.kev is not None and self.scope.selects(f)] \
+            + uncovered_violations(self.name, report, self.scope)
 
     def notes(self, report: ScanReport) -> list[str]:
-        return []
+        return uncovered_notes(report, self.scope)
 
 
 @dataclass(frozen=True)
@@ -185,10 +213,11 @@ class EpssAtLeast:
     def evaluate(self, report: ScanReport) -> list[Violation]:
         return [finding_violation(self.name, f, f"{f.id} in {f.package.name} {f.package.version} has EPSS "
                                   f"{f.epss.score:.3f} (percentile {f.epss.percentile:.3f})")  # type: ignore[union-attr]
-                for f in report.findings if self.scope.selects(f) and self.hits(f)]
+                for f in report.findings if self.scope.selects(f) and self.hits(f)] \
+            + uncovered_violations(self.name, report, self.scope)
 
     def notes(self, report: ScanReport) -> list[str]:
-        return []
+        return uncovered_notes(report, self.scope)
 
 
 # -- the image and the data it was judged by -------------------------------------------------------------------
@@ -203,6 +232,8 @@ class DbMaxAge:
         return f"db-age <= {self.max_hours:g}h"
 
     def evaluate(self, report: ScanReport) -> list[Violation]:
+        if report.coverage is not None and any(n.covered for n in report.coverage.namespaces):
+            return self._data_age(report)
         built = parse_time(report.db_built_at)
         if built is None:
             return [Violation(self.name, "the vulnerability DB does not say when it was built",
@@ -216,6 +247,29 @@ class DbMaxAge:
 
     def notes(self, report: ScanReport) -> list[str]:
         return []
+
+    def _data_age(self, report: ScanReport) -> list[Violation]:
+        """The age of the data the image was judged by: each covering namespace's newest record, not the build."""
+        assert report.coverage is not None
+        out = []
+        built = parse_time(report.db_built_at)
+        for n in report.coverage.namespaces:
+            if not n.covered:
+                continue
+            when = parse_time(n.data_date)
+            if when is not None and built is not None and built < when:
+                when = built  # no data is newer than the DB that holds it
+            if when is None:
+                out.append(Violation(self.name, f"the data for {n.namespace} ({', '.join(n.feeds)}) has no date",
+                                     "`seawall db update` from a source that dates its records", undecided=True))
+                continue
+            age = (_now(self.now) - when).total_seconds() / 3600
+            if age > self.max_hours:
+                out.append(Violation(
+                    self.name, f"the newest {n.namespace} data ({', '.join(n.feeds)}) is from "
+                    f"{when.date().isoformat()}, {age:.0f}h old; the policy allows {self.max_hours:g}h",
+                    "`seawall db update` from a source that is still maintained, then gate again", undecided=True))
+        return out
 
 
 @dataclass(frozen=True)

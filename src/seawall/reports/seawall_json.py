@@ -69,6 +69,7 @@ def parse_scan_report(doc: Any, path: str) -> ScanReport:
         for feed in items(db.get("feeds")):
             feed = dict(obj(feed))
             feed["skip_reasons"] = [[k, v] for k, v in obj(feed.get("skip_reasons")).items()]
+            feed["flag_reasons"] = [[k, v] for k, v in obj(feed.get("flag_reasons")).items()]
             feeds.append(_load(FeedProvenance, feed))
         sbom = SBOM(image=_load(Image, doc["image"]),
                     distro=_load(Distro, doc["distro"]) if doc.get("distro") else None,

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from seawall.errors import InputError
+from seawall.model.coverage import Coverage, NamespaceCoverage, UncoveredPackage
 from seawall.model.finding import Finding, ScanReport, Suppression
 from seawall.model.image import Image
 from seawall.model.sbom import SBOM, Distro, Package
@@ -50,10 +51,19 @@ def _report(doc: dict[str, Any]) -> ScanReport:
         package = from_data(Package, group["package"])
         packages.append(package)
         findings.extend(_finding(item, package) for item in group.get("findings") or ())
+    packages.extend(from_data(Package, item) for item in doc.get("otherPackages") or ())
     base = doc.get("baseImage") or {}
     return ScanReport(sbom=SBOM(image=image, distro=distro, packages=tuple(packages)), findings=tuple(findings),
                       scanned_at=str(doc.get("scannedAt") or ""), db_built_at=(doc.get("db") or {}).get("builtAt"),
-                      base_image=base.get("name"), base_layers=base.get("layers"))
+                      base_image=base.get("name"), base_layers=base.get("layers"), coverage=_coverage(doc))
+
+
+def _coverage(doc: dict[str, Any]) -> Coverage | None:
+    data = doc.get("coverage")
+    if not isinstance(data, dict):
+        return None
+    return Coverage(namespaces=tuple(from_data(NamespaceCoverage, n) for n in data.get("namespaces") or ()),
+                    uncovered=tuple(from_data(UncoveredPackage, p) for p in data.get("uncoveredPackages") or ()))
 
 
 def _finding(data: dict[str, Any], package: Package) -> Finding:

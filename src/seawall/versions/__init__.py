@@ -1,14 +1,16 @@
 """Version schemes by name: `scheme_for("deb").compare("1.0-1", "1.0-2") == -1`.
 
 Each scheme parses a version string once into a cached key; the matcher compares keys. Names are the schemes'
-own ("dpkg", "rpm", "apk", "pep440", "semver", "maven", "go", "gem", "generic") and the ecosystems or package
-types that use them (purl types, OSV ecosystem names, catalog package types), case-insensitively.
+own ("dpkg", "rpm", "apk", "pep440", "semver", "maven", "go", "gem", "composer", "cargo", "generic") and the
+ecosystems or package types that use them (purl types, OSV ecosystem names, catalog package types), case-insensitively.
 """
 
 from __future__ import annotations
 
 from seawall.errors import InputError
 from seawall.versions.apk import ApkScheme
+from seawall.versions.cargo import CargoScheme
+from seawall.versions.composer import ComposerScheme
 from seawall.versions.dpkg import DpkgScheme
 from seawall.versions.gem import GemScheme
 from seawall.versions.generic import GenericScheme
@@ -46,6 +48,8 @@ SCHEMES: dict[str, VersionScheme] = {
         MavenScheme(),
         GoScheme(),
         GemScheme(),
+        ComposerScheme(),
+        CargoScheme(),
         GenericScheme(),
     )
 }
@@ -81,12 +85,11 @@ _ALIASES = {
     "jar": "maven",
     "rubygems": "gem",
     "ruby": "gem",
-    "crates.io": "generic",
-    "cargo": "generic",
-    "rust": "generic",
-    "packagist": "generic",
-    "composer": "generic",
-    "php": "generic",
+    "crates.io": "cargo",
+    "rust": "cargo",
+    "rust-crate": "cargo",
+    "packagist": "composer",
+    "php": "composer",
     "nuget": "generic",
     "dotnet": "generic",
 }
