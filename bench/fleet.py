@@ -67,8 +67,8 @@ def build_catalog(host: str, count: int, bases: list[str], work: Path) -> tuple[
     """Push `count` images under library/app-NNN; returns (catalog file, number of tags)."""
     from seawall.image import mediatypes
     from seawall.image.reference import parse_reference
-    from seawall.image.registry import RegistryClient
-    from seawall.image.registry_push import push_blob, push_manifest
+    from seawall.image.registry.client import RegistryClient
+    from seawall.image.registry.push import push_blob, push_manifest
 
     base_docs = []
     for name in bases:

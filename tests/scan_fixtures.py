@@ -12,6 +12,7 @@ setuid. `GITHUB_TOKEN_VALUE` is the token itself: no output may ever contain it.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from seawall.match.coverage import compute_coverage, mark_covered
 from seawall.model.coverage import DbCoverage
@@ -284,8 +285,8 @@ def _config_findings() -> list[ConfigFinding]:
 MINIMALITY = Minimality(compressed_size=sum(layer.size for layer in LAYERS), uncompressed_size=142_606_336,
                         layers=len(LAYERS), packages=6, files=4_211, shells=("/bin/bash", "/bin/sh"),
                         package_managers=("/usr/bin/apt", "/usr/bin/dpkg", "/usr/local/bin/pip"))
-EXTRA: dict[str, object] = {"scanners": ("vuln", "secret", "config"), "secrets": _secrets(),
-                            "config": _config_findings(), "minimality": MINIMALITY}
+EXTRA: dict[str, Any] = {"scanners": ("vuln", "secret", "config"), "secrets": tuple(_secrets()),
+                         "config": tuple(_config_findings()), "minimality": MINIMALITY}
 
 
 def _history(*, with_token: bool) -> list[dict[str, object]]:
@@ -338,7 +339,7 @@ def debian_scan(*, scanned_at: str = SCANNED_AT, with_token: bool = True) -> Sca
         feeds=FEEDS,
         base_image="docker.io/library/python:3.11-slim-bookworm",
         base_layers=BASE_LAYERS,
-        extra=dict(EXTRA) if with_token else {"scanners": ("vuln",)},
+        **(EXTRA if with_token else {"scanners": ("vuln",)}),
     )
 
 
@@ -346,14 +347,15 @@ def secrets_only_scan() -> ScanReport:
     """`--scanners secret,config`: no DB was opened and no vulnerability was looked for."""
     report = debian_scan()
     return ScanReport(sbom=report.sbom, findings=(), scanned_at=report.scanned_at,
-                      extra={**EXTRA, "scanners": ("secret", "config")})
+                      **{**EXTRA, "scanners": ("secret", "config")})
 
 
 def empty_scan() -> ScanReport:
     """The same image with nothing found: every format must still write a valid, complete document."""
     report = debian_scan(with_token=False)
     return ScanReport(sbom=report.sbom, findings=(), scanned_at=report.scanned_at, db_built_at=report.db_built_at,
-                      db_schema=report.db_schema, feeds=report.feeds, extra=report.extra, coverage=report.coverage)
+                      db_schema=report.db_schema, feeds=report.feeds, scanners=report.scanners,
+                      coverage=report.coverage)
 
 
 NGINX_ORG = Package(
@@ -383,4 +385,4 @@ def uncovered_scan() -> ScanReport:
                                          "security-tracker/data/DSA/list (+1 more)", "sha256:" + "d2" * 32, 41_000, 0),
                           FeedProvenance("osv", 1, "2024-10-09T21:57:11Z", "2024-06-12T06:08:00Z",
                                          "pypa-advisory-db/vulns", "sha256:" + "b8" * 32, 2_641, 0)),
-                      coverage=coverage, extra={"scanners": ("vuln",)})
+                      coverage=coverage, scanners=("vuln",))

@@ -293,13 +293,13 @@ def test_nginx_org_package_is_never_matched_against_debian(debian_rootfs: Debian
 
 def test_a_saved_json_report_keeps_its_coverage(tmp_path: Path) -> None:
     from seawall.output.scan import render_scan
-    from seawall.triage.scanfile import read_scan_json
+    from seawall.reports.seawall_json import load_scan_report
     from tests.scan_fixtures import uncovered_scan
 
     report = uncovered_scan()
     path = tmp_path / "scan.json"
     path.write_text(render_scan(report, "json"))
-    again = read_scan_json(path)
+    again = load_scan_report(path, other_packages=True)
     assert again.coverage == report.coverage
 
 

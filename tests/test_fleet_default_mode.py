@@ -18,8 +18,8 @@ from seawall.db.build import update_db
 from seawall.feeds import select_feeds
 from seawall.fleet.store import ResultsStore
 from seawall.fs.collect import IN_PROCESS_BYTES
-from seawall.image.registry import RegistryClient
-from seawall.image.registry_push import push_oci_layout
+from seawall.image.registry.client import RegistryClient
+from seawall.image.registry.push import push_oci_layout
 from tests.imagebuild import File, build_oci_layout
 
 ASSETS = Path(__file__).parent / "assets"

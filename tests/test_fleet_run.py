@@ -23,8 +23,8 @@ from seawall.feeds import select_feeds
 from seawall.fleet.rematch import post_webhook, rematch_run
 from seawall.fleet.runner import RunOptions, run_fleet
 from seawall.fleet.store import ResultsStore
-from seawall.image.registry import RegistryClient
-from seawall.image.registry_push import push_oci_layout
+from seawall.image.registry.client import RegistryClient
+from seawall.image.registry.push import push_oci_layout
 from tests.imagebuild import File, build_oci_layout
 
 ASSETS = Path(__file__).parent / "assets"

@@ -128,15 +128,17 @@ def test_no_root_reads_the_image_config(report: ScanReport) -> None:
 
 
 def test_secrets_are_not_checked_until_a_scanner_fills_them(report: ScanReport) -> None:
-    report = dataclasses.replace(report, extra={k: v for k, v in report.extra.items() if k != "secrets"})
+    report = dataclasses.replace(report, secrets=None)
     assert r.NoSecrets().evaluate(report) == []
     assert r.NoSecrets().notes(report) == ["no-secrets: not checked (the scan did not look for secrets)"]
-    found = dataclasses.replace(report, extra={"secrets": [{"path": "/app/.env", "rule": "aws-access-key"}]})
+    key = SecretFinding(rule_id="aws-access-key", title="AWS access key", severity=Severity.CRITICAL,
+                        path="/app/.env", line=1, match="AKIA…(20 chars)", layer_index=None)
+    found = dataclasses.replace(report, secrets=(key,))
     (secret,) = r.NoSecrets().evaluate(found)
     assert secret.message == "aws-access-key found in /app/.env" and r.NoSecrets().notes(found) == []
     deleted = SecretFinding(rule_id="private-key", title="Private key", severity=Severity.HIGH, path="/root/id_rsa",
                             line=1, match="----…(1675)", layer_index=1, deleted_in_layer=2)
-    (kept,) = r.NoSecrets().evaluate(dataclasses.replace(report, extra={"secrets": [deleted]}))
+    (kept,) = r.NoSecrets().evaluate(dataclasses.replace(report, secrets=(deleted,)))
     assert kept.message == "private-key found in /root/id_rsa (layer 1, deleted in layer 2 but still in the image)"
 
 
@@ -206,3 +208,11 @@ def test_at_least_unknown_explains_the_unknown_option(tmp_path: Path) -> None:
     text = str(info.value)
     assert "p.yaml:2" in text and "unknown: ignore" in text
     assert "p.yaml:3" in text and "count, ignore" in text
+
+
+def test_composites_refuse_to_be_empty() -> None:
+    # A composite of nothing would report no violation: a silent pass.
+    with pytest.raises(ValueError, match="all_of needs at least one rule"):
+        r.all_of()
+    with pytest.raises(ValueError, match="any_of needs at least one rule"):
+        r.AnyOf(())

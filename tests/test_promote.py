@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from seawall.image.reference import parse_reference
-from seawall.image.registry import RegistryClient
-from seawall.image.registry_push import push_oci_layout
+from seawall.image.registry.client import RegistryClient
+from seawall.image.registry.push import push_oci_layout
 from seawall.model.image import ImageRef
 from seawall.policy.baseline import load_baseline, local_baseline_path
 from seawall.policy.gate import GateInputs

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from seawall.cli.main import main
-from seawall.image.registry import RegistryClient, RegistryOptions
-from seawall.image.registry_push import push_oci_layout
+from seawall.image.registry.client import RegistryClient, RegistryOptions
+from seawall.image.registry.push import push_oci_layout
 from seawall.policy.baseline import load_baseline
 from seawall.policy.baseline_registry import fetch_baseline_with
 from seawall.policy.gate import GateInputs

@@ -12,9 +12,10 @@ import pytest
 from seawall.cli.main import main
 from seawall.errors import InputError
 from seawall.image.blobcache import BlobCache
+from seawall.image.options import FetchOptions
 from seawall.image.reference import parse_reference
-from seawall.image.registry import RegistryClient
-from seawall.image.registry_push import push_oci_layout
+from seawall.image.registry.client import RegistryClient
+from seawall.image.registry.push import push_oci_layout
 from seawall.model.image import ImageRef
 from seawall.policy.gate import GateInputs
 from seawall.policy.promote import ARTIFACT_TYPE, PLATFORM_ANNOTATION, VERDICT_TYPE, list_referrers, promote
@@ -156,8 +157,9 @@ def test_platform_missing_from_a_local_layout_or_archive_is_an_error(tmp_path: P
 
     layout = single_image(rootfs_files(dpkg_status({"zlib1g"}))).write_layout(tmp_path / "layout")
     with pytest.raises(InputError, match="no image for platform linux/arm64/v8"):
-        scan_target(f"oci:{layout}", platform="linux/arm64", db=db, auto_update=False)
-    assert scan_target(f"oci:{layout}", platform="linux/amd64", db=db, auto_update=False).findings == ()
+        scan_target(f"oci:{layout}", fetch=FetchOptions(platform="linux/arm64"), db=db, auto_update=False)
+    amd64 = FetchOptions(platform="linux/amd64")
+    assert scan_target(f"oci:{layout}", fetch=amd64, db=db, auto_update=False).findings == ()
     archive = oci_to_docker_archive(layout, tmp_path / "image.tar")
     with pytest.raises(SystemExit) as exited:
         main(["scan", f"docker-archive:{archive}", "--platform", "linux/arm64", "--db", str(db),

@@ -62,7 +62,7 @@ def create(ctx: click.Context, target: str, platform: str | None, insecure: tupl
 def show(ctx: click.Context, repository: str, insecure: tuple[str, ...], fmt: str) -> int:
     """The baseline published in REPOSITORY (exit 3 when it has none)."""
     from seawall.errors import InputError
-    from seawall.image.registry import RegistryOptions
+    from seawall.image.registry.client import RegistryOptions
     from seawall.policy.baseline_registry import BASELINE_TAG, baseline_tag_ref, fetch_baseline_with
 
     found = fetch_baseline_with(RegistryOptions(insecure_registries=frozenset(insecure)), repository,

@@ -266,8 +266,8 @@ def feeds_cmd(fmt: str) -> None:
     """List the feeds `db update` knows: name, default or opt-in, default source, what --source accepts."""
     from seawall.feeds import FEEDS
 
-    rows = [{"name": name, "default": cls.default, "source": cls.default_source(), "about": cls.about,
-             "accepts": cls.accepts} for name, cls in FEEDS.items()]
+    rows: list[dict[str, Any]] = [{"name": name, "default": cls.default, "source": cls.default_source(),
+                                   "about": cls.about, "accepts": cls.accepts} for name, cls in FEEDS.items()]
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2))
         return

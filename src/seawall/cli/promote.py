@@ -6,8 +6,8 @@ import json
 
 import click
 
-from seawall.cli.common import cache_dir, db_repository_option, image_options, write_output
-from seawall.policy.render import FORMATS
+from seawall.cli.common import cache_dir, db_repository_option, format_option, image_options, write_output
+from seawall.formats import VERDICT_FORMATS
 
 
 @click.command(name="promote")
@@ -23,7 +23,7 @@ from seawall.policy.render import FORMATS
 @click.option("--allow-no-baseline", is_flag=True,
               help="DESTINATION's repository was never promoted to: without a baseline every finding is new "
                    "(otherwise a policy with new_only cannot decide).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@format_option(VERDICT_FORMATS)
 @click.option("--output", "-o", metavar="FILE", help="Write the verdict to FILE instead of standard output.")
 @click.option("--base-image", metavar="IMAGE", help="The base image, to tell its findings from the application's.")
 @click.option("--db", "db_file", type=click.Path(dir_okay=False), help="Vulnerability DB file (default: cache).")

@@ -3,24 +3,31 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
-from seawall.cli.common import cache_dir, db_repository_option, image_options, write_output
+from seawall.cli.common import (
+    db_repository_option,
+    fetch_options,
+    format_option,
+    image_options,
+    write_output,
+)
+from seawall.formats import SCAN_FORMATS
 from seawall.model.vuln import Severity
 
 if TYPE_CHECKING:
+    from seawall.model.extra import ConfigFinding, SecretFinding
     from seawall.model.finding import ScanReport
 
-SCAN_FORMATS = ("table", "json", "sarif", "cyclonedx", "spdx", "markdown", "trivy-json")
 SEVERITIES = [s.value for s in Severity]
 
 
 @click.command(name="scan")
 @click.argument("target")
 @image_options
-@click.option("--format", "fmt", type=click.Choice(SCAN_FORMATS), default="table", show_default=True)
+@format_option(SCAN_FORMATS)
 @click.option("--output", "-o", metavar="FILE", help="Write the report to FILE instead of standard output.")
 @click.option("--severity", metavar="LIST",
               help="Only report these severities, comma-separated (e.g. high,critical).")
@@ -62,7 +69,7 @@ def scan(ctx: click.Context, target: str, platform: str | None, insecure: tuple[
 
         # Read triage files before scanning: a typo in one should not cost a whole scan.
         loaded_allowlists, statements = list(load_allowlists(allowlists)), list(load_vex_files(vex))
-    report = scan_target(target, platform=platform, insecure_registries=insecure, cache_dir=cache_dir(ctx),
+    report = scan_target(target, fetch=fetch_options(ctx, platform, insecure),
                          db=db_file, auto_update=not skip_db_update, base_image=base_image,
                          use_cache=not no_cache, show_progress=fmt == "table" or output is not None,
                          scanners=_scanners(scanners), secret_config=secret_config)
@@ -104,7 +111,7 @@ def _scanners(text: str) -> tuple[str, ...]:
 
 def _extra_findings(report: ScanReport, severities: frozenset[Severity] | None) -> bool:
     """Secrets and configuration findings count for --exit-code too, within --severity."""
-    found: list[Any] = [*report.extra.get("secrets", ()), *report.extra.get("config", ())]  # type: ignore[misc]
+    found: list[SecretFinding | ConfigFinding] = [*(report.secrets or ()), *(report.config or ())]
     return any(severities is None or item.severity in severities for item in found)
 
 

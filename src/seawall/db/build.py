@@ -205,7 +205,7 @@ def _update_feed(conn: sqlite3.Connection, feed: Feed, http: Http, directory: Pa
         return _failed(conn, feed, f"cannot write the feed workspace {directory}: {err.strerror}", started,
                        ExitCode.INPUT)
     same = prev is not None and prev["feed_version"] == feed.version and not prev["error"] and prev["digest"]
-    if not fetched.changed and same:
+    if prev is not None and not fetched.changed and same:
         conn.execute("UPDATE feeds SET fetched_at = ?, validators = ?, state = ? WHERE name = ?",
                      (now_iso(), json.dumps(ws.new_validators), json.dumps(ws.new_state), feed.name))
         return FeedOutcome(feed.name, "unchanged", records=prev["records"], seconds=time.monotonic() - started,

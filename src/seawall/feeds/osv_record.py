@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from seawall.feeds.cvss_score import score_vector
+from seawall.model.ecosystem import DISTRIBUTIONS, ecosystem_of_namespace, namespace_version
+from seawall.model.ecosystem import ECOSYSTEMS as ECOSYSTEM_ROWS
 from seawall.model.vuln import (
     CVSS,
     Advisory,
@@ -26,12 +28,8 @@ from seawall.model.vuln import (
 )
 from seawall.versions import UnknownVersionScheme, VersionScheme, scheme_for
 
-ECOSYSTEMS = {
-    "PyPI": "pypi", "npm": "npm", "Go": "go", "Maven": "maven", "crates.io": "crates.io", "RubyGems": "rubygems",
-    "Packagist": "packagist", "NuGet": "nuget",
-}
-_DISTROS = {"Debian": "debian", "Alpine": "alpine", "Ubuntu": "ubuntu", "Rocky Linux": "rocky",
-            "AlmaLinux": "almalinux", "Red Hat": "rhel"}
+ECOSYSTEMS = {row.osv: row.namespace for row in ECOSYSTEM_ROWS if row.osv and row.namespace}
+_DISTROS = {row.osv: row.id for row in DISTRIBUTIONS if row.osv}
 _EVENT_KINDS = ("introduced", "fixed", "last_affected", "limit")
 _VENDOR_SEVERITY = {
     "negligible": Severity.NEGLIGIBLE, "unimportant": Severity.NEGLIGIBLE, "low": Severity.LOW,
@@ -61,13 +59,15 @@ def namespace_of(ecosystem: str) -> str | None:
         version = parts[0].lstrip("v")
     else:
         version = parts[0]
-    return f"{distro}:{version}" if version else None
+    return f"{distro}:{namespace_version(distro, version)}" if version else None
 
 
 def normalise_name(namespace: str, name: str) -> str:
-    if namespace == "pypi":
+    row = ecosystem_of_namespace(namespace)
+    style = row.advisory_name if row is not None else "name"
+    if style == "pep503":
         return _PEP503.sub("-", name).lower()  # PEP 503
-    if namespace == "nuget":
+    if style == "lower":
         return name.lower()  # NuGet ids are case-insensitive
     return name
 

@@ -39,8 +39,8 @@ def push_store(store_url: str, reference: str) -> tuple[str, int]:
     """Push the store to `reference` (REGISTRY/REPO:TAG); returns (manifest digest, compressed bytes)."""
     from seawall.fleet.store import ResultsStore
     from seawall.image.reference import parse_reference
-    from seawall.image.registry import RegistryClient, sha256_digest
-    from seawall.image.registry_push import push_blob, push_manifest
+    from seawall.image.registry.client import RegistryClient, sha256_digest
+    from seawall.image.registry.push import push_blob, push_manifest
 
     source = sqlite_path(store_url)
     if not source.is_file():
@@ -78,7 +78,7 @@ def pull_store(reference: str, store_url: str, *, missing_ok: bool = False, repl
     from seawall.fleet.store import ResultsStore
     from seawall.image.blobcache import BlobCache
     from seawall.image.reference import parse_reference
-    from seawall.image.registry import RegistryClient
+    from seawall.image.registry.client import RegistryClient
 
     target = sqlite_path(store_url)
     if target.exists() and not replace:

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from seawall.errors import SeawallError
 from seawall.fleet.catalog import CatalogImage, rewrite_for_mirror
-from seawall.image.ratelimit import RateLimit
+from seawall.image.registry.ratelimit import RateLimit
 
 HEAD_THREADS = 8
 
@@ -17,7 +17,7 @@ HEAD_THREADS = 8
 class Heads:
     def __init__(self, *, insecure_registries: Sequence[str] = (), registry_mirror: str | None = None,
                  min_remaining: int = 10) -> None:
-        from seawall.image.registry import RegistryClient, RegistryOptions
+        from seawall.image.registry.client import RegistryClient, RegistryOptions
 
         self.mirror = registry_mirror
         self.min_remaining = min_remaining

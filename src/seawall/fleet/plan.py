@@ -15,7 +15,7 @@ from typing import Any
 
 from seawall.fleet.catalog import CatalogImage
 from seawall.fleet.store import ResultsStore
-from seawall.image.ratelimit import RateLimit
+from seawall.image.registry.ratelimit import RateLimit
 
 # Docker Hub's documented pull limits ("Usage and limits", 2025): per IPv4 address (or IPv6 /64) without an
 # account, per account with one. The limit the HEAD responses report, when they report one, is shown beside them.

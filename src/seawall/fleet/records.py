@@ -145,9 +145,8 @@ def summarize(report: ScanReport, base: ImageResult) -> ImageResult:
     apply_sbom(base, report.sbom)
     apply_findings(base, list(report.findings))
     apply_coverage(base, report.coverage)
-    secrets, config = report.extra.get("secrets"), report.extra.get("config")
-    base.secrets = len(secrets) if isinstance(secrets, list | tuple) else None
-    base.misconfigs = len(config) if isinstance(config, list | tuple) else None
+    base.secrets = len(report.secrets) if report.secrets is not None else None
+    base.misconfigs = len(report.config) if report.config is not None else None
     base.scanned_at = report.scanned_at
     base.db_built_at = report.db_built_at
     return base

@@ -17,9 +17,9 @@ from seawall.errors import InputError
 from seawall.fleet.records import SEVERITIES, ImageResult
 from seawall.fleet.report_trend import TrendPoint, build_trend, distinct, identity
 from seawall.fleet.store import ResultsStore, RunInfo
+from seawall.formats import FLEET_REPORT_FORMATS
 from seawall.model.sbom import Distro
 
-FORMATS = ("html", "md", "csv", "json")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 CSV_COLUMNS = ("image", "repository", "tag", "variant", "digest", "platform", "created", "age_days",
                "hub_last_updated", "pull_count", "distro", "distro_version", "distro_eol", "eol_date", "size",
@@ -334,10 +334,10 @@ def render(data: ReportData, fmt: str) -> str:
         return render_json(data)
     if fmt == "csv":
         return render_csv(data)
-    if fmt == "md":
+    if fmt in ("md", "markdown"):
         return render_markdown(data)
     if fmt == "html":
         from seawall.fleet.report_html import render_html
 
         return render_html(data)
-    raise InputError(f"unknown report format {fmt!r}", remedy=f"one of {', '.join(FORMATS)}")
+    raise InputError(f"unknown report format {fmt!r}", remedy=f"one of {', '.join(FLEET_REPORT_FORMATS)}")

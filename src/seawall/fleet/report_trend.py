@@ -55,7 +55,7 @@ def build_trend(store: ResultsStore, run: RunInfo, runs: Sequence[RunInfo],
                 current: Sequence[ImageResult]) -> list[TrendPoint]:
     points: list[TrendPoint] = []
     previous: dict[str, int] | None = None
-    rematched = {}
+    rematched: dict[str, int] = {}
     for item in store.rematches():
         rematched[item["run_id"]] = rematched.get(item["run_id"], 0) + 1
     for past in runs:

@@ -305,13 +305,14 @@ def _reuse(previous: ImageResult, base: ImageResult) -> ImageResult:
 
 def scan_job(job: ScanJob) -> ImageResult:
     """Runs on a worker: scan one image; any failure becomes the image's error, never the run's."""
+    from seawall.image.options import FetchOptions
     from seawall.scan import scan_target
 
     started = time.monotonic()
     base = dataclasses.replace(job.base)
     try:
-        report = scan_target(job.target, platform=job.platform, insecure_registries=job.insecure_registries,
-                             cache_dir=job.cache_dir, db=job.db, auto_update=False)
+        report = scan_target(job.target, fetch=FetchOptions.of(job.platform, job.insecure_registries, job.cache_dir),
+                             db=job.db, auto_update=False)
         result = summarize(report, base)
         result.digest = report.image.index_digest or report.image.digest
         if job.policy:

@@ -375,7 +375,9 @@ class ResultsStore:
         with self._tx() as conn:
             inserted = conn.execute(insert(rematches_table).values(
                 run_id=run_id, at=at, db_built_at=db_built_at, images=images, changes=json.dumps(changes)))
-            return int(inserted.inserted_primary_key[0])
+            key = inserted.inserted_primary_key
+            assert key is not None
+            return int(key[0])
 
     def rematches(self, run_id: str | None = None) -> list[dict[str, Any]]:
         query = select(rematches_table).order_by(rematches_table.c.id)

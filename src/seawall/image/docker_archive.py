@@ -12,10 +12,8 @@ import json
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from seawall.errors import ImageReferenceError, InputError
-from seawall.fs.tarlayer import GZIP_MAGIC, ZSTD_MAGIC
-from seawall.image import mediatypes as mt
-from seawall.image.localblobs import (
+from seawall.blobs.layerfile import LayerFile
+from seawall.blobs.local import (
     LocalFiles,
     Member,
     check_relative,
@@ -25,8 +23,11 @@ from seawall.image.localblobs import (
     read_range,
     verify_bytes,
 )
+from seawall.blobs.readers import GZIP_MAGIC, ZSTD_MAGIC
+from seawall.errors import ImageReferenceError, InputError
+from seawall.image import mediatypes as mt
 from seawall.image.oci_layout import check_platform, config_platform, diff_ids, history_lines
-from seawall.image.source import ImageSource, LayerFile
+from seawall.image.source import ImageSource
 from seawall.model.image import Image, ImageRef, Layer, Platform
 
 

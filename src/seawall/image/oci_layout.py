@@ -11,11 +11,12 @@ import json
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from seawall.blobs.layerfile import LayerFile
+from seawall.blobs.local import LocalFiles, check_digest, open_verified
 from seawall.errors import InputError
 from seawall.image import mediatypes as mt
-from seawall.image.localblobs import LocalFiles, check_digest, open_verified
 from seawall.image.platforms import matches, normalize, select_manifest
-from seawall.image.source import ImageSource, LayerFile
+from seawall.image.source import ImageSource
 from seawall.model.image import Image, Layer, Platform
 
 REF_NAME = "org.opencontainers.image.ref.name"
@@ -105,7 +106,9 @@ class OCILayoutSource(ImageSource):
                                                       mt.MAX_MANIFEST_BYTES), config_what)
         check_platform(config, self.platform, self.source)
         layers = build_layers(manifest["layers"], config, what)
-        annotations = manifest.get("annotations") if isinstance(manifest.get("annotations"), dict) else {}
+        annotations = manifest.get("annotations")
+        if not isinstance(annotations, dict):
+            annotations = {}
         return Image(source=self.source, transport=self.transport, ref=None, digest=digest,
                      index_digest=index_digest, platform=config_platform(config), manifest_media_type=media_type,
                      config_digest=config_digest, config=config, layers=tuple(layers),
@@ -161,13 +164,12 @@ def history_lines(config: dict[str, Any]) -> list[tuple[str, str | None]]:
     history = config.get("history")
     if not isinstance(history, list):
         return []
-    out = []
+    out: list[tuple[str, str | None]] = []
     for entry in history:
         if not isinstance(entry, dict) or entry.get("empty_layer"):
             continue
-        created_by = entry.get("created_by") if isinstance(entry.get("created_by"), str) else ""
-        created = entry.get("created") if isinstance(entry.get("created"), str) else None
-        out.append((created_by, created))
+        created_by, created = entry.get("created_by"), entry.get("created")
+        out.append((created_by if isinstance(created_by, str) else "", created if isinstance(created, str) else None))
     return out
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
@@ -231,28 +230,6 @@ def _run_analyzer(analyzer: LayerAnalyzer, scan: LayerScan) -> dict[str, Any] | 
         return analyzer.analyze(scan.files.get(analyzer.name, []), scan.entries)
     except Exception as err:  # an analyzer bug must not lose the inventory; the error result is never cached
         return {"error": f"{analyzer.name} failed on layer {scan.index}: {type(err).__name__}: {err}"}
-
-
-def _with_layer_files(source: ImageSource, image: Image, jobs: list[LayerJob],
-                      progress: Callable[[str, int, int], None] | None) -> list[LayerJob]:
-    """Local byte ranges for every layer to read; a registry downloads them concurrently (I/O, not CPU, bound)."""
-    layers = {layer.index: layer for layer in image.layers}
-    done = 0
-    if progress and jobs:
-        progress("download", 0, len(jobs))
-
-    def fetch(job: LayerJob) -> LayerJob:
-        nonlocal done
-        located = dataclasses.replace(job, layer_file=source.layer_file(layers[job.index]))
-        done += 1
-        if progress:
-            progress("download", done, len(jobs))
-        return located
-
-    if len(jobs) <= 1 or source.transport != "registry":
-        return [fetch(job) for job in jobs]
-    with ThreadPoolExecutor(max_workers=min(4, len(jobs))) as pool:
-        return list(pool.map(fetch, jobs))
 
 
 def _digest_scan(

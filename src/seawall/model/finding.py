@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from seawall.model.coverage import Coverage
+from seawall.model.extra import ConfigFinding, Minimality, SecretFinding, VexNote
 from seawall.model.image import Image
 from seawall.model.sbom import SBOM, Package
 from seawall.model.vuln import CVSS, EpssScore, FeedProvenance, KevEntry, Severity, Status
@@ -97,7 +98,17 @@ class ScanReport:
     base_image: str | None = None  # what decided `in_base_image`
     base_layers: int | None = None
     coverage: Coverage | None = None  # what the DB could judge; None: no vulnerability matching was done
-    extra: dict[str, object] = field(default_factory=dict, hash=False, compare=False)
+    # Which scanners ran ("vuln", "secret", "config"); None: not said, which reads as a vulnerability scan (reports
+    # written before the other scanners existed).
+    scanners: tuple[str, ...] | None = None
+    secrets: tuple[SecretFinding, ...] | None = None  # None: secrets were not looked for
+    config: tuple[ConfigFinding, ...] | None = None  # None: configuration was not checked
+    minimality: Minimality | None = None
+    vex_notes: tuple[VexNote, ...] = ()  # affected / under_investigation VEX statements that matched a finding
+
+    @property
+    def vuln_scanned(self) -> bool:
+        return "vuln" in (self.scanners if self.scanners is not None else ("vuln",))
 
     @property
     def image(self) -> Image:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 from seawall.errors import ExitCode
@@ -60,7 +60,6 @@ class Verdict:
     uncovered: tuple[str, ...] = ()  # namespaces with packages the DB could not judge (allowed ones included)
     uncovered_packages: int = 0
     platforms: tuple[PlatformVerdict, ...] = ()  # for an image index: every platform judged, each on its own
-    extra: dict[str, object] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def passed(self) -> bool:

@@ -20,7 +20,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from seawall.model.extra import Minimality
 from seawall.model.finding import Finding, ScanReport, Suppression
 from seawall.model.vuln import CVSS, Severity, Status
 from seawall.output.cyclonedx import Document, bom_refs, compact, dump, inventory_document, properties, timestamp
@@ -87,9 +86,8 @@ def render(report: ScanReport, view: ScanView) -> str:
 def extra_properties(report: ScanReport, view: ScanView) -> list[dict[str, str]]:
     """The secret, configuration and minimality results as `seawall:` properties; none for scanners not run."""
     pairs: list[tuple[str, str | None]] = []
-    scanners = report.extra.get("scanners")
-    if isinstance(scanners, list | tuple):
-        pairs.append(("seawall:scanners", ",".join(str(name) for name in scanners)))
+    if report.scanners is not None:
+        pairs.append(("seawall:scanners", ",".join(report.scanners)))
     for index, secret in enumerate(secrets(report, view)):
         pairs += [(f"seawall:secret:{index}:{name}", value) for name, value in (
             ("ruleId", secret.rule_id), ("title", secret.title), ("severity", secret.severity.value),
@@ -103,8 +101,8 @@ def extra_properties(report: ScanReport, view: ScanView) -> list[dict[str, str]]
             ("remedy", item.remedy), ("path", item.path),
             ("layer", None if item.layer_index is None else str(item.layer_index)))]
     pairs += coverage_pairs(report)
-    minimality = report.extra.get("minimality")
-    if isinstance(minimality, Minimality):
+    minimality = report.minimality
+    if minimality is not None:
         pairs += [(f"seawall:minimality:{name}", value) for name, value in (
             ("compressedSize", str(minimality.compressed_size)),
             ("uncompressedSize", None if minimality.uncompressed_size is None else str(minimality.uncompressed_size)),

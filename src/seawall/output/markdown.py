@@ -77,7 +77,7 @@ def _vulnerabilities(report: ScanReport, view: ScanView) -> list[str]:
 
 def _extra_sections(report: ScanReport, view: ScanView) -> list[str]:
     lines: list[str] = []
-    if "secrets" in report.extra:
+    if report.secrets is not None:
         found = secrets(report, view)
         lines += [f"#### Secrets: {len(found)}", ""]
         if found:
@@ -91,7 +91,7 @@ def _extra_sections(report: ScanReport, view: ScanView) -> list[str]:
                 lines.append(f"| {_text(f.title)} (`{_cell_code(f.rule_id)}`) | {severity} | {where} "
                              f"| `{_cell_code(f.match)}` |")
             lines.append("")
-    if "config" in report.extra:
+    if report.config is not None:
         found_config = config(report, view)
         lines += [f"#### Configuration: {len(found_config)}", ""]
         if found_config:
@@ -101,8 +101,8 @@ def _extra_sections(report: ScanReport, view: ScanView) -> list[str]:
                 lines.append(f"| {_text(c.title)} (`{_cell_code(c.id)}`) | {severity} | {_text(c.evidence)} "
                              f"| {_text(c.remedy)} |")
             lines.append("")
-    minimality = report.extra.get("minimality")
-    if isinstance(minimality, Minimality):
+    minimality = report.minimality
+    if minimality is not None:
         lines += [_minimality(minimality), ""]
     return lines
 

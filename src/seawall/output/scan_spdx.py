@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from seawall.model.extra import Minimality
 from seawall.model.finding import Finding, ScanReport
 from seawall.model.serialize import to_data
 from seawall.output.cyclonedx import bom_refs
@@ -56,8 +55,8 @@ def _extra_facts(report: ScanReport, view: ScanView) -> list[tuple[str, str, dic
     out: list[tuple[str, str, dict[str, Any]]] = [
         ("REVIEW", "secret", {**to_data(f), "deleted": f.deleted}) for f in secrets(report, view)]
     out += [("REVIEW", "config", to_data(item)) for item in config(report, view)]
-    minimality = report.extra.get("minimality")
-    if isinstance(minimality, Minimality):
+    minimality = report.minimality
+    if minimality is not None:
         out.append(("OTHER", "minimality", to_data(minimality)))
     if report.coverage is not None:
         out.append(("OTHER", "coverage", coverage_data(report)))

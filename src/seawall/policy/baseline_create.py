@@ -13,7 +13,7 @@ from pathlib import Path
 from seawall.errors import InputError
 from seawall.image.open import LOCAL_TRANSPORTS
 from seawall.image.reference import parse_reference
-from seawall.image.registry import RegistryClient, RegistryOptions
+from seawall.image.registry.client import RegistryClient, RegistryOptions
 from seawall.model.finding import ScanReport
 from seawall.policy.baseline import Baseline, baseline_from_reports
 from seawall.policy.platforms import scan_every_platform
@@ -35,6 +35,7 @@ def create_baseline(target: str, *, repository: str | None = None, allowlists: S
                     cache_dir: str | os.PathLike[str] | None = None, db: str | os.PathLike[str] | None = None,
                     auto_update: bool = True, now: datetime | None = None) -> Created:
     """Scan `target` and make the baseline of `repository` (default: the target's own repository) from it."""
+    from seawall.image.options import FetchOptions
     from seawall.policy.gate import with_db_date
     from seawall.scan import scan_target
 
@@ -43,7 +44,7 @@ def create_baseline(target: str, *, repository: str | None = None, allowlists: S
     options = RegistryOptions(insecure_registries=frozenset(insecure_registries))
 
     def scan(text: str, plat: str | None) -> ScanReport:
-        report = scan_target(text, platform=plat, insecure_registries=insecure_registries, cache_dir=cache_dir,
+        report = scan_target(text, fetch=FetchOptions.of(plat, insecure_registries, cache_dir),
                              db=Path(db) if db else None, auto_update=auto_update, now=now)
         return apply_triage(with_db_date(report, db), loaded_allow, loaded_vex, now=now)[0]
 

@@ -95,7 +95,7 @@ def resolve_baseline(policy: Policy, report: ScanReport, explicit: str | os.Path
 
 def _published_baseline(repository: str, cache_dir: str | os.PathLike[str] | None, allow_missing: bool,
                          insecure_registries: Sequence[str]) -> tuple[Baseline | None, list[str]]:
-    from seawall.image.registry import RegistryOptions
+    from seawall.image.registry.client import RegistryOptions
     from seawall.policy.baseline_registry import BASELINE_TAG, baseline_tag_ref, fetch_baseline_with
 
     options = RegistryOptions(insecure_registries=frozenset(insecure_registries))
@@ -166,7 +166,7 @@ def run_gate(target: str, inputs: GateInputs, scanner: Scanner | None = None) ->
     try:
         if scanner is None and _is_registry(target):
             from seawall.image.reference import parse_reference
-            from seawall.image.registry import RegistryOptions
+            from seawall.image.registry.client import RegistryOptions
             from seawall.policy.platforms import scan_every_platform
 
             def scan(text: str, platform: str | None) -> ScanReport:
@@ -203,11 +203,13 @@ def _is_registry(target: str) -> bool:
 
 
 def _scanner(inputs: GateInputs) -> Scanner:
+    from seawall.image.options import FetchOptions
     from seawall.scan import scan_target
 
     def scan(target: str) -> ScanReport:
-        report = scan_target(target, platform=inputs.platform, insecure_registries=inputs.insecure_registries,
-                             cache_dir=inputs.cache_dir, db=Path(inputs.db) if inputs.db else None,
+        fetch = FetchOptions.of(inputs.platform, inputs.insecure_registries, inputs.cache_dir)
+        report = scan_target(target, fetch=fetch,
+                             db=Path(inputs.db) if inputs.db else None,
                              auto_update=inputs.auto_update, base_image=inputs.base_image, now=inputs.now)
         return with_db_date(report, inputs.db)
 

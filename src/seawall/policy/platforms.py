@@ -16,7 +16,7 @@ from typing import Any
 from seawall.errors import InputError
 from seawall.image.platforms import is_attestation, normalize, platform_of, select_manifest
 from seawall.image.reference import check_digest, with_digest
-from seawall.image.registry import Manifest, RegistryClient, RegistryOptions
+from seawall.image.registry.client import Manifest, RegistryClient, RegistryOptions
 from seawall.model.finding import ScanReport
 from seawall.model.image import ImageRef
 from seawall.model.policy import Decision, PlatformVerdict, Verdict

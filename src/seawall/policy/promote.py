@@ -18,8 +18,8 @@ from seawall.errors import SeawallError, UndecidedError
 from seawall.image import mediatypes
 from seawall.image.blobcache import BlobCache
 from seawall.image.reference import parse_reference, with_digest
-from seawall.image.registry import RegistryClient, RegistryOptions, sha256_digest
-from seawall.image.registry_push import copy_image, push_blob, push_manifest
+from seawall.image.registry.client import RegistryClient, RegistryOptions, sha256_digest
+from seawall.image.registry.push import copy_image, push_blob, push_manifest
 from seawall.model.finding import ScanReport
 from seawall.model.image import ImageRef
 from seawall.model.policy import Decision, Verdict
@@ -163,10 +163,11 @@ def _stamp(now: datetime) -> str:
 def _scan(source: str, inputs: GateInputs) -> ScanReport:
     from pathlib import Path
 
+    from seawall.image.options import FetchOptions
     from seawall.scan import scan_target
 
-    report = scan_target(source, platform=inputs.platform, insecure_registries=inputs.insecure_registries,
-                         cache_dir=inputs.cache_dir, db=Path(inputs.db) if inputs.db else None,
+    report = scan_target(source, fetch=FetchOptions.of(inputs.platform, inputs.insecure_registries, inputs.cache_dir),
+                         db=Path(inputs.db) if inputs.db else None,
                          auto_update=inputs.auto_update, base_image=inputs.base_image, now=inputs.now)
     return with_db_date(report, inputs.db)
 

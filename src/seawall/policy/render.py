@@ -7,7 +7,6 @@ import json
 from seawall.model.policy import Decision, Verdict, Violation
 from seawall.model.serialize import to_data
 
-FORMATS = ("table", "json", "markdown")
 _HEADLINE = {Decision.PASS: "PASS", Decision.FAIL: "FAIL", Decision.UNDECIDED: "UNDECIDED"}
 _ICON = {Decision.PASS: "✅", Decision.FAIL: "❌", Decision.UNDECIDED: "⚠️"}
 _MD_LIMIT = 50  # a PR comment stays readable; the JSON has them all
@@ -23,7 +22,6 @@ def render_verdict(verdict: Verdict, fmt: str) -> str:
 
 def render_json(verdict: Verdict) -> str:
     data = to_data(verdict)
-    data.pop("extra", None)
     data["decision"] = verdict.decision.value
     data["exit_code"] = int(verdict.exit_code)
     data["schema"] = "seawall-verdict/v1"

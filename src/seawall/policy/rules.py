@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
-from seawall.model.extra import SecretFinding
 from seawall.model.finding import Finding, ScanReport
 from seawall.model.policy import Violation
 from seawall.model.vuln import Severity, Status
@@ -28,7 +27,8 @@ OFFICIAL_IMAGES = ("docker.io/library/*",)
 
 @runtime_checkable
 class Rule(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def evaluate(self, report: ScanReport) -> list[Violation]: ...
 
@@ -361,27 +361,18 @@ class NoSecrets:
         return "no-secrets"
 
     def evaluate(self, report: ScanReport) -> list[Violation]:
-        secrets = report.extra.get("secrets")
-        if not isinstance(secrets, list):
-            return []
         out = []
-        for item in secrets:
-            if isinstance(item, SecretFinding):
-                kind, where = item.rule_id, item.path
-                if item.layer_index is not None:
-                    where += f" (layer {item.layer_index}" + (
-                        f", deleted in layer {item.deleted_in_layer} but still in the image)" if item.deleted else ")")
-            elif isinstance(item, dict):  # a report read back from JSON
-                where = str(item.get("path", "?"))
-                kind = str(item.get("rule") or item.get("rule_id") or item.get("kind") or "secret")
-            else:
-                kind, where = "secret", str(item)
+        for item in report.secrets or ():
+            kind, where = item.rule_id, item.path
+            if item.layer_index is not None:
+                where += f" (layer {item.layer_index}" + (
+                    f", deleted in layer {item.deleted_in_layer} but still in the image)" if item.deleted else ")")
             out.append(Violation(self.name, f"{kind} found in {where}",
                                  "remove it from the image (and rotate it: it was published)"))
         return out
 
     def notes(self, report: ScanReport) -> list[str]:
-        if not isinstance(report.extra.get("secrets"), list):
+        if report.secrets is None:
             return ["no-secrets: not checked (the scan did not look for secrets)"]
         return []
 
@@ -396,9 +387,6 @@ class NoRoot:
         return "no-root"
 
     def _user(self, report: ScanReport) -> str | None:
-        config = report.extra.get("config")
-        if isinstance(config, dict) and isinstance(config.get("user"), str):
-            return config["user"]
         image = report.sbom.image
         if not image.config:
             return None
@@ -447,12 +435,21 @@ class ImageMaxAge:
 
 # -- composition -----------------------------------------------------------------------------------------------
 
+def _refuse_empty(label: str, rules: tuple[Rule, ...]) -> None:
+    # A composite of nothing would evaluate to no violations: a silent pass for a policy that says nothing.
+    if not rules:
+        raise ValueError(f"{label} needs at least one rule")
+
+
 @dataclass(frozen=True)
 class AllOf:
     """Every rule must hold: the violations are all of theirs."""
 
     rules: tuple[Rule, ...]
     label: str = "all_of"
+
+    def __post_init__(self) -> None:
+        _refuse_empty(self.label, self.rules)
 
     @property
     def name(self) -> str:
@@ -471,6 +468,9 @@ class AnyOf:
 
     rules: tuple[Rule, ...]
     label: str = "any_of"
+
+    def __post_init__(self) -> None:
+        _refuse_empty(self.label, self.rules)
 
     @property
     def name(self) -> str:

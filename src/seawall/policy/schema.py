@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -116,7 +117,7 @@ class Policy:
         return r.AllOf(tuple(_build(item, defaults, baseline, now) for item in self.doc), label=self.name)
 
 
-def load_policy(path: str | Path) -> Policy:
+def load_policy(path: str | os.PathLike[str]) -> Policy:
     doc = load_located(path, "policy", PolicyError)
     problems = Problems(path, "policy")
     if not isinstance(doc, LDict):

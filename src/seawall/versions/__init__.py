@@ -8,6 +8,7 @@ ecosystems or package types that use them (purl types, OSV ecosystem names, cata
 from __future__ import annotations
 
 from seawall.errors import InputError
+from seawall.model.ecosystem import version_scheme_names
 from seawall.versions.apk import ApkScheme
 from seawall.versions.cargo import CargoScheme
 from seawall.versions.composer import ComposerScheme
@@ -54,45 +55,8 @@ SCHEMES: dict[str, VersionScheme] = {
     )
 }
 
-_ALIASES = {
-    "deb": "dpkg",
-    "debian": "dpkg",
-    "ubuntu": "dpkg",
-    "alpine": "apk",
-    "wolfi": "apk",
-    "chainguard": "apk",
-    "redhat": "rpm",
-    "red hat": "rpm",
-    "rhel": "rpm",
-    "centos": "rpm",
-    "fedora": "rpm",
-    "rocky linux": "rpm",
-    "almalinux": "rpm",
-    "amazon": "rpm",
-    "amazonlinux": "rpm",
-    "opensuse": "rpm",
-    "suse": "rpm",
-    "mariner": "rpm",
-    "pypi": "pep440",
-    "python": "pep440",
-    "npm": "semver",
-    "node": "semver",
-    "golang": "go",
-    "go-module": "go",
-    "gomod": "go",
-    "java-archive": "maven",
-    "java": "maven",
-    "jar": "maven",
-    "rubygems": "gem",
-    "ruby": "gem",
-    "crates.io": "cargo",
-    "rust": "cargo",
-    "rust-crate": "cargo",
-    "packagist": "composer",
-    "php": "composer",
-    "nuget": "generic",
-    "dotnet": "generic",
-}
+# Ecosystem, package-type and distribution names, from the one table of them.
+_ALIASES = version_scheme_names()
 
 
 def scheme_names() -> list[str]:

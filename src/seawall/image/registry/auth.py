@@ -121,7 +121,7 @@ def fetch_token(http: httpx.Client, challenge: Challenge, scopes: tuple[str, ...
                 form["service"] = service
             response = http.post(realm, data=form)
         else:
-            params: list[tuple[str, str]] = [("service", service)] if service else []
+            params: list[tuple[str, str | int | float | bool | None]] = [("service", service)] if service else []
             params += [("scope", scope) for scope in scopes]
             headers = {"Authorization": basic_header(creds)} if creds is not None and creds.has_basic else {}
             response = http.get(realm, params=params, headers=headers)
