@@ -19,6 +19,7 @@ import zstandard
 from seawall.db.build import install, now_iso, update_lock
 from seawall.db.store import SCHEMA_VERSION, VulnStore
 from seawall.errors import DatabaseError, IntegrityError, SeawallError
+from seawall.outfile import output_file
 
 FORMAT = "seawall-db-bundle"
 DB_MEMBER = "seawall.db"
@@ -47,21 +48,15 @@ def export_bundle(db: Path, out: Path) -> dict[str, Any]:
         "files": {DB_MEMBER: {"sha256": file_digest(db), "size": db.stat().st_size}},
     }
     data = json.dumps(manifest, indent=1, sort_keys=True).encode()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    part = out.with_name(f".{out.name}.part")
-    try:
-        with open(part, "wb") as raw, \
-                zstandard.ZstdCompressor(level=_LEVEL, threads=-1).stream_writer(raw) as zout, \
-                tarfile.open(fileobj=zout, mode="w|") as tar:
-            _add(tar, MANIFEST_MEMBER, data)
-            info = tarfile.TarInfo(DB_MEMBER)
-            info.size = db.stat().st_size
-            info.mtime = int(time.time())
-            with open(db, "rb") as fh:
-                tar.addfile(info, fh)
-        os.replace(part, out)
-    finally:
-        part.unlink(missing_ok=True)
+    with output_file(out, binary=True, what="DB bundle", mkdirs=True) as raw, \
+            zstandard.ZstdCompressor(level=_LEVEL, threads=-1).stream_writer(raw, closefd=False) as zout, \
+            tarfile.open(fileobj=zout, mode="w|") as tar:
+        _add(tar, MANIFEST_MEMBER, data)
+        info = tarfile.TarInfo(DB_MEMBER)
+        info.size = db.stat().st_size
+        info.mtime = int(time.time())
+        with open(db, "rb") as fh:
+            tar.addfile(info, fh)
     return manifest
 
 

@@ -80,7 +80,7 @@ class AlpineSecdbFeed(Feed):
             path = ws.resolve(item)
             try:
                 data = load_secdb(path)
-            except (OSError, ValueError, yaml.YAMLError) as err:
+            except (OSError, ValueError, RecursionError, yaml.YAMLError) as err:
                 raise unusable(self.name, f"{item.url} is not a readable secdb file", err) from err
             yield from parse_secdb(data, item.key, self.name)
 

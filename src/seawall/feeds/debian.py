@@ -95,7 +95,7 @@ class DebianTrackerFeed(Feed):
             try:
                 with open(path, "rb") as fh:
                     data = json.load(fh)
-            except (OSError, ValueError) as err:
+            except (OSError, ValueError, RecursionError) as err:
                 raise unusable(self.name, f"{item.url} is not readable JSON", err) from err
             if not isinstance(data, dict):
                 raise unusable(self.name, f"{item.url} is not a JSON object of source packages")

@@ -38,7 +38,7 @@ class KevFeed(Feed):
             try:
                 with open(ws.resolve(item), "rb") as fh:
                     data = json.load(fh)
-            except (OSError, ValueError) as err:
+            except (OSError, ValueError, RecursionError) as err:
                 raise unusable(self.name, f"{item.url} is not readable JSON", err) from err
             if not isinstance(data, dict) or not isinstance(data.get("vulnerabilities"), list):
                 raise unusable(self.name, f"{item.url} has no vulnerabilities list")

@@ -105,7 +105,7 @@ class NvdFeed(Feed):
             for page in sorted(ws.resolve(item).glob("page-*.json")):
                 try:
                     data = json.loads(page.read_text(encoding="utf-8"))
-                except (OSError, ValueError) as err:
+                except (OSError, ValueError, RecursionError) as err:
                     raise unusable(self.name, f"cannot read the downloaded page {page}", err) from err
                 for entry in data.get("vulnerabilities", ()):
                     record = parse_cve(entry, self.name)

@@ -27,6 +27,7 @@ from seawall.image.localblobs import (
 )
 from seawall.image.oci_layout import config_platform, diff_ids, history_lines
 from seawall.image.source import ImageSource, LayerFile
+from seawall.jsonbound import check_depth
 from seawall.model.image import Image, ImageRef, Layer, Platform
 
 
@@ -52,8 +53,10 @@ class DockerArchiveSource(ImageSource):
 
     def _resolve(self) -> Image:
         what = f"{self.source}: manifest.json"
+        raw = self.files.read("manifest.json", what, mt.MAX_MANIFEST_BYTES)
+        check_depth(raw, what)
         try:
-            doc = json.loads(self.files.read("manifest.json", what, mt.MAX_MANIFEST_BYTES))
+            doc = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as err:
             raise InputError(f"{what}: malformed JSON ({err})") from None
         if not isinstance(doc, list) or not doc or not all(isinstance(e, dict) for e in doc):

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from seawall.errors import InputError
+from seawall.jsonbound import check_depth
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -67,6 +68,7 @@ def parse_manifest(data: bytes, what: str, declared_type: str | None = None) -> 
     """
     if len(data) > MAX_MANIFEST_BYTES:
         raise InputError(f"{what}: manifest is {len(data)} bytes, over the {MAX_MANIFEST_BYTES} byte limit")
+    check_depth(data, what)
     try:
         doc = json.loads(data)
     except (ValueError, UnicodeDecodeError) as err:
@@ -103,6 +105,7 @@ def parse_config(data: bytes, what: str) -> dict[str, Any]:
     """Parse an image config blob (bounded, one-line error)."""
     if len(data) > MAX_MANIFEST_BYTES:
         raise InputError(f"{what}: config is {len(data)} bytes, over the {MAX_MANIFEST_BYTES} byte limit")
+    check_depth(data, what)
     try:
         doc = json.loads(data)
     except (ValueError, UnicodeDecodeError) as err:

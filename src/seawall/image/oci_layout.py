@@ -16,6 +16,7 @@ from seawall.image import mediatypes as mt
 from seawall.image.localblobs import LocalFiles, check_digest, open_verified
 from seawall.image.platforms import select_manifest
 from seawall.image.source import ImageSource, LayerFile
+from seawall.jsonbound import check_depth
 from seawall.model.image import Image, Layer, Platform
 
 REF_NAME = "org.opencontainers.image.ref.name"
@@ -129,6 +130,7 @@ class OCIArchiveSource(OCILayoutSource):
 
 
 def _json_object(data: bytes, what: str) -> dict[str, Any]:
+    check_depth(data, what)
     try:
         doc = json.loads(data)
     except (ValueError, UnicodeDecodeError) as err:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from seawall.errors import InputError
+from seawall.jsonbound import check_depth
 from seawall.model.sbom import SBOM
 
 MAX_SBOM_BYTES = 512 * 1024 * 1024
@@ -67,6 +68,7 @@ def load_json(path: Path, origin: str) -> Any:
         raise InputError(f"{origin}: permission denied", remedy="checking the file's permissions") from None
     if len(raw) > MAX_SBOM_BYTES:
         raise InputError(f"{origin}: SBOM grew past {MAX_SBOM_BYTES} bytes while being read", remedy="a finished file")
+    check_depth(raw, origin)
     try:
         return json.loads(raw)
     except UnicodeDecodeError:

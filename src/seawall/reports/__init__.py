@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from seawall.errors import InputError
+from seawall.jsonbound import check_depth
 from seawall.model.imported import ImportedReport
 
 MAX_REPORT_BYTES = 1 << 30  # a report of a huge image is tens of MB; a bound keeps a wrong file from filling memory
@@ -29,7 +30,9 @@ def read_json(path: str | os.PathLike[str], what: str = "report") -> Any:
             raise InputError(f"{file} is {size} bytes, more than a {what} can be ({MAX_REPORT_BYTES})",
                              remedy="check that this is the right file")
         with file.open("rb") as handle:
-            return json.load(handle)
+            raw = handle.read(MAX_REPORT_BYTES + 1)
+        check_depth(raw, str(file))
+        return json.loads(raw)
     except FileNotFoundError:
         raise InputError(f"{what} {file} does not exist", remedy="check the path") from None
     except IsADirectoryError:
