@@ -26,6 +26,7 @@ from seawall.image.localblobs import (
     verify_bytes,
 )
 from seawall.image.oci_layout import config_platform, diff_ids, history_lines
+from seawall.image.shapes import check_archive_manifest
 from seawall.image.source import ImageSource, LayerFile
 from seawall.jsonbound import check_depth
 from seawall.model.image import Image, ImageRef, Layer, Platform
@@ -61,6 +62,7 @@ class DockerArchiveSource(ImageSource):
             raise InputError(f"{what}: malformed JSON ({err})") from None
         if not isinstance(doc, list) or not doc or not all(isinstance(e, dict) for e in doc):
             raise InputError(f"{what}: expected a list of images")
+        check_archive_manifest(doc, what)
         entry = self._pick(doc, what)
         config_name = check_relative(entry.get("Config"), what)
         config_what = f"{self.source}: {config_name}"

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from seawall.errors import InputError
+from seawall.image.shapes import check_config, check_manifest
 from seawall.jsonbound import check_depth
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -75,6 +76,7 @@ def parse_manifest(data: bytes, what: str, declared_type: str | None = None) -> 
         raise InputError(f"{what}: malformed manifest JSON ({err})") from None
     if not isinstance(doc, dict):
         raise InputError(f"{what}: manifest is not a JSON object")
+    check_manifest(doc, what)
     media_type = doc.get("mediaType") or declared_type
     if not media_type or media_type in ("application/json", "text/plain", "application/octet-stream"):
         media_type = OCI_INDEX if "manifests" in doc else OCI_MANIFEST if "layers" in doc else None
@@ -112,4 +114,5 @@ def parse_config(data: bytes, what: str) -> dict[str, Any]:
         raise InputError(f"{what}: malformed image config JSON ({err})") from None
     if not isinstance(doc, dict):
         raise InputError(f"{what}: image config is not a JSON object")
+    check_config(doc, what)
     return doc
