@@ -359,7 +359,8 @@ def read_bounded(response: httpx.Response, limit: int, what: str, budget: Transf
     chunks: list[bytes] = []
     total = 0
     try:
-        for chunk in (budget or TransferBudget()).watch(response.iter_bytes(), None, what, host or "the registry"):
+        declared = int(length) if length is not None and length.isdigit() else None
+        for chunk in (budget or TransferBudget()).watch(response.iter_bytes(), declared, what, host or "the registry"):
             total += len(chunk)
             if total > limit:
                 raise IntegrityError(f"{what} is over the {limit} byte limit")
