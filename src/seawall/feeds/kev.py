@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
+from seawall.feeds.guard import each
 from seawall.feeds.interface import Feed, FetchResult, Input, Record, Workspace, unusable
 from seawall.model.vuln import KevEntry, Skipped, VulnerabilityMeta
 
@@ -46,6 +47,11 @@ class KevFeed(Feed):
 
 
 def parse_catalog(data: dict[str, Any], feed: str = "kev") -> Iterator[Record]:
+    yield from each(data["vulnerabilities"], lambda entry: _parse_catalog({"vulnerabilities": [entry]}, feed),
+                    lambda entry: str(entry)[:80])
+
+
+def _parse_catalog(data: dict[str, Any], feed: str) -> Iterator[Record]:
     for entry in data["vulnerabilities"]:
         if not isinstance(entry, dict) or not entry.get("cveID") or not entry.get("dateAdded"):
             yield Skipped("entry without cveID or dateAdded", str(entry)[:80])

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from seawall.feeds.guard import each
 from seawall.feeds.interface import Feed, FetchResult, Input, Record, Workspace, unusable
 from seawall.model.vuln import CVSS, Skipped, VulnerabilityMeta
 
@@ -107,7 +108,10 @@ class NvdFeed(Feed):
                     data = json.loads(page.read_text(encoding="utf-8"))
                 except (OSError, ValueError, RecursionError) as err:
                     raise unusable(self.name, f"cannot read the downloaded page {page}", err) from err
-                for entry in data.get("vulnerabilities", ()):
+                entries = data.get("vulnerabilities") if isinstance(data, dict) else None
+                if not isinstance(entries, list):
+                    raise unusable(self.name, f"the downloaded page {page} has no vulnerabilities list")
+                for entry in entries:
                     record = parse_cve(entry, self.name)
                     if isinstance(record, VulnerabilityMeta):
                         if record.id in seen:
@@ -117,6 +121,12 @@ class NvdFeed(Feed):
 
 
 def parse_cve(entry: Any, feed: str = "nvd") -> VulnerabilityMeta | Skipped:
+    record: VulnerabilityMeta | Skipped = next(each([entry], lambda e: [_parse_cve(e, feed)],
+                                                    lambda e: str(e.get("cve", {}).get("id", ""))))
+    return record
+
+
+def _parse_cve(entry: Any, feed: str) -> VulnerabilityMeta | Skipped:
     cve = entry.get("cve") if isinstance(entry, dict) else None
     if not isinstance(cve, dict) or not cve.get("id"):
         return Skipped("entry without cve.id")

@@ -10,6 +10,7 @@ from typing import Any
 from packaging.version import InvalidVersion, Version
 
 from seawall.feeds.cvss_score import score_vector
+from seawall.feeds.guard import each
 from seawall.model.vuln import CVSS, Advisory, AffectedRange, RangeEvent, Severity, Skipped, Status, VulnerabilityMeta
 
 ECOSYSTEMS = {
@@ -102,6 +103,11 @@ def _cvss(entries: Any, source: str) -> list[CVSS]:
 
 
 def parse_record(record: Any, feed: str, *, origin: str = "", unreadable: str | None = None) -> Iterator[Any]:
+    yield from each([record], lambda r: _parse_record(r, feed, origin=origin, unreadable=unreadable),
+                    lambda r: r.get("id") if isinstance(r, dict) and isinstance(r.get("id"), str) else origin)
+
+
+def _parse_record(record: Any, feed: str, *, origin: str = "", unreadable: str | None = None) -> Iterator[Any]:
     if unreadable is not None:
         yield Skipped(unreadable, origin)
         return
