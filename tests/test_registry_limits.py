@@ -199,3 +199,19 @@ def test_mistyped_annotations_from_the_registry_name_the_field(hostile: Hostile)
         h.send_header("Content-Length", str(len(body))), h.end_headers(), h.wfile.write(body))
     with pytest.raises(InputError, match="field 'annotations' must be a JSON object, not an array"):
         client(TransferBudget()).get_manifest(parse_reference(f"{hostile.host}/app:1"))
+
+
+def test_endless_error_body_is_not_read_whole(hostile: Hostile) -> None:
+    def endless_500(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(500)
+        handler.send_header("Transfer-Encoding", "chunked")
+        handler.end_headers()
+        piece = b'{"errors": [' + b" " * 65536
+        while hostile.sent < 300 * 1024 * 1024:
+            handler.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+            hostile.sent += len(piece)
+        handler.wfile.write(b"0\r\n\r\n")
+    hostile.routes["/v2/app/manifests/1"] = endless_500
+    with pytest.raises(NetworkError, match="HTTP 500"):
+        client(TransferBudget()).get_manifest(parse_reference(f"{hostile.host}/app:1"))
+    assert hostile.sent < 64 * 1024 * 1024

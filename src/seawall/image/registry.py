@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import json
 import logging
 import socket
 import threading
@@ -23,7 +24,7 @@ from seawall.image.docker_config import Credentials, credentials_for
 from seawall.image.ratelimit import Backoff, RateLimit, parse_rate_limit, parse_retry_after, warn_when_low
 from seawall.image.reference import check_digest, registry_api_host
 from seawall.image.registry_auth import Challenge, TokenCache, basic_header, fetch_token, parse_challenge, token_key
-from seawall.image.transfer import TransferBudget
+from seawall.image.transfer import TransferBudget, error_body
 from seawall.model.image import ImageRef
 
 log = logging.getLogger("seawall.registry")
@@ -78,10 +79,10 @@ def _digest_of(data: bytes, like: str) -> str:
     return f"{algorithm}:{hashlib.new(algorithm, data).hexdigest()}"
 
 
-def registry_error(response: httpx.Response) -> str:
+def registry_error(response: httpx.Response, body: bytes | None = None) -> str:
     """'MANIFEST_UNKNOWN: manifest unknown' from a registry's JSON error body, or the status line."""
     try:
-        errors = response.json().get("errors") or []
+        errors = (json.loads(body) if body is not None else response.json()).get("errors") or []
         first = errors[0]
         return f"{first.get('code', '')}: {first.get('message', '')}".strip(": ")
     except Exception:  # any body at all: fall back to the status
@@ -247,9 +248,8 @@ class RegistryClient:
         status = response.status_code
         if status < 400:
             return
-        if stream_unread(response):
-            response.read()
-        detail = registry_error(response)
+        body = error_body(response) if stream_unread(response) else None
+        detail = registry_error(response, body)
         host = registry_api_host(registry)
         login_host = registry if registry != "docker.io" else "docker.io"
         if status == 401:
@@ -278,8 +278,7 @@ class RegistryClient:
                                 scopes=(f"repository:{ref.repository}:pull",), headers={"Accept": accept},
                                 stream=True)
         try:
-            if response.status_code == 404:
-                response.read()
+            if response.status_code == 404:  # the body is not read: a hostile one may be endless
                 raise InputError(f"manifest unknown: {ref}", remedy="checking the image name and tag")
             self.raise_for_status(response, ref.registry, f"manifest {ref}")
             data = read_bounded(response, mediatypes.MAX_MANIFEST_BYTES, f"manifest {ref}", self.options.transfer,
@@ -324,8 +323,7 @@ class RegistryClient:
                                 scopes=(f"repository:{ref.repository}:pull",), stream=True,
                                 headers={"Accept-Encoding": "identity"})  # the stored bytes, not re-encoded
         try:
-            if response.status_code == 404:
-                response.read()
+            if response.status_code == 404:  # the body is not read: a hostile one may be endless
                 raise InputError(f"blob unknown: {digest} in {ref.name}",
                                  remedy="re-pushing the image; it is incomplete in its registry")
             self.raise_for_status(response, ref.registry, f"blob {digest}")

@@ -71,3 +71,21 @@ def read_limited(response: httpx.Response, limit: int, what: str, host: str,
     except httpx.HTTPError as err:
         raise NetworkError(f"reading {what} from {host} failed: {type(err).__name__}", remedy="again") from None
     return b"".join(chunks)
+
+
+MAX_ERROR_BODY = 64 * 1024
+
+
+def error_body(response: httpx.Response, limit: int = MAX_ERROR_BODY) -> bytes:
+    """At most `limit` bytes of an error response's body (enough for its JSON error list), the rest left unread."""
+    chunks: list[bytes] = []
+    total = 0
+    try:
+        for chunk in response.iter_bytes():
+            chunks.append(chunk)
+            total += len(chunk)
+            if total >= limit:
+                break
+    except httpx.HTTPError:
+        pass
+    return b"".join(chunks)[:limit]
