@@ -109,3 +109,32 @@ def test_umask_is_read_without_changing_it() -> None:
         assert os.umask(0o027) == 0o027
     finally:
         os.umask(old)
+
+
+def test_db_export_through_a_symlink_and_a_fifo(tmp_path: Path) -> None:
+    from seawall.db.build import update_db
+    from seawall.db.bundle import export_bundle, import_bundle
+    from seawall.feeds.http import Http
+    from tests.feed_helpers import fixture_feeds
+
+    db = tmp_path / "seawall.db"
+    assert update_db(db, fixture_feeds(), http=Http(backoff=0, retries=0)).installed
+    real = tmp_path / "bundles" / "db.tar.zst"
+    real.parent.mkdir()
+    link = tmp_path / "latest.tar.zst"
+    link.symlink_to(real)
+    export_bundle(db, link)
+    assert link.is_symlink() and real.stat().st_size > 0
+    assert stat.S_IMODE(real.stat().st_mode) == 0o666 & ~current_umask()
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    export_bundle(db, fifo)
+    reader.join(30)
+    assert stat.S_ISFIFO(fifo.lstat().st_mode) and received[0]
+    copy = tmp_path / "copy.tar.zst"
+    copy.write_bytes(received[0])
+    import_bundle(copy, tmp_path / "imported.db")
+    assert (tmp_path / "imported.db").stat().st_size == db.stat().st_size
