@@ -32,7 +32,8 @@ from peers import Peers, ensure_peers, peer_env
 
 TOOLS = ("seawall", "syft", "trivy")
 ECOSYSTEMS = {"deb": "deb", "rpm": "rpm", "apk": "apk", "pypi": "python", "npm": "npm", "golang": "go-module",
-              "maven": "java-archive", "gem": "gem", "composer": "php", "cargo": "rust", "nuget": "dotnet"}
+              "maven": "java-archive", "gem": "gem", "composer": "php", "pecl": "pecl", "cargo": "rust",
+              "nuget": "dotnet"}
 Key = tuple[str, str, str]  # ecosystem, normalised name, normalised version
 
 # (tool that reports it or "*", ecosystem or "*", regex on "name version", reason): differences whose cause is

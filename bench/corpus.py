@@ -174,6 +174,59 @@ def _spec(source: str, sub: str, epoch: int, version: str, release: str) -> str:
         """) + header + files + "\n"
 
 
+PECL_PACKAGE_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<package packagerversion="1.10.13" version="2.0" xmlns="http://pear.php.net/dtd/package-2.0"
+ xmlns:tasks="http://pear.php.net/dtd/tasks-1.0" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+ xsi:schemaLocation="http://pear.php.net/dtd/tasks-1.0 http://pear.php.net/dtd/tasks-1.0.xsd
+ http://pear.php.net/dtd/package-2.0 http://pear.php.net/dtd/package-2.0.xsd">
+ <name>redis</name>
+ <channel>pecl.php.net</channel>
+ <summary>PHP extension for interfacing with Redis</summary>
+ <description>This extension provides an API for communicating with Redis servers.</description>
+ <lead>
+  <name>Michael Grunder</name><user>mgrunder</user><email>michael.grunder@gmail.com</email><active>yes</active>
+ </lead>
+ <date>2022-02-15</date>
+ <version><release>5.3.7</release><api>5.3.0</api></version>
+ <stability><release>stable</release><api>stable</api></stability>
+ <license uri="http://www.php.net/license">PHP</license>
+ <notes>phpredis 5.3.7</notes>
+ <contents><dir name="/"><file role="src" name="config.m4"/><file role="src" name="redis.c"/></dir></contents>
+ <dependencies><required><php><min>7.0.0</min></php><pearinstaller><min>1.4.0b1</min></pearinstaller></required>
+ </dependencies>
+ <providesextension>redis</providesextension>
+ <extsrcrelease/>
+</package>
+"""
+EGG_SDIST = "Werkzeug==0.14.1"  # no install_requires and zip_safe=False: `setup.py install` leaves an egg directory
+
+
+def php_root() -> Path:
+    return snapshot("php-py", lambda root: mmdebstrap(root, "php-cli,php-pear,python3-setuptools"))
+
+
+def pecl_egg_root() -> Path:
+    """`pecl install` (registered, not compiled, from a PECL package made here with `pear package`) and
+    `python3 setup.py install` of a real sdist."""
+    def build(root: Path) -> None:
+        root.rmdir()
+        run("cp", "-a", str(php_root()), str(root))
+        work = root / "tmp" / "build"
+        (work / "redis").mkdir(parents=True)
+        (work / "redis" / "package.xml").write_text(PECL_PACKAGE_XML)
+        (work / "redis" / "config.m4").write_text("PHP_ARG_ENABLE(redis, whether to enable redis support)\n")
+        (work / "redis" / "redis.c").write_text("/* redis */\n")
+        run(sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
+            "--disable-pip-version-check", "--dest", str(work), EGG_SDIST)
+        script = ("set -e; cd /tmp/build/redis && pear -q package package.xml >/dev/null"
+                  " && pecl -q install --nobuild --register-only --nodeps redis-5.3.7.tgz"
+                  " && cd /tmp/build && tar xzf Werkzeug-0.14.1.tar.gz && cd Werkzeug-0.14.1"
+                  " && python3 setup.py -q install >/dev/null 2>&1")
+        run("chroot", str(root), "/bin/sh", "-c", script)
+        shutil.rmtree(work)
+    return snapshot("pecl-egg", build)
+
+
 def rpm_root() -> Path:
     def build(root: Path) -> None:
         with tempfile.TemporaryDirectory() as top:
@@ -261,6 +314,11 @@ def secret_layers() -> list[LayerBlob]:
             layer("ssh-key-rm", ssh_key_tree, ssh_key_removed_tree, "RUN rm /root/.ssh/id_rsa")]
 
 
+def pecl_egg_layers() -> list[LayerBlob]:
+    return [layer("php-py", base_root, php_root, "RUN apt-get install -y php-cli php-pear python3-setuptools"),
+            layer("pecl-egg", php_root, pecl_egg_root, "RUN pecl install redis && python3 setup.py install")]
+
+
 def token_env() -> dict[str, object]:
     """An image config whose ENV carries a GitHub token of the real shape, drawn afresh for every build."""
     token = "ghp_" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(36))
@@ -274,6 +332,7 @@ IMAGES: dict[str, Callable[[], list[LayerBlob]]] = {
     "go-bins": lambda: [base_layer(), go_layer()],
     "java-app": lambda: [base_layer(), java_layer()],
     "rpm-db": lambda: [layer("rpm", None, rpm_root, "ADD rocky-rpmdb.tar /")],
+    "php-egg": lambda: [base_layer(), *pecl_egg_layers()],
     "big": lambda: [base_layer(), *python_layers(), npm_layer(), go_layer(), java_layer(),
                     layer("bulk", None, bulk_tree, "COPY /usr/share/doc /usr/share/locale ... /")],
     "secret-deleted": lambda: [base_layer(), *secret_layers()],

@@ -10,6 +10,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("SEAWALL_SHARED_DATA", REPO.parent / "shared" / "data"))
+# No test pulls the project's published DB from the internet: tests that want a DB repository name a local one.
+os.environ["SEAWALL_DB_REPOSITORY"] = ""
 
 # Each fixture module registers itself here, one line each.
 pytest_plugins: list[str] = [

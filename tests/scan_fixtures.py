@@ -91,7 +91,7 @@ def _debian(package: Package, vuln_id: str, status: Status, *, constraint: str, 
     if vendor is not None:
         source = "debian"
     elif cvss is not None:
-        source = f"cvss:{cvss.source}"
+        source = f"cvss:{cvss.source}:{cvss.version}"
     else:
         source = "none"
     return Finding(

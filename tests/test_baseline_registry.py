@@ -80,7 +80,7 @@ def test_gate_on_a_fresh_machine_reads_the_published_baseline(
     released = push(rootfs_image("release 1", without=frozenset({"curl", "libcurl4"})),
                     f"{registry.host}/build/app:r1", tmp_path)
     lenient = tmp_path / "lenient.yaml"
-    lenient.write_text("rules:\n  - severity: {at_least: critical}\n")
+    lenient.write_text("rules:\n  - severity: {at_least: critical, unknown: ignore}\n")
     result = promote(released, f"{production}:1", GateInputs(policy=lenient, db=db, auto_update=False))
     assert result.verdict.decision == "pass", result.verdict
     with RegistryClient() as client:

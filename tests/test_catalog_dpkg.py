@@ -56,6 +56,19 @@ def test_distroless_status_d_entries_without_status_field() -> None:
     assert result.owned_files == () and result.unknowns == ()
 
 
+def test_distroless_status_d_maintainer_scripts_are_not_stanzas() -> None:
+    cataloger = DpkgCataloger()
+    result = catalog_folder("distroless-python", cataloger)
+    assert {p.name: p.version for p in result.packages} == {
+        "python3.11-minimal": "3.11.2-6+deb12u2",
+        "libpython3.11-minimal": "3.11.2-6+deb12u2",
+    }
+    assert result.unknowns == ()
+    for member in ("postinst", "prerm", "conffiles", "md5sums", "preinst", "postrm", "triggers", "shlibs"):
+        assert not cataloger.wants(f"/var/lib/dpkg/status.d/python3.11-minimal.{member}", 0o100644, 100)
+    assert cataloger.wants("/var/lib/dpkg/status.d/python3.11-minimal", 0o100644, 100)
+
+
 def test_corrupt_status_keeps_good_paragraphs_and_records_an_unknown() -> None:
     result = catalog_folder("dpkg-corrupt", DpkgCataloger())
     assert set(by_name(result)) == {"base-files", "libc6"}
@@ -142,4 +155,4 @@ def test_registered_catalogers_have_distinct_names_and_versions() -> None:
     names = [c.name for c in CATALOGERS]
     assert len(set(names)) == len(names)
     assert all(isinstance(c.version, int) and c.version >= 1 for c in CATALOGERS)
-    assert {c.name for c in CATALOGERS if c.is_os} == {"dpkg", "apk", "rpm"}
+    assert {c.name for c in CATALOGERS if c.is_os} == {"dpkg", "apk", "rpm", "rpm-manifest", "opkg"}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from seawall.catalog.java import MAX_DEPTH, JavaCataloger
+from seawall.catalog.java import MAX_DEPTH, JavaCataloger, pom_xml_coordinates
 from tests.catalog_helpers import catalog_folder, entries_from_files, real_entries
 
 
@@ -317,3 +317,43 @@ def test_jar_named_unlike_its_own_pom_is_listed_once(path: str, members: dict[st
     result = cataloger.catalog(entries_from_files({path: _zip(members)}, cataloger))
     assert [p.name for p in result.packages if dict(p.metadata)["source"] != "pom.properties"] == []
     assert {p.name for p in result.packages} == expected
+
+
+def test_pom_xml_without_pom_properties_jenkins_plugin_and_weaver_jar() -> None:
+    result = catalog_folder("java-layouts", JavaCataloger())
+    assert result.unknowns == ()
+    got = {p.locations[0].path: p.purl for p in result.packages}
+    assert got == {
+        # sbt names the file group.artifact-version.jar; the pom inside says who it is
+        "/opt/app/lib/com.fasterxml.jackson.core.jackson-core-2.15.2.jar":
+            "pkg:maven/com.fasterxml.jackson.core/jackson-core@2.15.2",
+        # no version of its own in the pom: the parent's
+        "/opt/app/lib/log4j-core.jar": "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1",
+        "/var/jenkins_home/plugins/gradle.jpi": "pkg:maven/org.jenkins-ci.plugins/gradle@2.11",
+    }  # fmt: skip
+    # spring-instrumentation-4.3.0-1.0.jar is a New Relic weaver module (Weave-Classes), not a Spring artifact
+    assert all("spring" not in (p.purl or "") for p in result.packages)
+    assert all(dict(p.metadata)["source"] in ("pom.xml", "MANIFEST.MF") for p in result.packages)
+
+
+@pytest.mark.parametrize(
+    ("pom", "stem", "expected"),
+    [
+        (
+            "<project><groupId>org.example</groupId><artifactId>lib</artifactId><version>${revision}</version>"
+            "<properties><revision>${major}.4</revision><major>1</major></properties></project>",
+            "lib",
+            {"groupId": "org.example", "artifactId": "lib", "version": "1.4"},
+        ),
+        (
+            "<project><artifactId>lib</artifactId><version>${unknown.version}</version></project>",
+            "lib-3.0.1",
+            {"groupId": "org.example", "artifactId": "lib", "version": "3.0.1"},
+        ),
+        ("<project><artifactId>lib</artifactId></project>", "lib", None),
+        ('<!DOCTYPE p [<!ENTITY a "aaaa">]><project><artifactId>&a;</artifactId></project>', "lib", None),
+        ("<project><artifactId>lib</artifact", "lib", None),
+    ],
+)
+def test_pom_xml_coordinates(pom: str, stem: str, expected: dict[str, str] | None) -> None:
+    assert pom_xml_coordinates(pom, "META-INF/maven/org.example/lib/pom.xml", stem) == expected

@@ -32,63 +32,60 @@ def real_blobs() -> list[tuple[int, bytes]]:
         connection.close()
 
 
+BDB_LSN = struct.pack("<II", 0, 1)  # what rpm leaves in every page's LSN once the environment is closed
+BDB_CHARKEY = 1583910353  # libdb's hash of "%$sniglet^&" as rpm's databases record it (checked on open)
+
+
+def _bdb_page_header(number: int, prev: int, following: int, entries: int, offset: int, kind: int) -> bytes:
+    return BDB_LSN + struct.pack("<IIIHHBB", number, prev, following, entries, offset, 0, kind)
+
+
 def bdb_hash_file(records: list[tuple[int, bytes]], page_size: int = 4096) -> bytes:
-    """A Berkeley DB (version 9) hash file the way rpm's Packages is laid out: one bucket, values on overflow pages."""
+    """A Berkeley DB hash file laid out the way rpm writes `Packages` (as in a real CentOS 8 / UBI 8 file).
+
+    Two buckets on pages 1 and 2; record 0 (rpm's "last instance" counter) is a 4-byte on-page H_KEYDATA value
+    in the last bytes of bucket 0, every header an H_OFFPAGE value whose overflow pages follow, each holding
+    a reference count of 1 and the bytes it uses (a full page, except the last).
+    """
+    buckets: list[list[tuple[bytes, bytes]]] = [[], []]
+    last_instance = max(key for key, _ in records)
+    buckets[0].append((b"\x01" + struct.pack("<I", 0), b"\x01" + struct.pack("<I", last_instance)))
     overflow: list[bytes] = []
-    items: list[tuple[bytes, bytes]] = []
-    next_free = 2  # page 0 = metadata, page 1 = the bucket's hash page
+    next_free = 1 + len(buckets)
     room = page_size - 26
     for key, blob in records:
         chunks = [blob[i : i + room] for i in range(0, len(blob), room)]
         first = next_free
         for index, chunk in enumerate(chunks):
-            number = next_free + index
+            number = first + index
             following = number + 1 if index + 1 < len(chunks) else 0
-            header = struct.pack(
-                "<8sIIIHHBB", bytes(8), number, number - 1 if index else 0, following, 1, len(chunk), 0, 7
-            )
+            header = _bdb_page_header(number, number - 1 if index else 0, following, 1, len(chunk), 7)
             overflow.append((header + chunk).ljust(page_size, b"\x00"))
         next_free += len(chunks)
-        items.append((b"\x01" + struct.pack("<I", key), struct.pack("<B3xII", 3, first, len(blob))))
-    page = bytearray(page_size)
-    offsets: list[int] = []
-    low = page_size
-    for key_item, value_item in items:
-        for item in (key_item, value_item):
-            low -= len(item)
-            page[low : low + len(item)] = item
-            offsets.append(low)
-    page[0:26] = struct.pack("<8sIIIHHBB", bytes(8), 1, 0, 0, len(offsets), low, 0, 13)
-    for index, offset in enumerate(offsets):
-        struct.pack_into("<H", page, 26 + 2 * index, offset)
-    last = next_free - 1
+        value = struct.pack("<B3xII", 3, first, len(blob))
+        buckets[key % len(buckets)].append((b"\x01" + struct.pack("<I", key), value))
+    pages: list[bytes] = []
+    for number, pairs in enumerate(buckets, start=1):
+        page = bytearray(page_size)
+        offsets: list[int] = []
+        low = page_size
+        for pair in pairs:
+            for item in pair:
+                low -= len(item)
+                page[low : low + len(item)] = item
+                offsets.append(low)
+        page[0:26] = _bdb_page_header(number, 0, 0, len(offsets), low, 13)
+        for index, offset in enumerate(offsets):
+            struct.pack_into("<H", page, 26 + 2 * index, offset)
+        pages.append(bytes(page))
     meta = bytearray(page_size)
-    struct.pack_into(
-        "<8sIIIIBBBBIIIIII20s",
-        meta,
-        0,
-        bytes(8),
-        0,
-        0x061561,
-        9,
-        page_size,
-        0,
-        8,
-        0,
-        0,
-        0,
-        last,
-        0,
-        len(records),
-        len(records),
-        0,
-        b"seawall-test-uid-000",
-    )
-    struct.pack_into(
-        "<IIIIII", meta, 72, 0, 1, 0, 40, len(records), 0
-    )  # max_bucket, high/low mask, ffactor, nelem, charkey
-    struct.pack_into("<I", meta, 96, 1)  # spares[0]: bucket 0 lives on page 1
-    return bytes(meta) + bytes(page) + b"".join(overflow)
+    # dbmeta: lsn, pgno, magic, version 9, page size, encrypt 0, type 8 (hash meta), free 0, last page, uid.
+    struct.pack_into("<8sIIIIBBBBII", meta, 0, BDB_LSN, 0, 0x061561, 9, page_size, 0, 8, 0, 0, 0, next_free - 1)
+    meta[52:72] = b"seawall-fixture-uid\x00"
+    # hash meta: max_bucket, high_mask, low_mask, ffactor, nelem, h_charkey, spares[0..1]
+    nelem = 1 + len(records)
+    struct.pack_into("<IIIIIIII", meta, 72, len(buckets) - 1, 1, 0, 0, nelem, BDB_CHARKEY, 1, 1)
+    return bytes(meta) + b"".join(pages) + b"".join(overflow)
 
 
 def ndb_file(records: list[tuple[int, bytes]]) -> bytes:
@@ -140,6 +137,15 @@ def test_berkeley_db_packages(path: str) -> None:
     assert summary(result) == EXPECTED and result.unknowns == ()
 
 
+def test_berkeley_db_as_rpm_writes_it_on_centos_8() -> None:
+    """Record 0 sits on-page in the last bytes of bucket page 1; it must be skipped, not fail the whole file."""
+    committed = (ASSETS / "rpm-bdb/var/lib/rpm/Packages").read_bytes()
+    assert committed == bdb_hash_file(real_blobs())
+    assert committed[4096 + 26 : 4096 + 30] == struct.pack("<HH", 4091, 4086) and committed[4096 + 4086] == 1
+    result = catalog_folder("rpm-bdb", RpmCataloger())
+    assert summary(result) == EXPECTED and result.unknowns == ()
+
+
 def test_berkeley_db_file_is_what_rpm_reads(tmp_path: Path) -> None:
     rpm = require_tool("rpm")
     (tmp_path / "Packages").write_bytes(bdb_hash_file(real_blobs()))
@@ -188,3 +194,12 @@ def test_source_rpm_names() -> None:
     assert split_source_rpm("python3.11-3.11.5-1.el9_3.src.rpm") == ("python3.11", "3.11.5-1.el9_3")
     assert split_source_rpm("(none)") is None
     assert split_source_rpm(None) is None
+
+
+def test_berkeley_db_off_page_item_cut_by_the_page_end_is_an_unknown() -> None:
+    data = bytearray(bdb_hash_file(real_blobs()))
+    data[4096 + 4091] = 3  # record 0's key, now claiming to be an off-page item 5 bytes before the page end
+    struct.pack_into("<HH", data, 4096 + 26, 4086, 4091)  # ... and listed as the value of the pair
+    cataloger = RpmCataloger()
+    result = cataloger.catalog(entries_from_files({"/var/lib/rpm/Packages": bytes(data)}, cataloger))
+    assert result.packages == () and "cut by the page end" in result.unknowns[0].reason

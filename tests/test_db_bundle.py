@@ -49,7 +49,17 @@ def test_export_import_round_trip(db: Path, tmp_path: Path) -> None:
     target = tmp_path / "imported" / "seawall.db"
     target.parent.mkdir()
     assert import_bundle(bundle, target)["files"] == manifest["files"]
-    assert target.read_bytes() == db.read_bytes()
+    assert _content(target) == _content(db)
+    with VulnStore.open(target) as store:
+        assert store.meta()["origin"] == "bundle" and store.meta()["origin_reference"] == str(bundle)
+
+
+def _content(db: Path) -> list[str]:
+    """Every row of the DB but the meta rows saying where this copy came from."""
+    with sqlite3.connect(db) as conn:
+        return [line for line in conn.iterdump() if not line.startswith('INSERT INTO "meta"')] + \
+            [str(row) for row in conn.execute("SELECT * FROM meta WHERE key NOT LIKE 'origin%' AND key != "
+                                              "'pulled_at' ORDER BY key")]
 
 
 def test_tampered_bundle_is_refused_and_the_current_db_kept(db: Path, tmp_path: Path) -> None:
@@ -132,14 +142,14 @@ def test_db_with_unknown_schema_is_refused_by_status(db: Path, tmp_path: Path) -
 @pytest.mark.registry
 def test_push_and_pull_through_a_real_registry(db: Path, tmp_path: Path, registry) -> None:
     from seawall.db.oci import ARTIFACT_TYPE, pull_db, push_db
-    from seawall.image.blobcache import BlobCache
-
     ref = f"{registry.host}/seawall/db:1"
     digest = push_db(db, ref)
     assert digest.startswith("sha256:")
     target = tmp_path / "pulled.db"
-    manifest = pull_db(ref, target, cache=BlobCache(tmp_path / "blobs"))
-    assert target.read_bytes() == db.read_bytes() and manifest["schema_version"] == SCHEMA_VERSION
+    pulled = pull_db(ref, target)
+    assert _content(target) == _content(db) and pulled.bundle["schema_version"] == SCHEMA_VERSION
+    assert pulled.digest == digest and pulled.reference == ref
+    assert not (tmp_path / "blobs").exists()  # streamed into place, no second copy in the blob cache
     import httpx
 
     doc = httpx.get(f"{registry.url}/v2/seawall/db/manifests/1",

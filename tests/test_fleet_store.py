@@ -136,8 +136,9 @@ def test_store_of_schema_1_is_brought_up_to_date(tmp_path: Path) -> None:
         store.put_result(_result("r1", "debian:12", "sha256:" + "a" * 64))
     import sqlite3
 
-    with sqlite3.connect(tmp_path / "v1.db") as conn:  # the shape schema 1 wrote: no unpacked size
+    with sqlite3.connect(tmp_path / "v1.db") as conn:  # the shape schema 1 wrote: no unpacked size, no aliases
         conn.execute("ALTER TABLE fleet_results DROP COLUMN size_uncompressed")
+        conn.execute("ALTER TABLE fleet_findings DROP COLUMN aliases")
         conn.execute("UPDATE fleet_meta SET value = '1' WHERE key = 'schema_version'")
     with ResultsStore.open(url) as store:
         kept = store.results("r1")[0]

@@ -51,7 +51,7 @@ def test_violation_lists_rule_finding_and_remedy_as_json(capsys: pytest.CaptureF
 def test_allowlist_and_vex_turn_a_failure_into_a_pass(capsys: pytest.CaptureFixture[str], db: Path,
                                                       tmp_path: Path) -> None:
     policy = tmp_path / "p.yaml"
-    policy.write_text("rules:\n  - severity: {at_least: high, by: vendor}\n")
+    policy.write_text("rules:\n  - severity: {at_least: high, by: vendor, unknown: ignore}\n")
     code, _, _ = gate(capsys, TARGET, "--policy", str(policy), "--db", str(db), "--skip-db-update")
     assert code == 1
     allow = tmp_path / "allow.yaml"

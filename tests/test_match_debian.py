@@ -80,3 +80,29 @@ def test_unfixed_states_offer_no_fix(findings: dict) -> None:
     for key, status in EXPECTED.items():
         if status is not Status.FIXED:
             assert not findings[key].fix_available, key
+
+
+# DSA-5514-1 as the tracker's data/DSA/list writes it, and an advisory naming two CVEs the tracker also lists
+DSA_LIST = """[03 Oct 2023] DSA-5514-1 glibc - security update
+\t{CVE-2023-4527 CVE-2023-4806 CVE-2023-4911}
+\t[bookworm] - glibc 2.36-9+deb12u3
+[04 Oct 2023] DSA-9001-1 glibc - security update
+\t{CVE-2023-4911 CVE-2010-4756}
+\t[bookworm] - glibc 2.36-9+deb12u3
+"""
+
+
+def test_a_dsa_joins_the_cve_findings_it_names_never_a_second_finding(tmp_path: Path) -> None:
+    for kind, text in (("DSA", DSA_LIST), ("DLA", "")):
+        (tmp_path / kind).mkdir()
+        (tmp_path / kind / "list").write_text(text)
+    db = tmp_path / "seawall.db"
+    assert update_db(db, select_feeds(["debian", "debian-advisories"], [
+        f"debian={ASSETS / 'debian-tracker.json'}", f"debian-advisories={tmp_path}"])).installed
+    report = scan_target(f"dir:{ASSETS / 'debian-bookworm'}", db=db, auto_update=False)
+    libc6 = {f.id: f for f in report.findings if f.package.name == "libc6"}
+    assert sorted(libc6) == ["CVE-2010-4756", "CVE-2023-4911"]
+    assert {"DSA-5514-1", "DSA-9001-1"} <= set(libc6["CVE-2023-4911"].aliases)
+    assert "DSA-9001-1" in libc6["CVE-2010-4756"].aliases
+    assert "CVE-2010-4756" not in libc6["CVE-2023-4911"].aliases  # two vulnerabilities stay two findings
+    assert libc6["CVE-2023-4911"].severity_source == "debian"

@@ -33,12 +33,25 @@ def keys(violations: list) -> set[tuple[str | None, str | None]]:
 
 
 def test_severity_by_vendor_names_finding_and_remedy(report: ScanReport) -> None:
-    violations = r.SeverityAtLeast(Severity.HIGH, by="vendor").evaluate(report)
+    violations = r.SeverityAtLeast(Severity.HIGH, by="vendor", unknown="ignore").evaluate(report)
     assert keys(violations) == {("CVE-2023-4911", "libc6@2.36-9+deb12u1"), ("CVE-2023-4911", "libc-bin@2.36-9+deb12u1")}
     libc6 = next(v for v in violations if v.package.startswith("libc6"))
-    assert libc6.rule == "severity >= high (by vendor)"
+    assert libc6.rule == "severity >= high (by vendor, unknown ignored)"
     assert libc6.remedy == "upgrade libc6 (source glibc) to 2.36-9+deb12u3"
     assert libc6.purl and libc6.purl.startswith("pkg:deb/debian/libc6@")
+
+
+def test_unknown_severity_meets_every_threshold_unless_ignored(report: ScanReport) -> None:
+    unrated = {(f.id, f"{f.package.name}@{f.package.version}") for f in report.findings
+               if f.vendor_severity is None and not f.suppressed}
+    assert unrated
+    counted = r.SeverityAtLeast(Severity.CRITICAL, by="vendor").evaluate(report)
+    assert unrated <= keys(counted)
+    unknown = next(v for v in counted if (v.finding_id, v.package) in unrated)
+    assert "severity unknown" in unknown.message
+    assert "seawall db update" in unknown.remedy and "allowlist" in unknown.remedy
+    ignored = r.SeverityAtLeast(Severity.CRITICAL, by="vendor", unknown="ignore").evaluate(report)
+    assert not unrated & keys(ignored)
 
 
 def test_fixable_only_and_unfixed_remedies(report: ScanReport) -> None:
@@ -167,3 +180,13 @@ def test_empty_policy_is_rejected(tmp_path: Path) -> None:
     path.write_text("name: nothing\n")
     with pytest.raises(PolicyError, match=r"p.yaml:1: `rules` must be a non-empty list"):
         load_policy(path)
+
+
+def test_at_least_unknown_explains_the_unknown_option(tmp_path: Path) -> None:
+    policy = tmp_path / "p.yaml"
+    policy.write_text("rules:\n  - severity: {at_least: unknown}\n  - severity: {at_least: high, unknown: maybe}\n")
+    with pytest.raises(PolicyError) as info:
+        load_policy(policy)
+    text = str(info.value)
+    assert "p.yaml:2" in text and "unknown: ignore" in text
+    assert "p.yaml:3" in text and "count, ignore" in text

@@ -90,13 +90,13 @@ def test_passing_gate_promotes_with_scan_attached(built: tuple[str, TestImage], 
                      "    justification: vulnerable_code_not_in_execute_path\n"
                      "    statement: No setuid binaries in the image; the tunables never reach a privileged ld.so.\n")
     policy = tmp_path / "p.yaml"
-    policy.write_text("rules:\n  - severity: {at_least: high, by: vendor}\n  - no_root:\n"
+    policy.write_text("rules:\n  - severity: {at_least: high, by: vendor, unknown: ignore}\n  - no_root:\n"
                       "  - severity: {at_least: medium, fixable_only: true, new_only: true}\n")
     # Without a baseline every finding is new: curl's fixable CVE-2024-2398 (medium) blocks the first attempt.
     first = promote(source, destination, GateInputs(policy=policy, allowlists=[allow], db=db, auto_update=False))
     assert first.verdict.decision == "fail" and first.digest is None
     lenient = tmp_path / "lenient.yaml"
-    lenient.write_text("rules:\n  - severity: {at_least: high, by: vendor}\n  - no_root:\n")
+    lenient.write_text("rules:\n  - severity: {at_least: high, by: vendor, unknown: ignore}\n  - no_root:\n")
     result = promote(source, destination, GateInputs(policy=lenient, allowlists=[allow], db=db, auto_update=False))
     assert result.verdict.decision == "pass", result.verdict
     assert result.digest == image.digest  # digest preserved
@@ -131,7 +131,7 @@ def test_promotion_within_one_registry(built: tuple[str, TestImage], registry: R
                                        tmp_path: Path) -> None:
     source, image = built
     lenient = tmp_path / "lenient.yaml"
-    lenient.write_text("rules:\n  - severity: {at_least: critical}\n")
+    lenient.write_text("rules:\n  - severity: {at_least: critical, unknown: ignore}\n")
     result = promote(source, f"{registry.host}/prod/api:2.0", GateInputs(policy=lenient, db=db, auto_update=False))
     assert result.digest == image.digest
     assert manifest_status(registry, "prod/api", "2.0") == 200

@@ -117,7 +117,7 @@ def test_mistyped_records_are_skipped_and_the_rest_load() -> None:
     data["vulnerabilities"][0]["vendorProject"] = []
     records = list(parse_catalog(data))
     skipped = [r for r in records if isinstance(r, Skipped)]
-    assert [s.reason for s in skipped][0] == "malformed record (field kev.vendor_project is a list)"
+    assert next(s.reason for s in skipped) == "malformed record (field kev.vendor_project is a list)"
     assert _ingest(records) == len(records) and any(isinstance(r, VulnerabilityMeta) for r in records)
     secdb = json.loads(json.dumps(SECDB))
     secdb["packages"].insert(0, {"pkg": {"name": "db", "secfixes": {"0": 1}}})

@@ -10,6 +10,12 @@ from seawall.model.sbom import Location, Package, Unknown
 
 STATUS_PATH = "/var/lib/dpkg/status"
 STATUS_D = "/var/lib/dpkg/status.d/"
+# Distroless status.d also holds each package's control members beside its stanza file (as dpkg's info/ does);
+# package names may contain dots (python3.11), so only these known member suffixes are set aside.
+CONTROL_MEMBERS = frozenset(
+    {"md5sums", "sha256sums", "conffiles", "preinst", "postinst", "prerm", "postrm", "config", "templates",
+     "triggers", "shlibs", "symbols", "list", "clilibs"}
+)  # fmt: skip
 INFO_DIR = "/var/lib/dpkg/info/"
 _FIELD = re.compile(r"^([!-9;-~][!-9;-~]*):[ \t]*(.*)$")  # a field name is printable ASCII without ':'
 _VERSION = re.compile(r"^(?:\d+:)?[0-9][A-Za-z0-9.+~:-]*$")
@@ -116,15 +122,20 @@ def list_owner(path: str) -> str | None:
     return base[: -len(".list")].split(":", 1)[0] or None
 
 
+def _is_control_member(path: str) -> bool:
+    """`status.d/base-files.md5sums`, `status.d/libc6.postinst`: not a package stanza."""
+    return path.rpartition("/")[2].rpartition(".")[2] in CONTROL_MEMBERS and "." in path.rpartition("/")[2]
+
+
 class DpkgCataloger(Cataloger):
     name = "dpkg"
-    version = 1
+    version = 2
     globs = (STATUS_PATH, STATUS_D + "*", INFO_DIR + "*.list")
     is_os = True
     max_file_size = MAX_STATUS_FILE
 
     def wants(self, path: str, mode: int, size: int) -> bool:
-        return super().wants(path, mode, size) and not path.endswith(".md5sums")
+        return super().wants(path, mode, size) and not (path.startswith(STATUS_D) and _is_control_member(path))
 
     def catalog(self, files: Sequence[FileEntry]) -> CatalogResult:
         packages: list[Package] = []
@@ -138,7 +149,7 @@ class DpkgCataloger(Cataloger):
                     owned.append((owner, tuple(p for p in lines if p.startswith("/") and p != "/.")))
                 continue
             in_status_d = entry.path.startswith(STATUS_D)
-            if in_status_d and entry.path.endswith(".md5sums"):
+            if in_status_d and _is_control_member(entry.path):
                 continue
             found, problem = self._parse_status(entry, required_status=not in_status_d)
             packages.extend(found)

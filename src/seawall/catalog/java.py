@@ -8,6 +8,7 @@ import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
+from xml.etree import ElementTree
 
 from seawall.catalog.interface import Cataloger, CatalogResult, FileEntry
 from seawall.catalog.purls import maven_purl
@@ -20,6 +21,9 @@ MAX_TOTAL_NESTED = 512 * 1024 * 1024  # everything decompressed for one outer ar
 MAX_RATIO = 200  # a nested member that claims to inflate more than this is a zip bomb, not a jar
 MAX_SMALL_MEMBER = 1024 * 1024  # pom.properties and MANIFEST.MF
 _POM_PROPERTIES = re.compile(r"^META-INF/maven/[^/]+/[^/]+/pom\.properties$")
+_POM_XML = re.compile(r"^META-INF/maven/(?P<group>[^/]+)/(?P<artifact>[^/]+)/pom\.xml$")
+_PROPERTY = re.compile(r"\$\{([^}]+)\}")
+JENKINS_SUFFIXES = (".hpi", ".jpi")
 # Debian versions add `~` and `+` to Maven's (jsr305-0.1~+svn49.jar).
 _FILENAME_VERSION = re.compile(r"^(?P<name>.+?)-(?P<version>\d[\w.+~-]*?)(?:\.(?:RELEASE|Final|GA))?$")
 
@@ -36,6 +40,7 @@ class _Found:
     pom: dict[str, str] | None
     manifest: dict[str, str]
     own: bool  # the archive itself, not a dependency shaded into it
+    pom_source: str = "pom.properties"
 
 
 @dataclass
@@ -82,7 +87,7 @@ def _read_small(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> str:
 
 class JavaCataloger(Cataloger):
     name = "java"
-    version = 2
+    version = 3
     globs = tuple(f"**/*{suffix}" for suffix in ARCHIVE_SUFFIXES)
 
     def wants(self, path: str, mode: int, size: int) -> bool:
@@ -152,18 +157,32 @@ class JavaCataloger(Cataloger):
         manifest = parse_manifest(_read_small(archive, manifest_info)) if manifest_info else {}
         stem = name.rsplit("/", 1)[-1].rsplit(".", 1)[0]
         poms = []
+        pom_xmls: dict[str, zipfile.ZipInfo] = {}
         for info in archive.infolist():
             if _POM_PROPERTIES.match(info.filename):
                 props = parse_properties(_read_small(archive, info))
                 if props.get("artifactId") and props.get("version"):
                     poms.append(props)
+            elif _POM_XML.match(info.filename):
+                pom_xmls[info.filename.rsplit("/", 1)[0]] = info
+        with_properties = {n.rsplit("/", 1)[0] for n in archive.namelist() if _POM_PROPERTIES.match(n)}
+        from_xml: list[dict[str, str]] = []
+        for folder, info in pom_xmls.items():
+            if folder in with_properties:
+                continue  # pom.properties carries the resolved coordinates; the pom.xml may hold ${...} placeholders
+            coordinates = pom_xml_coordinates(_read_small(archive, info), info.filename, stem)
+            if coordinates:
+                from_xml.append(coordinates)
+        poms.extend(from_xml)
         # A pom.properties describes the archive itself only when its artifactId names the archive; the others are
         # dependencies shaded into it (cglib's in guice.jar), and the archive then needs an identity of its own.
         names = (stem, manifest.get("Implementation-Title"), manifest.get("Bundle-Name"))
         own = next((props for props in poms if any(_same_artifact(props["artifactId"], n) for n in names if n)), None)
         for props in poms:
-            yield _Found(inner, props, manifest, props is own)
-        if own is None:
+            yield _Found(inner, props, manifest, props is own, "pom.xml" if props in from_xml else "pom.properties")
+        # New Relic-style agent instrumentation ("weaver") jars are named after what they instrument, not after
+        # an artifact of their own: nothing to report unless a pom says otherwise.
+        if own is None and "Weave-Classes" not in manifest:
             yield _Found(inner, None, manifest, True)
 
     def _package(self, entry: FileEntry, base: str, found: _Found) -> Package:
@@ -175,7 +194,13 @@ class JavaCataloger(Cataloger):
             metadata.append(("nested_path", "!".join(found.inner)))
         if found.pom is not None:
             group, artifact, version = found.pom.get("groupId"), found.pom["artifactId"], found.pom["version"]
-            metadata.append(("source", "pom.properties"))
+            metadata.append(("source", found.pom_source))
+        elif archive_name.lower().endswith(JENKINS_SUFFIXES) and manifest.get("Short-Name"):
+            # A Jenkins plugin names itself in its manifest; its advisories use Group-Id:Short-Name.
+            artifact = manifest["Short-Name"]
+            version = (manifest.get("Plugin-Version") or manifest.get("Implementation-Version") or "").split(" ")[0]
+            group = manifest.get("Group-Id") or None
+            metadata.append(("source", "MANIFEST.MF"))
         else:
             # Maven names a jar artifactId-version.jar, so the file name is the best artifactId; manifest names are
             # display titles or OSGi symbolic names, which advisories never use.
@@ -205,6 +230,63 @@ class JavaCataloger(Cataloger):
             layer_index=entry.layer_index,
             metadata=tuple(sorted([*metadata, *((("group", group),) if group else ())])),
         )
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _child_text(element: ElementTree.Element | None, name: str) -> str:
+    if element is None:
+        return ""
+    for child in element:
+        if _local(child.tag) == name:
+            return (child.text or "").strip()
+    return ""
+
+
+def _child(element: ElementTree.Element, name: str) -> ElementTree.Element | None:
+    return next((child for child in element if _local(child.tag) == name), None)
+
+
+def pom_xml_coordinates(text: str, member: str, stem: str) -> dict[str, str] | None:
+    """groupId, artifactId and version of a `META-INF/maven/<group>/<artifact>/pom.xml`, parent and ${properties}
+    resolved; the folder names stand in for a missing group or artifact, the file name for an unresolvable version."""
+    if "<!DOCTYPE" in text or "<!ENTITY" in text:
+        return None  # a pom never needs a DTD; refusing them keeps entity expansion out of the XML parser
+    try:
+        project = ElementTree.fromstring(text)
+    except ElementTree.ParseError:
+        return None
+    folder = _POM_XML.match(member)
+    if _local(project.tag) != "project" or folder is None:
+        return None
+    parent = _child(project, "parent")
+    values: dict[str, str] = {}
+    for key, own, inherited in (("groupId", "groupId", "groupId"), ("version", "version", "version")):
+        values[key] = _child_text(project, own) or _child_text(parent, inherited)
+    values["artifactId"] = _child_text(project, "artifactId") or folder.group("artifact")
+    declared = _child(project, "properties")
+    properties = {_local(p.tag): (p.text or "").strip() for p in declared} if declared is not None else {}
+    known = {
+        **properties,
+        "project.groupId": values["groupId"],
+        "project.version": values["version"],
+        "project.artifactId": values["artifactId"],
+        "project.parent.version": _child_text(parent, "version"),
+        "project.parent.groupId": _child_text(parent, "groupId"),
+    }
+    for key in ("groupId", "version"):
+        for _round in range(3):  # properties may refer to properties; a cycle stays unresolved
+            values[key] = _PROPERTY.sub(lambda m: known.get(m.group(1), m.group(0)), values[key])
+    if "${" in values["groupId"] or not values["groupId"]:
+        values["groupId"] = folder.group("group")
+    if "${" in values["version"] or not values["version"]:
+        suffix = stem.rpartition(f"{values['artifactId']}-")[2] if f"{values['artifactId']}-" in stem else ""
+        if not suffix or not suffix[0].isdigit():
+            return None
+        values["version"] = suffix
+    return values
 
 
 def _split_file_name(stem: str, manifest: dict[str, str]) -> tuple[str, str]:

@@ -109,3 +109,7 @@ def gem_purl(name: str, version: str) -> str:
 def composer_purl(name: str, version: str) -> str:
     namespace, _, short = name.rpartition("/")
     return PackageURL(type="composer", namespace=namespace or None, name=short, version=version).to_string()
+
+
+def pecl_purl(name: str, version: str) -> str:
+    return PackageURL(type="pecl", name=name, version=version).to_string()

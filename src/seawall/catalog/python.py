@@ -1,7 +1,11 @@
-"""Installed Python distributions: *.dist-info/METADATA, *.egg-info/PKG-INFO and old single-file *.egg-info."""
+"""Installed Python distributions: *.dist-info/METADATA, *.egg-info/PKG-INFO, old single-file *.egg-info, and
+eggs that `setup.py install` / easy_install leave in site-packages (a `*.egg/EGG-INFO/PKG-INFO` folder or a zip).
+"""
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import Sequence
 
 from seawall.catalog.interface import Cataloger, CatalogResult, FileEntry
@@ -9,6 +13,9 @@ from seawall.catalog.purls import pypi_purl
 from seawall.model.sbom import Location, Package, Unknown
 
 MAX_METADATA = 8 * 1024 * 1024
+EGG_METADATA = "EGG-INFO/PKG-INFO"
+# The interpreter's own distutils record (Debian's lib-dynload/Python-2.7.egg-info): not a PyPI project.
+INTERPRETER_NAMES = frozenset({"python"})
 _LICENSE_CLASSIFIER = "License :: "
 
 
@@ -30,11 +37,31 @@ def licenses_from(raw: dict) -> tuple[str, ...]:
     return tuple(found)
 
 
-def parse_metadata(entry: FileEntry, found_by: str) -> Package | str:
-    """A Package, or the reason the file could not be read as core metadata."""
-    if entry.size > MAX_METADATA:
+def _zipped_egg_metadata(entry: FileEntry) -> bytes | str:
+    try:
+        with zipfile.ZipFile(io.BytesIO(entry.read())) as archive:
+            info = archive.getinfo(EGG_METADATA)
+            if info.file_size > MAX_METADATA:
+                return f"{EGG_METADATA} larger than {MAX_METADATA} bytes"
+            with archive.open(info) as member:
+                return member.read(MAX_METADATA + 1)[:MAX_METADATA]
+    except KeyError:
+        return f"egg without {EGG_METADATA}"
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError) as error:
+        return f"unreadable egg: {error}"
+
+
+def parse_metadata(entry: FileEntry, found_by: str) -> Package | str | None:
+    """A Package, None for the interpreter's own record, or the reason the file could not be read."""
+    if entry.path.endswith(".egg"):
+        found = _zipped_egg_metadata(entry)
+        if isinstance(found, str):
+            return found
+        data = found
+    elif entry.size > MAX_METADATA:
         return f"metadata file larger than {MAX_METADATA} bytes"
-    data = entry.read()
+    else:
+        data = entry.read()
     if b"\x00" in data[:4096]:
         return "not a metadata file (binary content)"
     from packaging.metadata import parse_email  # 30 ms to import: only when a layer has Python metadata
@@ -46,6 +73,8 @@ def parse_metadata(entry: FileEntry, found_by: str) -> Package | str:
         return "core metadata without Name or Version"
     if any(c.isspace() for c in version) or any(c.isspace() for c in name):
         return f"malformed Name or Version: {name!r} {version!r}"
+    if name.lower() in INTERPRETER_NAMES:
+        return None
     return Package(
         name=name,
         version=version,
@@ -60,8 +89,9 @@ def parse_metadata(entry: FileEntry, found_by: str) -> Package | str:
 
 class PythonCataloger(Cataloger):
     name = "python"
-    version = 1
-    globs = ("**/*.dist-info/METADATA", "**/*.egg-info/PKG-INFO", "**/*.egg-info")
+    version = 2
+    globs = ("**/*.dist-info/METADATA", "**/*.egg-info/PKG-INFO", "**/*.egg-info", "**/*.egg/EGG-INFO/PKG-INFO",
+             "**/*.egg")  # fmt: skip
 
     def catalog(self, files: Sequence[FileEntry]) -> CatalogResult:
         packages: list[Package] = []
@@ -70,6 +100,6 @@ class PythonCataloger(Cataloger):
             found = parse_metadata(entry, self.name)
             if isinstance(found, Package):
                 packages.append(found)
-            else:
+            elif found is not None:
                 unknowns.append(Unknown(entry.path, found, self.name, entry.layer_index))
         return CatalogResult(tuple(packages), tuple(unknowns))

@@ -1,7 +1,12 @@
 """Read the values of a Berkeley DB hash database (rpm's `Packages` on CentOS 7, RHEL 7/8, Amazon Linux 2).
 
 Only what rpm stores is needed: every header lives in an off-page item (H_OFFPAGE) chained through overflow
-pages. The layout follows libdb's dbinc/db_page.h, read the way go-rpmdb's pkg/bdb does.
+pages. The layout follows libdb's dbinc/db_page.h, read the way go-rpmdb's pkg/bdb does. Taken from it: walk
+pages 1..last_pgno and keep only hash pages (P_HASH, and P_HASH_UNSORTED of RHEL 5); of each key/value pair read
+only the value; look at the value's type byte before anything else and follow only off-page (H_OFFPAGE) values,
+because rpm also keeps small on-page items (its key-0 record, a 5-byte H_KEYDATA value in the last bytes of bucket
+page 1) that are not headers and too short to be read as an off-page item; take every overflow page whole except
+the last, whose used length is its hf_offset field.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ HASH_MAGIC = 0x061561
 PAGE_HEADER = 26
 P_HASH_UNSORTED, P_OVERFLOW, P_HASHMETA, P_HASH = 2, 7, 8, 13
 H_OFFPAGE = 3
+OFFPAGE_ITEM = 12  # type, 3 unused bytes, first overflow page, total length
 VALID_PAGE_SIZES = frozenset(512 << shift for shift in range(8))
 MAX_VALUE = 64 * 1024 * 1024
 
@@ -54,10 +60,12 @@ def iter_values(data: bytes) -> Iterator[bytes]:
             raise BdbError(f"hash page {number} has a malformed index ({entries} entries)")
         for pair in range(entries // 2):
             (item,) = struct.unpack_from(order + "H", page, PAGE_HEADER + 4 * pair + 2)  # keys first, then values
-            if item + 12 > page_size:
+            if not PAGE_HEADER <= item < page_size:
                 raise BdbError(f"hash page {number} points outside itself")
             if page[item] != H_OFFPAGE:
-                continue
+                continue  # on-page data (rpm's key-0 record) and duplicates hold no header
+            if item + OFFPAGE_ITEM > page_size:
+                raise BdbError(f"hash page {number} has an off-page item cut by the page end")
             first, length = struct.unpack_from(order + "II", page, item + 4)
             yield _overflow_chain(data, order, page_size, first, length)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -28,3 +29,18 @@ def cache_dir(ctx: click.Context) -> str | None:
 def write_output(text: str, output: str | None) -> None:
     """Write to stdout, or to `output`: atomically for a regular file, through a device, FIFO or symlink."""
     write_text_output(text, output)
+
+
+def db_repository_option(func: F) -> F:
+    """--db-repository, for every command that may need a DB: where the published DB is pulled from."""
+
+    def remember(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> None:
+        # Through the environment, so fleet workers and every library call that ensures a DB see the same list.
+        if values:
+            os.environ["SEAWALL_DB_REPOSITORY"] = ",".join(values)
+
+    return click.option("--db-repository", multiple=True, metavar="REF", expose_value=False, callback=remember,
+                        is_eager=True,
+                        help="Pull the published DB from this repository when there is none or it has aged "
+                             "(repeatable, tried in order; default: $SEAWALL_DB_REPOSITORY, else "
+                             "ghcr.io/seawall/seawall-db).")(func)

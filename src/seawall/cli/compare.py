@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from seawall.cli.common import cache_dir, image_options, write_output
+from seawall.cli.common import cache_dir, db_repository_option, image_options, write_output
 
 
 @click.command(name="compare")
@@ -14,6 +14,7 @@ from seawall.cli.common import cache_dir, image_options, write_output
 @image_options
 @click.option("--db", "db_file", type=click.Path(dir_okay=False), help="Vulnerability DB file (default: cache).")
 @click.option("--skip-db-update", is_flag=True, help="Never download a DB; fail when there is none.")
+@db_repository_option
 @click.option("--all", "show_all", is_flag=True, help="List the findings every side agrees on too.")
 @click.option("--format", "fmt", type=click.Choice(("table", "markdown", "json")), default="table",
               show_default=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,18 +10,9 @@ from typing import Any
 
 import click
 
+from seawall.durations import parse_duration
 from seawall.errors import ExitCode, InputError
 from seawall.paths import db_path
-
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhdw]?)$")
-_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def parse_duration(text: str) -> float:
-    m = _DURATION.match(text.strip().lower())
-    if not m:
-        raise InputError(f"bad duration {text!r}", remedy="a number with s, m, h, d or w, e.g. 24h")
-    return float(m[1]) * _UNITS[m[2]]
 
 
 def _human_age(seconds: float | None) -> str:
@@ -124,6 +114,7 @@ def status(ctx: click.Context, max_age: str, fmt: str, fail_stale: bool) -> int:
     """Show each feed's age, record and skip counts, and source."""
     from dataclasses import asdict
 
+    from seawall.db.published import db_origin, origin_text
     from seawall.db.store import VulnStore
 
     limit = parse_duration(max_age)
@@ -143,9 +134,11 @@ def status(ctx: click.Context, max_age: str, fmt: str, fail_stale: bool) -> int:
         rows.append({**asdict(f), "age_seconds": age, "stale": is_stale})
     if fmt == "json":
         click.echo(json.dumps({"path": str(path), "schema_version": int(meta.get("schema_version", 0)),
-                               "updated_at": meta.get("updated_at"), "feeds": rows}, indent=2))
+                               "updated_at": meta.get("updated_at"), "origin": db_origin(meta), "feeds": rows},
+                              indent=2))
     else:
         _table(path, meta, rows)
+        click.echo(f"from: {origin_text(meta)}")
     for name in stale:
         row = next(r for r in rows if r["name"] == name)
         why = f"its last update failed: {row['error']}" if row["error"] else \
@@ -194,23 +187,58 @@ def import_cmd(ctx: click.Context, file: str) -> None:
 
 
 @db.command()
-@click.argument("ref")
+@click.argument("refs", nargs=-1, required=True, metavar="REF...")
 @click.pass_context
-def push(ctx: click.Context, ref: str) -> None:
-    """Push the DB to a registry as an OCI artifact (application/vnd.seawall.db.v1)."""
-    from seawall.db.oci import push_db
+def push(ctx: click.Context, refs: tuple[str, ...]) -> None:
+    """Push the DB to a registry as an OCI artifact (application/vnd.seawall.db.v1), under every REF.
 
-    digest = push_db(ctx.obj["db_path"], ref)
-    click.echo(f"pushed {ref}@{digest}", err=True)
+    A REF without a tag gets the DB schema's tag (`HOST/seawall-db` → `HOST/seawall-db:2`), the one `db pull` and
+    first-use pulls read."""
+    from seawall.db.oci import push_db, with_default_tag
+
+    digest = push_db(ctx.obj["db_path"], refs)
+    for ref in refs:
+        click.echo(f"pushed {with_default_tag(ref)}@{digest}", err=True)
     click.echo(digest)
 
 
 @db.command()
-@click.argument("ref")
+@click.argument("ref", required=False)
 @click.pass_context
-def pull(ctx: click.Context, ref: str) -> None:
-    """Pull a DB pushed with `seawall db push`, verify it, and make it the DB."""
-    from seawall.db.oci import pull_db
+def pull(ctx: click.Context, ref: str | None) -> None:
+    """Pull a DB pushed with `seawall db push`, verify it, and make it the DB.
 
-    pull_db(ref, ctx.obj["db_path"])
-    click.echo(f"pulled {ref} into {ctx.obj['db_path']}", err=True)
+    Without REF: the first DB repository that answers (--db-repository of the commands that scan, else
+    $SEAWALL_DB_REPOSITORY, else the project's published DB)."""
+    from seawall.db.published import pull_newest, repositories
+
+    repos = (ref,) if ref else repositories()
+    if not repos:
+        raise InputError("no DB repository to pull from", remedy="naming one: `seawall db pull HOST/REPOSITORY`")
+    pulled, failed = pull_newest(repos, ctx.obj["db_path"], say=False)
+    if pulled is None:
+        from seawall.errors import NetworkError
+
+        raise NetworkError("no DB repository answered: " + "; ".join(f"{a.repository}: {a.error}" for a in failed),
+                           remedy="checking the repository names and your network, or `seawall db update` to "
+                                  "build from the feeds")
+    click.echo(f"pulled {pulled.reference}@{pulled.digest} ({pulled.downloaded:,} bytes) into "
+               f"{ctx.obj['db_path']}", err=True)
+
+
+@db.command("feeds")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def feeds_cmd(fmt: str) -> None:
+    """List the feeds `db update` knows: name, default or opt-in, default source, what --source accepts."""
+    from seawall.feeds import FEEDS
+
+    rows = [{"name": name, "default": cls.default, "source": cls.default_source(), "about": cls.about,
+             "accepts": cls.accepts} for name, cls in FEEDS.items()]
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        click.echo(f"{row['name']} ({'default' if row['default'] else 'opt-in: --feed ' + row['name']})")
+        click.echo(f"  {row['about']}")
+        click.echo(f"  default source: {row['source']}")
+        click.echo(f"  --source {row['name']}=…: {row['accepts']}")

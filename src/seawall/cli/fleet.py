@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from seawall.cli.common import cache_dir, write_output
+from seawall.cli.common import cache_dir, db_repository_option, write_output
 
 STORE_HELP = "Results store URL: sqlite:///FILE (default: in the cache) or postgresql+psycopg://USER@HOST/DB."
 
@@ -36,6 +36,7 @@ def fleet() -> None:
 @click.option("--insecure-registry", "insecure", multiple=True, metavar="HOST", help="Plain HTTP to this registry.")
 @click.option("--db", "db_file", type=click.Path(dir_okay=False), help="Vulnerability DB file (default: cache).")
 @click.option("--skip-db-update", is_flag=True, help="Never download a DB; fail when there is none.")
+@db_repository_option
 @click.option("--policy", type=click.Path(dir_okay=False), help="Judge every image by this policy (pass/fail).")
 @click.option("--no-reuse", is_flag=True, help="Scan digests again even when an earlier run scanned them.")
 @click.pass_context

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from seawall.cli.common import cache_dir, image_options, write_output
+from seawall.cli.common import cache_dir, db_repository_option, image_options, write_output
 from seawall.policy.render import FORMATS
 
 
@@ -25,6 +25,7 @@ from seawall.policy.render import FORMATS
 @click.option("--base-image", metavar="IMAGE", help="The base image, to tell its findings from the application's.")
 @click.option("--db", "db_file", type=click.Path(dir_okay=False), help="Vulnerability DB file (default: cache).")
 @click.option("--skip-db-update", is_flag=True, help="Never download a DB; undecided when there is none.")
+@db_repository_option
 @click.pass_context
 def promote(ctx: click.Context, source: str, destination: str, platform: str | None, insecure: tuple[str, ...],
             policy: str, allowlists: tuple[str, ...], vex: tuple[str, ...], baseline: str | None, fmt: str,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from seawall.cli.common import cache_dir, image_options, write_output
+from seawall.cli.common import cache_dir, db_repository_option, image_options, write_output
 from seawall.model.vuln import Severity
 
 if TYPE_CHECKING:
@@ -31,6 +31,7 @@ SEVERITIES = [s.value for s in Severity]
 @click.option("--base-image", metavar="IMAGE", help="The base image, to tell its findings from the application's.")
 @click.option("--db", "db_file", type=click.Path(dir_okay=False), help="Vulnerability DB file (default: cache).")
 @click.option("--skip-db-update", is_flag=True, help="Never download a DB; fail when there is none.")
+@db_repository_option
 @click.option("--no-cache", is_flag=True, help="Read every layer even if its inventory is cached.")
 @click.option("--allowlist", "allowlists", multiple=True, type=click.Path(dir_okay=False),
               help="Allowlist file whose entries suppress findings (repeatable).")

@@ -22,13 +22,14 @@ OS_CLASS = "os"
 _CLASSES = {
     **dict.fromkeys(("deb", "apk", "rpm", "debian", "ubuntu", "alpine", "redhat", "centos", "rocky", "alma",
                      "almalinux", "oracle", "amazon", "fedora", "suse", "opensuse", "photon", "wolfi", "chainguard",
-                     "alpm", "os", "dpkg"), OS_CLASS),
+                     "alpm", "os", "dpkg", "opkg"), OS_CLASS),
     **dict.fromkeys(("python", "pypi", "python-pkg", "pip", "pipenv", "poetry", "uv", "conda"), "pypi"),
     **dict.fromkeys(("npm", "node-pkg", "yarn", "pnpm", "bun", "javascript"), "npm"),
     **dict.fromkeys(("java-archive", "maven", "jar", "pom", "gradle", "sbt", "java", "jenkins-plugin"), "maven"),
     **dict.fromkeys(("go-module", "golang", "gobinary", "gomod", "go"), "go"),
     **dict.fromkeys(("gem", "gemspec", "bundler", "ruby"), "gem"),
     **dict.fromkeys(("composer", "composer-vendor", "php-composer", "php"), "composer"),
+    **dict.fromkeys(("pecl", "php-pecl-pkg", "php-pear-pkg"), "pecl"),
     **dict.fromkeys(("rust-crate", "cargo", "rust-binary", "rust"), "cargo"),
     **dict.fromkeys(("nuget", "dotnet-core", "dotnet", "packages-props"), "nuget"),
 }
@@ -100,12 +101,21 @@ class PackageIndex:
         return (same or candidates)[0]
 
 
+def _bundle_cves(finding: Finding) -> list[str]:
+    """The CVEs of a finding named by a DSA/DLA that fixes several: the others report each CVE on its own."""
+    if not finding.id.startswith(BUNDLE_PREFIXES):
+        return []
+    cves = [i for i in finding.aliases if i.startswith("CVE-")]
+    return cves if len(cves) > 1 else []
+
+
 def align(scan: ScanReport, reports: Sequence[ImportedReport], store: VulnStore) -> list[Row]:
     """One row per (package, vulnerability) any side reports, in a stable order."""
     groups = IdGroups()
     every_id: set[str] = set()
     for finding in scan.findings:
-        groups.join(finding.ids)
+        if not _bundle_cves(finding):  # a DSA's CVEs are separate vulnerabilities: each gets its own row
+            groups.join(finding.ids)
         every_id.update(finding.ids)
     for report in reports:
         for imported in report.findings:
@@ -130,10 +140,11 @@ def align(scan: ScanReport, reports: Sequence[ImportedReport], store: VulnStore)
 
     for finding in scan.findings:
         package = finding.package
-        entry = slot(_pkey(package), groups.find(finding.id), package.name, package.version, package.type, package)
-        entry["ids"].update(finding.ids)  # type: ignore[attr-defined]
-        if entry["seawall"] is None:
-            entry["seawall"] = finding
+        for vuln_id, ids in [(c, {c, finding.id}) for c in _bundle_cves(finding)] or [(finding.id, set(finding.ids))]:
+            entry = slot(_pkey(package), groups.find(vuln_id), package.name, package.version, package.type, package)
+            entry["ids"].update(ids)  # type: ignore[attr-defined]
+            if entry["seawall"] is None:
+                entry["seawall"] = finding
     for number, report in enumerate(reports):
         for imported in report.findings:
             found = index.find(imported.package)
@@ -155,7 +166,7 @@ def align(scan: ScanReport, reports: Sequence[ImportedReport], store: VulnStore)
         entry = slots[key]
         ids: set[str] = entry["ids"]  # type: ignore[assignment]
         seawall: Finding | None = entry["seawall"]  # type: ignore[assignment]
-        shown = seawall.id if seawall is not None else primary_id(ids)
+        shown = seawall.id if seawall is not None and not _bundle_cves(seawall) else primary_id(ids)
         rows.append(Row(
             vulnerability=shown, ids=tuple(sorted(ids)), package_name=str(entry["name"]),
             package_version=str(entry["version"]), package_type=str(entry["type"]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,18 +28,35 @@ def __getattr__(name: str) -> Any:
 
 
 def ensure_db(path: str | Path | None = None, *, auto_update: bool = True, feeds: Sequence[object] | None = None,
-              http: Http | None = None) -> Path:
-    """The path of a readable DB: the existing one, or (like Trivy on first use) one built now from the default feeds.
+              http: Http | None = None, repositories: Sequence[str] = ()) -> Path:
+    """The path of a readable DB: the existing one, or (like Trivy on first use) the newest published DB pulled from
+    the first DB repository that answers, or else one built now from the default feeds.
 
-    Raises DatabaseError for a DB of an unknown schema or when `auto_update` is off, NetworkError when no feed
-    could be downloaded.
+    A DB that was pulled is replaced by a newer pull once it is older than SEAWALL_DB_MAX_AGE (kept when no
+    repository answers). Explicit `feeds` skip the repositories. Raises DatabaseError for a DB of an unknown schema
+    or when `auto_update` is off, NetworkError when nothing could be downloaded, IntegrityError for a tampered pull.
     """
+    from seawall.db.published import pull_newest, refresh_due
+    from seawall.db.published import repositories as configured
+
     path = Path(path) if path else db_path()
+    repos = configured(repositories) if feeds is None else ()
     if path.is_file():
-        VulnStore.open(path).close()
+        with VulnStore.open(path) as store:
+            meta = store.meta()
+        if auto_update and repos and refresh_due(meta):
+            pulled, failed = pull_newest(repos, path)
+            if pulled is None:
+                print(f"warning: keeping the aged DB at {path}: no DB repository answered ({failed[-1].error})",
+                      file=sys.stderr)
         return path
     if not auto_update:
         raise DatabaseError(f"no vulnerability DB at {path}", remedy="`seawall db update` to download one")
+    if repos:
+        pulled, _ = pull_newest(repos, path)
+        if pulled is not None:
+            return path
+        print("no DB repository answered: building the vulnerability DB from the feeds", file=sys.stderr)
     from seawall.db.build import update_db
     from seawall.feeds import default_feeds
 
@@ -47,5 +65,6 @@ def ensure_db(path: str | Path | None = None, *, auto_update: bool = True, feeds
         first = report.failed[0].error if report.failed else "no feed selected"
         first = (first or "").split(" — try ")[0]  # the outcome carries its own remedy; this error gives one
         raise NetworkError(f"cannot build the vulnerability DB: {first}",
-                           remedy="checking the network, or `seawall db import FILE` for an offline bundle")
+                           remedy="checking the network, a DB repository (--db-repository), or "
+                                  "`seawall db import FILE` for an offline bundle")
     return path

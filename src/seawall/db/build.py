@@ -154,6 +154,8 @@ def update_db(path: Path, feeds: Sequence[Feed], *, http: Http | None = None, wo
                 return report  # nothing usable and nothing to keep: leave no empty DB behind
             conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('updated_at', ?), ('seawall_version', ?)",
                          (now_iso(), __version__))
+            # A DB pulled from a repository and then updated from feeds is the feeds' now; the pull stays as its base.
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('origin', 'feeds')")
             _compact(conn)
             conn.close()
             install(tmp, path)
@@ -188,7 +190,8 @@ def _update_feed(conn: sqlite3.Connection, feed: Feed, http: Http, directory: Pa
     prev = _previous(conn, feed.name)
     directory.mkdir(parents=True, exist_ok=True)
     ws = Workspace(dir=directory, http=http, validators=prev["validators"] if prev else {},
-                   state=prev["state"] if prev else {})
+                   state=prev["state"] if prev else {},
+                   progress=(lambda text: progress(feed.name, f"fetching {text}", 0)) if progress else None)
     if progress:
         progress(feed.name, "fetching", 0)
     try:

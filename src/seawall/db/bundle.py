@@ -8,8 +8,10 @@ import hashlib
 import io
 import json
 import os
+import sqlite3
 import tarfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import IO, Any
@@ -19,6 +21,7 @@ import zstandard
 from seawall.db.build import install, now_iso, update_lock
 from seawall.db.store import SCHEMA_VERSION, VulnStore
 from seawall.errors import DatabaseError, IntegrityError, SeawallError
+from seawall.jsonbound import too_deep
 from seawall.outfile import output_file
 
 FORMAT = "seawall-db-bundle"
@@ -67,12 +70,19 @@ def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
+_MAX_MANIFEST = 1024 * 1024  # a bundle's manifest lists a handful of feeds
+
+
 def _bad(bundle: str, why: str) -> IntegrityError:
     return IntegrityError(f"the DB bundle {bundle} {why}", remedy="exporting it again from a good DB")
 
 
-def import_bundle(bundle: Path | IO[bytes], db: Path, *, name: str | None = None) -> dict[str, Any]:
-    """Verify the bundle and install its DB at `db`; the current DB stays as it was on any failure."""
+def import_bundle(bundle: Path | IO[bytes], db: Path, *, name: str | None = None,
+                  verify: Callable[[], None] | None = None, meta: dict[str, str] | None = None) -> dict[str, Any]:
+    """Verify the bundle and install its DB at `db`; the current DB stays as it was on any failure.
+
+    `verify` runs after the DB was read and checked, before it is installed (a streamed download checks its own
+    digest there); `meta` rows are written into the DB first (where it came from)."""
     label = name or str(bundle)
     with update_lock(db):
         tmp = db.parent / f".{db.name}.import-{os.getpid()}"
@@ -87,10 +97,23 @@ def import_bundle(bundle: Path | IO[bytes], db: Path, *, name: str | None = None
                 VulnStore.open(tmp).close()
             except DatabaseError as err:
                 raise _bad(label, f"holds an unusable DB: {err.message}") from None
+            if verify is not None:
+                verify()
+            _set_meta(tmp, {"origin": "bundle", "origin_reference": label, "pulled_at": now_iso(), **(meta or {})})
             install(tmp, db)
             return manifest
         finally:
             tmp.unlink(missing_ok=True)
+
+
+def _set_meta(db: Path, rows: dict[str, str]) -> None:
+    conn = sqlite3.connect(db)
+    try:
+        conn.execute("DELETE FROM meta WHERE key IN ('origin', 'origin_reference', 'origin_digest', 'pulled_at')")
+        conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(rows.items()))
+        conn.commit()
+    finally:
+        conn.close()
 
 
 def _extract(fh: IO[bytes], tmp: Path, label: str) -> dict[str, Any]:
@@ -122,8 +145,11 @@ def _extract(fh: IO[bytes], tmp: Path, label: str) -> dict[str, Any]:
 
 
 def _manifest(fh: IO[bytes], label: str) -> dict[str, Any]:
+    data = fh.read(_MAX_MANIFEST + 1)
+    if len(data) > _MAX_MANIFEST or too_deep(data):
+        raise _bad(label, f"has a manifest over {_MAX_MANIFEST} bytes or nested too deeply")
     try:
-        manifest = json.loads(fh.read())
+        manifest = json.loads(data)
     except ValueError as err:
         raise _bad(label, f"has an unreadable manifest ({err})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
@@ -131,7 +157,8 @@ def _manifest(fh: IO[bytes], label: str) -> dict[str, Any]:
     if manifest.get("schema_version") != SCHEMA_VERSION:
         raise DatabaseError(f"the DB bundle {label} has schema version {manifest.get('schema_version')}, "
                             f"this seawall reads {SCHEMA_VERSION}", remedy="a bundle made by the same seawall version")
-    if not isinstance(manifest.get("files", {}).get(DB_MEMBER), dict):
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not isinstance(files.get(DB_MEMBER), dict):
         raise _bad(label, "has a manifest without the DB's checksum")
     return manifest
 

@@ -51,6 +51,14 @@ def namespace_of(distroversion: str) -> str:
 
 class AlpineSecdbFeed(Feed):
     name = "alpine"
+    about = (
+        "Alpine's secdb: the fixed vulnerabilities of every origin package per branch (fixes only: Alpine "
+        'publishes no unfixed ones). The one default source for Alpine.'
+    )
+    accepts = (
+        'a URL or local folder laid out as <branch>/<repo>.json (secdb.alpinelinux.org) or '
+        '<branch>/<repo>.yaml (the older alpine-secdb repository); `alpine.yaml=DIR` for the YAML form'
+    )
     version = 1
     config_type = AlpineConfig
 

@@ -82,6 +82,14 @@ class DebianConfig:
 
 class DebianTrackerFeed(Feed):
     name = "debian"
+    about = (
+        "Debian's security tracker JSON: every CVE per source package and release with Debian's own verdict "
+        '(fixed, open, no-dsa, ignored, postponed, unimportant, end-of-life) and urgency. The one default '
+        'source for Debian: it holds every verdict the DSA/DLA lists hold and the unfixed ones they lack.'
+    )
+    accepts = (
+        'a URL or a local copy of the tracker JSON file (as served at /tracker/data/json)'
+    )
     version = 1
     config_type = DebianConfig
 

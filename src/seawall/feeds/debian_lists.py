@@ -46,7 +46,17 @@ class DebianListsConfig:
 
 class DebianListsFeed(Feed):
     name = "debian-advisories"
+    about = (
+        "The tracker's DSA and DLA lists: advisory ids with their CVEs and fixed versions. Opt-in: the "
+        'tracker JSON already judges every Debian package; add this for DSA/DLA names on findings or for an '
+        'offline mirror of the lists.'
+    )
+    accepts = (
+        "a URL or local folder holding DSA/list and DLA/list (the tracker repository's data/ folder); "
+        '`debian-advisories.dsa=FILE` / `.dla=FILE` for one list'
+    )
     version = 1
+    default = False  # the tracker JSON is Debian's one default source (see `about`)
     config_type = DebianListsConfig
 
     def fetch(self, ws: Workspace) -> FetchResult:

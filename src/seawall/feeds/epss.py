@@ -27,6 +27,12 @@ class EpssConfig:
 
 class EpssFeed(Feed):
     name = "epss"
+    about = (
+        "FIRST's EPSS daily scores: the probability of exploitation in the next 30 days, per CVE."
+    )
+    accepts = (
+        'a URL or local copy of epss_scores-*.csv.gz (or the plain CSV)'
+    )
     version = 1
     config_type = EpssConfig
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,7 +106,10 @@ class Http:
                                  ("last_modified", response_headers.get("last-modified"))) if v}
         return Download(changed=True, validators=new)
 
-    def get_json(self, url: str, *, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> Any:
+    def get_json(self, url: str, *, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
+                 slow_down: Collection[int] = (), slow_down_wait: float = 30.0) -> Any:
+        """One JSON answer. `slow_down`: statuses by which a server says "too many requests" without 429 (NVD
+        answers 403): retried after `slow_down_wait` seconds unless the server says how long."""
         path = local_path(url)
         if path is not None:  # an air-gapped copy: one JSON document holding every page
             if not path.is_file():
@@ -121,6 +125,9 @@ class Http:
             response = self.client().get(url, params=params, headers=headers or {})
             if response.status_code in _RETRY_STATUS:
                 raise _Retryable(f"HTTP {response.status_code}", response.headers.get("retry-after"))
+            if response.status_code in slow_down:
+                raise _Retryable(f"HTTP {response.status_code} (rate limit)",
+                                 response.headers.get("retry-after") or str(slow_down_wait))
             if response.status_code >= 400:
                 raise NetworkError(f"{url} answered HTTP {response.status_code}",
                                    remedy="checking the URL and its credentials")
@@ -171,7 +178,9 @@ class Http:
                                        remedy="again later, or `--source NAME=URL` for a mirror") from None
                 wait = _retry_after(err.retry_after, delay)
             except httpx.TransportError as err:
-                if last:
+                # A name that does not resolve or a port nobody listens on will not answer in a second either:
+                # offline, every retry only delays the one line that says so.
+                if last or _unreachable(err):
                     raise NetworkError(f"cannot reach {url}: {type(err).__name__}: {err}".rstrip(": "),
                                        remedy="checking the network, or `--source NAME=URL` for a local copy") from None
                 wait = delay
@@ -201,6 +210,17 @@ class Http:
                 out.write(chunk)
         os.replace(part, dest)
         return Download(changed=True, validators=new)
+
+
+def _unreachable(err: BaseException) -> bool:
+    seen: BaseException | None = err
+    for _ in range(6):
+        if seen is None:
+            return False
+        if isinstance(seen, socket.gaierror | ConnectionRefusedError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 class _Retryable(Exception):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -44,6 +44,11 @@ class Workspace:
     new_validators: dict[str, dict[str, str]] = field(default_factory=dict)
     new_state: dict[str, Any] = field(default_factory=dict)
     changed: bool = False  # set by `download` when any input is new
+    progress: Callable[[str], None] | None = None  # what a long fetch is doing now ("window 2/3, 4,000/12,000")
+
+    def report(self, text: str) -> None:
+        if self.progress is not None:
+            self.progress(text)
 
     def download(self, url: str, name: str, *, expect: str | None = None) -> Path:
         """`url` into `<workspace>/<name>` (conditional GET, atomic), or the local file/folder itself; its path.
@@ -97,6 +102,18 @@ class Feed(ABC):
     version: ClassVar[int]  # bump when parse output changes: the DB re-parses this feed on the next update
     default: ClassVar[bool] = True  # part of `seawall db update` without --feed
     config_type: ClassVar[type]
+    about: ClassVar[str] = ""  # what the feed holds and why it is (or is not) a default; `seawall db feeds` shows it
+    accepts: ClassVar[str] = ""  # what `--source NAME=…` takes, and the layout of a local copy
+
+    @classmethod
+    def default_source(cls) -> str:
+        """Where the feed reads from unless told otherwise: the URLs of its default config."""
+        from dataclasses import fields
+
+        config = cls.config_type()
+        urls = [str(getattr(config, f.name)) for f in fields(config)
+                if isinstance(getattr(config, f.name), str) and "://" in str(getattr(config, f.name))]
+        return summarise_sources(urls)
 
     def __init__(self, config: Any = None) -> None:
         self.config = config if config is not None else self.config_type()

@@ -26,6 +26,12 @@ class KevConfig:
 
 class KevFeed(Feed):
     name = "kev"
+    about = (
+        "CISA's Known Exploited Vulnerabilities catalogue: marks findings that are exploited in the wild."
+    )
+    accepts = (
+        'a URL or local copy of known_exploited_vulnerabilities.json'
+    )
     version = 1
     config_type = KevConfig
 

@@ -23,8 +23,9 @@ from seawall.feeds.interface import Feed, FetchResult, Input, Record, Workspace,
 from seawall.feeds.osv_record import parse_record
 
 DEFAULT_BASE = "https://osv-vulnerabilities.storage.googleapis.com"
-DEFAULT_ECOSYSTEMS = ("PyPI", "npm", "Go", "Maven", "crates.io", "RubyGems", "Packagist", "NuGet",
-                      "Debian", "Alpine", "Ubuntu")
+# Each distribution is downloaded from one source: Debian and Alpine come from their own feeds (the tracker JSON and
+# secdb hold the vendor's verdicts), so OSV carries the language ecosystems and the distributions nobody else covers.
+DEFAULT_ECOSYSTEMS = ("PyPI", "npm", "Go", "Maven", "crates.io", "RubyGems", "Packagist", "NuGet", "Ubuntu")
 MAX_RECORD_BYTES = 64 * 1024 * 1024
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CURSOR_MARGIN_S = 3600  # re-read records modified shortly before the zip was written, in case of clock skew
@@ -48,6 +49,16 @@ class OsvConfig:
 
 class OsvFeed(Feed):
     name = "osv"
+    about = (
+        'OSV records of the language ecosystems (PyPI, npm, Go, Maven, crates.io, RubyGems, Packagist, NuGet)'
+        " and of distributions no other feed covers (Ubuntu), kept current through each ecosystem's "
+        'modified_id.csv.'
+    )
+    accepts = (
+        '`osv=PATH_OR_URL` loads only that zip, folder of OSV JSON/YAML records (e.g. pypa/advisory-'
+        "database's vulns/) or single record; `osv.base=URL` replaces the bucket "
+        '(<base>/<ECOSYSTEM>/all.zip); `osv.add=PATH_OR_URL` adds one'
+    )
     version = 1
     config_type = OsvConfig
 

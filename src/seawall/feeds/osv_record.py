@@ -74,9 +74,7 @@ def _valid(namespace: str, range_type: str, version: str) -> bool:
 
 
 def _vendor_severity(record: dict[str, Any], affected: dict[str, Any]) -> tuple[Severity | None, str | None]:
-    db = record.get("database_specific") or {}
-    if isinstance(db, dict) and isinstance(db.get("severity"), str):
-        return _VENDOR_SEVERITY.get(db["severity"].lower(), Severity.UNKNOWN), "ghsa"
+    """The distribution's rating first; GHSA's `database_specific.severity` only without one (match/severity.py)."""
     eco = affected.get("ecosystem_specific") or {}
     if isinstance(eco, dict):
         for key in ("urgency", "severity"):
@@ -87,6 +85,9 @@ def _vendor_severity(record: dict[str, Any], affected: dict[str, Any]) -> tuple[
     for sev in record.get("severity") or ():
         if isinstance(sev, dict) and sev.get("type") == "Ubuntu" and isinstance(sev.get("score"), str):
             return _VENDOR_SEVERITY.get(sev["score"].lower(), Severity.UNKNOWN), "ubuntu"
+    db = record.get("database_specific") or {}
+    if isinstance(db, dict) and isinstance(db.get("severity"), str):
+        return _VENDOR_SEVERITY.get(db["severity"].lower(), Severity.UNKNOWN), "ghsa"
     return None, None
 
 

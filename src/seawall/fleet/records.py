@@ -31,6 +31,13 @@ class FindingRow:
     fixed_version: str | None = None
     kev: bool = False
     epss: float | None = None
+    aliases: str | None = None  # the finding's other ids, space-separated: a DSA's CVEs, a CVE's GHSA
+
+    @property
+    def vulnerabilities(self) -> tuple[str, ...]:
+        """The ids people count it by: its CVEs when it has any (a DSA names several), else its own id."""
+        ids = (self.vuln_id, *(self.aliases or "").split())
+        return tuple(sorted({i for i in ids if i.startswith("CVE-")})) or (self.vuln_id,)
 
 
 @dataclass
@@ -81,7 +88,8 @@ def finding_row(finding: Finding) -> FindingRow:
         vuln_id=finding.id, package=finding.package.name, version=finding.package.version,
         pkg_type=finding.package.type, severity=finding.severity.value, state=finding.status.value,
         fixed_version=finding.fixed_versions[0] if finding.fixed_versions else None, kev=finding.kev is not None,
-        epss=finding.epss.score if finding.epss is not None else None)
+        epss=finding.epss.score if finding.epss is not None else None,
+        aliases=" ".join(finding.aliases) or None)
 
 
 def apply_findings(result: ImageResult, findings: list[Finding]) -> None:

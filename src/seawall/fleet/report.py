@@ -104,11 +104,12 @@ class ReportData:
         kev: set[str] = set()
         for view in self.ok:
             for row in view.result.findings:
-                images[row.vuln_id].add(view.result.key)
-                if row.vuln_id not in severity or SEVERITY_RANK[row.severity] < SEVERITY_RANK[severity[row.vuln_id]]:
-                    severity[row.vuln_id] = row.severity
-                if row.kev:
-                    kev.add(row.vuln_id)
+                for vuln_id in row.vulnerabilities:  # a DSA counts as each CVE it fixes, each CVE once per image
+                    images[vuln_id].add(view.result.key)
+                    if vuln_id not in severity or SEVERITY_RANK[row.severity] < SEVERITY_RANK[severity[vuln_id]]:
+                        severity[vuln_id] = row.severity
+                    if row.kev:
+                        kev.add(vuln_id)
         ranked = sorted(images, key=lambda v: (-len(images[v]), SEVERITY_RANK[severity[v]], v))[:limit]
         return [{"id": v, "images": len(images[v]), "severity": severity[v], "kev": v in kev} for v in ranked]
 

@@ -40,9 +40,10 @@ from seawall.errors import DatabaseError, InputError
 from seawall.fleet.records import FindingRow, ImageResult
 from seawall.paths import cache_dir as default_cache_dir
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # Each step brings a store of the version before it up to date, in place.
-MIGRATIONS = {1: ["ALTER TABLE fleet_results ADD COLUMN size_uncompressed BIGINT"]}
+MIGRATIONS = {1: ["ALTER TABLE fleet_results ADD COLUMN size_uncompressed BIGINT"],
+              2: ["ALTER TABLE fleet_findings ADD COLUMN aliases TEXT"]}
 metadata = MetaData()
 
 meta_table = Table("fleet_meta", metadata, Column("key", String(64), primary_key=True), Column("value", Text))
@@ -78,6 +79,7 @@ findings_table = Table(
     Column("vuln_id", String(128)), Column("package", String(512)), Column("version", String(256)),
     Column("pkg_type", String(32)), Column("severity", String(16)), Column("state", String(16)),
     Column("fixed_version", String(256)), Column("kev", Boolean), Column("epss", Float),
+    Column("aliases", Text),  # the finding's other ids, space-separated (a DSA's CVEs)
 )
 rematches_table = Table(
     "fleet_rematches", metadata,

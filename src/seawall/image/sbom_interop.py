@@ -30,6 +30,8 @@ PACKAGE_TYPES: dict[str, str] = {
     "maven": "java-archive",
     "gem": "gem",
     "composer": "composer",
+    "pecl": "pecl",
+    "opkg": "opkg",
     "generic": "binary",
 }
 OS_TYPES = frozenset({"deb", "apk", "rpm"})

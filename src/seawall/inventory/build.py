@@ -20,6 +20,7 @@ from seawall.catalog import CATALOGERS
 from seawall.catalog.distro import DISTRO_PATHS, detect_distro
 from seawall.catalog.interface import Cataloger, CatalogResult, FileEntry
 from seawall.catalog.purls import with_os_purl
+from seawall.catalog.rpm_manifest import prefer_rpm_database
 from seawall.fs.collect import LayerCollector, LayerJob, LayerScan
 from seawall.fs.layered import IndexEntry
 from seawall.image.source import ImageSource
@@ -133,7 +134,7 @@ def build_inventory(
                                                                             cache, collector, progress, stats)
     squashed = squash(layers_facts, layer_results)
     distro = detect_distro(_visible_files(layers_facts, summaries), today=today)
-    packages = [with_os_purl(p, distro) if p.purl is None else p for p in squashed.packages]
+    packages = [with_os_purl(p, distro) if p.purl is None else p for p in prefer_rpm_database(squashed.packages)]
     packages = mark_owned(packages, squashed.owned_files)
     packages.sort(key=lambda p: (p.type, p.name, p.version, p.locations[0].path if p.locations else ""))
     unknowns = sorted(squashed.unknowns, key=lambda u: (u.path, u.found_by))

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from seawall.db.store import VulnStore, frozen
 from seawall.match.matcher import RawMatch
+from seawall.match.severity import rate, worst
 from seawall.model.finding import Finding, MatchDetail
 from seawall.model.sbom import Package
 from seawall.model.vuln import CVSS, Severity, Status, VulnerabilityMeta
@@ -107,15 +108,23 @@ def _merge(group: list[RawMatch], ids: set[str], aliases: Callable[[str], set[st
                 bundles[vuln_id].add(alias)
             elif alias in ids:
                 groups.union(vuln_id, alias)
-    # A bundle id merges into a finding only when it names exactly one of the matched vulnerabilities.
+    # A bundle id naming one matched vulnerability merges into its finding; one naming several is attached to each
+    # of them (its match explains each), so no vulnerability is reported twice for one package.
+    shared: dict[str, list[str]] = {}
     for vuln_id in [i for i in ids if i.startswith(BUNDLE_PREFIXES)]:
         covered = [i for i in ids if not i.startswith(BUNDLE_PREFIXES) and vuln_id in bundles.get(i, set())]
         covered = covered or [i for i in ids if i in aliases(vuln_id) and not i.startswith(BUNDLE_PREFIXES)]
-        for member in covered:
-            groups.union(member, vuln_id)
+        if len(covered) == 1:
+            groups.union(covered[0], vuln_id)
+        elif covered:
+            shared[vuln_id] = covered
     merged: dict[str, list[RawMatch]] = defaultdict(list)
     for match in group:
-        merged[groups.find(match.advisory.id)].append(match)
+        if match.advisory.id in shared:
+            for member in shared[match.advisory.id]:
+                merged[groups.find(member)].append(match)
+        else:
+            merged[groups.find(match.advisory.id)].append(match)
     return merged
 
 
@@ -132,10 +141,16 @@ def _finding(members: list[RawMatch], aliases: Callable[[str], set[str]], bundle
         status = min((m.advisory.status for m in members), key=_STATUS_ORDER.__getitem__)
         details = tuple(sorted({m.detail for m in members}, key=lambda d: (d.feed, d.advisory_id)))
     all_ids = set(matched_ids)
+    bundle_cves: list[str] = []
     for vuln_id in matched_ids:
         if not vuln_id.startswith(BUNDLE_PREFIXES):
             all_ids |= aliases(vuln_id)
             all_ids |= bundles.get(vuln_id, set())
+    if all(i.startswith(BUNDLE_PREFIXES) for i in matched_ids):
+        # Only a DSA/DLA matched: it carries the CVEs it fixes, so every CVE-keyed feature finds it.
+        for vuln_id in matched_ids:  # its CVEs and their aliases; other bundles naming the same CVEs stay out
+            all_ids |= {a for a in aliases(vuln_id) if not a.startswith(BUNDLE_PREFIXES)}
+        bundle_cves = sorted(i for i in all_ids if i.startswith("CVE-"))
     # Name the finding by its CVE when the aliases point at exactly one (a GHSA-only match still says CVE-…).
     if len(all_ids) == 1:
         main = next(iter(all_ids))
@@ -149,13 +164,10 @@ def _finding(members: list[RawMatch], aliases: Callable[[str], set[str]], bundle
     if status is Status.FIXED:
         fixed = tuple(sorted({v for m in members for v in m.advisory.fixed_versions if v and v != "0"}))
     vendor = _vendor_severity(members)
-    cvss = best_cvss(metas)
-    if vendor is not None:
-        severity, source = vendor
-    elif cvss is not None and cvss.score is not None:
-        severity, source = cvss.rating, f"cvss:{cvss.source}"
-    else:
-        severity, source = Severity.UNKNOWN, "none"
+    ghsa = worst(m.advisory.severity for m in members
+                 if m.advisory.severity_source == "ghsa" and m.advisory.severity not in (None, Severity.UNKNOWN))
+    rating = rate(vendor, ghsa, metas, bundle_cves)
+    cvss = rating.cvss or best_cvss(metas)
     first = next((m for m in metas if m.id == main), metas[0] if metas else None)
     if len(metas) == 1:
         kev, epss = first.kev, first.epss  # type: ignore[union-attr]
@@ -170,10 +182,12 @@ def _finding(members: list[RawMatch], aliases: Callable[[str], set[str]], bundle
         "aliases": tuple(sorted(all_ids - {main})),
         "package": package,
         "status": status,
-        "severity": severity,
-        "severity_source": source,
+        "severity": rating.severity,
+        "severity_source": rating.source,
+        "severity_id": rating.vuln_id,
         "fixed_versions": fixed,
-        "vendor_severity": vendor[0] if vendor else None,
+        "vendor_severity": vendor[0] if vendor else ghsa,
+        "vendor_severity_source": vendor[1] if vendor else "ghsa" if ghsa else None,
         "cvss": cvss,
         "kev": kev,
         "epss": epss,
@@ -196,8 +210,10 @@ def _meta(store: VulnStore, vuln_id: str, cache: dict[str, VulnerabilityMeta | N
 
 
 def _vendor_severity(members: list[RawMatch]) -> tuple[Severity, str] | None:
+    """The distribution's own rating (GHSA's is not a distribution's: it comes after OSV's CVSS vectors)."""
     rated = [(m.advisory.severity, m.advisory.severity_source or m.advisory.feed) for m in members
-             if m.advisory.severity and m.advisory.severity is not Severity.UNKNOWN]
+             if m.advisory.severity and m.advisory.severity is not Severity.UNKNOWN
+             and m.advisory.severity_source != "ghsa"]
     if not rated:
         return None
     if len(rated) == 1:

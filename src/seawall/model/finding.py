@@ -45,7 +45,8 @@ class Finding:
     package: Package
     status: Status  # the vendor's verdict, kept as stated
     severity: Severity
-    severity_source: str  # which rating `severity` is: debian | alpine | ghsa | nvd | osv | cvss:<source> | none
+    # which rating `severity` is (match/severity.py): debian | ubuntu | alpine | ghsa | cvss:<scorer>:<version> | none
+    severity_source: str
     fixed_versions: tuple[str, ...] = ()
     vendor_severity: Severity | None = None
     cvss: CVSS | None = None  # the score reported (NVD primary where present)
@@ -60,6 +61,8 @@ class Finding:
     in_base_image: bool | None = None  # the introducing layer belongs to the base image (None: unknown)
     suppressions: tuple[Suppression, ...] = ()
     data_source: str | None = None  # the vendor page to read: Debian tracker URL, Alpine secdb, OSV record
+    vendor_severity_source: str | None = None  # whose `vendor_severity` it is: debian | ubuntu | alpine | ghsa | …
+    severity_id: str | None = None  # the id whose rating `severity` is when not the finding's own (a DSA's worst CVE)
 
     @property
     def fix_available(self) -> bool:

@@ -112,6 +112,8 @@ class CVSS:
 
     @property
     def rating(self) -> Severity:
+        if self.version.startswith("2") and self.score is not None:
+            return min(rating_of(self.score), Severity.HIGH, key=_V2_ORDER.index)  # CVSS v2 has no critical
         return rating_of(self.score)
 
 
@@ -176,6 +178,9 @@ class FeedProvenance:
     error: str | None = None  # the last update of this feed failed; its previous data is kept
 
 
+_V2_ORDER = (Severity.NEGLIGIBLE, Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL)
+
+
 def rating_of(score: float | None) -> Severity:
     """CVSS v3/v4 qualitative rating of a base score."""
     if score is None:
@@ -189,3 +194,14 @@ def rating_of(score: float | None) -> Severity:
     if score < 9.0:
         return Severity.HIGH
     return Severity.CRITICAL
+
+
+def split_source(severity_source: str) -> tuple[str, str | None]:
+    """A finding's `severity_source` → (whose rating, CVSS version): `cvss:nvd@nist.gov:3.1` → (`nvd@nist.gov`,
+    `3.1`); `debian` → (`debian`, None). Also reads the version-less `cvss:<scorer>`."""
+    if not severity_source.startswith("cvss:"):
+        return severity_source, None
+    scorer, _, version = severity_source[len("cvss:"):].rpartition(":")
+    if not scorer or not version[:1].isdigit():
+        return severity_source[len("cvss:"):], None
+    return scorer, version

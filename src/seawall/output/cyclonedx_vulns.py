@@ -155,11 +155,13 @@ def _references(aliases: Iterable[str]) -> list[Document]:
 
 def _ratings(finding: Finding) -> list[Document]:
     ratings = []
-    if finding.vendor_severity is not None and not finding.severity_source.startswith("cvss:"):
+    vendor = finding.vendor_severity_source or (None if finding.severity_source.startswith("cvss:")
+                                                else finding.severity_source)
+    if finding.vendor_severity is not None and vendor:
         ratings.append(_rating(SEVERITIES[finding.vendor_severity], method="other",
-                               source=_source(finding.severity_source, finding.data_source)))
+                               source=_source(vendor, finding.data_source)))
     if finding.cvss is not None:
-        ratings.append(_cvss_rating(finding.id, finding.cvss))
+        ratings.append(_cvss_rating(finding.severity_id or finding.id, finding.cvss))
     if not ratings:
         ratings.append(_rating(SEVERITIES[finding.severity]))
     # Sorted as the library sorts ratings: severity, score, source, method, vector (absent values last).

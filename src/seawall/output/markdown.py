@@ -9,7 +9,14 @@ from seawall.model.finding import Finding, ScanReport
 from seawall.model.sbom import Package
 from seawall.output.scan import ScanView
 from seawall.output.scan_extra import config, secrets, vuln_scanned
-from seawall.output.scan_text import SEVERITY_ORDER, Summary, by_package, severity_rank, status_text
+from seawall.output.scan_text import (
+    SEVERITY_ORDER,
+    Summary,
+    by_package,
+    severity_hint,
+    severity_rank,
+    status_text,
+)
 
 SEVERITY_MARKS = {"critical": "🟥", "high": "🟧", "medium": "🟨", "low": "🟦", "negligible": "⬜", "unknown": "⬜"}
 
@@ -116,6 +123,8 @@ def _row(finding: Finding) -> str:
     if finding.kev:
         ident += " **KEV**"
     severity = f"{SEVERITY_MARKS[finding.severity.value]} {finding.severity.value}"
+    if hint := severity_hint(finding):
+        severity += f" ({hint})"
     status = status_text(finding) if finding.status.value != "fixed" else "fixed"
     if finding.version_unknown:
         status += " (version not comparable)"

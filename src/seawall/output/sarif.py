@@ -14,7 +14,7 @@ from typing import Any
 
 from seawall import __version__
 from seawall.model.finding import Finding, ScanReport
-from seawall.model.vuln import Severity, rating_of
+from seawall.model.vuln import Severity
 from seawall.output.scan import ScanView
 from seawall.output.scan_extra import sarif_parts
 from seawall.output.scan_text import finding_order, recorded, status_text
@@ -89,7 +89,7 @@ def security_severity(finding: Finding) -> str:
     must say the same as the severity seawall reports, not contradict it.
     """
     cvss = finding.cvss
-    if cvss is not None and cvss.score is not None and rating_of(cvss.score) is finding.severity:
+    if cvss is not None and cvss.score is not None and cvss.rating is finding.severity:
         return f"{cvss.score:.1f}"
     return f"{SECURITY_SEVERITY[finding.severity]:.1f}"
 

@@ -25,6 +25,7 @@ from seawall.output.scan_text import (
     Summary,
     by_package,
     created_by_short,
+    severity_hint,
     severity_rank,
     shorten,
     status_text,
@@ -97,7 +98,7 @@ class _Widths(NamedTuple):
     def of(cls, findings: list[Finding]) -> _Widths:
         return cls(
             id=max((len(f.id) for f in findings), default=2),
-            severity=max((len(f.severity.value) for f in findings), default=8),
+            severity=max((len(_severity(f)) for f in findings), default=8),
             status=min(max((len(_status(f)) for f in findings), default=6), STATUS_WIDTH),
         )
 
@@ -148,13 +149,26 @@ def _findings_table(findings: list[Finding], widths: _Widths) -> Table:
         title = finding.suppressions[0].reason if finding.suppressed else finding.title or finding.description
         table.add_row(
             Text(finding.id, style=dim),
-            Text(finding.severity.value, style=dim or SEVERITY_STYLES[finding.severity]),
+            _severity_cell(finding, dim),
             status,
             Text("KEV", style="bold red") if finding.kev else Text(""),
             Text(f"{finding.epss.score:.1%}" if finding.epss else "", style=dim),
             Text(shorten(title, 200), style=dim),
         )
     return table
+
+
+def _severity(finding: Finding) -> str:
+    hint = severity_hint(finding)
+    return f"{finding.severity.value} ({hint})" if hint and hint != "unrated" else finding.severity.value
+
+
+def _severity_cell(finding: Finding, dim: str) -> Text:
+    text = Text(finding.severity.value, style=dim or SEVERITY_STYLES[finding.severity])
+    hint = severity_hint(finding)
+    if hint and hint != "unrated":
+        text.append(f" ({hint})", style="dim")
+    return text
 
 
 def _status(finding: Finding) -> str:

@@ -11,7 +11,7 @@ from uuid import UUID, uuid5
 
 from seawall.model.finding import Finding, ScanReport
 from seawall.model.sbom import Package
-from seawall.model.vuln import Severity, Status
+from seawall.model.vuln import Severity, Status, split_source
 from seawall.output.scan import ScanView
 
 # Worst first. UNKNOWN sits below LOW as in Trivy and grype: an unrated issue is not ranked above a rated one.
@@ -46,6 +46,19 @@ def status_text(finding: Finding) -> str:
     if finding.status is Status.FIXED and finding.fixed_versions:
         return "fixed in " + ", ".join(finding.fixed_versions)
     return STATUS_WORDS[finding.status]
+
+
+def severity_hint(finding: Finding) -> str:
+    """Whose rating a reader sees, when it is not the distribution's own: `nvd 3.1`, `osv 3.1`, `ghsa`, or
+    `unrated`; empty for a distribution's rating, which is what the table is about."""
+    scorer, version = split_source(finding.severity_source)
+    if finding.severity_source == "none":
+        return "unrated"
+    if version is None:
+        return scorer if scorer == "ghsa" else ""
+    who = "nvd" if scorer.startswith("nvd") else scorer.split("@")[-1] if "@" in scorer else \
+        scorer if scorer == "osv" else "cna"
+    return f"{who} {version}"
 
 
 def finding_order(finding: Finding) -> tuple[int, int, str]:

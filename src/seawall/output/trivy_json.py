@@ -30,7 +30,7 @@ from typing import Any
 from seawall.model.finding import Finding, ScanReport
 from seawall.model.sbom import Package
 from seawall.model.serialize import to_data
-from seawall.model.vuln import CVSS, Severity, Status
+from seawall.model.vuln import CVSS, Severity, Status, split_source
 from seawall.output.scan import ScanView
 from seawall.output.scan_extra import config, secrets
 from seawall.output.scan_text import recorded, severity_rank
@@ -259,7 +259,7 @@ def _source_id(severity_source: str) -> str | None:
     if severity_source == "none":
         return None
     if severity_source.startswith("cvss:"):
-        return _scorer(severity_source[len("cvss:"):])
+        return _scorer(split_source(severity_source)[0])
     return severity_source
 
 
@@ -270,8 +270,10 @@ def _scorer(source: str) -> str:
 
 def _vendor_severity(finding: Finding) -> dict[str, int]:
     ratings: dict[str, int] = {}
-    if finding.vendor_severity is not None and not finding.severity_source.startswith("cvss:"):
-        ratings[finding.severity_source] = SEVERITY_NUMBER[SEVERITY[finding.vendor_severity]]
+    vendor = finding.vendor_severity_source or (None if finding.severity_source.startswith("cvss:")
+                                                else finding.severity_source)
+    if finding.vendor_severity is not None and vendor:
+        ratings[vendor] = SEVERITY_NUMBER[SEVERITY[finding.vendor_severity]]
     if finding.cvss is not None and finding.cvss.score is not None:
         ratings.setdefault(_scorer(finding.cvss.source), SEVERITY_NUMBER[SEVERITY[finding.cvss.rating]])
     return ratings

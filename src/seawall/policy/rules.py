@@ -104,19 +104,33 @@ def finding_violation(rule: str, finding: Finding, message: str) -> Violation:
                      aliases=finding.aliases, package=f"{pkg.name}@{pkg.version}", purl=pkg.purl)
 
 
+UNKNOWN_REMEDY = ("nothing rates it yet: update the DB (`seawall db update`), add NVD's ratings "
+                  "(`seawall db update --feed nvd`), or add an allowlist entry with a justification and an expiry")
+
+
 @dataclass(frozen=True)
 class SeverityAtLeast:
-    """Findings at or above a severity; `by` picks whose rating: the one reported, the vendor's, or CVSS."""
+    """Findings at or above a severity; `by` picks whose rating: the one reported, the vendor's, or CVSS.
+
+    Unknown is never clean: a finding nothing rates meets every threshold unless the rule says `unknown: ignore`.
+    """
 
     at_least: Severity
     by: str = "reported"  # reported | vendor | cvss
     min_score: float | None = None  # with by=cvss: a numeric threshold instead of the rating
     scope: FindingScope = field(default_factory=FindingScope)
+    unknown: str = "count"  # count | ignore: whether a finding of unknown severity meets the threshold
 
     @property
     def name(self) -> str:
         limit = f"cvss >= {self.min_score}" if self.min_score is not None else f"{self.at_least.value}"
-        return f"severity >= {limit} (by {self.by}){self.scope.describe()}"
+        ignore = ", unknown ignored" if self.unknown == "ignore" else ""
+        return f"severity >= {limit} (by {self.by}{ignore}){self.scope.describe()}"
+
+    def unrated(self, finding: Finding) -> bool:
+        if self.by == "cvss" and self.min_score is not None:
+            return finding.cvss is None or finding.cvss.score is None
+        return self.rating(finding) is Severity.UNKNOWN
 
     def rating(self, finding: Finding) -> Severity:
         if self.by == "vendor":
@@ -128,6 +142,8 @@ class SeverityAtLeast:
         return finding.severity
 
     def hits(self, finding: Finding) -> bool:
+        if self.unrated(finding):
+            return self.unknown != "ignore"
         if self.by == "cvss" and self.min_score is not None:
             return bool(finding.cvss and finding.cvss.score is not None and finding.cvss.score >= self.min_score)
         return _rank(self.rating(finding)) >= _rank(self.at_least)
@@ -135,7 +151,15 @@ class SeverityAtLeast:
     def evaluate(self, report: ScanReport) -> list[Violation]:
         out = []
         for f in report.findings:
-            if self.scope.selects(f) and self.hits(f):
+            if not (self.scope.selects(f) and self.hits(f)):
+                continue
+            if self.unrated(f):
+                pkg = f.package
+                out.append(Violation(rule=self.name, message=f"{f.id} in {pkg.name} {pkg.version}: severity unknown "
+                                     f"(no {'CVSS score' if self.by == 'cvss' else 'rating'} in the DB), "
+                                     f"{f.status.value}", remedy=UNKNOWN_REMEDY, finding_id=f.id, aliases=f.aliases,
+                                     package=f"{pkg.name}@{pkg.version}", purl=pkg.purl))
+            else:
                 score = f" (CVSS {f.cvss.score})" if self.by == "cvss" and f.cvss else ""
                 out.append(finding_violation(self.name, f, f"{f.id} in {f.package.name} {f.package.version} is "
                                              f"{self.rating(f).value}{score}, {f.status.value}"))

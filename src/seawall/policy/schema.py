@@ -69,11 +69,19 @@ def _statuses(value: Any) -> str | None:
 
 
 SEVERITIES = tuple(s.value for s in Severity if s is not Severity.UNKNOWN)
+
+
+def _at_least(value: Any) -> str | None:
+    if value == "unknown":
+        return ("must be a rating (unknown findings already meet every threshold; `unknown: ignore` leaves them "
+                f"out), one of {', '.join(SEVERITIES)}")
+    return _choice(SEVERITIES)(value)
+
 FINDING_OPTIONS: dict[str, Check] = {"fixable_only": _bool, "new_only": _bool, "include_base": _bool,
                                      "ignore_status": _statuses}
 RULES: dict[str, tuple[dict[str, Check], tuple[str, ...]]] = {  # kind → (options, required options)
-    "severity": ({"at_least": _choice(SEVERITIES), "by": _choice(("reported", "vendor", "cvss")),
-                  "min_score": _number(0, 10), **FINDING_OPTIONS}, ()),
+    "severity": ({"at_least": _at_least, "by": _choice(("reported", "vendor", "cvss")),
+                  "min_score": _number(0, 10), "unknown": _choice(("count", "ignore")), **FINDING_OPTIONS}, ()),
     "kev": (dict(FINDING_OPTIONS), ()),
     "epss": ({"at_least": _number(0, 1), "percentile": _number(0, 1), **FINDING_OPTIONS}, ()),
     "db_age": ({"max_hours": _number(0)}, ("max_hours",)),
@@ -203,7 +211,8 @@ def _build(item: LDict, defaults: dict[str, Any], baseline: Baseline | None, now
         return r.AllOf(children) if kind == "all_of" else r.AnyOf(children)
     if kind == "severity":
         return r.SeverityAtLeast(at_least=Severity(o.get("at_least", "critical")), by=o.get("by", "reported"),
-                                 min_score=o.get("min_score"), scope=_scope(o, defaults, baseline))
+                                 min_score=o.get("min_score"), scope=_scope(o, defaults, baseline),
+                                 unknown=o.get("unknown", "count"))
     if kind == "kev":
         return r.OnKev(scope=_scope(o, defaults, baseline))
     if kind == "epss":

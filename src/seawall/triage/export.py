@@ -17,6 +17,7 @@ import yaml
 from packageurl import PackageURL
 
 from seawall import __version__
+from seawall.match.findings import BUNDLE_PREFIXES
 from seawall.model.finding import Finding
 from seawall.triage.allowlist import Allowlist, AllowlistEntry
 from seawall.triage.targets import image_matches, parse_purl, strip_tag, strip_version
@@ -55,6 +56,28 @@ def _packages_of(entry: AllowlistEntry, findings: Iterable[Finding]) -> list[str
     return sorted({strip_version(f.package.purl) for f in findings if f.package.purl and entry.matches(f)})
 
 
+_OS_TYPES = ("deb", "apk", "rpm")
+
+
+def reported_ids(entry: AllowlistEntry, findings: Iterable[Finding], tool: str) -> list[str]:
+    """The ids `tool` reports for what the entry covers. Both report distribution findings by CVE (never DSA/DLA);
+    grype names language packages' findings by GHSA. An entry keyed by a CVE stays that one CVE; one keyed by another
+    id (a DSA fixing several CVEs, a PYSEC) becomes the CVEs of the findings it matches."""
+    matched = [f for f in findings if entry.matches(f)]
+    wanted = entry.id.upper()
+    out: list[str] = [] if wanted.startswith(BUNDLE_PREFIXES) else [entry.id]
+    for finding in matched:
+        cves = [i for i in finding.ids if i.upper().startswith("CVE-")]
+        if wanted.startswith("CVE-"):
+            cves = [entry.id]
+        elif not cves:
+            continue
+        out.extend(cves)
+        if tool == "grype" and finding.package.type not in _OS_TYPES and len(cves) == 1:
+            out.extend(i for i in finding.ids if i.upper().startswith("GHSA-"))
+    return list(dict.fromkeys(out)) or [entry.id]
+
+
 def _statement_text(entry: AllowlistEntry) -> str:
     parts = [entry.statement or "", f"(owner {entry.owner})" if entry.owner else "", f"[{entry.locator}]"]
     return " ".join(p for p in parts if p)
@@ -78,7 +101,11 @@ def to_openvex(allowlists: Sequence[Allowlist], *, image: str | None = None, ima
             skipped.append(f"{entry.locator}: a VEX product is a purl; give the entry a purl, or pass --scan with a "
                            "report that has the package")
             continue
-        st: dict[str, object] = {"vulnerability": {"name": entry.id}, "timestamp": stamp, "products": products}
+        vulnerability: dict[str, object] = {"name": entry.id}
+        # The ids other tools report for it (a DSA's CVEs, a PYSEC's CVE): consumers match `name` or `aliases`.
+        if aliases := [i for i in reported_ids(entry, findings, "trivy") if i != entry.id]:
+            vulnerability["aliases"] = aliases
+        st: dict[str, object] = {"vulnerability": vulnerability, "timestamp": stamp, "products": products}
         if entry.justification:
             # The schema allows a justification or an impact statement, not both: the text goes to status_notes.
             st.update(status="not_affected", justification=entry.justification)
@@ -129,7 +156,7 @@ def to_trivyignore(allowlists: Sequence[Allowlist], *, image: str | None = None,
     findings = list(findings)
     items = []
     for entry in _select(allowlists, image, today, skipped):
-        item: dict[str, object] = {"id": entry.id}
+        item: dict[str, object] = {}
         if entry.purl:
             item["purls"] = [entry.purl]
         elif entry.package or entry.source:
@@ -141,7 +168,7 @@ def to_trivyignore(allowlists: Sequence[Allowlist], *, image: str | None = None,
             item["purls"] = purls
         item["expired_at"] = entry.expires
         item["statement"] = _statement_text(entry)
-        items.append(item)
+        items.extend({"id": vuln_id, **item} for vuln_id in reported_ids(entry, findings, "trivy"))
     return Exported(yaml.safe_dump({"vulnerabilities": items}, sort_keys=False, allow_unicode=True), skipped)
 
 
@@ -156,21 +183,21 @@ def to_grype(allowlists: Sequence[Allowlist], *, image: str | None = None, findi
     findings = list(findings)
     rules = []
     for entry in _select(allowlists, image, today, skipped):
-        base: dict[str, object] = {"vulnerability": entry.id}
-        if entry.justification:
-            base["vex-justification"] = entry.justification
         reason = f"until {entry.expires}: {_statement_text(entry)}"
         packages = _grype_packages(entry, findings)
         if packages is None:
             skipped.append(f"{entry.locator}: source package {entry.source!r} has no grype selector; pass --scan "
                            "with a report that has its binary packages")
             continue
-        for package in packages or [None]:
-            rule = dict(base)
-            if package:
-                rule["package"] = package
-            rule["reason"] = reason
-            rules.append(rule)
+        for vuln_id in reported_ids(entry, findings, "grype"):
+            for package in packages or [None]:
+                rule: dict[str, object] = {"vulnerability": vuln_id}
+                if entry.justification:
+                    rule["vex-justification"] = entry.justification
+                if package:
+                    rule["package"] = package
+                rule["reason"] = reason
+                rules.append(rule)
     return Exported(yaml.safe_dump({"ignore": rules}, sort_keys=False, allow_unicode=True), skipped)
 
 
