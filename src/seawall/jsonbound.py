@@ -15,6 +15,9 @@ from typing import Any
 
 from seawall.errors import InputError, SeawallError
 
+# What code reading a parsed document of unchecked shape raises when a value has the wrong type or is absent.
+MALFORMED = (TypeError, AttributeError, ValueError, KeyError, IndexError, RecursionError)
+
 MAX_DEPTH = 100  # CycloneDX nests components, OSV nests ranges; none comes close to this
 
 # A JSON string (the unrolled form of "(?:[^"\\]|\\.)*" — linear, no backtracking).

@@ -16,11 +16,11 @@ from types import NoneType, UnionType
 from typing import Any, TypeVar
 
 from seawall.errors import SeawallError
+from seawall.jsonbound import MALFORMED
 from seawall.model.vuln import Skipped
 
 T = TypeVar("T")
-# What a parser reading a mis-shaped document raises: a value of an unexpected type or an absent key.
-PARSE_ERRORS = (TypeError, AttributeError, ValueError, KeyError, IndexError, RecursionError)
+PARSE_ERRORS = MALFORMED
 
 
 @cache

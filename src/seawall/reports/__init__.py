@@ -12,8 +12,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from seawall.errors import InputError
-from seawall.jsonbound import check_depth
+from seawall.errors import InputError, SeawallError
+from seawall.jsonbound import MALFORMED, check_depth
 from seawall.model.imported import ImportedReport
 
 MAX_REPORT_BYTES = 1 << 30  # a report of a huge image is tens of MB; a bound keeps a wrong file from filling memory
@@ -68,7 +68,13 @@ def parse_report(doc: Any, path: str) -> ImportedReport:
         raise InputError(f"{path} is not a report format seawall reads",
                          remedy="pass Trivy JSON (-f json), Grype JSON (-o json), SARIF 2.1.0 or CycloneDX JSON")
     module = importlib.import_module(f"seawall.reports.{FORMATS[fmt]}")
-    report: ImportedReport = module.parse(doc, path)
+    try:
+        report: ImportedReport = module.parse(doc, path)
+    except SeawallError:
+        raise
+    except MALFORMED as err:  # a field of the wrong JSON type somewhere in another tool's report
+        raise InputError(f"{path} is a malformed {fmt} report ({type(err).__name__}: {str(err)[:120]})",
+                         remedy="pass the report as the tool wrote it") from None
     return report
 
 
