@@ -14,7 +14,8 @@ from seawall.jsonbound import expect
 # Fields of the config's `config` object (OCI image-spec config.md; Docker adds Healthcheck, Shell, OnBuild…).
 _RUNTIME_FIELDS: dict[str, type | tuple[type, ...]] = {
     "User": str, "WorkingDir": str, "StopSignal": str, "Hostname": str, "Domainname": str, "Image": str,
-    "Env": list, "Entrypoint": list, "Cmd": list, "Shell": list, "OnBuild": list,
+    # Docker reads Entrypoint, Cmd and Shell as a string or an array of strings (its StrSlice type).
+    "Env": list, "Entrypoint": (list, str), "Cmd": (list, str), "Shell": (list, str), "OnBuild": list,
     "Labels": dict, "ExposedPorts": dict, "Volumes": dict, "Healthcheck": dict,
 }
 _CONFIG_FIELDS: dict[str, type | tuple[type, ...]] = {
