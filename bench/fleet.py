@@ -32,8 +32,8 @@ def main() -> None:
     from seawall.db.build import update_db
     from seawall.feeds import select_feeds
     from seawall.fleet.runner import RunOptions, run_fleet
-    from seawall.image.registry import RegistryClient
-    from seawall.image.registry_push import push_oci_layout
+    from seawall.image.registry.client import RegistryClient
+    from seawall.image.registry.push import push_oci_layout
 
     work = Path(tempfile.mkdtemp(prefix="seawall-bench-fleet-"))
     server = start_registry(work / "registry")

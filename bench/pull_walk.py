@@ -26,6 +26,7 @@ sys.path.insert(0, str(REPO))
 
 from tests.imagebuild import RawLayer, build_oci_layout
 
+from seawall.image.options import FetchOptions
 from seawall.inspect import inspect_image
 
 OUT = REPO / "bench" / "out"
@@ -105,10 +106,11 @@ def registry_times(layout: Path, rounds: int) -> tuple[float, float] | None:
         for i in range(rounds):
             cache = work / f"cache-{i}"
             start = time.perf_counter()
-            inspect_image(ref, insecure_registries=[host], cache_dir=cache)
+            inspect_image(ref, FetchOptions.of(insecure_registries=[host], cache_dir=cache))
             cold.append(time.perf_counter() - start)
         warm_cache = work / "cache-0"
-        warm = best(rounds, lambda: inspect_image(ref, insecure_registries=[host], cache_dir=warm_cache))
+        warm_fetch = FetchOptions.of(insecure_registries=[host], cache_dir=warm_cache)
+        warm = best(rounds, lambda: inspect_image(ref, warm_fetch))
         return min(cold), warm
     finally:
         server.terminate()
@@ -128,10 +130,11 @@ def main() -> None:
     compressed = sum(b.stat().st_size for b in blobs)
     cache = Path(tempfile.mkdtemp(dir=OUT))
     try:
-        result = inspect_image(f"oci:{layout}:bench", cache_dir=cache)
+        result = inspect_image(f"oci:{layout}:bench", FetchOptions(cache_dir=cache))
         uncompressed = sum(result.layer_sizes)
-        pool = best(args.rounds, lambda: inspect_image(f"oci:{layout}:bench", cache_dir=cache))
-        single = best(args.rounds, lambda: inspect_image(f"oci:{layout}:bench", cache_dir=cache, workers=1))
+        fetch = FetchOptions(cache_dir=cache)
+        pool = best(args.rounds, lambda: inspect_image(f"oci:{layout}:bench", fetch))
+        single = best(args.rounds, lambda: inspect_image(f"oci:{layout}:bench", fetch, workers=1))
     finally:
         shutil.rmtree(cache, ignore_errors=True)
     floor = best(args.rounds, lambda: gzip_floor(blobs))

@@ -11,6 +11,11 @@ setuid. `GITHUB_TOKEN_VALUE` is the token itself: no output may ever contain it.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
+from seawall.match.coverage import compute_coverage, mark_covered
+from seawall.model.coverage import DbCoverage
 from seawall.model.extra import ConfigFinding, Minimality, SecretFinding
 from seawall.model.finding import Finding, MatchDetail, ScanReport, Suppression
 from seawall.model.image import Image, ImageRef, Layer, Platform
@@ -240,6 +245,12 @@ FEEDS = (
     FeedProvenance("osv", 1, "2024-06-12T04:00:00Z", "2024-06-12T06:08:00Z", "https://osv-vulnerabilities.storage"
                    ".googleapis.com", "sha256:" + "b9" * 32, 48_220, 41, (("GIT range ignored", 41),)),
 )
+COVERED_BY = (
+    DbCoverage("debian:12", "debian", 31_870, "2024-06-12T05:58:00Z", False),
+    DbCoverage("go", "osv", 3_990, "2024-06-12T03:00:00Z", False),
+    DbCoverage("maven", "osv", 5_102, "2024-06-12T03:40:00Z", False),
+    DbCoverage("pypi", "osv", 2_771, "2024-06-12T02:10:00Z", False),
+)
 
 
 GITHUB_TOKEN_VALUE = "ghp_R8x2Lq7VnT4cY9wZ1sK3mD6fH0jP5bN2gA7e"
@@ -274,8 +285,8 @@ def _config_findings() -> list[ConfigFinding]:
 MINIMALITY = Minimality(compressed_size=sum(layer.size for layer in LAYERS), uncompressed_size=142_606_336,
                         layers=len(LAYERS), packages=6, files=4_211, shells=("/bin/bash", "/bin/sh"),
                         package_managers=("/usr/bin/apt", "/usr/bin/dpkg", "/usr/local/bin/pip"))
-EXTRA: dict[str, object] = {"scanners": ("vuln", "secret", "config"), "secrets": _secrets(),
-                            "config": _config_findings(), "minimality": MINIMALITY}
+EXTRA: dict[str, Any] = {"scanners": ("vuln", "secret", "config"), "secrets": tuple(_secrets()),
+                         "config": tuple(_config_findings()), "minimality": MINIMALITY}
 
 
 def _history(*, with_token: bool) -> list[dict[str, object]]:
@@ -314,16 +325,21 @@ def debian_scan(*, scanned_at: str = SCANNED_AT, with_token: bool = True) -> Sca
                     pretty_name="Debian GNU/Linux 12 (bookworm)", eol=False, eol_date="2026-06-10")
     sbom = SBOM(image=image, distro=distro, packages=(CA_CERTS, LIBSSL3, OPENSSL, REQUESTS, LOG4J, X_NET))
     findings = [*_openssl_findings(LIBSSL3), *_openssl_findings(OPENSSL)[:2], *_ecosystem_findings(), _vex_waived()]
+    coverage = compute_coverage(sbom, COVERED_BY)
+    sbom = mark_covered(sbom, coverage)
+    marked = {p.key: p for p in sbom.packages}
+    findings = [replace(f, package=marked[f.package.key]) for f in findings]
     return ScanReport(
         sbom=sbom,
         findings=tuple(findings),
         scanned_at=scanned_at,
+        coverage=coverage,
         db_built_at="2024-06-12T06:12:00Z",
         db_schema=1,
         feeds=FEEDS,
         base_image="docker.io/library/python:3.11-slim-bookworm",
         base_layers=BASE_LAYERS,
-        extra=dict(EXTRA) if with_token else {"scanners": ("vuln",)},
+        **(EXTRA if with_token else {"scanners": ("vuln",)}),
     )
 
 
@@ -331,11 +347,42 @@ def secrets_only_scan() -> ScanReport:
     """`--scanners secret,config`: no DB was opened and no vulnerability was looked for."""
     report = debian_scan()
     return ScanReport(sbom=report.sbom, findings=(), scanned_at=report.scanned_at,
-                      extra={**EXTRA, "scanners": ("secret", "config")})
+                      **{**EXTRA, "scanners": ("secret", "config")})
 
 
 def empty_scan() -> ScanReport:
     """The same image with nothing found: every format must still write a valid, complete document."""
     report = debian_scan(with_token=False)
     return ScanReport(sbom=report.sbom, findings=(), scanned_at=report.scanned_at, db_built_at=report.db_built_at,
-                      db_schema=report.db_schema, feeds=report.feeds, extra=report.extra)
+                      db_schema=report.db_schema, feeds=report.feeds, scanners=report.scanners,
+                      coverage=report.coverage)
+
+
+NGINX_ORG = Package(
+    name="nginx", version="1.25.3-1~bookworm", type="deb", found_by="dpkg",
+    purl="pkg:deb/nginx/nginx@1.25.3-1~bookworm?arch=amd64", vendor="nginx.org",
+    cpe="cpe:2.3:a:f5:nginx:1.25.3:*:*:*:*:*:*:*", locations=(Location("/var/lib/dpkg/status", 1, LAYERS[1].diff_id),),
+    arch="amd64", source_name="nginx", source_version="1.25.3-1~bookworm",
+    maintainer="NGINX Packaging <nginx-packaging@f5.com>",
+    layer_index=1, layer_diff_id=LAYERS[1].diff_id, created_by=LAYERS[1].created_by,
+)
+OLD_DATA = (
+    DbCoverage("debian:11", "debian-advisories", 9_114, "2023-03-31", True),
+    DbCoverage("debian:10", "debian-advisories", 7_907, "2023-03-31", True),
+    DbCoverage("pypi", "osv", 2_641, "2024-10-09T21:57:11Z", False),
+)
+
+
+def uncovered_scan() -> ScanReport:
+    """A Debian 12 image checked against a DB without Debian 12 data, with nginx.org's nginx beside Debian's own
+    packages: nothing was found, and most of it was not checked."""
+    report = debian_scan(with_token=False)
+    sbom = replace(report.sbom, packages=(CA_CERTS, LIBSSL3, NGINX_ORG, OPENSSL, REQUESTS))
+    coverage = compute_coverage(sbom, OLD_DATA)
+    return ScanReport(sbom=mark_covered(sbom, coverage), findings=(), scanned_at=report.scanned_at,
+                      db_built_at="2024-06-12T06:12:00Z", db_schema=2, feeds=(
+                          FeedProvenance("debian-advisories", 1, "2023-03-31", "2024-06-12T06:05:00Z",
+                                         "security-tracker/data/DSA/list (+1 more)", "sha256:" + "d2" * 32, 41_000, 0),
+                          FeedProvenance("osv", 1, "2024-10-09T21:57:11Z", "2024-06-12T06:08:00Z",
+                                         "pypa-advisory-db/vulns", "sha256:" + "b8" * 32, 2_641, 0)),
+                      coverage=coverage, scanners=("vuln",))

@@ -107,3 +107,41 @@ def test_cli_export_and_check(allowlist_file: Path, capsys: pytest.CaptureFixtur
     out = capsys.readouterr()
     assert info.value.code == 0 and out.out.startswith("ignore:")
     assert "not exported" in out.err  # source-only entries need a scan to name binary packages
+
+
+def test_scan_report_and_image_find_the_same_not_needed_entries(db: Path, tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """Packages without a finding are in the JSON report too: an entry for a vulnerability the image is already
+    fixed for (shadow, upgraded) or never had (zlib) is `not-needed` from `--scan` as from `--image`."""
+    import shutil
+
+    from tests.triage_helpers import ROOTFS
+
+    rootfs = tmp_path / "rootfs"
+    shutil.copytree(ROOTFS, rootfs)
+    status = rootfs / "var/lib/dpkg/status"
+    status.write_text(status.read_text().replace("Version: 1:4.13+dfsg1-1+b1", "Version: 1:4.13+dfsg1-1+deb12u1")
+                      .replace("Source: shadow (1:4.13+dfsg1-1)", "Source: shadow (1:4.13+dfsg1-1+deb12u1)"))
+    allow = tmp_path / "allow.yaml"
+    allow.write_text("entries:\n"
+                     "  - id: CVE-2023-4641\n    source: shadow\n    justification: vulnerable_code_not_present\n"
+                     "    expires: 2099-01-01\n"
+                     "  - id: CVE-2023-45853\n    source: zlib\n    justification: vulnerable_code_not_present\n"
+                     "    expires: 2099-01-01\n")
+    scan_file = tmp_path / "scan.json"
+    assert main_exit(["scan", f"dir:{rootfs}", "--db", str(db), "--skip-db-update", "--format", "json",
+                      "-o", str(scan_file)]) == 0
+    capsys.readouterr()
+    found = {}
+    for how in (["--scan", str(scan_file)], ["--image", f"dir:{rootfs}"]):
+        assert main_exit(["allowlist", "audit", str(allow), *how, "--db", str(db), "--format", "json"]) == 1
+        data = json.loads(capsys.readouterr().out)
+        found[how[0]] = {(p["locator"].rsplit(":", 1)[1], p["kind"]) for p in data["problems"]}
+    assert found["--scan"] == found["--image"]
+    assert {("2", "not-needed"), ("6", "not-needed")} <= found["--scan"]
+
+
+def main_exit(argv: list[str]) -> int:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    return int(info.value.code or 0)

@@ -13,8 +13,8 @@ import pytest
 
 from seawall.cli.main import main
 from seawall.image.reference import parse_reference
-from seawall.image.registry import RegistryClient
-from seawall.image.registry_push import push_oci_layout
+from seawall.image.registry.client import RegistryClient
+from seawall.image.registry.push import push_oci_layout
 from seawall.policy.baseline import local_baseline_path
 from seawall.policy.baseline_registry import BASELINE_TAG, BASELINE_TYPE, baseline_tag_ref
 from seawall.policy.gate import GateInputs

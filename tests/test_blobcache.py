@@ -15,8 +15,8 @@ import pytest
 from seawall.errors import ExitCode, IntegrityError
 from seawall.image.blobcache import BlobCache
 from seawall.image.reference import parse_reference
-from seawall.image.registry import RegistryClient
-from seawall.image.registry_push import push_blob
+from seawall.image.registry.client import RegistryClient
+from seawall.image.registry.push import push_blob
 from tests.fixtures.registry import RegistryServer
 
 
@@ -143,7 +143,7 @@ FETCH = textwrap.dedent("""
     import sys
     from seawall.image.blobcache import BlobCache
     from seawall.image.reference import parse_reference
-    from seawall.image.registry import RegistryClient
+    from seawall.image.registry.client import RegistryClient
     ref, digest, size, root = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
     print(RegistryClient().fetch_blob(parse_reference(ref), digest, size, BlobCache(root)))
 """)

@@ -145,3 +145,42 @@ def test_stdlib_versions_and_modinfo_parsing() -> None:
     info = parse_modinfo("go1.21.0", MODINFO)
     assert info.path == "example.com/app/cmd/app" and len(info.deps) == 2
     assert read_build_info(__import__("io").BytesIO(b"not an elf")) is None
+
+
+def _main_of(modinfo: str):
+    result = run({"/usr/bin/app": inline_elf(b"go1.22.1", START + modinfo.encode() + END)})
+    return next(p for p in result.packages if dict(p.metadata).get("main") == "true")
+
+
+DEVEL_MODINFO = "path\tgithub.com/acme/tool/cmd/tool\nmod\tgithub.com/acme/tool\t(devel)\t\n"
+
+
+@pytest.mark.parametrize(
+    ("ldflags", "version"),
+    [
+        ('"-s -w -X main.version=1.4.2"', "v1.4.2"),
+        ('"-X github.com/acme/tool/internal/build.Version=v2.0.0-rc.1 -X main.commit=abc"', "v2.0.0-rc.1"),
+        ('"-X main.gitTag=v0.9.3"', "v0.9.3"),
+        ('"-X main.buildVersion=refs/tags/3.1.0"', "v3.1.0"),
+    ],
+)
+def test_devel_main_module_takes_the_version_from_ldflags(ldflags: str, version: str) -> None:
+    main = _main_of(DEVEL_MODINFO + f"build\t-ldflags={ldflags}\n")
+    assert (main.name, main.version) == ("github.com/acme/tool", version)
+    assert main.purl == f"pkg:golang/github.com/acme/tool@{version}"
+    assert dict(main.metadata)["version_from"] == "ldflags"
+
+
+def test_devel_main_module_falls_back_to_a_vcs_pseudo_version() -> None:
+    modinfo = DEVEL_MODINFO + ("build\t-ldflags=\"-X other.module/pkg.Version=9.9.9\"\n"
+                               "build\tvcs=git\nbuild\tvcs.revision=0123456789abcdef0123\n"
+                               "build\tvcs.time=2024-03-05T10:11:12Z\n")
+    main = _main_of(modinfo)
+    assert main.version == "v0.0.0-20240305101112-0123456789ab"
+    assert dict(main.metadata)["version_from"] == "vcs"
+
+
+def test_devel_main_module_without_any_clue_stays_unknown() -> None:
+    main = _main_of(DEVEL_MODINFO + "build\t-ldflags=\"-s -w\"\nbuild\tCGO_ENABLED=0\n")
+    assert main.version == "(devel)" and main.purl == "pkg:golang/github.com/acme/tool"
+    assert "version_from" not in dict(main.metadata)

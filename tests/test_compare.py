@@ -34,6 +34,7 @@ from seawall.compare.render import render
 from seawall.db.build import update_db
 from seawall.db.store import VulnStore
 from seawall.feeds import select_feeds
+from seawall.image.options import FetchOptions
 from seawall.output.scan import render_scan
 from seawall.reports import load_report
 from seawall.scan import scan_target
@@ -68,7 +69,8 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def comparison(image: dict[str, Path]) -> Comparison:
-    scan = scan_target(f"dir:{image['root']}", db=image["db"], auto_update=False, cache_dir=image["cache"])
+    scan = scan_target(f"dir:{image['root']}", db=image["db"], auto_update=False,
+                       fetch=FetchOptions(cache_dir=image["cache"]))
     with VulnStore.open(image["db"]) as store:
         return compare(scan, [load_report(TRIVY), load_report(GRYPE)], store, target="shop/api:1.4.2")
 
@@ -201,7 +203,8 @@ def test_cli_compares_a_target_and_a_saved_scan_report_and_exits_zero(image: dic
     assert [r["tool"] for r in document["reports"]] == ["Trivy", "grype"]
     assert document["reports"][1]["summary"]["missing"] == 3
 
-    scan = scan_target(f"dir:{image['root']}", db=image["db"], auto_update=False, cache_dir=image["cache"])
+    scan = scan_target(f"dir:{image['root']}", db=image["db"], auto_update=False,
+                       fetch=FetchOptions(cache_dir=image["cache"]))
     saved = tmp_path / "scan.json"
     saved.write_text(render_scan(scan, "json"))
     out = tmp_path / "answer.md"

@@ -9,6 +9,7 @@ import pytest
 
 from seawall.config_checks import FsFactsAnalyzer, config_findings
 from seawall.image.open import open_source
+from seawall.image.options import FetchOptions
 from seawall.inventory.build import build_inventory
 from seawall.model.extra import ConfigFinding
 from seawall.model.vuln import Severity
@@ -26,7 +27,7 @@ OS_RELEASE = b"ID=debian\nVERSION_ID=12\n"
 
 
 def findings(layout: Path, cache: Path) -> list[ConfigFinding]:
-    with open_source(f"oci:{layout}:latest", cache_dir=cache) as source:
+    with open_source(f"oci:{layout}:latest", fetch=FetchOptions(cache_dir=cache)) as source:
         return config_findings(build_inventory(source, analyzers=[FsFactsAnalyzer()], cache_dir=cache))
 
 
@@ -153,6 +154,6 @@ def test_dir_sources_get_filesystem_checks_only(tmp_path: Path) -> None:
     (root / "srv" / "open").chmod(0o777)
     (root / "etc").mkdir()
     (root / "etc" / "os-release").write_bytes(OS_RELEASE)
-    with open_source(f"dir:{root}", cache_dir=tmp_path / "cache") as source:
+    with open_source(f"dir:{root}", fetch=FetchOptions(cache_dir=tmp_path / "cache")) as source:
         found = config_findings(build_inventory(source, analyzers=[FsFactsAnalyzer()], cache_dir=tmp_path / "cache"))
     assert [(f.id, f.path) for f in found] == [("world-writable", "/srv/open")]

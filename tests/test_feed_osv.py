@@ -15,7 +15,9 @@ from seawall.feeds.http import Http
 from seawall.feeds.interface import Workspace
 from seawall.feeds.osv import OsvConfig, OsvFeed
 from seawall.feeds.osv_record import namespace_of, normalise_name
-from seawall.model.vuln import Advisory, Severity, Skipped, Status, VulnerabilityMeta
+from seawall.match.ranges import evaluate
+from seawall.model.vuln import Advisory, Flagged, Severity, Skipped, Status, VulnerabilityMeta
+from seawall.versions import scheme_for
 from tests.feed_helpers import ASSETS, FeedServer, records_json, run_feed
 from tests.snapshot import assert_snapshot
 
@@ -81,8 +83,7 @@ def test_metadata_aliases_and_cvss_scores(records: list) -> None:
 
 def test_bad_records_are_skipped_with_reasons(records: list) -> None:
     reasons = {r.reason for r in records if isinstance(r, Skipped) and r.whole}
-    assert reasons == {"withdrawn", "unknown range type 'SEMVER_NEW'", "invalid pypi version '2019-09-12 nightly'",
-                       "unreadable record (JSONDecodeError)"}
+    assert reasons == {"withdrawn", "unreadable record (JSONDecodeError)"}
     parts = {r.reason for r in records if isinstance(r, Skipped) and not r.whole}
     assert {"ecosystem Hex not supported", "ecosystem Ubuntu not supported", "GIT range ignored"} <= parts
 
@@ -140,3 +141,15 @@ def test_modified_id_csv_is_plain_csv() -> None:
     rows = list(csv.reader(io.StringIO("2024-10-10T17:22:00Z,PyPI/PYSEC-2024-1\n")))
     assert rows == [["2024-10-10T17:22:00Z", "PyPI/PYSEC-2024-1"]]
     assert shutil.which  # keeps shutil imported for the zip helpers above
+
+
+def test_records_with_ranges_that_cannot_be_evaluated_are_kept_and_flagged(records: list) -> None:
+    flagged = {(r.record, r.reason) for r in records if isinstance(r, Flagged)}
+    assert flagged == {("PYSEC-0000-2", "pypi version that does not parse (fixed)"),
+                       ("PYSEC-0000-1", "unknown range type 'SEMVER_NEW'")}
+    kept = {a.id: a for a in records if isinstance(a, Advisory) and a.id in ("PYSEC-0000-1", "PYSEC-0000-2")}
+    assert kept["PYSEC-0000-2"].ranges[0].events[-1] == ("fixed", "2019-09-12 nightly")
+    assert kept["PYSEC-0000-1"].ranges[0].type == "SEMVER_NEW"
+    for advisory in kept.values():
+        verdict = evaluate(scheme_for("pypi"), "1.0", advisory.ranges, advisory.versions)
+        assert verdict.affected and verdict.range_unparseable and not verdict.unknown

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import http.server
 import json
 import os
@@ -22,8 +23,8 @@ from seawall.feeds import select_feeds
 from seawall.fleet.rematch import post_webhook, rematch_run
 from seawall.fleet.runner import RunOptions, run_fleet
 from seawall.fleet.store import ResultsStore
-from seawall.image.registry import RegistryClient
-from seawall.image.registry_push import push_oci_layout
+from seawall.image.registry.client import RegistryClient
+from seawall.image.registry.push import push_oci_layout
 from tests.imagebuild import File, build_oci_layout
 
 ASSETS = Path(__file__).parent / "assets"
@@ -177,6 +178,32 @@ def test_rematch_after_db_update_lists_newly_fixed_and_affected(first_run: tuple
     assert posted["run"] == latest and posted["changes"][0]["newly_fixed"]
 
 
+def test_results_record_coverage_and_a_newer_db_rematches_instead_of_copying(
+        first_run: tuple[str, str], mini: dict, tmp_path: Path) -> None:
+    store_url, first = first_run
+    with ResultsStore.open(store_url) as store:
+        before = {r.key: r for r in store.results(first, with_findings=True)}
+    assert before["debian:latest"].fully_covered and before["debian:latest"].covered_packages
+    alpine = before["alpine:latest"]
+    assert not alpine.fully_covered and alpine.uncovered_namespaces == ["alpine:3.19"]
+    assert alpine.uncovered_packages == alpine.package_count
+    tracker = json.loads(TRACKER.read_text())
+    tracker["glibc"].pop("CVE-2023-4911")
+    edited = tmp_path / "tracker.json"
+    edited.write_text(json.dumps(tracker))
+    newer = tmp_path / "newer.db"
+    assert update_db(newer, select_feeds(["debian"], [f"debian={edited}"])).installed
+    run_fleet(dataclasses.replace(options(mini, store_url, workers=0, run_id="weekly"), db=str(newer)))
+    with ResultsStore.open(store_url) as store:
+        after = {r.key: r for r in store.results("weekly", with_findings=True)}
+    debian = after["debian:latest"]
+    assert debian.reused_from == first  # no pull: the stored inventory was matched again
+    assert debian.db_identity != before["debian:latest"].db_identity
+    assert any(f.vuln_id == "CVE-2023-4911" for f in before["debian:latest"].findings)
+    assert not any(f.vuln_id == "CVE-2023-4911" for f in debian.findings)
+    assert after["alpine:latest"].uncovered_namespaces == ["alpine:3.19"]
+
+
 def test_policy_verdict_is_stored(mini: dict, tmp_path: Path) -> None:
     policy = tmp_path / "policy.yaml"
     policy.write_text("version: 1\nname: strict\nrules:\n  - severity:\n      at_least: high\n")
@@ -186,7 +213,8 @@ def test_policy_verdict_is_stored(mini: dict, tmp_path: Path) -> None:
     assert time.monotonic() - started < 120
     with ResultsStore.open(store_url) as store:
         verdicts = {r.key: r.verdict for r in store.results("judged")}
-    assert verdicts["debian:latest"] == "fail" and verdicts["alpine:latest"] == "pass"
+    # The DB holds Debian data only: nothing judged the Alpine image, so its verdict cannot be a pass.
+    assert verdicts["debian:latest"] == "fail" and verdicts["alpine:latest"] == "undecided"
     assert verdicts["redis:latest"] is None
 
 

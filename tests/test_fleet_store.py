@@ -139,6 +139,8 @@ def test_store_of_schema_1_is_brought_up_to_date(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "v1.db") as conn:  # the shape schema 1 wrote: no unpacked size, no aliases
         conn.execute("ALTER TABLE fleet_results DROP COLUMN size_uncompressed")
         conn.execute("ALTER TABLE fleet_findings DROP COLUMN aliases")
+        for column in ("covered_packages", "uncovered_packages", "uncovered_namespaces", "db_identity"):
+            conn.execute(f"ALTER TABLE fleet_results DROP COLUMN {column}")  # added by schema 4
         conn.execute("UPDATE fleet_meta SET value = '1' WHERE key = 'schema_version'")
     with ResultsStore.open(url) as store:
         kept = store.results("r1")[0]
@@ -146,6 +148,7 @@ def test_store_of_schema_1_is_brought_up_to_date(tmp_path: Path) -> None:
         store.put_result(ImageResult(run_id="r1", key="debian:12-slim", repository="debian", tag="12-slim",
                                      reference="docker.io/library/debian:12-slim", size_uncompressed=77_000_000))
         assert {r.key: r.size_uncompressed for r in store.results("r1")}["debian:12-slim"] == 77_000_000
+        assert kept.covered_packages is None and not kept.fully_covered  # unknown coverage is never "covered"
 
 
 def test_shards_merge_into_one_run(tmp_path: Path, postgres_url: str) -> None:

@@ -98,7 +98,7 @@ def test_db_older_than_the_policy_allows_is_undecided(capsys: pytest.CaptureFixt
     policy.write_text("rules:\n  - severity: {at_least: critical}\n  - db_age: {max_hours: 24}\n")
     code, out, _ = gate(capsys, TARGET, "--policy", str(policy), "--db", str(old), "--skip-db-update")
     assert code == 8
-    assert "the vulnerability DB is" in out and "old" in out
+    assert "data" in out and "h old" in out
 
 
 def test_invalid_policy_is_undecided_and_says_where(capsys: pytest.CaptureFixture[str], db: Path) -> None:

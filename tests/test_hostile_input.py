@@ -251,9 +251,10 @@ def test_files_too_large_to_read_are_reported(tmp_path: Path, cataloger: Catalog
 def test_huge_jar_in_an_image_is_an_unknown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(JavaCataloger, "max_file_size", 100_000)
     from seawall.image.open import open_source
+    from seawall.image.options import FetchOptions
     from seawall.inventory.build import build_inventory
     layout = build_oci_layout(tmp_path / "img", [BASE, {"/opt/huge.jar": bytes(200_000)}])
-    with open_source(f"oci:{layout}", cache_dir=tmp_path / "cache") as source:
+    with open_source(f"oci:{layout}", FetchOptions(cache_dir=tmp_path / "cache")) as source:
         inventory = build_inventory(source, cache_dir=tmp_path / "cache")
     unknowns = [(u.path, u.reason) for u in inventory.sbom.unknowns]
     assert ("/opt/huge.jar", "not read: 200000 bytes is over the 100000-byte bound") in unknowns

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from seawall.image.options import FetchOptions
 from seawall.inspect import SCHEMA_VERSION, inspect_image
 from tests.conftest import require_tool
 from tests.fixtures.rootfs import DebianRootfs
@@ -83,7 +84,7 @@ def test_debian_same_from_registry(debian_layout: Path, registry: Any) -> None:
     ref = f"{registry.host}/seawall/bookworm:12"
     subprocess.run([skopeo, "copy", "-q", "--dest-tls-verify=false", f"oci:{debian_layout}:bookworm",
                     f"docker://{ref}"], check=True)
-    pulled = inspect_image(ref, insecure_registries=[registry.host]).to_json()
+    pulled = inspect_image(ref, FetchOptions.of(insecure_registries=[registry.host])).to_json()
     base = inspect_image(f"oci:{debian_layout}:bookworm").to_json()
     assert invariant(pulled) == invariant(base)
     assert pulled["digest"] == base["digest"] and pulled["layers"] == base["layers"]

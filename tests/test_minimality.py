@@ -6,6 +6,7 @@ from pathlib import Path
 
 from seawall.config_checks import FsFactsAnalyzer
 from seawall.image.open import open_source
+from seawall.image.options import FetchOptions
 from seawall.inventory.build import build_inventory
 from seawall.minimality import minimality
 from seawall.model.extra import Minimality
@@ -21,7 +22,7 @@ Description: x
 
 
 def measure(layout: Path, cache: Path) -> Minimality:
-    with open_source(f"oci:{layout}:latest", cache_dir=cache) as source:
+    with open_source(f"oci:{layout}:latest", fetch=FetchOptions(cache_dir=cache)) as source:
         return minimality(build_inventory(source, analyzers=[FsFactsAnalyzer()], cache_dir=cache))
 
 

@@ -94,11 +94,27 @@ def test_new_only_fails_only_on_what_the_baseline_lacks(report: ScanReport) -> N
 
 
 def test_db_age_is_undecided_when_too_old_or_unknown(report: ScanReport) -> None:
+    report = dataclasses.replace(report, coverage=None)  # a report that does not say what covered it: build date
     assert r.DbMaxAge(24, now=NOW).evaluate(report) == []
     (old,) = r.DbMaxAge(6, now=NOW).evaluate(report)
     assert old.undecided and "12h old" in old.message and "seawall db update" in old.remedy
     (unknown,) = r.DbMaxAge(24, now=NOW).evaluate(dataclasses.replace(report, db_built_at=None))
     assert unknown.undecided
+
+
+def test_db_age_judges_the_date_of_the_data_that_covered_the_image(report: ScanReport) -> None:
+    coverage = report.coverage
+    assert coverage is not None and coverage.namespace("debian:12").covered  # type: ignore[union-attr]
+    undated = dataclasses.replace(coverage, namespaces=tuple(
+        dataclasses.replace(n, data_date=None) for n in coverage.namespaces))
+    (unknown,) = r.DbMaxAge(24, now=NOW).evaluate(dataclasses.replace(report, coverage=undated))
+    assert unknown.undecided and "debian:12" in unknown.message and "no date" in unknown.message
+    dated = dataclasses.replace(coverage, namespaces=tuple(
+        dataclasses.replace(n, data_date="2024-05-30T00:00:00Z") if n.covered else n for n in coverage.namespaces))
+    fresh = dataclasses.replace(report, coverage=dated, db_built_at="2024-05-31T23:00:00Z")
+    (old,) = r.DbMaxAge(24, now=NOW).evaluate(fresh)  # built an hour ago, but of data 48 h old
+    assert old.undecided and "debian:12" in old.message and "48h old" in old.message
+    assert r.DbMaxAge(72, now=NOW).evaluate(fresh) == []
 
 
 def test_no_root_reads_the_image_config(report: ScanReport) -> None:
@@ -112,15 +128,17 @@ def test_no_root_reads_the_image_config(report: ScanReport) -> None:
 
 
 def test_secrets_are_not_checked_until_a_scanner_fills_them(report: ScanReport) -> None:
-    report = dataclasses.replace(report, extra={k: v for k, v in report.extra.items() if k != "secrets"})
+    report = dataclasses.replace(report, secrets=None)
     assert r.NoSecrets().evaluate(report) == []
     assert r.NoSecrets().notes(report) == ["no-secrets: not checked (the scan did not look for secrets)"]
-    found = dataclasses.replace(report, extra={"secrets": [{"path": "/app/.env", "rule": "aws-access-key"}]})
+    key = SecretFinding(rule_id="aws-access-key", title="AWS access key", severity=Severity.CRITICAL,
+                        path="/app/.env", line=1, match="AKIA…(20 chars)", layer_index=None)
+    found = dataclasses.replace(report, secrets=(key,))
     (secret,) = r.NoSecrets().evaluate(found)
     assert secret.message == "aws-access-key found in /app/.env" and r.NoSecrets().notes(found) == []
     deleted = SecretFinding(rule_id="private-key", title="Private key", severity=Severity.HIGH, path="/root/id_rsa",
                             line=1, match="----…(1675)", layer_index=1, deleted_in_layer=2)
-    (kept,) = r.NoSecrets().evaluate(dataclasses.replace(report, extra={"secrets": [deleted]}))
+    (kept,) = r.NoSecrets().evaluate(dataclasses.replace(report, secrets=(deleted,)))
     assert kept.message == "private-key found in /root/id_rsa (layer 1, deleted in layer 2 but still in the image)"
 
 
@@ -190,3 +208,11 @@ def test_at_least_unknown_explains_the_unknown_option(tmp_path: Path) -> None:
     text = str(info.value)
     assert "p.yaml:2" in text and "unknown: ignore" in text
     assert "p.yaml:3" in text and "count, ignore" in text
+
+
+def test_composites_refuse_to_be_empty() -> None:
+    # A composite of nothing would report no violation: a silent pass.
+    with pytest.raises(ValueError, match="all_of needs at least one rule"):
+        r.all_of()
+    with pytest.raises(ValueError, match="any_of needs at least one rule"):
+        r.AnyOf(())

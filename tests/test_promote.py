@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from seawall.image.reference import parse_reference
-from seawall.image.registry import RegistryClient
-from seawall.image.registry_push import push_oci_layout
+from seawall.image.registry.client import RegistryClient
+from seawall.image.registry.push import push_oci_layout
 from seawall.model.image import ImageRef
 from seawall.policy.baseline import load_baseline, local_baseline_path
 from seawall.policy.gate import GateInputs
@@ -74,7 +74,8 @@ def test_failing_gate_copies_nothing(built: tuple[str, TestImage], auth_registry
                                      production_login: None) -> None:
     source, image = built
     destination = f"{auth_registry.host}/prod/api:blocked"
-    result = promote(source, destination, GateInputs(policy=TRIAGE / "policy.yaml", db=db, auto_update=False))
+    result = promote(source, destination, GateInputs(policy=TRIAGE / "policy.yaml", db=db, auto_update=False,
+                                                     allow_no_baseline=True))
     assert result.verdict.decision == "fail"
     assert result.digest is None and result.referrer is None
     assert manifest_status(auth_registry, "prod/api", "blocked") == 404
@@ -92,8 +93,13 @@ def test_passing_gate_promotes_with_scan_attached(built: tuple[str, TestImage], 
     policy = tmp_path / "p.yaml"
     policy.write_text("rules:\n  - severity: {at_least: high, by: vendor, unknown: ignore}\n  - no_root:\n"
                       "  - severity: {at_least: medium, fixable_only: true, new_only: true}\n")
-    # Without a baseline every finding is new: curl's fixable CVE-2024-2398 (medium) blocks the first attempt.
-    first = promote(source, destination, GateInputs(policy=policy, allowlists=[allow], db=db, auto_update=False))
+    # No baseline in production: a new-only policy cannot decide, unless told this is the first promotion…
+    unknown = promote(source, destination, GateInputs(policy=policy, allowlists=[allow], db=db, auto_update=False))
+    assert unknown.verdict.decision == "undecided" and unknown.digest is None
+    assert "no published baseline" in unknown.verdict.errors[0]
+    # …and then every finding is new: curl's fixable CVE-2024-2398 (medium) blocks the first attempt.
+    first = promote(source, destination, GateInputs(policy=policy, allowlists=[allow], db=db, auto_update=False,
+                                                    allow_no_baseline=True))
     assert first.verdict.decision == "fail" and first.digest is None
     lenient = tmp_path / "lenient.yaml"
     lenient.write_text("rules:\n  - severity: {at_least: high, by: vendor, unknown: ignore}\n  - no_root:\n")

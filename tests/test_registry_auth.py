@@ -15,10 +15,10 @@ import pytest
 from seawall.errors import AuthError, ExitCode
 from seawall.image.blobcache import BlobCache
 from seawall.image.docker_config import credentials_for
-from seawall.image.registry import RegistryClient
-from seawall.image.registry_auth import TokenCache, parse_challenge
-from seawall.image.registry_push import push_oci_layout
-from seawall.image.registry_source import RegistrySource
+from seawall.image.registry.auth import TokenCache, parse_challenge
+from seawall.image.registry.client import RegistryClient
+from seawall.image.registry.push import push_oci_layout
+from seawall.image.registry.source import RegistrySource
 from tests.fixtures.registry import PASSWORD, USER, RegistryServer, single_image
 
 pytestmark = pytest.mark.registry

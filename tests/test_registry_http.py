@@ -20,9 +20,9 @@ import pytest
 from seawall.errors import ExitCode, InputError, IntegrityError, NetworkError
 from seawall.image.blobcache import BlobCache
 from seawall.image.docker_config import Credentials
-from seawall.image.ratelimit import Backoff, parse_rate_limit, parse_retry_after
 from seawall.image.reference import parse_reference
-from seawall.image.registry import RegistryClient, RegistryOptions
+from seawall.image.registry.client import RegistryClient, RegistryOptions
+from seawall.image.registry.ratelimit import Backoff, parse_rate_limit, parse_retry_after
 
 MANIFEST = json.dumps({
     "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",

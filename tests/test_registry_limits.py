@@ -17,10 +17,10 @@ import pytest
 from seawall.errors import AuthError, ExitCode, InputError, NetworkError
 from seawall.image.blobcache import BlobCache
 from seawall.image.docker_config import Credentials
-from seawall.image.ratelimit import Backoff
 from seawall.image.reference import parse_reference
-from seawall.image.registry import RegistryClient, RegistryOptions
-from seawall.image.registry_auth import Challenge, fetch_token, may_send_credentials
+from seawall.image.registry.auth import Challenge, fetch_token, may_send_credentials
+from seawall.image.registry.client import RegistryClient, RegistryOptions
+from seawall.image.registry.ratelimit import Backoff
 from seawall.image.transfer import TransferBudget
 from tests.test_hostile import assert_one_line_error, run_cli
 

@@ -13,10 +13,10 @@ import pytest
 from seawall.errors import ExitCode, InputError, IntegrityError, NetworkError
 from seawall.image.blobcache import BlobCache
 from seawall.image.platforms import host_platform, parse_platform, select_manifest
-from seawall.image.ratelimit import Backoff
-from seawall.image.registry import RegistryClient, RegistryOptions
-from seawall.image.registry_push import push_oci_layout
-from seawall.image.registry_source import RegistrySource
+from seawall.image.registry.client import RegistryClient, RegistryOptions
+from seawall.image.registry.push import push_oci_layout
+from seawall.image.registry.ratelimit import Backoff
+from seawall.image.registry.source import RegistrySource
 from seawall.model.image import Platform
 from tests.fixtures.registry import RegistryServer, free_port, multi_platform_image, single_image
 

@@ -14,9 +14,9 @@ import pytest
 from seawall.errors import IntegrityError
 from seawall.image.blobcache import BlobCache
 from seawall.image.reference import parse_reference
-from seawall.image.registry import RegistryClient
-from seawall.image.registry_push import blob_exists, copy_image, push_blob, push_manifest, push_oci_layout
-from seawall.image.registry_source import RegistrySource
+from seawall.image.registry.client import RegistryClient
+from seawall.image.registry.push import blob_exists, copy_image, push_blob, push_manifest, push_oci_layout
+from seawall.image.registry.source import RegistrySource
 from tests.fixtures.registry import PASSWORD, USER, RegistryServer, digest_of, multi_platform_image, single_image
 
 pytestmark = pytest.mark.registry

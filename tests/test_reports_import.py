@@ -10,6 +10,7 @@ import pytest
 from seawall.db.build import update_db
 from seawall.errors import InputError
 from seawall.feeds import select_feeds
+from seawall.image.options import FetchOptions
 from seawall.model.imported import ImportedReport
 from seawall.model.vuln import Severity
 from seawall.reports import load_report, parse_report
@@ -123,7 +124,7 @@ def test_seawall_trivy_json_output_round_trips(tmp_path: Path) -> None:
     db = tmp_path / "seawall.db"
     assert update_db(db, select_feeds(["debian"], [f"debian={ASSETS / 'match' / 'debian-tracker.json'}"])).installed
     scan = scan_target(f"dir:{ASSETS / 'match' / 'debian-bookworm'}", db=db, auto_update=False,
-                       cache_dir=tmp_path / "cache")
+                       fetch=FetchOptions(cache_dir=tmp_path / "cache"))
     assert scan.findings
     import json
 

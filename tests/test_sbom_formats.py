@@ -12,10 +12,11 @@ from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 
 from seawall.errors import InputError
-from seawall.image import sbom_input
-from seawall.image.sbom_input import read_sbom_file
+from seawall.formats import Format
 from seawall.model.sbom import SBOM, Package
-from seawall.output import OutputFormat, render_sbom
+from seawall.output import render_sbom
+from seawall.reports import sbom_input
+from seawall.reports.sbom_input import read_sbom_file
 from tests.sbom_samples import NOW, SERIAL, sample_sbom
 from tests.snapshot import assert_snapshot
 
@@ -24,10 +25,10 @@ ASSETS = REPO / "tests" / "assets" / "sbom"
 SEAWALL_SCHEMA = REPO / "src" / "seawall" / "output" / "schemas" / "sbom-v1.json"
 SPDX_SCHEMA = REPO / "tests" / "assets" / "schemas" / "spdx-schema-2.3.json"
 SNAPSHOT_NAMES = {
-    OutputFormat.TABLE: "sbom/sample.table.txt",
-    OutputFormat.JSON: "sbom/sample.seawall.json",
-    OutputFormat.CYCLONEDX_JSON: "sbom/sample.cdx.json",
-    OutputFormat.SPDX_JSON: "sbom/sample.spdx.json",
+    Format.TABLE: "sbom/sample.table.txt",
+    Format.JSON: "sbom/sample.seawall.json",
+    Format.CYCLONEDX: "sbom/sample.cdx.json",
+    Format.SPDX: "sbom/sample.spdx.json",
 }
 
 
@@ -36,11 +37,11 @@ def sbom() -> SBOM:
     return sample_sbom()
 
 
-def render(sbom: SBOM, fmt: OutputFormat) -> str:
+def render(sbom: SBOM, fmt: Format) -> str:
     return render_sbom(sbom, fmt, now=NOW, serial=SERIAL)
 
 
-def written(tmp_path: Path, sbom: SBOM, fmt: OutputFormat, name: str = "sbom.json") -> Path:
+def written(tmp_path: Path, sbom: SBOM, fmt: Format, name: str = "sbom.json") -> Path:
     path = tmp_path / name
     path.write_text(render(sbom, fmt), encoding="utf-8")
     return path
@@ -55,18 +56,18 @@ def ordered(packages: tuple[Package, ...]) -> list[Package]:
 
 
 @pytest.mark.parametrize("fmt", list(SNAPSHOT_NAMES))
-def test_every_encoder_matches_its_golden_file(sbom: SBOM, fmt: OutputFormat) -> None:
+def test_every_encoder_matches_its_golden_file(sbom: SBOM, fmt: Format) -> None:
     assert_snapshot(SNAPSHOT_NAMES[fmt], render(sbom, fmt))
 
 
 def test_output_is_deterministic_given_clock_and_serial(sbom: SBOM) -> None:
     for fmt in SNAPSHOT_NAMES:
         assert render(sbom, fmt) == render(sbom, fmt)
-    assert render_sbom(sbom, "cyclonedx-json", now=NOW, serial=SERIAL) == render(sbom, OutputFormat.CYCLONEDX_JSON)
+    assert render_sbom(sbom, "cyclonedx-json", now=NOW, serial=SERIAL) == render(sbom, Format.CYCLONEDX)
 
 
 def test_seawall_json_validates_against_its_published_schema(sbom: SBOM) -> None:
-    document = json.loads(render(sbom, OutputFormat.JSON))
+    document = json.loads(render(sbom, Format.JSON))
     schema = json.loads(SEAWALL_SCHEMA.read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
     jsonschema.Draft202012Validator(schema).validate(document)
@@ -76,7 +77,7 @@ def test_seawall_json_validates_against_its_published_schema(sbom: SBOM) -> None
 
 
 def test_cyclonedx_is_valid_1_6_with_image_distro_and_seawall_properties(sbom: SBOM) -> None:
-    text = render(sbom, OutputFormat.CYCLONEDX_JSON)
+    text = render(sbom, Format.CYCLONEDX)
     assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(text) is None
     bom = json.loads(text)
     assert bom["specVersion"] == "1.6"
@@ -106,7 +107,7 @@ def test_cyclonedx_is_valid_1_6_with_image_distro_and_seawall_properties(sbom: S
 
 def test_cyclonedx_bom_refs_stay_unique_when_two_packages_share_a_purl(sbom: SBOM) -> None:
     twice = replace(sbom, packages=(*sbom.packages, replace(sbom.packages[0], locations=())))
-    bom = json.loads(render(twice, OutputFormat.CYCLONEDX_JSON))
+    bom = json.loads(render(twice, Format.CYCLONEDX))
     refs = [c["bom-ref"] for c in bom["components"]]
     assert len(refs) == len(set(refs))
     assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(json.dumps(bom)) is None
@@ -129,7 +130,7 @@ def test_cyclonedx_licences_are_spdx_ids_expressions_or_names(
     sbom: SBOM, licences: tuple[str, ...], expected: list[dict[str, object]]
 ) -> None:
     package = replace(sbom.packages[0], licenses=licences)
-    text = render(replace(sbom, packages=(package,)), OutputFormat.CYCLONEDX_JSON)
+    text = render(replace(sbom, packages=(package,)), Format.CYCLONEDX)
     assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(text) is None
     component = json.loads(text)["components"][0]
     assert component["licenses"] == expected
@@ -138,7 +139,7 @@ def test_cyclonedx_licences_are_spdx_ids_expressions_or_names(
 
 
 def test_spdx_validates_against_the_2_3_schema_and_relationships_resolve(sbom: SBOM) -> None:
-    document = json.loads(render(sbom, OutputFormat.SPDX_JSON))
+    document = json.loads(render(sbom, Format.SPDX))
     jsonschema.Draft201909Validator(json.loads(SPDX_SCHEMA.read_text())).validate(document)
     ids = [package["SPDXID"] for package in document["packages"]]
     assert len(ids) == len(set(ids))
@@ -168,7 +169,7 @@ def test_spdx_validates_against_the_2_3_schema_and_relationships_resolve(sbom: S
 
 
 def test_table_lists_packages_summary_per_type_and_unknowns(sbom: SBOM) -> None:
-    text = render(sbom, OutputFormat.TABLE)
+    text = render(sbom, Format.TABLE)
     assert "libssl3" in text and "openssl" in text
     assert "9 packages (binary: 1, deb: 3, go-module: 1, java-archive: 1, npm: 1, python: 2)" in text
     assert "2 unreadable files:" in text
@@ -183,8 +184,8 @@ def test_unknown_format_name_is_refused(sbom: SBOM) -> None:
 # --- round trips --------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("fmt", [OutputFormat.CYCLONEDX_JSON, OutputFormat.SPDX_JSON, OutputFormat.JSON])
-def test_round_trip_through_each_format_keeps_every_fact(tmp_path: Path, sbom: SBOM, fmt: OutputFormat) -> None:
+@pytest.mark.parametrize("fmt", [Format.CYCLONEDX, Format.SPDX, Format.JSON])
+def test_round_trip_through_each_format_keeps_every_fact(tmp_path: Path, sbom: SBOM, fmt: Format) -> None:
     path = written(tmp_path, sbom, fmt)
     back = read_sbom_file(path)
     assert ordered(back.packages) == ordered(sbom.packages)
@@ -214,7 +215,7 @@ def test_round_trip_without_distro_layers_or_digest(tmp_path: Path, sbom: SBOM) 
         distro=None,
         unknowns=(),
     )
-    for fmt in (OutputFormat.CYCLONEDX_JSON, OutputFormat.SPDX_JSON):
+    for fmt in (Format.CYCLONEDX, Format.SPDX):
         back = read_sbom_file(written(tmp_path, bare, fmt, f"bare-{fmt}.json"))
         assert ordered(back.packages) == ordered(bare.packages)
         assert back.distro is None
@@ -390,24 +391,24 @@ def test_committed_spdx_schema_accepts_real_syft_and_trivy_documents(name: str) 
 @pytest.mark.parametrize("name", ["trivy-0.59.1-image.cdx.json", "syft-1.18.1-image.spdx.json"])
 def test_an_inventory_read_from_another_tool_can_be_written_again(name: str) -> None:
     sbom = read_sbom_file(ASSETS / name)
-    cyclonedx = render(sbom, OutputFormat.CYCLONEDX_JSON)
+    cyclonedx = render(sbom, Format.CYCLONEDX)
     assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(cyclonedx) is None
-    spdx = json.loads(render(sbom, OutputFormat.SPDX_JSON))
+    spdx = json.loads(render(sbom, Format.SPDX))
     jsonschema.Draft201909Validator(json.loads(SPDX_SCHEMA.read_text())).validate(spdx)
-    assert "libssl3" in render(sbom, OutputFormat.TABLE)
+    assert "libssl3" in render(sbom, Format.TABLE)
 
 
 @pytest.mark.parametrize("licence", ["MIT/X11", "https://example.org/licence.txt", "GPL-2+ with OpenSSL exception"])
 def test_spdx_keeps_licences_that_are_not_spdx_expressions(sbom: SBOM, licence: str) -> None:
     odd = replace(sbom, packages=(replace(sbom.packages[0], licenses=(licence,)), *sbom.packages[1:]))
-    document = json.loads(render_sbom(odd, OutputFormat.SPDX_JSON, now=NOW, serial=SERIAL))
+    document = json.loads(render_sbom(odd, Format.SPDX, now=NOW, serial=SERIAL))
     extracted = [item["extractedText"] for item in document.get("hasExtractedLicensingInfos", [])]
     assert licence in extracted
 
 
 def test_seawall_json_round_trips_an_image_without_an_index(sbom: SBOM) -> None:
     single = replace(sbom, image=replace(sbom.image, index_digest=None, ref=None))
-    text = render_sbom(single, OutputFormat.JSON, now=NOW, serial=SERIAL)
+    text = render_sbom(single, Format.JSON, now=NOW, serial=SERIAL)
     path_free = json.loads(text)
     assert "index_digest" not in json.dumps(path_free["image"])
     from seawall.output.sbom_json import parse_json

@@ -19,7 +19,7 @@ from seawall.output.cyclonedx import render_cyclonedx
 from seawall.output.scan import SCAN_RENDERERS, ScanView, render_scan
 from seawall.output.scan_table import render_table
 from seawall.output.scan_text import document_serial, scanned_at
-from tests.scan_fixtures import debian_scan, empty_scan
+from tests.scan_fixtures import debian_scan, empty_scan, uncovered_scan
 from tests.snapshot import assert_snapshot
 
 REPO = Path(__file__).resolve().parent.parent
@@ -86,7 +86,7 @@ def test_a_scan_with_no_findings_still_writes_a_complete_document(fmt: str) -> N
     text = render_scan(empty_scan(), fmt)
     assert text.endswith("\n")
     if fmt in ("table", "markdown"):
-        assert "No vulnerabilities found." in text
+        assert "No vulnerabilities found in 6 packages, all covered by the DB." in text
     else:
         json.loads(text)
 
@@ -390,3 +390,59 @@ def test_spdx_validates_and_attaches_advisories_to_packages(report: ScanReport) 
     assert len(advisories) == 7 and all(ref["referenceType"] == "advisory" for ref in advisories)
     assert advisories[0]["referenceLocator"] == "https://security-tracker.debian.org/tracker/CVE-2023-5363"
     assert advisories[0]["comment"] == "CVE-2023-5363 high, fixed in 3.0.11-1~deb12u2"
+
+
+# --- coverage ------------------------------------------------------------------------------------------------------
+
+UNCOVERED_SNAPSHOTS = {fmt: name.replace("scan/debian.", "scan/uncovered.") for fmt, name in SNAPSHOTS.items()}
+
+
+@pytest.mark.parametrize("fmt", list(UNCOVERED_SNAPSHOTS))
+def test_every_format_states_what_was_not_checked(fmt: str) -> None:
+    text = render_scan(uncovered_scan(), fmt)
+    assert_snapshot(UNCOVERED_SNAPSHOTS[fmt], text)
+    assert "No vulnerabilities found" not in text
+    assert "debian:12" in text and "nginx.org" in text
+
+
+def test_table_closing_line_counts_covered_and_unchecked_packages() -> None:
+    text = render_scan(uncovered_scan(), "table")
+    assert ("No vulnerabilities in 1 covered package. 4 packages were not checked: the DB has no advisories for "
+            "debian:12 (try seawall db update); nginx.org packages come from a third-party repository"
+            ) in " ".join(text.split())
+
+
+def test_machine_formats_carry_coverage_per_namespace_and_package() -> None:
+    report = uncovered_scan()
+    document = doc(report, "json")
+    seawall_validator().validate(document)
+    coverage = document["coverage"]
+    assert (coverage["complete"], coverage["covered"], coverage["uncovered"]) == (False, 1, 4)
+    namespaces = {n["namespace"]: n for n in coverage["namespaces"]}
+    assert namespaces["debian:12"]["covered"] is False and namespaces["pypi"]["feeds"] == ["osv"]
+    assert namespaces["vendor:nginx.org"]["packages"] == 1
+    assert {p["name"] for p in coverage["uncoveredPackages"]} == {"ca-certificates", "libssl3", "openssl", "nginx"}
+    sarif = doc(report, "sarif")
+    sarif_validator().validate(sarif)
+    notes = sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert [n["properties"]["namespace"] for n in notes if n["level"] == "warning"] == ["debian:12",
+                                                                                      "vendor:nginx.org"]
+    cdx = render_scan(report, "cyclonedx")
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(cdx) is None
+    props = {p["name"]: p["value"] for p in json.loads(cdx)["properties"]}
+    assert props["seawall:coverage:complete"] == "false"
+    assert props["seawall:coverage:namespace:debian:12:covered"] == "false"
+    nginx = next(c for c in json.loads(cdx)["components"] if c["name"] == "nginx")
+    assert {p["name"]: p["value"] for p in nginx["properties"]}["seawall:package:vendor"] == "nginx.org"
+    spdx = doc(report, "spdx")
+    jsonschema.Draft201909Validator(json.loads(SPDX_SCHEMA.read_text())).validate(spdx)
+    assert any(a["comment"].startswith("seawall:coverage: ") for a in spdx["annotations"])
+    assert doc(report, "trivy-json")["Custom"]["seawall"]["coverage"]["uncovered"] == 4
+    assert "**Not checked:**" in render_scan(report, "markdown")
+
+
+def test_a_fully_covered_scan_says_so() -> None:
+    assert "No vulnerabilities found in 6 packages, all covered by the DB." in render_scan(empty_scan(), "table")
+    sarif = doc(debian_scan(), "sarif")
+    (note,) = sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert note["descriptor"]["id"] == "coverage/complete"

@@ -9,6 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from seawall.image.options import FetchOptions
 from seawall.model.finding import ScanReport
 from seawall.model.vuln import Severity
 from seawall.output.scan import ScanView, render_scan
@@ -89,7 +90,8 @@ def test_trivy_json_severity_filter_applies_to_secrets_and_checks(report: ScanRe
 
 def test_trivy_importer_reads_a_report_with_secrets_and_checks_as_its_vulnerabilities(report: ScanReport) -> None:
     full = parse_report(doc(report, "trivy-json"), "with-extras.trivy.json")
-    plain = parse_report(doc(replace(report, extra={"scanners": ("vuln",)}), "trivy-json"), "plain.trivy.json")
+    vulns_only = replace(report, scanners=("vuln",), secrets=None, config=None, minimality=None)
+    plain = parse_report(doc(vulns_only, "trivy-json"), "plain.trivy.json")
     assert full.findings == plain.findings and full.packages == plain.packages
     assert len(full.findings) == len([f for f in report.findings if not f.suppressed])
 
@@ -108,8 +110,9 @@ def test_markdown_has_secret_and_configuration_sections_and_a_minimality_line(re
 
 
 def test_markdown_table_cells_survive_a_pipe_in_a_match(report: ScanReport) -> None:
-    odd = replace(report.extra["secrets"][0], match="a|b`…(9 chars)")  # type: ignore[index]
-    text = render_scan(replace(report, extra={**report.extra, "secrets": [odd]}), "markdown")
+    assert report.secrets
+    odd = replace(report.secrets[0], match="a|b`…(9 chars)")
+    text = render_scan(replace(report, secrets=(odd,)), "markdown")
     row = next(line for line in text.splitlines() if "(9 chars)" in line)
     assert row.replace("\\|", "").count("|") == 5  # four cells
 
@@ -122,16 +125,16 @@ def test_without_the_vulnerability_scanner_nothing_speaks_of_vulnerabilities() -
     markdown = render_scan(scan, "markdown")
     assert "#### Secrets: 2" in markdown
     assert "No vulnerabilities found." not in markdown and "Known exploited" not in markdown
-    assert "No vulnerabilities found." in render_scan(empty_scan(), "table")  # the vulnerability scanner did run
+    assert "No vulnerabilities found in 6 packages" in render_scan(empty_scan(), "table")  # the scanner did run
 
 
 def test_a_scan_without_the_vulnerability_scanner_says_so(tmp_path: Path) -> None:
     from seawall.scan import scan_target
 
     target = REPO / "tests" / "assets" / "match" / "debian-bookworm"
-    scan = scan_target(f"dir:{target}", scanners=("secret", "config"), cache_dir=tmp_path / "cache",
+    scan = scan_target(f"dir:{target}", scanners=("secret", "config"), fetch=FetchOptions(cache_dir=tmp_path / "cache"),
                        auto_update=False)
-    assert scan.extra["scanners"] == ("secret", "config") and not scan.feeds
+    assert scan.scanners == ("secret", "config") and not scan.feeds
     table = render_scan(scan, "table")
     assert "No vulnerabilities found." not in table and "DB " not in table and "Secrets: " in table
 
@@ -155,8 +158,9 @@ def test_spdx_carries_secrets_checks_and_minimality_as_document_annotations(repo
     notes = [(a["annotationType"], a["comment"].partition(": ")[0], json.loads(a["comment"].partition(": ")[2]))
              for a in document["annotations"]]
     assert [(kind, name) for kind, name, _ in notes] == [("REVIEW", "seawall:secret")] * 2 + [
-        ("REVIEW", "seawall:config")] * 2 + [("OTHER", "seawall:minimality")]
+        ("REVIEW", "seawall:config")] * 2 + [("OTHER", "seawall:minimality"), ("OTHER", "seawall:coverage")]
     key = notes[0][2]
     assert (key["rule_id"], key["layer_index"], key["deleted_in_layer"], key["deleted"]) == ("private-key", 1, 2, True)
     assert notes[4][2]["shells"] == ["/bin/bash", "/bin/sh"]
-    assert "annotations" not in doc(empty_scan(), "spdx")
+    empty = [a["comment"].partition(": ")[0] for a in doc(empty_scan(), "spdx")["annotations"]]
+    assert empty == ["seawall:coverage"]  # what the DB covered is said even when nothing else is

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from seawall.image.open import open_source
+from seawall.image.options import FetchOptions
 from seawall.inventory.build import InventoryStats, build_inventory
 from seawall.model.extra import SecretFinding
 from seawall.scan import scan_target
@@ -62,7 +63,7 @@ def image(tmp_path_factory: pytest.TempPathFactory, key_pem: bytes, token: str) 
 def findings_of(layout: Path, cache: Path, **kw: object) -> tuple[list[SecretFinding], InventoryStats]:
     analyzer = SecretAnalyzer(load_rules())
     stats = InventoryStats()
-    with open_source(f"oci:{layout}:latest", cache_dir=cache) as source:
+    with open_source(f"oci:{layout}:latest", fetch=FetchOptions(cache_dir=cache)) as source:
         inventory = build_inventory(source, analyzers=[analyzer], cache_dir=cache, stats=stats, **kw)
     return secret_findings(inventory, analyzer), stats
 
@@ -106,9 +107,9 @@ def test_custom_rules_change_the_cache_key_and_allow_paths_drop_findings(image: 
     config = tmp_path / "secrets.yaml"
     config.write_text("allow:\n  paths: ['/app/deploy/*']\n")
     report = scan_target(f"oci:{image}:latest", scanners=("secret",), secret_config=config,
-                         cache_dir=tmp_path / "cache")
-    assert [f.path for f in report.extra["secrets"]] == ["config:Env"]
-    assert report.findings == () and "config" not in report.extra  # only what was asked for
+                         fetch=FetchOptions(cache_dir=tmp_path / "cache"))
+    assert [f.path for f in report.secrets] == ["config:Env"]
+    assert report.findings == () and report.config is None  # only what was asked for
 
 
 def run_cli(*args: str, env_home: Path) -> subprocess.CompletedProcess[str]:
@@ -136,7 +137,8 @@ def test_reports_carry_secrets_config_and_minimality_but_never_the_secret(image:
                                                                           key_pem: bytes, token: str) -> None:
     from seawall.output.scan import render_scan
 
-    report = scan_target(f"oci:{image}:latest", scanners=("secret", "config"), cache_dir=tmp_path / "cache")
+    report = scan_target(f"oci:{image}:latest", scanners=("secret", "config"),
+                         fetch=FetchOptions(cache_dir=tmp_path / "cache"))
     body = key_pem.decode().splitlines()[1]
     outputs = {fmt: render_scan(report, fmt) for fmt in ("json", "sarif", "table")}
     for text in outputs.values():
@@ -161,7 +163,7 @@ def test_build_arg_in_history_is_found_and_kept_out_of_the_json_report(tmp_path:
     npm = f"npm_{rand(36)}"
     layout = build_oci_layout(tmp_path / "img", layers=[{"/etc/os-release": b"ID=debian\n"}, {"/app/x": b"1\n"}],
                               history=["ADD rootfs.tar /", f"RUN |1 NPM_TOKEN={npm} /bin/sh -c npm publish"])
-    report = scan_target(f"oci:{layout}:latest", scanners=("secret",), cache_dir=tmp_path / "cache")
-    assert [(f.rule_id, f.path, f.line) for f in report.extra["secrets"]] == [("npm-token", "config:history", 2)]
+    report = scan_target(f"oci:{layout}:latest", scanners=("secret",), fetch=FetchOptions(cache_dir=tmp_path / "cache"))
+    assert [(f.rule_id, f.path, f.line) for f in report.secrets] == [("npm-token", "config:history", 2)]
     text = render_scan(report, "json")
     assert npm not in text and "<redacted: npm-token>" in text

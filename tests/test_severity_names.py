@@ -203,14 +203,16 @@ def test_a_new_finding_of_unknown_severity_fails_the_gate_unless_ignored(
     assert any(f.severity is Severity.CRITICAL for f in before.findings)
     baseline = save_baseline(baseline_from_report(before, "example/app"), tmp_path / "baseline.json")
     strict = tmp_path / "strict.yaml"
-    strict.write_text("rules:\n  - severity: {at_least: critical, new_only: true}\n")
+    # This DB has no Debian 12 data: the policy accepts that, so that the Python packages decide.
+    strict.write_text('coverage: {allow: ["debian:12"]}\nrules:\n  - severity: {at_least: critical, new_only: true}\n')
     code, verdict = _gate(capsys, strict, py_app, db, baseline)
     assert code == 1 and verdict["decision"] == "fail"
     assert {v["package"].split("@")[0] for v in verdict["violations"]} == {"pyjwt"}
     assert all("severity unknown" in v["message"] and "seawall db update" in v["remedy"]
                for v in verdict["violations"])
     lenient = tmp_path / "lenient.yaml"
-    lenient.write_text("rules:\n  - severity: {at_least: critical, new_only: true, unknown: ignore}\n")
+    lenient.write_text('coverage: {allow: ["debian:12"]}\n'
+                       "rules:\n  - severity: {at_least: critical, new_only: true, unknown: ignore}\n")
     code, verdict = _gate(capsys, lenient, py_app, db, baseline)
     assert code == 0 and verdict["decision"] == "pass", verdict
 

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from seawall.blobs.layerfile import LayerFile
+from seawall.blobs.readers import normalize_path
 from seawall.errors import IntegrityError
-from seawall.fs.tarlayer import DIR, FILE, HARDLINK, SYMLINK, LayerLimits, TarLayerReader, normalize_path
-from seawall.image.source import LayerFile
+from seawall.fs.tarlayer import DIR, FILE, HARDLINK, SYMLINK, LayerLimits, TarLayerReader
 from tests.imagebuild import Dir, File, Hardlink, Raw, Symlink, compress, digest_of, layer_tar
 
 SPEC = {"/etc": Dir(), "/etc/hosts": b"127.0.0.1 localhost\n", "/bin/sh": Symlink("dash"),

@@ -45,7 +45,7 @@ def test_real_pairs_match_the_reference(name: str) -> None:
     assert mismatches(name, pairs) == []
 
 
-@pytest.mark.parametrize("name", [*SCHEMES, "generic"])
+@pytest.mark.parametrize("name", [*SCHEMES, "composer", "cargo", "generic"])
 def test_edge_cases(name: str) -> None:
     pairs = read_pairs(ASSETS / f"{name}.txt")
     assert pairs

@@ -50,7 +50,7 @@ def test_affected_and_under_investigation_annotate_only(report: ScanReport) -> N
     triaged, _ = apply_vex(report, load_vex(TRIAGE / "openvex.json"))
     assert not by_key(triaged)[("libgcrypt20", "CVE-2024-2236")].suppressed
     assert not by_key(triaged)[("libsqlite3-0", "CVE-2022-46908")].suppressed
-    notes = {(a["id"], a["status"]) for a in triaged.extra["vex"]}
+    notes = {(a.id, a.status) for a in triaged.vex_notes}
     assert {("CVE-2024-2236", "under_investigation"), ("CVE-2022-46908", "affected")} <= notes
 
 
@@ -70,7 +70,7 @@ def test_cyclonedx_vex_states_and_bom_links(report: ScanReport) -> None:
     assert not findings[("curl", "CVE-2024-2398")].suppressed
     assert not findings[("perl-base", "CVE-2023-31484")].suppressed  # exploitable: annotated
     assert not findings[("libc6", "CVE-2023-4911")].suppressed  # false_positive, but for another version
-    assert any(a["id"] == "CVE-2023-31484" and a["status"] == "affected" for a in triaged.extra["vex"])
+    assert any(a.id == "CVE-2023-31484" and a.status == "affected" for a in triaged.vex_notes)
 
 
 @pytest.mark.parametrize(("doc", "message"), [

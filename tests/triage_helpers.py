@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from pathlib import Path
 
 from seawall.db.build import update_db
@@ -17,7 +18,14 @@ ROOTFS = MATCH / "debian-bookworm"
 
 
 def build_debian_db(path: Path) -> Path:
-    report = update_db(path, select_feeds(["debian"], [f"debian={MATCH / 'debian-tracker.json'}"]))
+    """The tracker served over HTTP as the real one is, its `Last-Modified` the data's date."""
+    from tests.feed_helpers import FeedServer
+
+    served = path.parent / "served"
+    served.mkdir(exist_ok=True)
+    shutil.copyfile(MATCH / "debian-tracker.json", served / "debian-tracker.json")  # published just now
+    with FeedServer(served) as server:
+        report = update_db(path, select_feeds(["debian"], [f"debian={server.url}/debian-tracker.json"]))
     assert report.installed, report
     return path
 

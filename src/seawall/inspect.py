@@ -18,7 +18,6 @@ layout and from a `docker save` tar differs only in those).
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +25,7 @@ from seawall.catalog.distro import DISTRO_PATHS, MAX_RELEASE_FILE, detect_distro
 from seawall.fs.collect import LayerCollector, LayerJob, LayerScan, build_view, read_paths
 from seawall.fs.layered import FileView
 from seawall.image.open import open_source
+from seawall.image.options import DEFAULT_FETCH, FetchOptions
 from seawall.image.source import ImageSource
 from seawall.model.image import Image
 from seawall.model.sbom import Distro
@@ -96,11 +96,10 @@ def _strings(value: Any) -> list[str] | None:
     return None
 
 
-def inspect_image(text: str, *, platform: str | None = None, insecure_registries: Sequence[str] = (),
-                  cache_dir: str | os.PathLike[str] | None = None, workers: int | None = None) -> InspectResult:
+def inspect_image(text: str, fetch: FetchOptions = DEFAULT_FETCH, *, workers: int | None = None) -> InspectResult:
     """Resolve the image, walk every layer once, and read its distribution from the final filesystem."""
-    with open_source(text, platform=platform, insecure_registries=insecure_registries, cache_dir=cache_dir) as source:
-        return inspect_source(source, cache_dir=cache_dir, workers=workers)
+    with open_source(text, fetch) as source:
+        return inspect_source(source, cache_dir=fetch.cache_dir, workers=workers)
 
 
 def inspect_source(source: ImageSource, *, cache_dir: str | os.PathLike[str] | None = None,

@@ -1,19 +1,20 @@
 """`seawall scan` as a library call: inventory (cached per layer) → match against the DB → one report.
 
 Secret scanning and filesystem checks run as layer analyzers in the same pass as the inventory; their results go
-to `ScanReport.extra`: "secrets" (list of SecretFinding), "config" (list of ConfigFinding), "minimality", and
-"scanners" (the scanners that ran, in `SCANNERS` order)."""
+to `ScanReport.secrets`, `.config` and `.minimality`; `.scanners` names the scanners that ran, in `SCANNERS` order."""
 
 from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from seawall.errors import InputError, SeawallError
+from seawall.image.options import DEFAULT_FETCH, FetchOptions
+from seawall.model.coverage import Coverage
 from seawall.model.finding import Finding, ScanReport
 from seawall.model.image import Image
 from seawall.model.vuln import FeedProvenance
@@ -29,9 +30,7 @@ SCANNERS = ("vuln", "secret", "config")
 def scan_target(
     target: str,
     *,
-    platform: str | None = None,
-    insecure_registries: Sequence[str] = (),
-    cache_dir: str | os.PathLike[str] | None = None,
+    fetch: FetchOptions = DEFAULT_FETCH,
     db: str | os.PathLike[str] | None = None,
     auto_update: bool = True,
     base_image: str | None = None,
@@ -48,27 +47,29 @@ def scan_target(
         raise InputError(f"unknown scanner(s) {', '.join(sorted(unknown)) or '(none given)'}",
                          remedy=f"choose from {', '.join(SCANNERS)}")
     analyzers = _analyzers(scanners, secret_config)
-    inventory = load_inventory(target, analyzers=analyzers, platform=platform,
-                               insecure_registries=insecure_registries, cache_dir=cache_dir, use_cache=use_cache,
+    inventory = load_inventory(target, analyzers=analyzers, fetch=fetch, use_cache=use_cache,
                                show_progress=show_progress)
     sbom = inventory.sbom
     findings: list[Finding] = []
     meta: dict[str, str] = {}
     feeds: tuple[FeedProvenance, ...] = ()
+    coverage: Coverage | None = None
     schema = None
     if "vuln" in scanners:
         from seawall.db import ensure_db
         from seawall.db.store import VulnStore
         from seawall.match import match_sbom
+        from seawall.match.coverage import compute_coverage, mark_covered
 
         db_file = ensure_db(Path(db) if db else None, auto_update=auto_update)
         with VulnStore.open(db_file) as store:
+            coverage = compute_coverage(sbom, store.coverage())
+            sbom = mark_covered(sbom, coverage)
             findings = match_sbom(sbom, store)
             meta = store.meta()
             feeds = tuple(store.feeds())
             schema = store.schema_version
-    base_name, base_layers = base_layer_count(sbom.image, base_image, platform=platform,
-                                              insecure_registries=insecure_registries, cache_dir=cache_dir)
+    base_name, base_layers = base_layer_count(sbom.image, base_image, fetch)
     if base_layers is not None:
         findings = [mark_base(f, base_layers) for f in findings]
     return ScanReport(
@@ -80,7 +81,8 @@ def scan_target(
         feeds=feeds,
         base_image=base_name,
         base_layers=base_layers,
-        extra=_extra_results(inventory, scanners, analyzers),
+        coverage=coverage,
+        **_scanner_results(inventory, scanners, analyzers),
     )
 
 
@@ -97,20 +99,21 @@ def _analyzers(scanners: Collection[str], secret_config: str | os.PathLike[str] 
     return analyzers
 
 
-def _extra_results(inventory: Inventory, scanners: Collection[str], analyzers: list[Any]) -> dict[str, object]:
+def _scanner_results(inventory: Inventory, scanners: Collection[str], analyzers: list[Any]) -> dict[str, Any]:
+    """The `ScanReport` fields filled by the scanners besides "vuln"; a scanner that did not run leaves None."""
     # Reports say which scanners ran: "no vulnerabilities" must not be written when none were looked for.
-    extra: dict[str, object] = {"scanners": tuple(name for name in SCANNERS if name in scanners)}
+    out: dict[str, Any] = {"scanners": tuple(name for name in SCANNERS if name in scanners)}
     if "secret" in scanners:
         from seawall.secrets import SecretAnalyzer, secret_findings
 
-        extra["secrets"] = secret_findings(inventory, next(a for a in analyzers if isinstance(a, SecretAnalyzer)))
+        out["secrets"] = tuple(secret_findings(inventory, next(a for a in analyzers if isinstance(a, SecretAnalyzer))))
     if "config" in scanners:
         from seawall.config_checks import config_findings
         from seawall.minimality import minimality
 
-        extra["config"] = config_findings(inventory)
-        extra["minimality"] = minimality(inventory)
-    return extra
+        out["config"] = tuple(config_findings(inventory))
+        out["minimality"] = minimality(inventory)
+    return out
 
 
 def mark_base(finding: Finding, base_layers: int) -> Finding:
@@ -120,9 +123,7 @@ def mark_base(finding: Finding, base_layers: int) -> Finding:
     return dataclasses.replace(finding, in_base_image=index < base_layers)
 
 
-def base_layer_count(image: Image, base_image: str | None, *, platform: str | None,
-                     insecure_registries: Sequence[str], cache_dir: str | os.PathLike[str] | None,
-                     ) -> tuple[str | None, int | None]:
+def base_layer_count(image: Image, base_image: str | None, fetch: FetchOptions) -> tuple[str | None, int | None]:
     """How many of the image's bottom layers are its base image's: from a supplied base, else the OCI base
     annotations. (None, None) when neither says."""
     name = base_image
@@ -134,8 +135,7 @@ def base_layer_count(image: Image, base_image: str | None, *, platform: str | No
     from seawall.image.open import open_source
 
     try:
-        with open_source(name, platform=platform or str(image.platform), insecure_registries=insecure_registries,
-                         cache_dir=cache_dir) as source:
+        with open_source(name, fetch.for_platform(fetch.platform or str(image.platform))) as source:
             base = source.resolve()
     except SeawallError:
         if base_image is not None:

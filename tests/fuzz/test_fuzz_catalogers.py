@@ -25,7 +25,7 @@ from seawall.catalog.rpm import RpmCataloger
 from seawall.catalog.rpm_header import parse_header
 from seawall.catalog.ruby import GemCataloger
 from tests.catalog_helpers import ASSETS
-from tests.fuzz.bounds import survives
+from tests.fuzz.bounds import fuzz, survives
 from tests.fuzz.strategies import mutated_bytes, mutated_json, mutated_text
 from tests.test_catalog_golang import MODINFO, inline_elf, legacy_elf
 from tests.test_catalog_rpm import real_blobs
@@ -62,21 +62,25 @@ MANIFEST_MF = next(v for k, v in JAR_TEXT.items() if k.endswith("MANIFEST.MF")).
 POM_PROPERTIES = next(v for k, v in JAR_TEXT.items() if k.endswith("pom.properties")).decode()
 
 
+@fuzz
 @given(mutated_text(DPKG))
 def test_dpkg_status(text: str) -> None:
     _catalog(DpkgCataloger(), "/var/lib/dpkg/status", text.encode("utf-8", "surrogatepass"))
 
 
+@fuzz
 @given(mutated_text(APK))
 def test_apk_installed(text: str) -> None:
     _catalog(ApkCataloger(), "/lib/apk/db/installed", text.encode("utf-8", "surrogatepass"))
 
 
+@fuzz
 @given(mutated_bytes(RPM_HEADER, hot=(0,)))
 def test_rpm_header(blob: bytes) -> None:
     survives(lambda: parse_header(blob))
 
 
+@fuzz
 @given(st.lists(mutated_bytes(RPM_HEADER, hot=(0,)), min_size=1, max_size=3))
 def test_rpm_ndb_and_bdb_files(blobs: list[bytes]) -> None:
     from tests.test_catalog_rpm import bdb_hash_file, ndb_file
@@ -85,27 +89,32 @@ def test_rpm_ndb_and_bdb_files(blobs: list[bytes]) -> None:
     _catalog(RpmCataloger(), "/usr/lib/sysimage/rpm/Packages.db", ndb_file(records))
 
 
+@fuzz
 @given(mutated_text(METADATA))
 def test_python_metadata(text: str) -> None:
     _catalog(PythonCataloger(), "/usr/lib/python3/site-packages/x-1.dist-info/METADATA",
              text.encode("utf-8", "surrogatepass"))
 
 
+@fuzz
 @given(mutated_json(PACKAGE_JSON) | st.binary(max_size=200).map(lambda b: {"raw": b.decode("latin-1")}))
 def test_package_json(doc: object) -> None:
     _catalog(NpmCataloger(), "/app/node_modules/x/package.json", json.dumps(doc).encode())
 
 
+@fuzz
 @given(mutated_json(COMPOSER))
 def test_composer_installed_json(doc: object) -> None:
     _catalog(ComposerCataloger(), "/app/vendor/composer/installed.json", json.dumps(doc).encode())
 
 
+@fuzz
 @given(mutated_text(GEMSPEC))
 def test_gemspec(text: str) -> None:
     _catalog(GemCataloger(), "/usr/lib/ruby/gems/3.1.0/specifications/x.gemspec", text.encode("utf-8", "surrogatepass"))
 
 
+@fuzz
 @given(mutated_bytes(inline_elf(b"go1.21.5", MODINFO.encode()), hot=(0, 64))
        | mutated_bytes(legacy_elf(b"go1.16.2", MODINFO.encode()), hot=(0, 64)))
 def test_go_buildinfo(binary: bytes) -> None:
@@ -113,21 +122,25 @@ def test_go_buildinfo(binary: bytes) -> None:
     _catalog(GoBinaryCataloger(), "/usr/bin/app", binary + bytes(max(0, 4096 - len(binary))), mode=0o100755)
 
 
+@fuzz
 @given(mutated_text(MODINFO))
 def test_go_modinfo_text(text: str) -> None:
     survives(lambda: parse_modinfo("go1.21.5", text))
 
 
+@fuzz
 @given(mutated_text(MANIFEST_MF))
 def test_jar_manifest(text: str) -> None:
     survives(lambda: parse_manifest(text))
 
 
+@fuzz
 @given(mutated_text(POM_PROPERTIES))
 def test_pom_properties(text: str) -> None:
     survives(lambda: parse_properties(text))
 
 
+@fuzz
 @given(mutated_text(MANIFEST_MF), mutated_text(POM_PROPERTIES))
 def test_jar_with_hostile_manifest_and_pom(manifest: str, pom: str) -> None:
     out = io.BytesIO()
@@ -137,11 +150,13 @@ def test_jar_with_hostile_manifest_and_pom(manifest: str, pom: str) -> None:
     _catalog(JavaCataloger(), "/opt/app/a-1.0.jar", out.getvalue())
 
 
+@fuzz
 @given(mutated_bytes(JAR, hot=(0, len(JAR) - 22)))
 def test_jar_bytes(data: bytes) -> None:
     _catalog(JavaCataloger(), "/opt/app/commons-cli-1.5.0.jar", data)
 
 
+@fuzz
 @given(mutated_text("PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n"
                     "VERSION_CODENAME=bookworm\n"), mutated_text("12.5\n"))
 def test_os_release(os_release: str, debian_version: str) -> None:

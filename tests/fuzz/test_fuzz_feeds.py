@@ -26,7 +26,7 @@ from seawall.feeds.kev import parse_catalog
 from seawall.feeds.nvd import parse_cve
 from seawall.feeds.osv_record import parse_record
 from seawall.model.vuln import Advisory, VulnerabilityMeta
-from tests.fuzz.bounds import survives
+from tests.fuzz.bounds import fuzz, survives
 from tests.fuzz.strategies import mutated_json, mutated_text
 
 FEEDS = Path(__file__).resolve().parents[1] / "assets" / "feeds"
@@ -67,39 +67,46 @@ DSA = (FEEDS / "debian-advisories/DSA.list").read_text()
 EPSS = gzip.decompress((FEEDS / "epss/epss_scores-2024-10-10.csv.gz").read_bytes()).decode()
 
 
+@fuzz
 @given(mutated_json(TRACKER))
 def test_debian_tracker(data: Any) -> None:
     if isinstance(data, dict):  # the feed refuses any other top level before parsing
         survives(lambda: _ingest(parse_tracker(data)))
 
 
+@fuzz
 @given(mutated_json(SECDB) | mutated_json(SECDB_YAML))
 def test_alpine_secdb(data: Any) -> None:
     survives(lambda: _ingest(parse_secdb(data, "v3.19")))
 
 
+@fuzz
 @given(st.sampled_from(range(len(OSV))).flatmap(lambda i: mutated_json(OSV[i])))
 def test_osv_records(record: Any) -> None:
     survives(lambda: _ingest(parse_record(record, "osv", origin="fuzzed.json")))
 
 
+@fuzz
 @given(mutated_json(NVD))
 def test_nvd_pages(page: Any) -> None:
     entries = page.get("vulnerabilities", ()) if isinstance(page, dict) else ()
     survives(lambda: _ingest(parse_cve(entry) for entry in (entries if isinstance(entries, list) else ())))
 
 
+@fuzz
 @given(mutated_json(KEV))
 def test_kev_catalog(data: Any) -> None:
     if isinstance(data, dict) and isinstance(data.get("vulnerabilities"), list):  # checked by the feed first
         survives(lambda: _ingest(parse_catalog(data)))
 
 
+@fuzz
 @given(mutated_text(DSA))
 def test_debian_advisory_lists(text: str) -> None:
     survives(lambda: _ingest(parse_list(text)))
 
 
+@fuzz
 @given(mutated_text(EPSS))
 def test_epss_scores(text: str) -> None:
     survives(lambda: _ingest(parse_scores(io.StringIO(text))))

@@ -15,13 +15,14 @@ from seawall.fs.layered import FileView
 from seawall.fs.tarlayer import FILE, LayerLimits, TarLayerReader
 from seawall.image import mediatypes
 from seawall.image.oci_layout import build_layers, config_platform, diff_ids, history_lines
+from seawall.image.options import FetchOptions
 from seawall.image.platforms import host_platform, select_manifest
-from seawall.image.sbom_input import read_sbom_data
 from seawall.image.shapes import check_archive_manifest
 from seawall.inspect import inspect_image
 from seawall.jsonbound import loads
 from seawall.reports import parse_report
-from tests.fuzz.bounds import survives
+from seawall.reports.sbom_input import read_sbom_data
+from tests.fuzz.bounds import fuzz, survives
 from tests.fuzz.strategies import JSON, mutated_bytes, mutated_json
 from tests.imagebuild import add_image, layer_tar, write_index
 
@@ -68,11 +69,13 @@ def _walk(data: bytes) -> int:
     return len(entries)
 
 
+@fuzz
 @given(mutated_bytes(TAR, hot=TAR_HEADERS))
 def test_tar_headers_and_pax_records(data: bytes) -> None:
     survives(lambda: _walk(data))
 
 
+@fuzz
 @given(st.dictionaries(st.sampled_from(["path", "linkpath", "size", "uid", "mtime", "GNU.sparse.map",
                                         "SCHILY.xattr.a", "hdrcharset", "x" * 30]),
                        st.text(max_size=30), max_size=4))
@@ -133,22 +136,26 @@ def _config(data: bytes) -> None:
     build_layers(MANIFEST["layers"], config, "fuzzed config")  # type: ignore[arg-type]
 
 
+@fuzz
 @given(mutated_json(MANIFEST) | mutated_json(INDEX))
 def test_manifests_and_indexes(doc: object) -> None:
     survives(lambda: _manifest(json.dumps(doc).encode()))
 
 
+@fuzz
 @given(mutated_json(CONFIG))
 def test_image_configs(doc: object) -> None:
     survives(lambda: _config(json.dumps(doc).encode()))
 
 
+@fuzz
 @given(mutated_bytes(json.dumps(MANIFEST).encode()) | mutated_bytes(json.dumps(CONFIG).encode()))
 def test_manifest_and_config_bytes(data: bytes) -> None:
     survives(lambda: _manifest(data))
     survives(lambda: _config(data))
 
 
+@fuzz
 @given(mutated_json([{"Config": "c.json", "RepoTags": ["x:1"], "Layers": ["l/layer.tar"]}]))
 def test_docker_save_manifest(doc: object) -> None:
     def check() -> None:
@@ -157,6 +164,7 @@ def test_docker_save_manifest(doc: object) -> None:
     survives(check)
 
 
+@fuzz
 @given(mutated_json(CONFIG), mutated_json(MANIFEST))
 def test_inspect_a_layout_with_hostile_config_and_manifest(tmp_path_factory: object, config: object,
                                                            manifest: object) -> None:
@@ -166,11 +174,12 @@ def test_inspect_a_layout_with_hostile_config_and_manifest(tmp_path_factory: obj
                      manifest_extra={k: v for k, v in manifest.items() if k not in ("config", "layers")}
                      if isinstance(manifest, dict) else None)
     write_index(layout, [desc])
-    result = survives(lambda: inspect_image(f"oci:{layout}", cache_dir=layout / "cache", workers=1))
+    result = survives(lambda: inspect_image(f"oci:{layout}", FetchOptions(cache_dir=layout / "cache"), workers=1))
     if result is not None:
         json.dumps(result.to_json())
 
 
+@fuzz
 @given(JSON)
 def test_bounded_json_loader(doc: object) -> None:
     text = json.dumps(doc)
@@ -182,6 +191,7 @@ SBOMS = [json.loads((ROOT / "sbom" / name).read_text()) for name in (
     "trivy-0.59.1-rootfs-alpine.spdx.json")]
 
 
+@fuzz
 @given(st.sampled_from(range(len(SBOMS))).flatmap(lambda i: mutated_json(SBOMS[i])))
 def test_sbom_input(doc: object) -> None:
     survives(lambda: read_sbom_data(doc, "fuzzed.json"))
@@ -192,6 +202,7 @@ REPORTS = [json.loads((ROOT / "reports" / name).read_text())
                         "grype-bookworm.sarif")]
 
 
+@fuzz
 @given(st.sampled_from(range(len(REPORTS))).flatmap(lambda i: mutated_json(REPORTS[i])))
 def test_imported_reports(doc: object) -> None:
     survives(lambda: parse_report(doc, "fuzzed.json"))

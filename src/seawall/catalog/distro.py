@@ -139,7 +139,7 @@ def _refine_debian(distro: Distro, debian_version: str | None) -> Distro:
     value = debian_version.strip().splitlines()[0].strip() if debian_version.strip() else ""
     if re.fullmatch(r"\d+(\.\d+)*", value):
         # os-release's VERSION_ID (`12`) wins, as in the purls other tools write; the point release fills a gap.
-        version_id = distro.version_id or value
+        version_id: str | None = distro.version_id or value
         codename = distro.codename or version_codename("debian", version_id)
         return replace(distro, version_id=version_id, codename=codename)
     if distro.id != "debian":

@@ -7,8 +7,11 @@ module info; older toolchains store two pointers to Go string headers elsewhere 
 
 from __future__ import annotations
 
+import json
+import re
 import struct
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import BinaryIO
 
 MAGIC = b"\xff Go buildinf:"
@@ -209,6 +212,50 @@ def _read_go_string(memory: _Memory, blob: bytes, offset: int, pointer_size: int
     header = memory.read(address, 2 * pointer_size)  # a Go string: data pointer, length
     data_address, length = struct.unpack(order + word * 2, header)
     return memory.read(data_address, length) if length else b""
+
+
+DEVEL = "(devel)"
+# Syft's patterns for a version set with `-ldflags -X <main or the module's package>.<name>=<version>`: the name
+# ends in Ver/Version (optionally after release/git/build) or is a Tag; the value is a dotted three-part version.
+_LDFLAGS_NAMES = (r"[a-zA-Z0-9]*([rR]elease)?([gG]it)?([bB]uild)?[vV]er(sion)?", r"[a-zA-Z0-9]*([tT]ag)")
+# Unlike Syft, dots and `+` may follow the patch number, so `v2.0.0-rc.1` is read whole.
+_LDFLAGS_VALUE = r"=(\S+/)*(?P<version>v?\d+\.\d+\.\d+(?:[-+][-\w.+]*[\w])?)"
+_MAJOR_SUFFIX = re.compile(r"/v([2-9]|[1-9][0-9]+)\Z")
+
+
+def _setting(info: BuildInfo, key: str) -> str | None:
+    value = next((v for k, v in info.settings if k == key), None)
+    if value and value.startswith('"'):
+        try:
+            value = str(json.loads(value))  # Go quotes values with spaces (strconv.Quote)
+        except ValueError:
+            value = value.strip('"')
+    return value
+
+
+def main_module_version(info: BuildInfo) -> tuple[str, str] | None:
+    """The main module's version when the build info says `(devel)`, read the way Syft reads it: from
+    `-ldflags -X …version=…`, else a pseudo-version from the `vcs.revision` and `vcs.time` stamps. Returns
+    (version, where it came from), or None when nothing says (the version stays unknown)."""
+    if info.main is None or info.main.version != DEVEL:
+        return None
+    ldflags = _setting(info, "-ldflags") or ""
+    owner = rf"(main|{re.escape(info.main.path)}/[^\s]*)\."
+    for name in _LDFLAGS_NAMES:
+        found = re.search(owner + name + _LDFLAGS_VALUE, ldflags)
+        if found:
+            version = found["version"]
+            return (version if version.startswith("v") else f"v{version}"), "ldflags"
+    revision, stamp = _setting(info, "vcs.revision"), _setting(info, "vcs.time")
+    if revision and stamp:
+        try:
+            when = datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(UTC)
+        except ValueError:
+            return None
+        major = _MAJOR_SUFFIX.search(info.main.path)
+        # A pseudo-version of no tag (go.dev/ref/mod#pseudo-versions): below every release, so nothing is missed.
+        return f"v{major[1] if major else 0}.0.0-{when:%Y%m%d%H%M%S}-{revision[:12]}", "vcs"
+    return None
 
 
 def parse_modinfo(go_version: str, text: str) -> BuildInfo:

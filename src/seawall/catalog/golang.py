@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from seawall.catalog.go_buildinfo import BuildInfo, BuildInfoError, Module, read_build_info
+from seawall.catalog.go_buildinfo import DEVEL, BuildInfo, BuildInfoError, Module, main_module_version, read_build_info
 from seawall.catalog.interface import EXEC_BITS, Cataloger, CatalogResult, FileEntry
 from seawall.catalog.purls import golang_purl
 from seawall.model.sbom import Location, Package, Unknown
@@ -59,7 +59,12 @@ class GoBinaryCataloger(Cataloger):
         out: list[Package] = []
         if info.main is not None:
             settings = tuple(f"{k}={v}" for k, v in info.settings)
-            out.append(self._module(info.main, location, [*common, ("main", "true"), ("build", " ".join(settings))]))
+            main, extra = info.main, [*common, ("main", "true"), ("build", " ".join(settings))]
+            found = main_module_version(info)
+            if found is not None:
+                main = Module(main.path, found[0], main.sum, main.replaced_by)
+                extra.append(("version_from", found[1]))
+            out.append(self._module(main, location, extra))
         out.extend(self._module(dep, location, common) for dep in info.deps)
         version = stdlib_version(info.go_version)
         if version is not None:
@@ -86,14 +91,14 @@ class GoBinaryCataloger(Cataloger):
         if module.replaced_by is not None:
             metadata.append(("replaces", f"{module.path}@{module.version}"))
             # A replacement by a local directory has no version: the code is the original module's, patched.
-            if module.replaced_by.version and module.replaced_by.version != "(devel)":
+            if module.replaced_by.version and module.replaced_by.version != DEVEL:
                 path, version = module.replaced_by.path, module.replaced_by.version
         return Package(
             name=path,
             version=version,
             type="go-module",
             found_by=self.name,
-            purl=golang_purl(path, None if version == "(devel)" else version),
+            purl=golang_purl(path, None if version == DEVEL else version),
             locations=location,
             layer_index=location[0].layer_index,
             metadata=tuple(sorted(metadata)),

@@ -7,44 +7,17 @@ results into the final inventory, and working out which layer introduced each pa
 
 from __future__ import annotations
 
-import io
+import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import BinaryIO, ClassVar
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
 
 from seawall.fs.globs import compile_globs
+from seawall.fs.request import FileEntry
 from seawall.model.sbom import Package, Unknown
 
 EXEC_BITS = 0o111
-
-
-@dataclass(frozen=True)
-class FileEntry:
-    """One regular file of one layer, as collected for a cataloger."""
-
-    path: str  # absolute, normalised image path
-    size: int
-    mode: int
-    layer_index: int | None
-    data: bytes | None = None  # small files are held in memory
-    opener: Callable[[], BinaryIO] | None = field(default=None, compare=False, repr=False)  # large ones spool
-
-    def open(self) -> BinaryIO:
-        if self.data is not None:
-            return io.BytesIO(self.data)
-        if self.opener is None:
-            raise ValueError(f"no content collected for {self.path}")
-        return self.opener()
-
-    def read(self) -> bytes:
-        if self.data is not None:
-            return self.data
-        with self.open() as handle:
-            return handle.read()
-
-    def text(self) -> str:
-        return self.read().decode("utf-8", errors="replace")
 
 
 @dataclass(frozen=True)
@@ -71,6 +44,7 @@ class Cataloger(ABC):
     max_file_size: ClassVar[int] = 256 * 1024 * 1024
     # OS package catalogers describe the distribution's packages; their purls get the distro qualifier later.
     is_os: ClassVar[bool] = False
+    _matcher: ClassVar[re.Pattern[str]]
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)

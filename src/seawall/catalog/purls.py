@@ -6,42 +6,24 @@ from dataclasses import replace
 
 from packageurl import PackageURL
 
+from seawall.model.ecosystem import DEFAULT_OS_PURL_NAMESPACE, PackageType, distribution, ecosystem
 from seawall.model.sbom import Distro, Package
-
-# Distribution id → (purl type, purl namespace); rpm vendors each get their own namespace, like syft and Trivy.
-_OS_NAMESPACES: dict[str, str] = {
-    "rhel": "redhat",
-    "centos": "centos",
-    "rocky": "rocky",
-    "almalinux": "almalinux",
-    "ol": "oracle",
-    "fedora": "fedora",
-    "amzn": "amazon",
-    "sles": "suse",
-    "opensuse-leap": "opensuse",
-    "opensuse-tumbleweed": "opensuse",
-    "opensuse": "opensuse",
-    "photon": "photon",
-    "mariner": "mariner",
-    "azurelinux": "azurelinux",
-    "wolfi": "wolfi",
-    "chainguard": "chainguard",
-}
-_TYPE_BY_PACKAGE: dict[str, str] = {"deb": "deb", "apk": "apk", "rpm": "rpm"}
 
 
 def os_namespace(package_type: str, distro: Distro | None) -> str:
     """The purl namespace of an OS package: the distribution id for deb/apk, the vendor for rpm."""
     if distro is None:
-        return {"deb": "debian", "apk": "alpine", "rpm": "redhat"}.get(package_type, package_type)
-    if package_type == "rpm":
-        return _OS_NAMESPACES.get(distro.id, distro.id)
+        return DEFAULT_OS_PURL_NAMESPACE.get(package_type, package_type)
+    if package_type == PackageType.RPM:
+        row = distribution(distro.id)
+        return row.purl_namespace if row is not None else distro.id
     return distro.id
 
 
 def os_purl(package: Package, distro: Distro | None) -> str:
     """`pkg:deb/debian/bash@5.2.15-2+b2?arch=amd64&distro=debian-12` and the apk / rpm equivalents."""
-    purl_type = _TYPE_BY_PACKAGE.get(package.type, package.type)
+    row = ecosystem(package.type)
+    purl_type = row.purl_type if row is not None and row.os else package.type
     qualifiers: dict[str, str] = {}
     if package.arch:
         qualifiers["arch"] = package.arch

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from seawall.catalog.interface import Cataloger, CatalogResult, FileEntry
 from seawall.catalog.purls import pypi_purl
@@ -19,7 +20,7 @@ INTERPRETER_NAMES = frozenset({"python"})
 _LICENSE_CLASSIFIER = "License :: "
 
 
-def licenses_from(raw: dict) -> tuple[str, ...]:
+def licenses_from(raw: Mapping[str, Any]) -> tuple[str, ...]:
     """License-Expression (PEP 639) first, then a short License field, then the licence classifiers."""
     expression = (raw.get("license_expression") or "").strip()
     if expression:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from seawall.cli.common import cache_dir, image_options, write_output
+from seawall.cli.common import fetch_options, image_options, write_output
 
 FILE = click.Path(dir_okay=False)
 
@@ -40,11 +40,11 @@ def check(files: tuple[str, ...]) -> int:
 def export(files: tuple[str, ...], fmt: str, image: str | None, image_digest: str | None, scans: tuple[str, ...],
            output: str | None) -> int:
     """Export allowlist FILES as OpenVEX, a .trivyignore.yaml or grype ignore rules."""
+    from seawall.reports.seawall_json import load_scan_report
     from seawall.triage.allowlist import load_allowlists
     from seawall.triage.export import export_allowlists
-    from seawall.triage.scanfile import read_scan_json
 
-    findings = [f for path in scans for f in read_scan_json(path).findings]
+    findings = [f for path in scans for f in load_scan_report(path, other_packages=True).findings]
     result = export_allowlists(load_allowlists(files), fmt, image=image, image_digest=image_digest,
                                findings=findings)
     for why in result.skipped:
@@ -71,16 +71,16 @@ def audit(ctx: click.Context, files: tuple[str, ...], platform: str | None, inse
     """Report expired, expiring, unused, contradicted and vague entries; exit 1 when there is any."""
     from seawall.db.store import VulnStore
     from seawall.paths import db_path
+    from seawall.reports.seawall_json import load_scan_report
     from seawall.triage.allowlist import load_allowlists
     from seawall.triage.audit import audit_allowlists
-    from seawall.triage.scanfile import read_scan_json
 
     allowlists = load_allowlists(files)
-    reports = [read_scan_json(p) for p in scans]
+    reports = [load_scan_report(p, other_packages=True) for p in scans]
     if images:
         from seawall.scan import scan_target
 
-        reports += [scan_target(i, platform=platform, insecure_registries=insecure, cache_dir=cache_dir(ctx),
+        reports += [scan_target(i, fetch=fetch_options(ctx, platform, insecure),
                                 db=db_file, auto_update=False) for i in images]
     db = Path(db_file) if db_file else db_path()
     store = VulnStore.open(db) if db_file or db.is_file() else None

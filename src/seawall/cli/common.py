@@ -3,14 +3,43 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import click
 
+from seawall.formats import Format
+from seawall.image.options import FetchOptions
 from seawall.outfile import write_text_output
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class FormatChoice(click.Choice):
+    """`--format`: the canonical names in `--help`, any alias (`cyclonedx-json`, `md`…) accepted, a `Format` out."""
+
+    name = "format"
+
+    def __init__(self, formats: Sequence[Format]) -> None:
+        super().__init__([f.value for f in formats])
+        self.formats = tuple(formats)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Format:
+        if isinstance(value, str):
+            try:
+                fmt = Format(value)
+            except ValueError:
+                fmt = None
+            if fmt in self.formats:
+                return fmt
+        super().convert(value, param, ctx)  # fails with click's message naming the choices
+        raise AssertionError(value)
+
+
+def format_option(formats: Sequence[Format], default: Format = Format.TABLE, **kwargs: Any) -> Callable[[F], F]:
+    """The `--format` option of a command that writes `formats`."""
+    return click.option("--format", "fmt", type=FormatChoice(formats), default=default.value, show_default=True,
+                        **kwargs)
 
 
 def image_options(func: F) -> F:
@@ -24,6 +53,11 @@ def image_options(func: F) -> F:
 
 def cache_dir(ctx: click.Context) -> str | None:
     return (ctx.find_root().obj or {}).get("cache_dir")
+
+
+def fetch_options(ctx: click.Context, platform: str | None, insecure: Sequence[str]) -> FetchOptions:
+    """What `image_options` and the global --cache-dir say about fetching images."""
+    return FetchOptions.of(platform, insecure, cache_dir(ctx))
 
 
 def write_output(text: str, output: str | None) -> None:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import click
 
-from seawall.cli.common import cache_dir, db_repository_option, image_options, write_output
+from seawall.cli.common import (
+    db_repository_option,
+    fetch_options,
+    format_option,
+    image_options,
+    write_output,
+)
+from seawall.formats import COMPARE_FORMATS
 
 
 @click.command(name="compare")
@@ -16,8 +23,7 @@ from seawall.cli.common import cache_dir, db_repository_option, image_options, w
 @click.option("--skip-db-update", is_flag=True, help="Never download a DB; fail when there is none.")
 @db_repository_option
 @click.option("--all", "show_all", is_flag=True, help="List the findings every side agrees on too.")
-@click.option("--format", "fmt", type=click.Choice(("table", "markdown", "json")), default="table",
-              show_default=True)
+@format_option(COMPARE_FORMATS)
 @click.option("--output", "-o", metavar="FILE", help="Write to FILE instead of standard output.")
 @click.pass_context
 def compare(ctx: click.Context, target: str, reports: tuple[str, ...], platform: str | None,
@@ -30,8 +36,8 @@ def compare(ctx: click.Context, target: str, reports: tuple[str, ...], platform:
     from seawall.compare import compare_target
     from seawall.compare.render import render
 
-    comparison = compare_target(target, reports, db=db_file, auto_update=not skip_db_update, platform=platform,
-                                insecure_registries=insecure, cache_dir=cache_dir(ctx),
+    comparison = compare_target(target, reports, db=db_file, auto_update=not skip_db_update,
+                                fetch=fetch_options(ctx, platform, insecure),
                                 show_progress=fmt == "table" and output is None)
     write_output(render(comparison, fmt, show_all=show_all), output)
     return 0

@@ -65,8 +65,8 @@ def update(ctx: click.Context, feed_names: tuple[str, ...], sources: tuple[str, 
         if o.state == "failed":
             click.echo(f"error: {o.error}", err=True)
         else:
-            click.echo(f"{o.name:<18} {o.state:<9} {o.records:>9} records {o.skipped:>6} skipped  {o.seconds:6.1f}s",
-                       err=True)
+            click.echo(f"{o.name:<18} {o.state:<9} {o.records:>9} records {o.skipped:>6} skipped "
+                       f"{o.flagged:>5} kept, flagged  {o.seconds:6.1f}s", err=True)
     if not report.installed:
         click.echo(f"error: no DB written at {path}", err=True)
     failed = report.failed
@@ -122,31 +122,49 @@ def status(ctx: click.Context, max_age: str, fmt: str, fail_stale: bool) -> int:
     with VulnStore.open(path) as store:
         feeds = store.feeds()
         meta = store.meta()
+        coverage = store.coverage()
     now = datetime.now(UTC)
     rows = []
     stale = []
     for f in feeds:
-        age = (now - datetime.fromisoformat(f.fetched_at.replace("Z", "+00:00"))).total_seconds() \
-            if f.fetched_at else None
+        # Staleness is the data's age, not the download's: a mirror that stopped updating is fetched fresh daily.
+        fetch_age = _seconds_since(now, f.fetched_at)
+        age = _seconds_since(now, f.data_date)
         is_stale = age is None or age > limit or bool(f.error)
         if is_stale:
             stale.append(f.name)
-        rows.append({**asdict(f), "age_seconds": age, "stale": is_stale})
+        rows.append({**asdict(f), "age_seconds": age, "fetch_age_seconds": fetch_age, "stale": is_stale})
     if fmt == "json":
         click.echo(json.dumps({"path": str(path), "schema_version": int(meta.get("schema_version", 0)),
-                               "updated_at": meta.get("updated_at"), "origin": db_origin(meta), "feeds": rows},
-                              indent=2))
+                               "updated_at": meta.get("updated_at"), "origin": db_origin(meta), "feeds": rows,
+                               "coverage": [asdict(c) for c in coverage]}, indent=2))
     else:
         _table(path, meta, rows)
         click.echo(f"from: {origin_text(meta)}")
+        _coverage_table(coverage)
     for name in stale:
         row = next(r for r in rows if r["name"] == name)
-        why = f"its last update failed: {row['error']}" if row["error"] else \
-            f"older than {max_age} ({_human_age(row['age_seconds'])})"
+        if row["error"]:
+            why = f"its last update failed: {row['error']}"
+        elif row["age_seconds"] is None:
+            why = "of unknown data date (its records and source carry none)"
+        else:
+            why = f"older than {max_age}: its newest data is from {str(row['data_date'])[:10]} " \
+                  f"({_human_age(row['age_seconds'])} ago, fetched {_human_age(row['fetch_age_seconds'])} ago)"
         click.echo(f"warning: feed {name} is {why}", err=True)
     if fail_stale and stale:
         ctx.exit(int(ExitCode.DATABASE))
     return int(ExitCode.OK)
+
+
+def _seconds_since(now: datetime, stamp: str | None) -> float | None:
+    if not stamp:
+        return None
+    try:
+        when = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (now - (when if when.tzinfo else when.replace(tzinfo=UTC))).total_seconds()
 
 
 def _table(path: Path, meta: dict[str, str], rows: list[dict[str, Any]]) -> None:
@@ -154,12 +172,28 @@ def _table(path: Path, meta: dict[str, str], rows: list[dict[str, Any]]) -> None
     from rich.table import Table
 
     table = Table(title=f"{path} (schema {meta.get('schema_version')}, updated {meta.get('updated_at')})")
-    for col in ("feed", "age", "records", "skipped", "top skip reasons", "source"):
-        table.add_column(col, justify="right" if col in ("age", "records", "skipped") else "left")
+    numbers = ("data age", "fetched", "records", "skipped", "kept, flagged")
+    for col in ("feed", "data date", *numbers, "top skip and flag reasons", "source"):
+        table.add_column(col, justify="right" if col in numbers else "left")
     for r in rows:
-        reasons = ", ".join(f"{reason} ({n})" for reason, n in r["skip_reasons"][:3])
-        table.add_row(r["name"] + (" [red](failed)[/red]" if r["error"] else ""), _human_age(r["age_seconds"]),
-                      f"{r['records']:,}", f"{r['skipped']:,}", reasons, r["source"])
+        reasons = ", ".join([*(f"{reason} ({n})" for reason, n in r["skip_reasons"][:3]),
+                             *(f"flagged: {reason} ({n})" for reason, n in r["flag_reasons"][:2])])
+        table.add_row(r["name"] + (" [red](failed)[/red]" if r["error"] else ""), str(r["data_date"] or "unknown"),
+                      _human_age(r["age_seconds"]), _human_age(r["fetch_age_seconds"]) + " ago",
+                      f"{r['records']:,}", f"{r['skipped']:,}", f"{r['flagged']:,}", reasons, r["source"])
+    Console(width=200 if not sys.stdout.isatty() else None).print(table)
+
+
+def _coverage_table(coverage: list[Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="coverage: the namespaces and ecosystems the DB can judge")
+    for col in ("namespace", "feed", "advisories", "data date", "lists"):
+        table.add_column(col, justify="right" if col == "advisories" else "left")
+    for c in coverage:
+        table.add_row(c.namespace, c.feed, f"{c.advisories:,}", c.data_date or "unknown",
+                      "fixed only" if c.fixed_only else "fixed and unfixed")
     Console(width=200 if not sys.stdout.isatty() else None).print(table)
 
 
@@ -232,8 +266,8 @@ def feeds_cmd(fmt: str) -> None:
     """List the feeds `db update` knows: name, default or opt-in, default source, what --source accepts."""
     from seawall.feeds import FEEDS
 
-    rows = [{"name": name, "default": cls.default, "source": cls.default_source(), "about": cls.about,
-             "accepts": cls.accepts} for name, cls in FEEDS.items()]
+    rows: list[dict[str, Any]] = [{"name": name, "default": cls.default, "source": cls.default_source(),
+                                   "about": cls.about, "accepts": cls.accepts} for name, cls in FEEDS.items()]
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2))
         return

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from seawall.cli.common import cache_dir, db_repository_option, write_output
+from seawall.cli.common import cache_dir, db_repository_option, format_option, write_output
+from seawall.formats import FLEET_REPORT_FORMATS, Format
 
 STORE_HELP = "Results store URL: sqlite:///FILE (default: in the cache) or postgresql+psycopg://USER@HOST/DB."
 
@@ -115,7 +116,7 @@ def rematch(ctx: click.Context, store_url: str | None, db_file: str | None, run_
 
 @fleet.command(name="report")
 @click.option("--store", "store_url", metavar="URL", help=STORE_HELP)
-@click.option("--format", "fmt", type=click.Choice(["html", "md", "csv", "json"]), default="html", show_default=True)
+@format_option(FLEET_REPORT_FORMATS, default=Format.HTML)
 @click.option("--run", "run_id", metavar="ID", help="Report on this run (default: the latest finished).")
 @click.option("--since", metavar="DATE", help="Only runs started on or after DATE (YYYY-MM-DD) count for trends.")
 @click.option("--output", "-o", metavar="PATH", help="Write the report to PATH instead of standard output.")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from seawall.cli.common import cache_dir, db_repository_option, image_options, write_output
-from seawall.policy.render import FORMATS
+from seawall.cli.common import cache_dir, db_repository_option, format_option, image_options, write_output
+from seawall.formats import VERDICT_FORMATS
 
 
 @click.command(name="gate")
@@ -23,7 +23,7 @@ from seawall.policy.render import FORMATS
                    "production one); undecided when it has none, unless --allow-no-baseline.")
 @click.option("--allow-no-baseline", is_flag=True,
               help="With --baseline-from: a repository without a baseline means every finding is new.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@format_option(VERDICT_FORMATS)
 @click.option("--output", "-o", metavar="FILE", help="Write the verdict to FILE instead of standard output.")
 @click.option("--base-image", metavar="IMAGE", help="The base image, to tell its findings from the application's.")
 @click.option("--db", "db_file", type=click.Path(dir_okay=False), help="Vulnerability DB file (default: cache).")

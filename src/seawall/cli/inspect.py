@@ -9,6 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from seawall.cli.common import fetch_options
 from seawall.inspect import InspectResult, inspect_image
 
 
@@ -21,8 +22,7 @@ from seawall.inspect import InspectResult, inspect_image
 @click.pass_context
 def inspect(ctx: click.Context, image: str, platform: str | None, fmt: str, insecure: tuple[str, ...]) -> None:
     """Show an image's digest, platform, layers, runtime config and distribution."""
-    cache_dir = (ctx.obj or {}).get("cache_dir")
-    result = inspect_image(image, platform=platform, insecure_registries=insecure, cache_dir=cache_dir)
+    result = inspect_image(image, fetch_options(ctx, platform, insecure))
     if fmt == "json":
         json.dump(result.to_json(), sys.stdout, indent=2)
         sys.stdout.write("\n")

@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "allowlist": ("seawall.cli.allowlist", "allowlist"),
     "gate": ("seawall.cli.gate", "gate"),
     "promote": ("seawall.cli.promote", "promote"),
+    "baseline": ("seawall.cli.baseline", "baseline"),
     "fleet": ("seawall.cli.fleet", "fleet"),
 }
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import click
 
-from seawall.cli.common import cache_dir, image_options, write_output
-from seawall.output import SBOM_FORMATS
+from seawall.cli.common import fetch_options, format_option, image_options, write_output
+from seawall.formats import SBOM_FORMATS
 
 
 @click.command(name="sbom")
 @click.argument("image")
 @image_options
-@click.option("--format", "fmt", type=click.Choice([f.value for f in SBOM_FORMATS]), default="table",
-              show_default=True, help="Output format.")
+@format_option(SBOM_FORMATS, help="Output format.")
 @click.option("--output", "-o", metavar="FILE", help="Write to FILE instead of standard output.")
 @click.option("--no-cache", is_flag=True, help="Read every layer even if its inventory is cached.")
 @click.pass_context
@@ -25,6 +24,6 @@ def sbom(ctx: click.Context, image: str, platform: str | None, insecure: tuple[s
     from seawall.inventory.api import load_sbom
     from seawall.output import render_sbom
 
-    document = load_sbom(image, platform=platform, insecure_registries=insecure, cache_dir=cache_dir(ctx),
+    document = load_sbom(image, fetch=fetch_options(ctx, platform, insecure),
                          use_cache=not no_cache, show_progress=output is not None or fmt == "table")
     write_output(render_sbom(document, fmt), output)

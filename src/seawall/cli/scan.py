@@ -3,31 +3,39 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
-from seawall.cli.common import cache_dir, db_repository_option, image_options, write_output
+from seawall.cli.common import (
+    db_repository_option,
+    fetch_options,
+    format_option,
+    image_options,
+    write_output,
+)
+from seawall.formats import SCAN_FORMATS
 from seawall.model.vuln import Severity
 
 if TYPE_CHECKING:
+    from seawall.model.extra import ConfigFinding, SecretFinding
     from seawall.model.finding import ScanReport
 
-SCAN_FORMATS = ("table", "json", "sarif", "cyclonedx", "spdx", "markdown", "trivy-json")
 SEVERITIES = [s.value for s in Severity]
 
 
 @click.command(name="scan")
 @click.argument("target")
 @image_options
-@click.option("--format", "fmt", type=click.Choice(SCAN_FORMATS), default="table", show_default=True)
+@format_option(SCAN_FORMATS)
 @click.option("--output", "-o", metavar="FILE", help="Write the report to FILE instead of standard output.")
 @click.option("--severity", metavar="LIST",
               help="Only report these severities, comma-separated (e.g. high,critical).")
 @click.option("--ignore-unfixed", is_flag=True, help="Hide findings that have no fixed version.")
 @click.option("--only-app", is_flag=True, help="Hide findings in the base image's layers.")
 @click.option("--exit-code", type=int, default=0, show_default=True,
-              help="Exit with this code when any reported finding remains.")
+              help="Exit with this code when any reported finding remains; 8 when none does but some packages "
+                   "were not covered by the DB (undecided).")
 @click.option("--base-image", metavar="IMAGE", help="The base image, to tell its findings from the application's.")
 @click.option("--db", "db_file", type=click.Path(dir_okay=False), help="Vulnerability DB file (default: cache).")
 @click.option("--skip-db-update", is_flag=True, help="Never download a DB; fail when there is none.")
@@ -61,7 +69,7 @@ def scan(ctx: click.Context, target: str, platform: str | None, insecure: tuple[
 
         # Read triage files before scanning: a typo in one should not cost a whole scan.
         loaded_allowlists, statements = list(load_allowlists(allowlists)), list(load_vex_files(vex))
-    report = scan_target(target, platform=platform, insecure_registries=insecure, cache_dir=cache_dir(ctx),
+    report = scan_target(target, fetch=fetch_options(ctx, platform, insecure),
                          db=db_file, auto_update=not skip_db_update, base_image=base_image,
                          use_cache=not no_cache, show_progress=fmt == "table" or output is not None,
                          scanners=_scanners(scanners), secret_config=secret_config)
@@ -81,6 +89,12 @@ def scan(ctx: click.Context, target: str, platform: str | None, insecure: tuple[
         write_output(render_scan(report, fmt, view), output)
     if exit_code and (any(True for _ in view.visible(report.findings)) or _extra_findings(report, severities)):
         return exit_code
+    if exit_code and report.coverage is not None and not report.coverage.complete:
+        # Packages nothing was checked for are undecided, never clean.
+        from seawall.errors import ExitCode
+
+        click.echo(f"warning: {report.coverage.statement()} Exit {int(ExitCode.UNDECIDED)}: undecided.", err=True)
+        return int(ExitCode.UNDECIDED)
     return 0
 
 
@@ -97,7 +111,7 @@ def _scanners(text: str) -> tuple[str, ...]:
 
 def _extra_findings(report: ScanReport, severities: frozenset[Severity] | None) -> bool:
     """Secrets and configuration findings count for --exit-code too, within --severity."""
-    found: list[Any] = [*report.extra.get("secrets", ()), *report.extra.get("config", ())]  # type: ignore[misc]
+    found: list[SecretFinding | ConfigFinding] = [*(report.secrets or ()), *(report.config or ())]
     return any(severities is None or item.severity in severities for item in found)
 
 

@@ -11,10 +11,15 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from seawall.image.options import DEFAULT_FETCH, FetchOptions
 from seawall.model.finding import Finding, ScanReport
 from seawall.model.imported import ImportedFinding, ImportedReport
 from seawall.model.sbom import Package
+
+if TYPE_CHECKING:
+    from seawall.compare.align import InventoryDiff
 
 SEAWALL = "seawall"
 
@@ -97,7 +102,7 @@ class Comparison:
     rows: tuple[Row, ...]
     namespace: str | None
     inventory_complete: bool  # False when the target was a scan report listing only vulnerable packages
-    inventories: tuple[object | None, ...] = ()  # align.InventoryDiff per report that lists its whole inventory
+    inventories: tuple[InventoryDiff | None, ...] = ()  # per report that lists its whole inventory
     extra: dict[str, object] = field(default_factory=dict, hash=False, compare=False)
 
     def counts(self, report: int) -> dict[str, int]:
@@ -147,9 +152,8 @@ def compare(scan: ScanReport, reports: Sequence[ImportedReport], store: object, 
 
 
 def compare_target(target: str, report_paths: Sequence[str | os.PathLike[str]], *,
-                   db: str | os.PathLike[str] | None = None, auto_update: bool = True, platform: str | None = None,
-                   insecure_registries: Sequence[str] = (), cache_dir: str | os.PathLike[str] | None = None,
-                   show_progress: bool = False) -> Comparison:
+                   db: str | os.PathLike[str] | None = None, auto_update: bool = True,
+                   fetch: FetchOptions = DEFAULT_FETCH, show_progress: bool = False) -> Comparison:
     """Scan `target` (or read `report:FILE`, seawall's scan JSON) and compare it with the reports at `report_paths`."""
     from seawall.db import ensure_db
     from seawall.db.store import VulnStore
@@ -164,8 +168,7 @@ def compare_target(target: str, report_paths: Sequence[str | os.PathLike[str]], 
     else:
         from seawall.scan import scan_target
 
-        scan = scan_target(target, platform=platform, insecure_registries=insecure_registries, cache_dir=cache_dir,
-                           db=db, auto_update=auto_update, show_progress=show_progress)
+        scan = scan_target(target, fetch=fetch, db=db, auto_update=auto_update, show_progress=show_progress)
         complete = True
     db_file = ensure_db(db, auto_update=auto_update)
     with VulnStore.open(db_file) as store:

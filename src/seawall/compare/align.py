@@ -13,6 +13,7 @@ from packageurl import PackageURL
 from seawall.compare import Row
 from seawall.db.store import VulnStore
 from seawall.match.findings import BUNDLE_PREFIXES, IdGroups, primary_id
+from seawall.model.ecosystem import DISTRIBUTIONS, ECOSYSTEMS, PackageType, ecosystem_of_purl_type
 from seawall.model.finding import Finding, ScanReport
 from seawall.model.imported import ImportedFinding, ImportedPackage, ImportedReport
 from seawall.model.sbom import Package
@@ -20,18 +21,11 @@ from seawall.model.sbom import Package
 OS_CLASS = "os"
 # Every spelling of a package type in seawall, Trivy, Grype and purls, to one class per ecosystem.
 _CLASSES = {
-    **dict.fromkeys(("deb", "apk", "rpm", "debian", "ubuntu", "alpine", "redhat", "centos", "rocky", "alma",
-                     "almalinux", "oracle", "amazon", "fedora", "suse", "opensuse", "photon", "wolfi", "chainguard",
-                     "alpm", "os", "dpkg", "opkg"), OS_CLASS),
-    **dict.fromkeys(("python", "pypi", "python-pkg", "pip", "pipenv", "poetry", "uv", "conda"), "pypi"),
-    **dict.fromkeys(("npm", "node-pkg", "yarn", "pnpm", "bun", "javascript"), "npm"),
-    **dict.fromkeys(("java-archive", "maven", "jar", "pom", "gradle", "sbt", "java", "jenkins-plugin"), "maven"),
-    **dict.fromkeys(("go-module", "golang", "gobinary", "gomod", "go"), "go"),
-    **dict.fromkeys(("gem", "gemspec", "bundler", "ruby"), "gem"),
-    **dict.fromkeys(("composer", "composer-vendor", "php-composer", "php"), "composer"),
-    **dict.fromkeys(("pecl", "php-pecl-pkg", "php-pear-pkg"), "pecl"),
-    **dict.fromkeys(("rust-crate", "cargo", "rust-binary", "rust"), "cargo"),
-    **dict.fromkeys(("nuget", "dotnet-core", "dotnet", "packages-props"), "nuget"),
+    **{name.lower(): OS_CLASS for row in DISTRIBUTIONS
+       for name in (row.id, row.purl_namespace, row.trivy_family, *row.aliases)},
+    **{name.lower(): OS_CLASS if row.os else row.purl_type for row in ECOSYSTEMS if row.type is not PackageType.BINARY
+       for name in (row.type.value, row.purl_type, row.trivy_type, row.grype_type, *row.aliases)},
+    **dict.fromkeys(("alpm", "os", "opkg"), OS_CLASS),  # other tools list these as the system's packages
 }
 _PEP503 = re.compile(r"[-_.]+")
 
@@ -55,11 +49,13 @@ def _purl(purl: str | None) -> PackageURL | None:
 def package_name_key(name: str, purl: str | None, cls: str) -> str:
     """The name two tools agree on for one package: maven by artifact, npm/go with scope/path, pypi normalised."""
     parsed = _purl(purl)
-    if cls == "maven":
+    row = ecosystem_of_purl_type(cls)
+    style = row.advisory_name if row is not None else "name"
+    if style == "purl:":
         return (parsed.name if parsed else name.replace("/", ":").split(":")[-1]).lower()
-    if cls in ("npm", "go", "composer") and parsed is not None:
+    if style == "purl/" and parsed is not None:
         return (f"{parsed.namespace}/{parsed.name}" if parsed.namespace else parsed.name).lower()
-    if cls == "pypi":
+    if style == "pep503":
         return _PEP503.sub("-", parsed.name if parsed else name).lower()
     return name.lower()
 
@@ -164,11 +160,11 @@ def align(scan: ScanReport, reports: Sequence[ImportedReport], store: VulnStore)
     rows = []
     for key in order:
         entry = slots[key]
-        ids: set[str] = entry["ids"]  # type: ignore[assignment]
+        row_ids: set[str] = entry["ids"]  # type: ignore[assignment]
         seawall: Finding | None = entry["seawall"]  # type: ignore[assignment]
-        shown = seawall.id if seawall is not None and not _bundle_cves(seawall) else primary_id(ids)
+        shown = seawall.id if seawall is not None and not _bundle_cves(seawall) else primary_id(row_ids)
         rows.append(Row(
-            vulnerability=shown, ids=tuple(sorted(ids)), package_name=str(entry["name"]),
+            vulnerability=shown, ids=tuple(sorted(row_ids)), package_name=str(entry["name"]),
             package_version=str(entry["version"]), package_type=str(entry["type"]),
             package=entry["package"], seawall=seawall, others=tuple(entry["others"]),  # type: ignore[arg-type]
         ))

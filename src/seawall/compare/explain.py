@@ -29,10 +29,11 @@ from seawall.compare import (
     Row,
 )
 from seawall.compare.align import PackageIndex, bare_version
-from seawall.compare.statements import DISTRO_NAMES, describe_status, statement_for, tool_status
+from seawall.compare.statements import describe_status, statement_for, tool_status
 from seawall.db.store import VulnStore
 from seawall.match.matcher import judge
 from seawall.match.targets import Target, distro_namespace, target_for
+from seawall.model.ecosystem import display_name, distribution_named
 from seawall.model.finding import Finding, ScanReport
 from seawall.model.imported import ImportedFinding, ImportedReport
 from seawall.model.sbom import Package
@@ -41,8 +42,7 @@ from seawall.versions import InvalidVersion
 
 MINOR_STATES = frozenset({Status.MINOR, Status.WILL_NOT_FIX, Status.FIX_DEFERRED, Status.NEGLIGIBLE,
                           Status.UNSUPPORTED})
-_SOURCE_WORDS = {"nvd": "NVD", "debian": "Debian", "alpine": "Alpine", "ghsa": "GitHub", "osv": "OSV",
-                 "ubuntu": "Ubuntu", "redhat": "Red Hat", "none": "no source"}
+_SOURCE_WORDS = {"nvd": "NVD", "ghsa": "GitHub", "osv": "OSV", "none": "no source"}  # distributions: by their row
 
 
 def source_word(source: str | None) -> str:
@@ -55,7 +55,8 @@ def source_word(source: str | None) -> str:
     if text.startswith("nvd"):
         return "NVD"
     head = text.split(":")[0].split("@")[0]
-    return _SOURCE_WORDS.get(head, source)
+    distro = distribution_named(head)
+    return _SOURCE_WORDS.get(head) or (distro.display if distro is not None else source)
 
 
 def _date(text: str | None) -> str | None:
@@ -182,7 +183,8 @@ class Explainer:
                     (("binary", f"{package.name} {package.version}"), ("source", f"{target.name} {target.version}"),
                      ("fixed_in", lowest), ("namespace", target.namespace)))
         if package.name != target.name:
-            listed = self.report_index[number].find(_as_imported(package)) if self.report_index[number] else None
+            index = self.report_index[number]
+            listed = index.find(_as_imported(package)) if index else None
             if listed is not None and not listed.source_name and not self.advisories(
                     target.namespace, package.name, mine.ids):
                 return Reason(BINARY_VS_SOURCE, (
@@ -430,7 +432,7 @@ class Explainer:
 
     def namespace_name(self, namespace: str) -> str:
         head = namespace.split(":")[0]
-        return DISTRO_NAMES.get(head, head or "the distribution")
+        return display_name(head) or head or "the distribution"
 
     def release_words(self) -> str:
         if self.distro is not None and self.distro.codename:

@@ -24,7 +24,6 @@ from seawall.model.imported import ImportedFinding
 from seawall.model.sbom import Package
 
 SCHEMA_URI = "https://seawall.dev/schema/compare/v1"
-FORMATS = ("table", "markdown", "json")
 _KIND_WORDS = {MISSING: "only seawall", EXTRA: "only {tool}", SEVERITY: "severity differs", STATUS: "status differs"}
 
 
@@ -131,9 +130,10 @@ def _inventory_lines(comparison: Comparison, limit: int = 25) -> Iterator[str]:
                f"version")
         for p in inv.only_seawall[:limit]:
             yield f"  - only seawall: `{p.name}` {p.version} ({p.type}) at {where(p)}"
-        for p in inv.only_report[:limit]:
-            places = f" at {', '.join(p.locations)}" if p.locations else ""
-            yield f"  - only {tool}: `{p.name}` {p.version} ({p.type}){places}: not in the image as seawall reads it"
+        for theirs in inv.only_report[:limit]:
+            places = f" at {', '.join(theirs.locations)}" if theirs.locations else ""
+            yield (f"  - only {tool}: `{theirs.name}` {theirs.version} ({theirs.type}){places}: not in the image as "
+                   "seawall reads it")
         for mine, theirs in inv.other_version[:limit]:
             yield f"  - `{mine.name}`: seawall {mine.version}, {tool} {theirs.version}"
         hidden = max(len(inv.only_seawall) - limit, 0) + max(len(inv.only_report) - limit, 0) + max(
@@ -238,7 +238,7 @@ def table(comparison: Comparison, *, show_all: bool = False) -> str:
             detail.add_column(column, max_width=18, overflow="fold")
         detail.add_column("why", ratio=1, min_width=50, overflow="fold")
         for row in rows:
-            why = []
+            why: list[str] = []
             for diff in row.differences:
                 tool = comparison.reports[diff.report].tool
                 kind = _KIND_WORDS[diff.kind].format(tool=tool)

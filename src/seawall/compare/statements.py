@@ -6,15 +6,12 @@ from typing import TYPE_CHECKING
 
 from seawall.compare import Row, Statement
 from seawall.match.targets import target_for
+from seawall.model.ecosystem import advisory_url, display_name
 from seawall.model.vuln import Advisory, Severity, Status
 
 if TYPE_CHECKING:
     from seawall.compare.explain import Explainer
 
-DISTRO_NAMES = {"debian": "Debian", "ubuntu": "Ubuntu", "alpine": "Alpine", "rhel": "Red Hat", "centos": "CentOS",
-                "rocky": "Rocky Linux", "almalinux": "AlmaLinux", "amzn": "Amazon Linux", "ol": "Oracle Linux",
-                "fedora": "Fedora", "pypi": "PyPI", "npm": "npm", "go": "Go", "maven": "Maven",
-                "rubygems": "RubyGems", "packagist": "Packagist", "crates.io": "crates.io", "nuget": "NuGet"}
 _STATUS_WORDS = {
     Status.FIXED: "fixed",
     Status.AFFECTED: "vulnerable, no fix yet",
@@ -49,13 +46,7 @@ def tool_status(stated: str | None, severity: Severity) -> Status | None:
 
 
 def link(namespace: str, vuln_id: str, advisory_id: str | None = None) -> str:
-    if namespace.startswith("debian"):
-        return f"https://security-tracker.debian.org/tracker/{vuln_id}"
-    if namespace.startswith("alpine"):
-        return f"https://security.alpinelinux.org/vuln/{vuln_id}"
-    if namespace.startswith("ubuntu"):
-        return f"https://ubuntu.com/security/{vuln_id}"
-    return f"https://osv.dev/vulnerability/{advisory_id or vuln_id}"
+    return advisory_url(namespace, vuln_id) or f"https://osv.dev/vulnerability/{advisory_id or vuln_id}"
 
 
 def _advisory_text(adv: Advisory, package: str, release: str) -> str:
@@ -83,16 +74,16 @@ def statement_for(row: Row, explainer: Explainer) -> Statement | None:
         found = explainer.advisories(target.namespace, target.name, row.ids)
         if found:
             adv = sorted(found, key=lambda a: (not a.id.startswith("CVE-"), a.id))[0]
-            name = DISTRO_NAMES.get(target.namespace.split(":")[0], target.namespace)
+            name = display_name(target.namespace.split(":")[0]) or target.namespace
             source = name if target.matcher == "distro-source" else f"{adv.feed} ({name})"
             return Statement(source=target.namespace, text=f"{source} — {_advisory_text(adv, target.name, release)}",
                              url=link(target.namespace, row.vulnerability, adv.id))
         namespace = target.namespace
-        name = DISTRO_NAMES.get(namespace.split(":")[0], namespace)
+        name = display_name(namespace.split(":")[0]) or namespace
         return Statement(source=namespace, text=f"{name} — no entry for {row.vulnerability} in {target.name}",
                          url=link(namespace, row.vulnerability) if target.matcher == "distro-source" else None)
     if explainer.namespace:
-        name = DISTRO_NAMES.get(explainer.namespace.split(":")[0], explainer.namespace)
+        name = display_name(explainer.namespace.split(":")[0]) or explainer.namespace
         return Statement(source=explainer.namespace, text=f"{name} — no package {row.package_name} in the image",
                          url=link(explainer.namespace, row.vulnerability))
     return None

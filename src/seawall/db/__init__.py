@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,8 +28,9 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-def ensure_db(path: str | Path | None = None, *, auto_update: bool = True, feeds: Sequence[object] | None = None,
-              http: Http | None = None, repositories: Sequence[str] = ()) -> Path:
+def ensure_db(path: str | os.PathLike[str] | None = None, *, auto_update: bool = True,
+              feeds: Sequence[object] | None = None, http: Http | None = None,
+              repositories: Sequence[str] = ()) -> Path:
     """The path of a readable DB: the existing one, or (like Trivy on first use) the newest published DB pulled from
     the first DB repository that answers, or else one built now from the default feeds.
 

@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from seawall.db.store import SCHEMA_VERSION, advisory_row, read_schema_version, 
 from seawall.errors import DatabaseError, ExitCode, SeawallError
 from seawall.feeds.http import Http
 from seawall.feeds.interface import Feed, Workspace, read_manifest, unusable
-from seawall.model.vuln import Advisory, Skipped, VulnerabilityMeta
+from seawall.model.vuln import Advisory, Flagged, Skipped, VulnerabilityMeta
 
 _FLUSH = 20_000
 Progress = Callable[[str, str, int], None]  # (feed, phase, records so far)
@@ -40,6 +41,7 @@ class FeedOutcome:
     skipped: int = 0
     error: str | None = None
     seconds: float = 0.0
+    flagged: int = 0  # records kept although a range of theirs cannot be evaluated
     exit_code: int = 0  # of the error that failed the feed
 
 
@@ -156,6 +158,7 @@ def update_db(path: Path, feeds: Sequence[Feed], *, http: Http | None = None, wo
                          (now_iso(), __version__))
             # A DB pulled from a repository and then updated from feeds is the feeds' now; the pull stays as its base.
             conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('origin', 'feeds')")
+            write_coverage(conn)
             _compact(conn)
             conn.close()
             install(tmp, path)
@@ -176,12 +179,12 @@ def _compact(conn: sqlite3.Connection) -> None:
 
 
 def _previous(conn: sqlite3.Connection, name: str) -> dict[str, Any] | None:
-    row = conn.execute("SELECT feed_version, validators, state, error, records, digest FROM feeds WHERE name = ?",
-                       (name,)).fetchone()
+    row = conn.execute("SELECT feed_version, validators, state, error, records, digest, data_date, flagged "
+                       "FROM feeds WHERE name = ?", (name,)).fetchone()
     if row is None:
         return None
     return {"feed_version": row[0], "validators": json.loads(row[1] or "{}"), "state": json.loads(row[2] or "{}"),
-            "error": row[3], "records": row[4], "digest": row[5]}
+            "error": row[3], "records": row[4], "digest": row[5], "data_date": row[6], "flagged": row[7]}
 
 
 def _update_feed(conn: sqlite3.Connection, feed: Feed, http: Http, directory: Path,
@@ -202,10 +205,11 @@ def _update_feed(conn: sqlite3.Connection, feed: Feed, http: Http, directory: Pa
         return _failed(conn, feed, f"cannot write the feed workspace {directory}: {err.strerror}", started,
                        ExitCode.INPUT)
     same = prev is not None and prev["feed_version"] == feed.version and not prev["error"] and prev["digest"]
-    if not fetched.changed and same:
+    if prev is not None and not fetched.changed and same:
         conn.execute("UPDATE feeds SET fetched_at = ?, validators = ?, state = ? WHERE name = ?",
                      (now_iso(), json.dumps(ws.new_validators), json.dumps(ws.new_state), feed.name))
-        return FeedOutcome(feed.name, "unchanged", records=prev["records"], seconds=time.monotonic() - started)
+        return FeedOutcome(feed.name, "unchanged", records=prev["records"], seconds=time.monotonic() - started,
+                           flagged=prev["flagged"])
     if progress:
         progress(feed.name, "loading", 0)
     conn.execute("BEGIN")
@@ -214,10 +218,12 @@ def _update_feed(conn: sqlite3.Connection, feed: Feed, http: Http, directory: Pa
         digest = _digest(directory)
         conn.execute(
             "INSERT OR REPLACE INTO feeds (name, feed_version, data_date, fetched_at, source, digest, records, "
-            "skipped, skip_reasons, error, validators, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
-            (feed.name, feed.version, fetched.data_date or loaded.data_date, now_iso(), fetched.source, digest,
+            "skipped, skip_reasons, error, validators, state, flagged, flag_reasons) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)",
+            (feed.name, feed.version, fetched.data_date or loaded.data_date or source_date(ws)
+             or changed_date(prev, digest), now_iso(), fetched.source, digest,
              loaded.records, loaded.skipped, json.dumps(dict(loaded.reasons)), json.dumps(ws.new_validators),
-             json.dumps(ws.new_state)))
+             json.dumps(ws.new_state), loaded.flagged, json.dumps(dict(loaded.flag_reasons))))
         conn.execute("COMMIT")
     except BaseException as err:
         conn.execute("ROLLBACK")
@@ -228,7 +234,50 @@ def _update_feed(conn: sqlite3.Connection, feed: Feed, http: Http, directory: Pa
         return _failed(conn, feed, f"feed {feed.name}: cannot load its data: {type(err).__name__}: {err}", started,
                        ExitCode.INPUT)
     return FeedOutcome(feed.name, "updated", records=loaded.records, skipped=loaded.skipped,
-                       seconds=time.monotonic() - started)
+                       seconds=time.monotonic() - started, flagged=loaded.flagged)
+
+
+COVERAGE_DDL = """CREATE TABLE IF NOT EXISTS coverage (namespace TEXT NOT NULL, feed TEXT NOT NULL,
+  advisories INTEGER NOT NULL, data_date TEXT, fixed_only INTEGER NOT NULL, PRIMARY KEY (namespace, feed)
+) WITHOUT ROWID"""
+COVERAGE_QUERY = """
+SELECT a.namespace, a.feed, count(*),
+       nullif(max(max(coalesce(v.published, ''), coalesce(v.modified, ''))), ''),
+       sum(a.status NOT IN ('fixed', 'not-affected')) = 0
+FROM advisories AS a LEFT JOIN vulnerabilities AS v ON v.id = a.id AND v.feed = a.feed
+GROUP BY a.namespace, a.feed"""
+
+
+def write_coverage(conn: sqlite3.Connection) -> None:
+    """Rebuild the `coverage` table: per (namespace, feed), how many advisories, of what date, fixes only or not."""
+    feed_dates = dict(conn.execute("SELECT name, data_date FROM feeds"))
+    rows = [(ns, feed, count, date or feed_dates.get(feed), int(bool(fixed_only)))
+            for ns, feed, count, date, fixed_only in conn.execute(COVERAGE_QUERY)]
+    conn.execute(COVERAGE_DDL)
+    conn.execute("DELETE FROM coverage")
+    conn.executemany("INSERT INTO coverage VALUES (?, ?, ?, ?, ?)", rows)
+
+
+def changed_date(prev: dict[str, Any] | None, digest: str) -> str:
+    """For data that dates nothing itself and came without `Last-Modified`: when its content last changed, as this
+    DB saw it. A mirror that stops changing keeps that date and grows stale; a local file's mtime is not used, since a
+    copy or a checkout stamps it with the day it was made."""
+    if prev is not None and prev.get("digest") == digest and prev.get("data_date"):
+        return str(prev["data_date"])
+    return now_iso()
+
+
+def source_date(ws: Workspace) -> str | None:
+    """The inputs' own date when the records carry none: the newest `Last-Modified` the server sent."""
+    dates: list[datetime] = []
+    for validators in ws.new_validators.values():
+        with contextlib.suppress(TypeError, ValueError):
+            if validators.get("last_modified"):
+                dates.append(parsedate_to_datetime(validators["last_modified"]))
+    if not dates:
+        return None
+    newest = max(d if d.tzinfo else d.replace(tzinfo=UTC) for d in dates)
+    return newest.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _failed(conn: sqlite3.Connection, feed: Feed, message: str, started: float, code: int) -> FeedOutcome:
@@ -257,6 +306,8 @@ class _Loaded:
     skipped: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
     data_date: str | None = None
+    flagged: int = 0
+    flag_reasons: Counter[str] = field(default_factory=Counter)
 
 
 _TABLES = ("advisories", "vulnerabilities", "aliases", "cvss", "refs", "kev", "epss")
@@ -279,6 +330,10 @@ def _load(conn: sqlite3.Connection, feed: Feed, ws: Workspace, progress: Progres
         elif isinstance(record, Skipped):
             out.reasons[record.reason] += 1
             out.skipped += record.whole
+            continue
+        elif isinstance(record, Flagged):
+            out.flag_reasons[record.reason] += 1
+            out.flagged += 1
             continue
         out.records += 1
         if batch.size >= _FLUSH:

@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 import httpx
 
@@ -23,8 +23,8 @@ from seawall.db.store import SCHEMA_VERSION
 from seawall.errors import InputError, IntegrityError, NetworkError
 from seawall.image import mediatypes
 from seawall.image.reference import check_digest, parse_reference
-from seawall.image.registry import RegistryClient, RegistryOptions, sha256_digest
-from seawall.image.registry_push import push_blob, push_manifest
+from seawall.image.registry.client import RegistryClient, RegistryOptions, sha256_digest
+from seawall.image.registry.push import push_blob, push_manifest
 from seawall.model.image import ImageRef
 
 ARTIFACT_TYPE = "application/vnd.seawall.db.v1"
@@ -122,7 +122,7 @@ def pull_db(reference: str, db: Path, *, options: RegistryOptions | None = None)
             origin = {"origin": "repository", "origin_reference": str(ref), "origin_digest": manifest_digest,
                       "pulled_at": now_iso()}
             try:
-                bundle = import_bundle(reader, db, name=str(ref), verify=reader.finish, meta=origin)
+                bundle = import_bundle(cast("IO[bytes]", reader), db, name=str(ref), verify=reader.finish, meta=origin)
             except httpx.HTTPError as err:
                 raise NetworkError(f"download of the DB from {ref.registry} failed: {err}", remedy="again") from None
         finally:

@@ -11,8 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from seawall.errors import AuthError, DatabaseError, InputError, NetworkError
+
+if TYPE_CHECKING:
+    from seawall.db.oci import PulledDb
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +59,11 @@ class Attempt:
     error: str
 
 
-def pull_newest(repos: Sequence[str], db: Path, *, say: bool = True) -> tuple[object | None, list[Attempt]]:
+def pull_newest(repos: Sequence[str], db: Path, *, say: bool = True) -> tuple[PulledDb | None, list[Attempt]]:
     """Pull from the first repository that answers; (PulledDb or None, the repositories that did not answer)."""
     from seawall.db.oci import pull_db
-    from seawall.image.ratelimit import Backoff
-    from seawall.image.registry import RegistryOptions
+    from seawall.image.registry.client import RegistryOptions
+    from seawall.image.registry.ratelimit import Backoff
 
     failed: list[Attempt] = []
     # One retry at most per repository: the next repository is the better retry.

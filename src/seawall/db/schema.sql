@@ -16,6 +16,8 @@ CREATE TABLE feeds (
   records      INTEGER NOT NULL DEFAULT 0,
   skipped      INTEGER NOT NULL DEFAULT 0,
   skip_reasons TEXT NOT NULL DEFAULT '{}',   -- {"reason": count}
+  flagged      INTEGER NOT NULL DEFAULT 0,   -- records kept although a range cannot be evaluated
+  flag_reasons TEXT NOT NULL DEFAULT '{}',   -- {"reason": count}
   error        TEXT,                          -- the last update failed; the rows below are the previous ones
   validators   TEXT NOT NULL DEFAULT '{}',   -- {url: {"etag": …, "last_modified": …}} for conditional GETs
   state        TEXT NOT NULL DEFAULT '{}'    -- the feed's own incremental cursor
@@ -92,4 +94,15 @@ CREATE TABLE epss (
   score      REAL NOT NULL,
   percentile REAL NOT NULL,
   date       TEXT
+) WITHOUT ROWID;
+
+-- Which namespaces and ecosystems the advisories cover, per feed: rebuilt after every update (db/build.py). Added
+-- without a schema version bump: a reader of an older file without it derives the same rows from `advisories`.
+CREATE TABLE IF NOT EXISTS coverage (
+  namespace  TEXT NOT NULL,
+  feed       TEXT NOT NULL,
+  advisories INTEGER NOT NULL,
+  data_date  TEXT,              -- the newest record's published/modified date, else the feed's data date
+  fixed_only INTEGER NOT NULL,  -- 1: every advisory is a fix (or not-affected): unfixed issues are not listed
+  PRIMARY KEY (namespace, feed)
 ) WITHOUT ROWID;

@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from seawall.db.sortkey import encode_version, namespace_scheme
 from seawall.errors import DatabaseError
+from seawall.model.coverage import DbCoverage
 from seawall.model.vuln import (
     CVSS,
     Advisory,
@@ -29,7 +30,7 @@ from seawall.model.vuln import (
     VulnerabilityMeta,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _T = TypeVar("_T")
 _BATCH = 500  # names per IN (…) query, under SQLite's default host-parameter limit
 # Which feed's text wins when several describe one id: curated advisories first, then NVD, then distributions.
@@ -347,20 +348,51 @@ class VulnStore:
 
     def feeds(self) -> list[FeedProvenance]:
         return list(_provenance_rows(self._query(
-            "SELECT name, feed_version, data_date, fetched_at, source, digest, records, skipped, skip_reasons, error "
-            "FROM feeds ORDER BY name")))
+            "SELECT name, feed_version, data_date, fetched_at, source, digest, records, skipped, skip_reasons, error, "
+            "flagged, flag_reasons FROM feeds ORDER BY name")))
+
+    def coverage(self) -> list[DbCoverage]:
+        """Per (namespace, feed): advisories, data date, fixes only; derived from `advisories` in a DB written
+        before the `coverage` table existed."""
+        try:
+            rows = self._conn.execute("SELECT namespace, feed, advisories, data_date, fixed_only FROM coverage "
+                                      "ORDER BY namespace, feed").fetchall()
+        except sqlite3.OperationalError:
+            from seawall.db.build import COVERAGE_QUERY
+
+            dates = {str(name): date for name, date in self._query("SELECT name, data_date FROM feeds")}
+            rows = sorted((ns, feed, n, date or dates.get(str(feed)), fixed)
+                          for ns, feed, n, date, fixed in self._query(COVERAGE_QUERY))
+        except sqlite3.DatabaseError as err:
+            raise DatabaseError(f"the vulnerability DB {self.path} is unreadable: {err}",
+                                remedy="`seawall db update` to rebuild it") from err
+        return [DbCoverage(namespace=str(ns), feed=str(feed), advisories=int(n), data_date=str(date) if date else None,
+                           fixed_only=bool(fixed)) for ns, feed, n, date, fixed in rows]
+
+    def identity(self) -> str:
+        """What matching depends on: the schema, the seawall that built it, every feed's version and data digest.
+        Two DBs of one identity give the same findings for the same inventory, whenever each was refreshed."""
+        parts = [self.meta().get("seawall_version", ""), str(self.schema_version)]
+        parts += [f"{f.name}={f.feed_version}:{f.digest or ''}" for f in self.feeds()]
+        import hashlib
+
+        return "sha256:" + hashlib.sha256("|".join(parts).encode()).hexdigest()
 
     def meta(self) -> dict[str, str]:
         return {str(k): str(v) for k, v in self._query("SELECT key, value FROM meta")}
 
 
 def _provenance_rows(rows: Iterable[Sequence[object]]) -> Iterator[FeedProvenance]:
-    for name, version, data_date, fetched_at, source, digest, records, skipped, reasons, error in rows:
+    for (name, version, data_date, fetched_at, source, digest, records, skipped, reasons, error, flagged,
+         flag_reasons) in rows:
         counts = json.loads(str(reasons or "{}"))
+        flag_counts = json.loads(str(flag_reasons or "{}"))
         yield FeedProvenance(
             name=str(name), feed_version=int(version), data_date=data_date, fetched_at=fetched_at,  # type: ignore[arg-type,call-overload]
             source=str(source), digest=digest, records=int(records), skipped=int(skipped),  # type: ignore[arg-type,call-overload]
             skip_reasons=tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))), error=error,  # type: ignore[arg-type]
+            flagged=int(flagged or 0),  # type: ignore[call-overload]
+            flag_reasons=tuple(sorted(flag_counts.items(), key=lambda kv: (-kv[1], kv[0]))),
         )
 
 

@@ -123,7 +123,7 @@ def _records(adv: dict[str, object], releases: list[tuple[int, str]], feed: str)
     yield VulnerabilityMeta(
         id=adv_id, feed=feed, aliases=cves,
         summary=f"{adv['package']} - {title}" if title else str(adv["package"]),
-        description="\n".join(adv["notes"]) or None,  # type: ignore[call-overload]
+        description="\n".join(adv["notes"]) or None,  # type: ignore[arg-type]
         published=adv["date"],  # type: ignore[arg-type]
     )
     for number, line in releases:

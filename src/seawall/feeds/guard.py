@@ -60,7 +60,7 @@ def _fits(value: Any, hint: Any) -> bool:
 
 def problem(record: Any) -> str | None:
     """The first field of a record dataclass whose value is not of its annotated type, or None."""
-    if not dataclasses.is_dataclass(record):
+    if not dataclasses.is_dataclass(record) or isinstance(record, type):
         return None
     hints = _hints(type(record))
     for item in dataclasses.fields(record):

@@ -235,6 +235,3 @@ def _retry_after(value: str | None, default: float) -> float:
     except ValueError:
         return default
 
-
-def dump_validators(validators: dict[str, dict[str, str]]) -> str:
-    return json.dumps(validators, sort_keys=True)

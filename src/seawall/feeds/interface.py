@@ -16,9 +16,9 @@ from typing import Any, ClassVar
 
 from seawall.errors import InputError, SeawallError
 from seawall.feeds.http import Http, local_path
-from seawall.model.vuln import Advisory, Skipped, VulnerabilityMeta
+from seawall.model.vuln import Advisory, Flagged, Skipped, VulnerabilityMeta
 
-Record = Advisory | VulnerabilityMeta | Skipped
+Record = Advisory | VulnerabilityMeta | Skipped | Flagged
 MANIFEST = "manifest.json"
 
 

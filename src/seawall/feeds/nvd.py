@@ -250,7 +250,9 @@ def _parse_cve(entry: Any, feed: str) -> VulnerabilityMeta | Skipped:
     description = next((d.get("value") for d in cve.get("descriptions") or () if isinstance(d, dict)
                         and d.get("lang") == "en"), None)
     scores = []
-    metrics = cve.get("metrics") if isinstance(cve.get("metrics"), dict) else {}
+    metrics = cve.get("metrics")
+    if not isinstance(metrics, dict):
+        metrics = {}
     for key, version in _METRICS:
         for metric in metrics.get(key) or ():
             data = metric.get("cvssData") if isinstance(metric, dict) else None

@@ -21,11 +21,13 @@ import yaml
 from seawall.errors import NetworkError
 from seawall.feeds.interface import Feed, FetchResult, Input, Record, Workspace, summarise_sources, unusable
 from seawall.feeds.osv_record import parse_record
+from seawall.model.ecosystem import ECOSYSTEMS
 
 DEFAULT_BASE = "https://osv-vulnerabilities.storage.googleapis.com"
 # Each distribution is downloaded from one source: Debian and Alpine come from their own feeds (the tracker JSON and
-# secdb hold the vendor's verdicts), so OSV carries the language ecosystems and the distributions nobody else covers.
-DEFAULT_ECOSYSTEMS = ("PyPI", "npm", "Go", "Maven", "crates.io", "RubyGems", "Packagist", "NuGet", "Ubuntu")
+# secdb hold the vendor's verdicts), so OSV carries the language ecosystems (from the ecosystem table) and the
+# distributions nobody else covers.
+DEFAULT_ECOSYSTEMS = (*(row.osv for row in ECOSYSTEMS if row.osv), "Ubuntu")
 MAX_RECORD_BYTES = 64 * 1024 * 1024
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CURSOR_MARGIN_S = 3600  # re-read records modified shortly before the zip was written, in case of clock skew

@@ -1,4 +1,9 @@
-"""One OSV record → its advisories (one per affected package) and its metadata; bad records become Skipped."""
+"""One OSV record → its advisories (one per affected package) and its metadata.
+
+A record is skipped only when it names no package seawall can look up. A range it states but seawall cannot
+evaluate (a bound the ecosystem's scheme does not parse, an unknown event or range type) is kept as it is and
+counted as Flagged: the matcher reports packages it may cover as affected, flagged `range unparseable`.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +12,26 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from packaging.version import InvalidVersion, Version
-
 from seawall.feeds.cvss_score import score_vector
 from seawall.feeds.guard import each
-from seawall.model.vuln import CVSS, Advisory, AffectedRange, RangeEvent, Severity, Skipped, Status, VulnerabilityMeta
+from seawall.model.ecosystem import DISTRIBUTIONS, ecosystem_of_namespace, namespace_version
+from seawall.model.ecosystem import ECOSYSTEMS as ECOSYSTEM_ROWS
+from seawall.model.vuln import (
+    CVSS,
+    Advisory,
+    AffectedRange,
+    Flagged,
+    RangeEvent,
+    Severity,
+    Skipped,
+    Status,
+    VulnerabilityMeta,
+)
+from seawall.versions import UnknownVersionScheme, VersionScheme, scheme_for
 
-ECOSYSTEMS = {
-    "PyPI": "pypi", "npm": "npm", "Go": "go", "Maven": "maven", "crates.io": "crates.io", "RubyGems": "rubygems",
-    "Packagist": "packagist", "NuGet": "nuget",
-}
-_DISTROS = {"Debian": "debian", "Alpine": "alpine", "Ubuntu": "ubuntu", "Rocky Linux": "rocky",
-            "AlmaLinux": "almalinux", "Red Hat": "rhel"}
+ECOSYSTEMS = {row.osv: row.namespace for row in ECOSYSTEM_ROWS if row.osv and row.namespace}
+_DISTROS = {row.osv: row.id for row in DISTRIBUTIONS if row.osv}
 _EVENT_KINDS = ("introduced", "fixed", "last_affected", "limit")
-_SEMVER = re.compile(r"^v?\d+(\.\d+){0,2}(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
 _VENDOR_SEVERITY = {
     "negligible": Severity.NEGLIGIBLE, "unimportant": Severity.NEGLIGIBLE, "low": Severity.LOW,
     "moderate": Severity.MEDIUM, "medium": Severity.MEDIUM, "high": Severity.HIGH, "important": Severity.HIGH,
@@ -49,28 +60,31 @@ def namespace_of(ecosystem: str) -> str | None:
         version = parts[0].lstrip("v")
     else:
         version = parts[0]
-    return f"{distro}:{version}" if version else None
+    return f"{distro}:{namespace_version(distro, version)}" if version else None
 
 
 def normalise_name(namespace: str, name: str) -> str:
-    if namespace == "pypi":
+    row = ecosystem_of_namespace(namespace)
+    style = row.advisory_name if row is not None else "name"
+    if style == "pep503":
         return _PEP503.sub("-", name).lower()  # PEP 503
-    if namespace == "nuget":
+    if style == "lower":
         return name.lower()  # NuGet ids are case-insensitive
     return name
 
 
-def _valid(namespace: str, range_type: str, version: str) -> bool:
-    if version == "0":
+def _scheme(namespace: str) -> VersionScheme | None:
+    try:
+        return scheme_for(namespace.split(":", 1)[0])
+    except UnknownVersionScheme:
+        return None
+
+
+def _valid(scheme: VersionScheme | None, kind: str, version: str) -> bool:
+    """Whether the matcher can order this bound (the same scheme it compares installed versions with)."""
+    if (kind == "introduced" and version == "0") or (kind == "limit" and "*" in version):
         return True
-    if range_type == "SEMVER":
-        return bool(_SEMVER.match(version))
-    if namespace == "pypi":
-        try:
-            Version(version)
-        except InvalidVersion:
-            return False
-    return bool(version.strip())
+    return bool(version.strip()) if scheme is None else scheme.is_valid(version)
 
 
 def _vendor_severity(record: dict[str, Any], affected: dict[str, Any]) -> tuple[Severity | None, str | None]:
@@ -105,7 +119,7 @@ def _cvss(entries: Any, source: str) -> list[CVSS]:
 
 def parse_record(record: Any, feed: str, *, origin: str = "", unreadable: str | None = None) -> Iterator[Any]:
     yield from each([record], lambda r: _parse_record(r, feed, origin=origin, unreadable=unreadable),
-                    lambda r: r.get("id") if isinstance(r, dict) and isinstance(r.get("id"), str) else origin)
+                    lambda r: str(r["id"]) if isinstance(r, dict) and isinstance(r.get("id"), str) else origin)
 
 
 def _parse_record(record: Any, feed: str, *, origin: str = "", unreadable: str | None = None) -> Iterator[Any]:
@@ -120,19 +134,13 @@ def _parse_record(record: Any, feed: str, *, origin: str = "", unreadable: str |
         yield Skipped("withdrawn", vuln_id)
         return
     advisories: list[Advisory] = []
-    ignored: list[Skipped] = []
+    ignored: list[Skipped | Flagged] = []
     for affected in record.get("affected") or ():
-        result = _affected(record, affected, feed)
-        if isinstance(result, Skipped) and result.reason.startswith("bad record: "):
-            yield Skipped(result.reason.removeprefix("bad record: "), vuln_id)
-            return
-        if isinstance(result, Skipped):
-            ignored.append(Skipped(result.reason, result.record, whole=False))
-        elif isinstance(result, tuple):
-            advisories.append(result[0])
-            ignored.append(result[1])
-        else:
-            advisories.append(result)
+        advisory, notes = _affected(record, affected, feed)
+        if advisory is not None:
+            advisories.append(advisory)
+        ignored.extend(note if isinstance(note, Flagged) else Skipped(note.reason, note.record, whole=False)
+                       for note in notes)
     yield from ignored
     aliases = tuple(dict.fromkeys(str(a) for a in (*(record.get("aliases") or ()), *(record.get("upstream") or ()))
                                   if a and a != vuln_id))
@@ -155,19 +163,22 @@ def _text(value: Any) -> str | None:
     return str(value) if value else None
 
 
-def _affected(record: dict[str, Any], affected: Any, feed: str) -> Advisory | Skipped | tuple[Advisory, Skipped]:
+def _affected(record: dict[str, Any], affected: Any, feed: str) -> tuple[Advisory | None, list[Skipped | Flagged]]:
     vuln_id = record["id"]
     if not isinstance(affected, dict) or not isinstance(affected.get("package"), dict):
-        return Skipped("affected entry without a package", vuln_id)
+        return None, [Skipped("affected entry without a package", vuln_id)]
     package = affected["package"]
     ecosystem = str(package.get("ecosystem", ""))
     namespace = namespace_of(ecosystem)
     if namespace is None:
-        return Skipped(f"ecosystem {ecosystem.partition(':')[0] or '(none)'} not supported", vuln_id)
+        return None, [Skipped(f"ecosystem {ecosystem.partition(':')[0] or '(none)'} not supported", vuln_id)]
     if not package.get("name"):
-        return Skipped("affected package without a name", vuln_id)
+        return None, [Skipped("affected package without a name", vuln_id)]
+    scheme = _scheme(namespace)
     ranges: list[AffectedRange] = []
     fixed: list[str] = []
+    notes: list[Skipped | Flagged] = []
+    flags: list[str] = []
     git = False
     for rng in affected.get("ranges") or ():
         rtype = rng.get("type") if isinstance(rng, dict) else None
@@ -175,26 +186,31 @@ def _affected(record: dict[str, Any], affected: Any, feed: str) -> Advisory | Sk
             git = True
             continue
         if rtype not in ("ECOSYSTEM", "SEMVER"):
-            return Skipped(f"bad record: unknown range type {rtype!r}", vuln_id)
+            # Kept undecidable (the matcher evaluates only ECOSYSTEM and SEMVER ranges): flagged, never dropped.
+            flags.append(f"unknown range type {str(rtype)[:40]!r}")
         events = []
-        for event in rng.get("events") or ():
+        raw_events = rng.get("events") if isinstance(rng, dict) else None
+        for event in raw_events if isinstance(raw_events, list) else ():
             if not isinstance(event, dict) or len(event) != 1:
-                return Skipped("bad record: malformed range event", vuln_id)
+                flags.append("malformed range event")
+                events.append(RangeEvent("malformed", str(event)[:200]))
+                continue
             ((kind, version),) = event.items()
             version = str(version)
             if kind not in _EVENT_KINDS:
-                return Skipped(f"bad record: unknown range event {kind!r}", vuln_id)
-            if not _valid(namespace, rtype, version):
-                return Skipped(f"bad record: invalid {namespace} version {version!r}", vuln_id)
-            events.append(RangeEvent(kind, version))
+                flags.append(f"unknown range event {str(kind)[:40]!r}")
+            elif not _valid(scheme, kind, version):
+                flags.append(f"{namespace} version that does not parse ({kind})")
+            events.append(RangeEvent(str(kind), version))
             if kind == "fixed":
                 fixed.append(version)
-        if events:
-            ranges.append(AffectedRange(rtype, tuple(events)))
+        if not events:
+            flags.append("range without events")
+        ranges.append(AffectedRange(str(rtype), tuple(events)))
     versions = tuple(str(v) for v in affected.get("versions") or ())
     if not ranges and not versions:
         reason = "GIT range ignored" if git else "affected entry without ranges or versions"
-        return Skipped(reason, vuln_id)
+        return None, [Skipped(reason, vuln_id)]
     severity, source = _vendor_severity(record, affected)
     advisory = Advisory(
         id=vuln_id, namespace=namespace, package=normalise_name(namespace, str(package["name"])),
@@ -202,4 +218,8 @@ def _affected(record: dict[str, Any], affected: Any, feed: str) -> Advisory | Sk
         ranges=tuple(ranges), versions=versions, fixed_versions=tuple(dict.fromkeys(fixed)),
         severity=severity, severity_source=source,
     )
-    return (advisory, Skipped("GIT range ignored", vuln_id, whole=False)) if git else advisory
+    if flags:
+        notes.append(Flagged(flags[0], vuln_id))  # one count per advisory kept flagged, under its first reason
+    if git:
+        notes.append(Skipped("GIT range ignored", vuln_id, whole=False))
+    return advisory, notes

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from seawall.model.coverage import Coverage
 from seawall.model.finding import Finding, ScanReport
 from seawall.model.image import Image
 from seawall.model.sbom import SBOM
@@ -75,12 +76,21 @@ class ImageResult:
     scanned_at: str | None = None
     db_built_at: str | None = None
     match_no: int = 0
+    covered_packages: int | None = None  # None: stored before coverage was recorded (unknown, never "covered")
+    uncovered_packages: int | None = None
+    uncovered_namespaces: list[str] = field(default_factory=list)
+    db_identity: str | None = None  # the DB the findings were matched against (`VulnStore.identity`)
     inventory: bytes | None = field(default=None, repr=False)
     findings: list[FindingRow] = field(default_factory=list, repr=False)
 
     @property
     def total(self) -> int:
         return sum(self.severities.values())
+
+    @property
+    def fully_covered(self) -> bool:
+        """Every package was judged by the DB; False when unknown."""
+        return self.error is None and self.uncovered_packages == 0 and self.covered_packages is not None
 
 
 def finding_row(finding: Finding) -> FindingRow:
@@ -106,6 +116,14 @@ def apply_findings(result: ImageResult, findings: list[Finding]) -> None:
     result.max_epss = max(scores) if scores else None
 
 
+def apply_coverage(result: ImageResult, coverage: Coverage | None) -> None:
+    if coverage is None:
+        return
+    result.covered_packages = coverage.covered_packages
+    result.uncovered_packages = coverage.uncovered_packages
+    result.uncovered_namespaces = list(coverage.uncovered_namespaces)
+
+
 def apply_sbom(result: ImageResult, sbom: SBOM) -> None:
     image = sbom.image
     result.digest = image.digest or result.digest
@@ -125,9 +143,9 @@ def summarize(report: ScanReport, base: ImageResult) -> ImageResult:
     """`base` (identity fields set) filled with the facts of `report`."""
     apply_sbom(base, report.sbom)
     apply_findings(base, list(report.findings))
-    secrets, config = report.extra.get("secrets"), report.extra.get("config")
-    base.secrets = len(secrets) if isinstance(secrets, list | tuple) else None
-    base.misconfigs = len(config) if isinstance(config, list | tuple) else None
+    apply_coverage(base, report.coverage)
+    base.secrets = len(report.secrets) if report.secrets is not None else None
+    base.misconfigs = len(report.config) if report.config is not None else None
     base.scanned_at = report.scanned_at
     base.db_built_at = report.db_built_at
     return base

@@ -12,7 +12,7 @@ import httpx
 
 from seawall import __version__
 from seawall.errors import InputError, NetworkError
-from seawall.fleet.records import ImageResult, apply_findings, now_iso, unpack_inventory
+from seawall.fleet.records import ImageResult, apply_coverage, apply_findings, now_iso, unpack_inventory
 from seawall.fleet.store import ResultsStore
 
 
@@ -45,6 +45,7 @@ def _label(vuln_id: str, package: str) -> str:
 def rematch_run(store: ResultsStore, db: str | os.PathLike[str], run_id: str | None = None) -> RematchResult:
     from seawall.db.store import VulnStore
     from seawall.match import match_sbom
+    from seawall.match.coverage import compute_coverage
 
     run = store.get_run(run_id) if run_id else store.latest_run(finished=True) or store.latest_run()
     if run is None:
@@ -54,12 +55,17 @@ def rematch_run(store: ResultsStore, db: str | os.PathLike[str], run_id: str | N
     pending: list[tuple[ImageResult, ImageChange]] = []
     with VulnStore.open(Path(db)) as vulns:
         built_at = vulns.meta().get("updated_at")
+        identity = vulns.identity()
+        db_coverage = vulns.coverage()
         for result in store.iter_results(run.id):
             if result.error is not None or not result.inventory:
                 continue
             sbom = unpack_inventory(result.inventory, f"{run.id}/{result.key}")
             before = {(row.vuln_id, row.package) for row in previous.get((result.key, result.match_no), [])}
+            coverage = compute_coverage(sbom, db_coverage)
             apply_findings(result, match_sbom(sbom, vulns))
+            apply_coverage(result, coverage)
+            result.db_identity = identity
             after = {(row.vuln_id, row.package) for row in result.findings}
             change = ImageChange(result.key, result.digest,
                                  newly_affected=sorted(_label(*item) for item in after - before),

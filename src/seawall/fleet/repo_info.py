@@ -112,11 +112,12 @@ def import_inventories(directory: str | os.PathLike[str], store: Any, db: str | 
     """Judge every `*.json` inventory in `directory` against the DB and store them as one finished run;
     returns the run id. A file that does not read becomes that image's error row."""
     from seawall.db.store import VulnStore
-    from seawall.fleet.records import ImageResult, apply_findings, apply_sbom, now_iso
+    from seawall.fleet.records import ImageResult, apply_coverage, apply_findings, apply_sbom, now_iso
     from seawall.fleet.runner import new_run_id
     from seawall.fleet.store import RunInfo
     from seawall.fleet.strategy import variant_of
     from seawall.match import match_sbom
+    from seawall.match.coverage import compute_coverage
     from seawall.model.finding import ScanReport
 
     files = sorted(Path(directory).glob("*.json"))
@@ -126,6 +127,7 @@ def import_inventories(directory: str | os.PathLike[str], store: Any, db: str | 
                   platform="linux/amd64", started_at=now_iso(), selected=len(files))
     with VulnStore.open(Path(db)) as vulns:
         built_at = vulns.meta().get("updated_at")
+        identity, db_coverage = vulns.identity(), vulns.coverage()
         run.db_built_at = built_at
         snapshot = []
         results = []
@@ -142,9 +144,11 @@ def import_inventories(directory: str | os.PathLike[str], store: Any, db: str | 
                 results.append(base)
                 continue
             report = ScanReport(sbom=sbom, findings=tuple(match_sbom(sbom, vulns)), scanned_at=now_iso(),
-                                db_built_at=built_at)
+                                db_built_at=built_at, coverage=compute_coverage(sbom, db_coverage))
             apply_sbom(base, sbom)
             apply_findings(base, list(report.findings))
+            apply_coverage(base, report.coverage)
+            base.db_identity = identity
             base.size, base.size_uncompressed = None, image_size(sbom)  # repo-info gives the unpacked size
             base.scanned_at, base.db_built_at = report.scanned_at, built_at
             results.append(base)

@@ -16,14 +16,15 @@ from seawall.catalog.eol import release_cycle
 from seawall.errors import InputError
 from seawall.fleet.records import SEVERITIES, ImageResult
 from seawall.fleet.store import ResultsStore, RunInfo
+from seawall.formats import FLEET_REPORT_FORMATS
 from seawall.model.sbom import Distro
 
-FORMATS = ("html", "md", "csv", "json")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 CSV_COLUMNS = ("image", "repository", "tag", "variant", "digest", "platform", "created", "age_days",
                "hub_last_updated", "pull_count", "distro", "distro_version", "distro_eol", "eol_date", "size",
                "size_uncompressed", "packages", *SEVERITIES, "findings", "fixable", "fixable_critical_high", "kev",
-               "max_epss", "secrets", "misconfigs", "verdict", "duration", "reused_from", "error", "vs_default")
+               "max_epss", "secrets", "misconfigs", "verdict", "duration", "reused_from", "error", "vs_default",
+               "covered_packages", "uncovered_packages", "uncovered_namespaces")
 
 
 @dataclass
@@ -49,7 +50,9 @@ class ImageView:
                 **{s: r.severities.get(s, 0) for s in SEVERITIES},
                 "findings": r.total, "fixable": r.fixable, "fixable_critical_high": r.fixable_critical_high,
                 "kev": r.kev, "max_epss": r.max_epss, "secrets": r.secrets, "misconfigs": r.misconfigs,
-                "verdict": r.verdict, "duration": r.duration, "reused_from": r.reused_from, "error": r.error}
+                "verdict": r.verdict, "duration": r.duration, "reused_from": r.reused_from, "error": r.error,
+                "covered_packages": r.covered_packages, "uncovered_packages": r.uncovered_packages,
+                "uncovered_namespaces": " ".join(r.uncovered_namespaces) or None}
 
 
 @dataclass
@@ -80,22 +83,27 @@ class ReportData:
         return [view for view in self.images if view.result.error is not None]
 
     def summary(self) -> dict[str, Any]:
-        ok = [view.result for view in self.ok]
+        scanned = [view.result for view in self.ok]
+        # Shares are of images the DB judged fully: an image nothing checked is not "without a fixable critical".
+        ok = [r for r in scanned if r.fully_covered]
 
         def share(n: int) -> float:
             return round(n / len(ok), 4) if ok else 0.0
 
         return {
             "repositories": len({view.result.repository for view in self.images}),
-            "images": len(self.images), "scanned": len(ok), "errors": len(self.errors),
-            "reused": sum(1 for r in ok if r.reused_from),
-            "findings": sum(r.total for r in ok),
-            "bySeverity": {s: sum(r.severities.get(s, 0) for r in ok) for s in SEVERITIES},
-            "fixable": sum(r.fixable for r in ok), "kev": sum(r.kev for r in ok),
+            "images": len(self.images), "scanned": len(scanned), "errors": len(self.errors),
+            "reused": sum(1 for r in scanned if r.reused_from),
+            "fullyCovered": len(ok), "notFullyCovered": len(scanned) - len(ok),
+            "uncoveredNamespaces": dict(Counter(ns for r in scanned for ns in r.uncovered_namespaces).most_common()),
+            "sharesOver": "fully covered images",
+            "findings": sum(r.total for r in scanned),
+            "bySeverity": {s: sum(r.severities.get(s, 0) for r in scanned) for s in SEVERITIES},
+            "fixable": sum(r.fixable for r in scanned), "kev": sum(r.kev for r in scanned),
             "withCriticalHighFixable": sum(1 for r in ok if r.fixable_critical_high),
             "shareCriticalHighFixable": share(sum(1 for r in ok if r.fixable_critical_high)),
             "onEol": sum(1 for r in ok if r.distro_eol), "shareEol": share(sum(1 for r in ok if r.distro_eol)),
-            "failedPolicy": sum(1 for r in ok if r.verdict == "fail"),
+            "failedPolicy": sum(1 for r in scanned if r.verdict == "fail"),
         }
 
     def top_cves(self, limit: int = 15) -> list[dict[str, Any]]:
@@ -209,10 +217,11 @@ def build_report(store: ResultsStore, run_id: str | None = None, since: str | No
             continue
         past_results = results if past.id == run.id else store.results(past.id)
         ok = [r for r in past_results if r.error is None]
+        covered = [r for r in ok if r.fully_covered]
         trend.append(TrendPoint(
             past.id, past.started_at, len(ok), sum(r.total for r in ok),
-            round(sum(1 for r in ok if r.fixable_critical_high) / len(ok), 4) if ok else 0.0,
-            round(sum(1 for r in ok if r.distro_eol) / len(ok), 4) if ok else 0.0,
+            round(sum(1 for r in covered if r.fixable_critical_high) / len(covered), 4) if covered else 0.0,
+            round(sum(1 for r in covered if r.distro_eol) / len(covered), 4) if covered else 0.0,
             len(past_results) - len(ok)))
     return ReportData(run, images, trend, now.isoformat(timespec="seconds").replace("+00:00", "Z"),
                       store.rematches(run.id))
@@ -256,14 +265,20 @@ def render_markdown(data: ReportData) -> str:
     lines = [f"# Fleet report — run {data.run.id}", "",
              f"{s['repositories']} repositories, {s['images']} images ({s['scanned']} scanned, {s['errors']} errors);"
              f" {s['findings']} findings, {s['fixable']} fixable, {s['kev']} known exploited.", "",
-             f"- {s['shareCriticalHighFixable']:.0%} of images have a fixable critical or high vulnerability",
-             f"- {s['shareEol']:.0%} of images are on an end-of-life distribution", "",
+             f"- {s['fullyCovered']} of {s['scanned']} images fully covered by the DB"
+             + (" (not covered: " + ", ".join(f"{ns} in {n}" for ns, n in s["uncoveredNamespaces"].items()) + ")"
+                if s["uncoveredNamespaces"] else ""),
+             f"- {s['shareCriticalHighFixable']:.0%} of fully covered images have a fixable critical or high "
+             "vulnerability",
+             f"- {s['shareEol']:.0%} of fully covered images are on an end-of-life distribution", "",
              "| image | age (days) | distro | EOL | critical | high | medium | low | fixable | KEV | verdict |",
              "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---|"]
     for view in data.ok:
         r = view.result
+        badge = "" if r.fully_covered else f" (not covered: {' '.join(r.uncovered_namespaces) or 'unknown'})"
         lines.append("| " + " | ".join(_md(v) for v in (
-            r.key, view.age_days, f"{r.distro or ''} {r.distro_version or ''}".strip(), "yes" if r.distro_eol else "",
+            r.key + badge, view.age_days, f"{r.distro or ''} {r.distro_version or ''}".strip(),
+            "yes" if r.distro_eol else "",
             *(r.severities.get(sev, 0) for sev in ("critical", "high", "medium", "low")), r.fixable, r.kev,
             r.verdict or "")) + " |")
     lines += ["", "## Top vulnerabilities", "", "| id | images | severity | KEV |", "|---|---:|---|---|"]
@@ -300,10 +315,10 @@ def render(data: ReportData, fmt: str) -> str:
         return render_json(data)
     if fmt == "csv":
         return render_csv(data)
-    if fmt == "md":
+    if fmt in ("md", "markdown"):
         return render_markdown(data)
     if fmt == "html":
         from seawall.fleet.report_html import render_html
 
         return render_html(data)
-    raise InputError(f"unknown report format {fmt!r}", remedy=f"one of {', '.join(FORMATS)}")
+    raise InputError(f"unknown report format {fmt!r}", remedy=f"one of {', '.join(FLEET_REPORT_FORMATS)}")

@@ -17,9 +17,16 @@ from typing import Any
 from seawall.errors import InputError, SeawallError
 from seawall.fleet.catalog import CatalogImage, file_catalog, official_catalog, rewrite_for_mirror, shard
 from seawall.fleet.dask_runner import open_pool
-from seawall.fleet.records import ImageResult, now_iso, summarize
+from seawall.fleet.records import (
+    ImageResult,
+    apply_coverage,
+    apply_findings,
+    now_iso,
+    summarize,
+    unpack_inventory,
+)
 from seawall.fleet.store import ResultsStore, RunInfo
-from seawall.image.ratelimit import RateLimit
+from seawall.image.registry.ratelimit import RateLimit
 
 
 @dataclass
@@ -119,9 +126,12 @@ def run_fleet(options: RunOptions, on_result: Callable[[ImageResult], None] | No
         db_file = ensure_db(Path(options.db) if options.db else db_path(options.cache_dir),
                             auto_update=options.auto_update)
         store.set_run_db(run.id, _db_built_at(db_file))
+        identity = _db_identity(db_file)
         platform = options.platform or run.platform
 
         def commit(result: ImageResult) -> None:
+            if result.error is None and result.reused_from is None:
+                result.db_identity = identity
             store.put_result(result)
             summary.errors += result.error is not None
             summary.reused += result.reused_from is not None
@@ -143,8 +153,11 @@ def run_fleet(options: RunOptions, on_result: Callable[[ImageResult], None] | No
                     continue
                 reused = store.reusable(digest, platform) if options.reuse else None
                 if reused is not None:
-                    commit(_reuse(reused, base))
-                    continue
+                    # A result matched against other data is not this run's answer: match its inventory again.
+                    same_db = reused.db_identity == identity
+                    if same_db or reused.inventory:
+                        commit(_reuse(reused, base) if same_db else _rematched(reused, base, db_file, identity))
+                        continue
                 heads.pace()
                 pool.submit(scan_job, ScanJob(base, f"{target.split('@')[0]}@{digest}" if "@" not in target
                                               else target, platform, options.insecure_registries,
@@ -162,6 +175,34 @@ def _db_built_at(db_file: Path) -> str | None:
 
     with VulnStore.open(db_file) as vulns:
         return vulns.meta().get("updated_at")
+
+
+def _db_identity(db_file: Path) -> str:
+    from seawall.db.store import VulnStore
+
+    with VulnStore.open(db_file) as vulns:
+        return vulns.identity()
+
+
+def _rematched(previous: ImageResult, base: ImageResult, db_file: Path, identity: str) -> ImageResult:
+    """An earlier run's inventory of the same digest matched against this run's DB (no pull)."""
+    from seawall.db.store import VulnStore
+    from seawall.match import match_sbom
+    from seawall.match.coverage import compute_coverage
+
+    result = _reuse(previous, base)
+    try:
+        sbom = unpack_inventory(result.inventory or b"", f"{previous.run_id}/{previous.key}")
+        with VulnStore.open(db_file) as vulns:
+            coverage = compute_coverage(sbom, vulns.coverage())
+            apply_findings(result, match_sbom(sbom, vulns))
+            result.db_built_at = vulns.meta().get("updated_at")
+    except SeawallError as err:
+        return _failed(base, err.one_line().removeprefix("error: "))
+    apply_coverage(result, coverage)
+    result.db_identity = identity
+    result.scanned_at = now_iso()
+    return result
 
 
 def _base(run_id: str, image: CatalogImage) -> ImageResult:
@@ -190,13 +231,14 @@ def _reuse(previous: ImageResult, base: ImageResult) -> ImageResult:
 
 def scan_job(job: ScanJob) -> ImageResult:
     """Runs on a worker: scan one image; any failure becomes the image's error, never the run's."""
+    from seawall.image.options import FetchOptions
     from seawall.scan import scan_target
 
     started = time.monotonic()
     base = dataclasses.replace(job.base)
     try:
-        report = scan_target(job.target, platform=job.platform, insecure_registries=job.insecure_registries,
-                             cache_dir=job.cache_dir, db=job.db, auto_update=False)
+        report = scan_target(job.target, fetch=FetchOptions.of(job.platform, job.insecure_registries, job.cache_dir),
+                             db=job.db, auto_update=False)
         result = summarize(report, base)
         result.digest = report.image.index_digest or report.image.digest
         if job.policy:
@@ -229,7 +271,7 @@ class _Heads:
     """HEAD requests for digests (Docker Hub does not count them as pulls) and pacing by its rate-limit headers."""
 
     def __init__(self, options: RunOptions) -> None:
-        from seawall.image.registry import RegistryClient, RegistryOptions
+        from seawall.image.registry.client import RegistryClient, RegistryOptions
 
         self.min_remaining = options.min_remaining
         self.rate: RateLimit | None = None

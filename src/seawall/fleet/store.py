@@ -40,10 +40,14 @@ from seawall.errors import DatabaseError, InputError
 from seawall.fleet.records import FindingRow, ImageResult
 from seawall.paths import cache_dir as default_cache_dir
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # Each step brings a store of the version before it up to date, in place.
 MIGRATIONS = {1: ["ALTER TABLE fleet_results ADD COLUMN size_uncompressed BIGINT"],
-              2: ["ALTER TABLE fleet_findings ADD COLUMN aliases TEXT"]}
+              2: ["ALTER TABLE fleet_findings ADD COLUMN aliases TEXT"],
+              3: ["ALTER TABLE fleet_results ADD COLUMN covered_packages INTEGER",
+                  "ALTER TABLE fleet_results ADD COLUMN uncovered_packages INTEGER",
+                  "ALTER TABLE fleet_results ADD COLUMN uncovered_namespaces TEXT",
+                  "ALTER TABLE fleet_results ADD COLUMN db_identity VARCHAR(80)"]}
 metadata = MetaData()
 
 meta_table = Table("fleet_meta", metadata, Column("key", String(64), primary_key=True), Column("value", Text))
@@ -72,6 +76,10 @@ results_table = Table(
     Column("verdict", String(16)), Column("duration", Float), Column("error", Text),
     Column("reused_from", String(128)), Column("scanned_at", String(32)), Column("db_built_at", String(32)),
     Column("match_no", Integer), Column("inventory", LargeBinary),
+    # What the DB could judge: counts, the namespaces it had no data for (JSON list), and the DB's identity
+    # (`VulnStore.identity`), so a later run copies this result only when it would match against the same data.
+    Column("covered_packages", Integer), Column("uncovered_packages", Integer), Column("uncovered_namespaces", Text),
+    Column("db_identity", String(80)),
 )
 findings_table = Table(
     "fleet_findings", metadata,
@@ -91,7 +99,8 @@ rematches_table = Table(
 _SIMPLE = ("repository", "tag", "reference", "variant", "digest", "platform", "created", "hub_last_updated",
            "pull_count", "distro", "distro_version", "distro_eol", "eol_date", "size", "size_uncompressed",
            "package_count", "fixable", "fixable_critical_high", "kev", "max_epss", "secrets", "misconfigs", "verdict",
-           "duration", "error", "reused_from", "scanned_at", "db_built_at", "match_no")
+           "duration", "error", "reused_from", "scanned_at", "db_built_at", "match_no", "covered_packages",
+           "uncovered_packages", "db_identity")
 _FINDING_FIELDS = tuple(f.name for f in fields(FindingRow))
 
 
@@ -210,7 +219,8 @@ class ResultsStore:
         """Store one image's result and its findings in one transaction (replacing an earlier one)."""
         row = {name: getattr(result, name) for name in _SIMPLE}
         row.update(run_id=result.run_id, image_key=result.key, severities=json.dumps(result.severities),
-                   states=json.dumps(result.states), findings_total=result.total, inventory=result.inventory)
+                   states=json.dumps(result.states), findings_total=result.total, inventory=result.inventory,
+                   uncovered_namespaces=json.dumps(result.uncovered_namespaces))
         with self.engine.begin() as conn:
             conn.execute(delete(results_table).where(and_(results_table.c.run_id == result.run_id,
                                                           results_table.c.image_key == result.key)))
@@ -228,9 +238,10 @@ class ResultsStore:
     def update_match(self, result: ImageResult) -> None:
         """A re-match's counts on the image's row, and its findings kept beside the earlier matches'."""
         values = {name: getattr(result, name) for name in ("fixable", "fixable_critical_high", "kev", "max_epss",
-                                                           "db_built_at", "match_no")}
+                                                           "db_built_at", "match_no", "covered_packages",
+                                                           "uncovered_packages", "db_identity")}
         values.update(severities=json.dumps(result.severities), states=json.dumps(result.states),
-                      findings_total=result.total)
+                      findings_total=result.total, uncovered_namespaces=json.dumps(result.uncovered_namespaces))
         with self.engine.begin() as conn:
             conn.execute(update(results_table).where(and_(results_table.c.run_id == result.run_id,
                                                           results_table.c.image_key == result.key)).values(**values))
@@ -247,6 +258,7 @@ class ResultsStore:
                              **{name: data[name] for name in _SIMPLE if name in data})
         result.severities = json.loads(data.get("severities") or "{}")
         result.states = json.loads(data.get("states") or "{}")
+        result.uncovered_namespaces = json.loads(data.get("uncovered_namespaces") or "[]")
         result.inventory = data.get("inventory")
         result.match_no = data.get("match_no") or 0
         return result
@@ -302,7 +314,9 @@ class ResultsStore:
         with self.engine.begin() as conn:
             inserted = conn.execute(insert(rematches_table).values(
                 run_id=run_id, at=at, db_built_at=db_built_at, images=images, changes=json.dumps(changes)))
-            return int(inserted.inserted_primary_key[0])
+            key = inserted.inserted_primary_key
+            assert key is not None
+            return int(key[0])
 
     def rematches(self, run_id: str | None = None) -> list[dict[str, Any]]:
         query = select(rematches_table).order_by(rematches_table.c.id)

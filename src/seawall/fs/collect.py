@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 from seawall import paths
-from seawall.catalog.interface import Cataloger, FileEntry
+from seawall.blobs.layerfile import LayerFile
 from seawall.errors import IntegrityError, SeawallError
 from seawall.fs.layered import FileView, IndexEntry
+from seawall.fs.request import FileEntry, FileRequester
 from seawall.fs.tarlayer import (
     BLOCK,
     CHAR,
@@ -40,9 +41,8 @@ from seawall.fs.tarlayer import (
     WHITEOUT_PREFIX,
     LayerLimits,
     TarLayerReader,
-    normalize_path,
 )
-from seawall.image.source import ImageSource, LayerFile
+from seawall.image.source import ImageSource
 
 SMALL_FILE = 1024 * 1024
 IN_PROCESS_BYTES = 8 * 1024 * 1024  # below this in total, starting worker processes costs more than it saves
@@ -56,7 +56,7 @@ class LayerJob:
     index: int
     layer_file: LayerFile | None  # None: stream it from the source in this process
     diff_id: str | None = None  # checked against the uncompressed stream when given
-    catalogers: tuple[Cataloger, ...] = ()
+    catalogers: tuple[FileRequester, ...] = ()
     extra_paths: frozenset[str] = frozenset()
     what: str = ""
 
@@ -291,7 +291,7 @@ class LayerCollector:
         with source.open_layer(layer) as stream:
             return scan_layer(job, self.spool_dir, self.limits, stream=stream)
 
-    def scan_rootfs(self, root: Path, catalogers: Sequence[Cataloger] = (),
+    def scan_rootfs(self, root: Path, catalogers: Sequence[FileRequester] = (),
                     extra_paths: Iterable[str] = ()) -> LayerScan:
         """The same collection over a root filesystem directory, as one pseudo-layer with index 0."""
         return scan_rootfs(root, LayerJob(0, None, None, tuple(catalogers), frozenset(extra_paths)), self.limits)
@@ -379,6 +379,3 @@ def read_paths(view: FileView, scans: Sequence[LayerScan], wanted: Iterable[str]
                     out[path] = extras[resolved]
     return {path: out[path] for path in wanted if path in out}
 
-
-def normalize_paths(items: Iterable[str]) -> frozenset[str]:
-    return frozenset(normalize_path(p) for p in items)

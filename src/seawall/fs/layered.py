@@ -11,7 +11,8 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from seawall.fs.tarlayer import DIR, FILE, HARDLINK, SYMLINK, normalize_path
+from seawall.blobs.readers import normalize_path
+from seawall.fs.tarlayer import DIR, FILE, HARDLINK, SYMLINK
 
 MAX_HOPS = 40  # Linux's MAXSYMLINKS
 

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from seawall import paths
+from seawall.blobs.readers import DIGEST_RE
 from seawall.errors import IntegrityError, SeawallError
-from seawall.image.reference import DIGEST_RE
 
 CHUNK = 1024 * 1024
 _TMP_PREFIX = ".tmp-"

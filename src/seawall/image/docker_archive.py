@@ -12,10 +12,8 @@ import json
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from seawall.errors import ImageReferenceError, InputError
-from seawall.fs.tarlayer import GZIP_MAGIC, ZSTD_MAGIC
-from seawall.image import mediatypes as mt
-from seawall.image.localblobs import (
+from seawall.blobs.layerfile import LayerFile
+from seawall.blobs.local import (
     LocalFiles,
     Member,
     check_relative,
@@ -25,9 +23,12 @@ from seawall.image.localblobs import (
     read_range,
     verify_bytes,
 )
-from seawall.image.oci_layout import config_platform, diff_ids, history_lines
+from seawall.blobs.readers import GZIP_MAGIC, ZSTD_MAGIC
+from seawall.errors import ImageReferenceError, InputError
+from seawall.image import mediatypes as mt
+from seawall.image.oci_layout import check_platform, config_platform, diff_ids, history_lines
 from seawall.image.shapes import check_archive_manifest
-from seawall.image.source import ImageSource, LayerFile
+from seawall.image.source import ImageSource
 from seawall.jsonbound import check_depth
 from seawall.model.image import Image, ImageRef, Layer, Platform
 
@@ -74,6 +75,7 @@ class DockerArchiveSource(ImageSource):
             import hashlib
             config_digest = "sha256:" + hashlib.sha256(config_bytes).hexdigest()
         config = mt.parse_config(config_bytes, config_what)
+        check_platform(config, self.platform, self.source)
         names = entry.get("Layers")
         if not isinstance(names, list):
             raise InputError(f"{what}: image has no Layers list")

@@ -11,11 +11,12 @@ import json
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from seawall.blobs.layerfile import LayerFile
+from seawall.blobs.local import LocalFiles, check_digest, open_verified
 from seawall.errors import InputError
 from seawall.image import mediatypes as mt
-from seawall.image.localblobs import LocalFiles, check_digest, open_verified
-from seawall.image.platforms import select_manifest
-from seawall.image.source import ImageSource, LayerFile
+from seawall.image.platforms import matches, normalize, select_manifest
+from seawall.image.source import ImageSource
 from seawall.jsonbound import check_depth
 from seawall.model.image import Image, Layer, Platform
 
@@ -104,8 +105,11 @@ class OCILayoutSource(ImageSource):
         config_what = self._what(f"config {config_digest}")
         config = mt.parse_config(self.files.read_blob(config_digest, config_desc["size"], config_what,
                                                       mt.MAX_MANIFEST_BYTES), config_what)
+        check_platform(config, self.platform, self.source)
         layers = build_layers(manifest["layers"], config, what)
-        annotations = manifest.get("annotations") if isinstance(manifest.get("annotations"), dict) else {}
+        annotations = manifest.get("annotations")
+        if not isinstance(annotations, dict):
+            annotations = {}
         return Image(source=self.source, transport=self.transport, ref=None, digest=digest,
                      index_digest=index_digest, platform=config_platform(config), manifest_media_type=media_type,
                      config_digest=config_digest, config=config, layers=tuple(layers),
@@ -140,6 +144,16 @@ def _json_object(data: bytes, what: str) -> dict[str, Any]:
     return doc
 
 
+def check_platform(config: dict[str, Any], wanted: Platform | None, source: str) -> None:
+    """A `--platform` the local image does not hold is an error, not a silent scan of another platform."""
+    if wanted is None:
+        return
+    have = config_platform(config)
+    if not matches(have, wanted):
+        raise InputError(f"{source} holds no image for platform {normalize(wanted)} (it is {normalize(have)})",
+                         remedy=f"--platform {normalize(have)}, or no --platform")
+
+
 def config_platform(config: dict[str, Any]) -> Platform:
     os_name = config.get("os") if isinstance(config.get("os"), str) else "linux"
     arch = config.get("architecture") if isinstance(config.get("architecture"), str) else "amd64"
@@ -152,13 +166,12 @@ def history_lines(config: dict[str, Any]) -> list[tuple[str, str | None]]:
     history = config.get("history")
     if not isinstance(history, list):
         return []
-    out = []
+    out: list[tuple[str, str | None]] = []
     for entry in history:
         if not isinstance(entry, dict) or entry.get("empty_layer"):
             continue
-        created_by = entry.get("created_by") if isinstance(entry.get("created_by"), str) else ""
-        created = entry.get("created") if isinstance(entry.get("created"), str) else None
-        out.append((created_by, created))
+        created_by, created = entry.get("created_by"), entry.get("created")
+        out.append((created_by if isinstance(created_by, str) else "", created if isinstance(created, str) else None))
     return out
 
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from pathlib import Path
 
 from seawall.errors import InputError
+from seawall.image.options import DEFAULT_FETCH, FetchOptions
 from seawall.image.platforms import parse_platform
 from seawall.image.source import ImageSource
-from seawall.model.image import Platform
 
 LOCAL_TRANSPORTS = ("oci", "oci-archive", "docker-archive", "dir")
 
@@ -25,9 +24,9 @@ def split_path(text: str) -> tuple[str, str | None]:
     return path, (ref or None) if sep else None
 
 
-def open_source(text: str, *, platform: str | Platform | None = None, insecure_registries: Sequence[str] = (),
-                cache_dir: str | os.PathLike[str] | None = None) -> ImageSource:
+def open_source(text: str, fetch: FetchOptions = DEFAULT_FETCH) -> ImageSource:
     """`oci:DIR[:TAG]`, `oci-archive:FILE[:TAG]`, `docker-archive:FILE[:NAME:TAG]`, `dir:PATH`, else a registry."""
+    platform = fetch.platform
     plat = parse_platform(platform) if isinstance(platform, str) else platform
     transport, sep, rest = text.partition(":")
     if sep and transport in LOCAL_TRANSPORTS:
@@ -48,12 +47,12 @@ def open_source(text: str, *, platform: str | Platform | None = None, insecure_r
     # The network client loads only when needed.
     from seawall import paths
     from seawall.image.blobcache import BlobCache
-    from seawall.image.registry import RegistryClient, RegistryOptions
-    from seawall.image.registry_source import RegistrySource
+    from seawall.image.registry.client import RegistryClient, RegistryOptions
+    from seawall.image.registry.source import RegistrySource
 
-    client = RegistryClient(RegistryOptions(insecure_registries=frozenset(insecure_registries)))
+    client = RegistryClient(RegistryOptions(insecure_registries=fetch.insecure_registries))
     try:
-        source = RegistrySource(text, client=client, platform=plat, cache=BlobCache(paths.blob_dir(cache_dir)))
+        source = RegistrySource(text, client=client, platform=plat, cache=BlobCache(paths.blob_dir(fetch.cache_dir)))
     except BaseException:
         client.close()
         raise

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from seawall.blobs.readers import DIGEST_RE
 from seawall.errors import ImageReferenceError
 from seawall.model.image import ImageRef
 
@@ -21,7 +22,6 @@ _DOMAIN = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|{_IPV6})(?::[0-9]+
 _PATH_RE = re.compile(rf"{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*")
 _DOMAIN_RE = re.compile(_DOMAIN)
 TAG_RE = re.compile(r"[\w][\w.-]{0,127}", re.ASCII)
-DIGEST_RE = re.compile(r"(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})")
 _DIGEST_SHAPE = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-zA-Z=_-]+")
 _MAX_NAME = 255
 
@@ -54,9 +54,12 @@ def parse_reference(text: str) -> ImageRef:
     return ImageRef(registry=registry, repository=repository, tag=tag, digest=digest_value)
 
 
-def check_digest(digest: str, context: str | None = None) -> str:
+def check_digest(digest: object, context: str | None = None) -> str:
     """Return `digest` if it is a sha256/sha512 digest of the right length, else raise ImageReferenceError."""
     where = f" in {context!r}" if context else ""
+    if not isinstance(digest, str):  # a manifest is hostile input: a missing or non-string digest is an error too
+        raise ImageReferenceError(f"invalid digest {digest!r}{where}",
+                                  remedy="sha256: followed by 64 lowercase hex digits")
     if DIGEST_RE.fullmatch(digest):
         return digest
     if not _DIGEST_SHAPE.fullmatch(digest):

@@ -3,26 +3,11 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from seawall.blobs.layerfile import LayerFile
 from seawall.model.image import Image, Layer
-
-
-@dataclass(frozen=True)
-class LayerFile:
-    """Where a layer blob's bytes sit on local disk, so worker processes can open it themselves.
-
-    The bytes at [offset, offset+size) of `path` are the blob; the source has already verified them or
-    `verified` is False and the reader must check `digest` while streaming.
-    """
-
-    path: Path
-    offset: int
-    size: int
-    digest: str
-    verified: bool
 
 
 class ImageSource(ABC):

@@ -2,40 +2,37 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from seawall.errors import InputError
+from seawall.image.options import DEFAULT_FETCH, FetchOptions
 from seawall.model.sbom import SBOM
 
 if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
     from seawall.inventory.build import Inventory, LayerAnalyzer
 
 
 def load_sbom(
     target: str,
     *,
-    platform: str | None = None,
-    insecure_registries: Sequence[str] = (),
-    cache_dir: str | os.PathLike[str] | None = None,
+    fetch: FetchOptions = DEFAULT_FETCH,
     use_cache: bool = True,
     show_progress: bool = False,
 ) -> SBOM:
     """`sbom:FILE` is read as it is; anything else is opened as an image and cataloged."""
-    return load_inventory(target, platform=platform, insecure_registries=insecure_registries, cache_dir=cache_dir,
-                          use_cache=use_cache, show_progress=show_progress).sbom
+    return load_inventory(target, fetch=fetch, use_cache=use_cache, show_progress=show_progress).sbom
 
 
 def load_inventory(
     target: str,
     *,
     analyzers: Sequence[LayerAnalyzer] = (),
-    platform: str | None = None,
-    insecure_registries: Sequence[str] = (),
-    cache_dir: str | os.PathLike[str] | None = None,
+    fetch: FetchOptions = DEFAULT_FETCH,
     use_cache: bool = True,
     show_progress: bool = False,
 ) -> Inventory:
@@ -43,7 +40,7 @@ def load_inventory(
     from seawall.inventory.build import Inventory, build_inventory
 
     if target.startswith("sbom:"):
-        from seawall.image.sbom_input import read_sbom_file
+        from seawall.reports.sbom_input import read_sbom_file
 
         path = Path(target[len("sbom:"):])
         if not path.is_file():
@@ -53,9 +50,9 @@ def load_inventory(
     from seawall.image.open import open_source
 
     with _Progress(enabled=show_progress and sys.stderr.isatty()) as progress, open_source(
-        target, platform=platform, insecure_registries=insecure_registries, cache_dir=cache_dir
+        target, fetch
     ) as source:
-        return build_inventory(source, analyzers=analyzers, cache_dir=cache_dir, use_cache=use_cache,
+        return build_inventory(source, analyzers=analyzers, cache_dir=fetch.cache_dir, use_cache=use_cache,
                                progress=progress.report)
 
 
@@ -66,8 +63,8 @@ class _Progress:
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
-        self.bars = None
-        self.tasks: dict[str, object] = {}
+        self.bars: Progress | None = None
+        self.tasks: dict[str, TaskID] = {}
 
     def __enter__(self) -> _Progress:
         if self.enabled:

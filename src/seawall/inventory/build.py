@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
@@ -21,6 +20,7 @@ from seawall.catalog.distro import DISTRO_PATHS, detect_distro
 from seawall.catalog.interface import Cataloger, CatalogResult, FileEntry
 from seawall.catalog.purls import with_os_purl
 from seawall.catalog.rpm_manifest import prefer_rpm_database
+from seawall.catalog.vendors import mark_third_party
 from seawall.fs.collect import LayerCollector, LayerJob, LayerScan
 from seawall.fs.layered import IndexEntry
 from seawall.image.source import ImageSource
@@ -135,7 +135,7 @@ def build_inventory(
     squashed = squash(layers_facts, layer_results)
     distro = detect_distro(_visible_files(layers_facts, summaries), today=today)
     packages = [with_os_purl(p, distro) if p.purl is None else p for p in prefer_rpm_database(squashed.packages)]
-    packages = mark_owned(packages, squashed.owned_files)
+    packages = mark_third_party(mark_owned(packages, squashed.owned_files), distro)
     packages.sort(key=lambda p: (p.type, p.name, p.version, p.locations[0].path if p.locations else ""))
     unknowns = sorted(squashed.unknowns, key=lambda u: (u.path, u.found_by))
     sbom = SBOM(image=image, distro=distro, packages=tuple(packages), unknowns=tuple(unknowns))
@@ -231,28 +231,6 @@ def _run_analyzer(analyzer: LayerAnalyzer, scan: LayerScan) -> dict[str, Any] | 
         return analyzer.analyze(scan.files.get(analyzer.name, []), scan.entries)
     except Exception as err:  # an analyzer bug must not lose the inventory; the error result is never cached
         return {"error": f"{analyzer.name} failed on layer {scan.index}: {type(err).__name__}: {err}"}
-
-
-def _with_layer_files(source: ImageSource, image: Image, jobs: list[LayerJob],
-                      progress: Callable[[str, int, int], None] | None) -> list[LayerJob]:
-    """Local byte ranges for every layer to read; a registry downloads them concurrently (I/O, not CPU, bound)."""
-    layers = {layer.index: layer for layer in image.layers}
-    done = 0
-    if progress and jobs:
-        progress("download", 0, len(jobs))
-
-    def fetch(job: LayerJob) -> LayerJob:
-        nonlocal done
-        located = dataclasses.replace(job, layer_file=source.layer_file(layers[job.index]))
-        done += 1
-        if progress:
-            progress("download", done, len(jobs))
-        return located
-
-    if len(jobs) <= 1 or source.transport != "registry":
-        return [fetch(job) for job in jobs]
-    with ThreadPoolExecutor(max_workers=min(4, len(jobs))) as pool:
-        return list(pool.map(fetch, jobs))
 
 
 def _digest_scan(

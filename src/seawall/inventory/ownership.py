@@ -7,9 +7,10 @@ import dataclasses
 import posixpath
 from collections.abc import Mapping, Sequence
 
+from seawall.model.ecosystem import OS_PACKAGE_TYPES
 from seawall.model.sbom import Package
 
-OS_TYPES = frozenset({"deb", "apk", "rpm"})
+OS_TYPES = OS_PACKAGE_TYPES
 
 
 def mark_owned(packages: Sequence[Package], owned_files: Mapping[str, tuple[str, ...]]) -> list[Package]:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from seawall.catalog.interface import CatalogResult
+from seawall.fs.whiteouts import whited_out
 from seawall.model.sbom import Package, Unknown
 
 
@@ -29,10 +30,7 @@ class LayerFacts:
 
 
 def deletes(layer: LayerFacts, path: str) -> bool:
-    for gone in layer.whiteouts:
-        if path == gone or path.startswith(gone.rstrip("/") + "/"):
-            return True
-    return any(path.startswith(d.rstrip("/") + "/") for d in layer.opaque_dirs)
+    return whited_out(path, layer.whiteouts, layer.opaque_dirs)
 
 
 def visible_layer(path: str, layers: Sequence[LayerFacts]) -> int | None:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from seawall.db.store import VulnStore, frozen
 from seawall.match.matcher import RawMatch
 from seawall.match.severity import rate, worst
+from seawall.model.ecosystem import advisory_url
 from seawall.model.finding import Finding, MatchDetail
 from seawall.model.sbom import Package
 from seawall.model.vuln import CVSS, Severity, Status, VulnerabilityMeta
@@ -197,6 +198,8 @@ def _finding(members: list[RawMatch], aliases: Callable[[str], set[str]], bundle
         "references": references,
         "details": details,
         "version_unknown": any(d.version_unknown for d in details),
+        # Flagged only when no advisory of the finding decides it: one readable range that matches settles it.
+        "range_unparseable": bool(details) and all(d.range_unparseable for d in details),
         "in_base_image": None,
         "suppressions": (),
         "data_source": data_source(main, members[0]),
@@ -236,11 +239,4 @@ def best_cvss(metas: Sequence[VulnerabilityMeta]) -> CVSS | None:
 
 
 def data_source(vuln_id: str, match: RawMatch) -> str:
-    namespace = match.detail.namespace
-    if namespace.startswith("debian:"):
-        return f"https://security-tracker.debian.org/tracker/{vuln_id}"
-    if namespace.startswith("alpine:"):
-        return f"https://security.alpinelinux.org/vuln/{vuln_id}"
-    if namespace.startswith("ubuntu:"):
-        return f"https://ubuntu.com/security/{vuln_id}"
-    return f"https://osv.dev/vulnerability/{match.advisory.id}"
+    return advisory_url(match.detail.namespace, vuln_id) or f"https://osv.dev/vulnerability/{match.advisory.id}"

@@ -15,7 +15,6 @@ from seawall.match.ranges import (
     CompiledVersions,
     compile_ranges,
     compile_versions,
-    evaluate,
     verdict_of,
 )
 from seawall.match.targets import Target, target_for
@@ -61,36 +60,47 @@ def raw_matches(sbom: SBOM, store: VulnStore) -> list[RawMatch]:
         if hits is None:
             hits = judged[key] = []
             for row in found[target.namespace].get(target.name, ()):
-                verdict = _row_verdict(target, row)
-                if verdict is None:
+                found_row = _row_verdict(target, row)
+                if found_row is None:
                     continue
                 advisory = decoded.get(id(row))
                 if advisory is None:
                     advisory = decoded[id(row)] = advisory_from_row(row)
-                hits.append((advisory, _detail(target, advisory, *verdict)))
+                hits.append((advisory, _detail(target, advisory, *found_row)))
         for advisory, detail in hits:
             out.append(frozen(RawMatch, {"package": package, "advisory": advisory, "detail": detail}))
     return out
 
 
-def _row_verdict(target: Target, row: Sequence[object]) -> tuple[bool, str] | None:
-    """`judge` over an undecoded `advisories` row (not a not-affected one): (version unknown, constraint) when the
-    row affects the target, else None."""
+def _row_verdict(target: Target, row: Sequence[object]) -> tuple[bool, bool, str] | None:
+    """`verdict` over an undecoded `advisories` row (not a not-affected one)."""
     ranges_text, versions_text, fixed_text = row[5], row[6], row[7]
     scheme = target.scheme
     ranges = _compiled_ranges(scheme, ranges_text) if ranges_text else ()  # type: ignore[arg-type]
-    if target.matcher == "distro-source" and not ranges and fixed_text:
-        fixed = decode_strings(fixed_text)  # type: ignore[arg-type]
-        if fixed:
-            affected, unknown, constraint = _below_fix(target, fixed)
-            return (unknown, constraint) if affected else None
-    versions = _compiled_versions(scheme, versions_text) if versions_text else NO_VERSIONS  # type: ignore[arg-type]
-    affected, unknown, constraint = verdict_of(scheme, target.version, ranges, versions)
+    # Only a distribution's advisory without ranges is judged by its fixed versions: decode them only then.
+    by_fix = target.matcher == "distro-source" and not ranges and fixed_text
+    return verdict(target, ranges,
+                   _compiled_versions(scheme, versions_text) if versions_text else NO_VERSIONS,  # type: ignore[arg-type]
+                   decode_strings(fixed_text) if by_fix else ())  # type: ignore[arg-type]
+
+
+def verdict(target: Target, ranges: tuple[CompiledRange, ...], versions: CompiledVersions,
+            fixed: Sequence[str]) -> tuple[bool, bool, str] | None:
+    """The one matching verdict, for scanning and for `compare`: (version unknown, range unparseable, constraint)
+    when an advisory with these ranges, explicit versions and fixed versions affects the target; None when it does
+    not. The advisory's status is not looked at (a not-affected advisory never gets here).
+
+    A distribution's advisory with no ranges but fixed versions affects every version below its lowest fix; one with
+    neither affects every version ("no fixed version in this release")."""
+    if target.matcher == "distro-source" and not ranges and fixed:
+        affected, unknown, constraint = _below_fix(target, fixed)
+        return (unknown, False, constraint) if affected else None
+    affected, unknown, unparseable, constraint = verdict_of(target.scheme, target.version, ranges, versions)
     if not affected:
         return None
     if target.matcher == "distro-source" and not ranges and not versions[0]:
         constraint = "no fixed version in this release"
-    return unknown, constraint
+    return unknown, unparseable, constraint
 
 
 @functools.lru_cache(maxsize=1 << 14)
@@ -109,7 +119,7 @@ def _compiled_versions(scheme: VersionScheme, text: str) -> CompiledVersions:
     return compile_versions(scheme, decode_strings(text))
 
 
-def _detail(target: Target, advisory: Advisory, unknown: bool, constraint: str) -> MatchDetail:
+def _detail(target: Target, advisory: Advisory, unknown: bool, unparseable: bool, constraint: str) -> MatchDetail:
     return frozen(MatchDetail, {
         "matcher": target.matcher,
         "feed": advisory.feed,
@@ -120,6 +130,7 @@ def _detail(target: Target, advisory: Advisory, unknown: bool, constraint: str) 
         "constraint": constraint,
         "status": advisory.status,
         "version_unknown": unknown,
+        "range_unparseable": unparseable,
     })
 
 
@@ -127,18 +138,11 @@ def judge(target: Target, advisory: Advisory) -> MatchDetail | None:
     """The match detail when `advisory` affects the target's version, else None."""
     if advisory.status is Status.NOT_AFFECTED:
         return None
-    ranges = advisory.ranges
-    unknown = False
-    if target.matcher == "distro-source" and not ranges and advisory.fixed_versions:
-        verdict_affected, unknown, constraint = _below_fix(target, advisory.fixed_versions)
-    else:
-        verdict = evaluate(target.scheme, target.version, ranges, advisory.versions)
-        verdict_affected, unknown, constraint = verdict.affected, verdict.unknown, verdict.constraint
-        if target.matcher == "distro-source" and not ranges and not advisory.versions:
-            constraint = "no fixed version in this release"
-    if not verdict_affected:
-        return None
-    return _detail(target, advisory, unknown, constraint)
+    scheme = target.scheme
+    ranges = compile_ranges(scheme, advisory.ranges) if advisory.ranges else ()
+    found = verdict(target, ranges, compile_versions(scheme, advisory.versions) if advisory.versions else NO_VERSIONS,
+                    advisory.fixed_versions)
+    return None if found is None else _detail(target, advisory, *found)
 
 
 def _below_fix(target: Target, fixed: Iterable[str]) -> tuple[bool, bool, str]:

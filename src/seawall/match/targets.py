@@ -8,20 +8,15 @@ from dataclasses import dataclass
 
 from packageurl import PackageURL
 
+from seawall.model.ecosystem import ECOSYSTEMS as ECOSYSTEM_ROWS
+from seawall.model.ecosystem import OS_PACKAGE_TYPES, ecosystem_of_namespace, namespace_version
 from seawall.model.sbom import Distro, Package
 from seawall.versions import VersionScheme, go_toolchain_to_semver, scheme_for
 
-OS_TYPES = frozenset({"deb", "apk", "rpm"})
-ECOSYSTEMS = {
-    "python": "pypi",
-    "npm": "npm",
-    "go-module": "go",
-    "java-archive": "maven",
-    "gem": "rubygems",
-    "composer": "packagist",
-    "rust-crate": "crates.io",
-    "nuget": "nuget",
-}
+OS_TYPES = OS_PACKAGE_TYPES
+# Package type → the namespace its ecosystem's advisories are stored under.
+ECOSYSTEMS = {row.type.value: row.namespace for row in ECOSYSTEM_ROWS if row.namespace}
+ECOSYSTEM_SCHEMES = {row.type.value: row.version_scheme for row in ECOSYSTEM_ROWS}
 _DEBIAN_NUMBERS = {"buster": "10", "bullseye": "11", "bookworm": "12", "trixie": "13", "forky": "14", "sid": "unstable"}
 _PEP503 = re.compile(r"[-_.]+")
 
@@ -45,19 +40,17 @@ def distro_namespace(distro: Distro | None) -> str | None:
             return f"debian:{major}"
         code = (distro.codename or "").split("/")[0]
         return f"debian:{_DEBIAN_NUMBERS.get(code, code)}" if code else None
-    if distro.id == "alpine":
-        return f"alpine:{'.'.join(version.split('.')[:2])}" if version else None
-    if distro.id in ("rhel", "centos", "rocky", "almalinux", "ol", "amzn", "fedora"):
-        return f"{distro.id}:{version.split('.')[0]}" if version else None
-    return f"{distro.id}:{version}" if version else None
+    return f"{distro.id}:{namespace_version(distro.id, version)}" if version else None
 
 
 def target_for(package: Package, distro: Distro | None) -> Target | None:
+    if package.vendor:
+        return None  # another vendor's package: the distribution's advisories for a same-named source do not apply
     if package.type in OS_TYPES:
         namespace = distro_namespace(distro)
         if namespace is None:
             return None
-        scheme = scheme_for("dpkg" if package.type == "deb" else package.type)
+        scheme = scheme_for(ECOSYSTEM_SCHEMES[package.type])
         name = package.source_name or package.name
         version = package.source_version or package.version
         if package.type == "rpm" and package.epoch and ":" not in version:
@@ -77,16 +70,18 @@ def target_for(package: Package, distro: Distro | None) -> Target | None:
 
 def ecosystem_name(package: Package, namespace: str) -> str:
     """The name the ecosystem's advisories use, from the purl where there is one."""
-    if namespace == "pypi":
+    row = ecosystem_of_namespace(namespace)
+    style = row.advisory_name if row is not None else "name"
+    if style == "pep503":
         return _pep503(package.name)
-    if namespace == "nuget":
+    if style == "lower":
         return package.name.lower()
-    if namespace not in ("maven", "npm", "go", "packagist") or not package.purl:
+    if not style.startswith("purl") or not package.purl:
         return package.name
     purl_namespace, purl_name = _purl_names(package.purl)
     if purl_name is None:
         return package.name
-    if namespace == "maven":
+    if style == "purl:":
         return f"{purl_namespace}:{purl_name}" if purl_namespace else package.name
     return f"{purl_namespace}/{purl_name}" if purl_namespace else purl_name
 

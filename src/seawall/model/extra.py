@@ -1,7 +1,8 @@
-"""What a scan finds besides vulnerabilities: secrets, configuration weaknesses, and how much the image carries.
+"""What a scan finds besides vulnerabilities: secrets, configuration weaknesses, how much the image carries, and
+what VEX statements said about findings they did not suppress.
 
-`ScanReport.extra` holds them under "secrets" (list of SecretFinding), "config" (list of ConfigFinding) and
-"minimality" (Minimality). A secret finding never holds the secret: `match` is already redacted.
+`ScanReport` holds them in `secrets`, `config`, `minimality` and `vex_notes`. A secret finding never holds the
+secret: `match` is already redacted.
 """
 
 from __future__ import annotations
@@ -72,3 +73,16 @@ class Minimality:
     @property
     def has_compiler(self) -> bool:
         return bool(self.compilers)
+
+
+@dataclass(frozen=True)
+class VexNote:
+    """An affected or under_investigation VEX statement that matched a finding: kept, with what it says to do."""
+
+    id: str
+    package: str
+    version: str
+    status: str
+    statement: str  # where the statement is: file and position
+    source: str
+    action: str | None = None

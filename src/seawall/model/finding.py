@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from seawall.model.coverage import Coverage
+from seawall.model.extra import ConfigFinding, Minimality, SecretFinding, VexNote
 from seawall.model.image import Image
 from seawall.model.sbom import SBOM, Package
 from seawall.model.vuln import CVSS, EpssScore, FeedProvenance, KevEntry, Severity, Status
@@ -22,6 +24,7 @@ class MatchDetail:
     constraint: str  # what the version was compared with: "< 3.0.11-1~deb12u2", "introduced 0, fixed 2.20"
     status: Status
     version_unknown: bool = False  # the versions could not be compared; treated as affected
+    range_unparseable: bool = False  # a bound of the advisory's range does not parse; treated as affected
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class Finding:
     references: tuple[str, ...] = ()
     details: tuple[MatchDetail, ...] = ()
     version_unknown: bool = False  # a version did not parse: affected until shown otherwise
+    range_unparseable: bool = False  # an advisory bound did not parse: affected until shown otherwise
     in_base_image: bool | None = None  # the introducing layer belongs to the base image (None: unknown)
     suppressions: tuple[Suppression, ...] = ()
     data_source: str | None = None  # the vendor page to read: Debian tracker URL, Alpine secdb, OSV record
@@ -93,7 +97,18 @@ class ScanReport:
     feeds: tuple[FeedProvenance, ...] = ()
     base_image: str | None = None  # what decided `in_base_image`
     base_layers: int | None = None
-    extra: dict[str, object] = field(default_factory=dict, hash=False, compare=False)
+    coverage: Coverage | None = None  # what the DB could judge; None: no vulnerability matching was done
+    # Which scanners ran ("vuln", "secret", "config"); None: not said, which reads as a vulnerability scan (reports
+    # written before the other scanners existed).
+    scanners: tuple[str, ...] | None = None
+    secrets: tuple[SecretFinding, ...] | None = None  # None: secrets were not looked for
+    config: tuple[ConfigFinding, ...] | None = None  # None: configuration was not checked
+    minimality: Minimality | None = None
+    vex_notes: tuple[VexNote, ...] = ()  # affected / under_investigation VEX statements that matched a finding
+
+    @property
+    def vuln_scanned(self) -> bool:
+        return "vuln" in (self.scanners if self.scanners is not None else ("vuln",))
 
     @property
     def image(self) -> Image:

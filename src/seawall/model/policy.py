@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 from seawall.errors import ExitCode
@@ -26,6 +26,20 @@ class Violation:
     package: str | None = None  # name@version
     purl: str | None = None
     undecided: bool = False  # the rule could not be checked with what is known: the verdict is UNDECIDED
+    platform: str | None = None  # the platform of a multi-platform image it was found in
+
+
+@dataclass(frozen=True)
+class PlatformVerdict:
+    """The verdict on one platform of a multi-platform image (an image index)."""
+
+    platform: str
+    digest: str
+    decision: Decision
+    findings: int = 0
+    suppressed: int = 0
+    violations: int = 0
+    errors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -43,7 +57,9 @@ class Verdict:
     baseline: str | None = None  # where the baseline came from, when one was used
     findings: int = 0
     suppressed: int = 0
-    extra: dict[str, object] = field(default_factory=dict, hash=False, compare=False)
+    uncovered: tuple[str, ...] = ()  # namespaces with packages the DB could not judge (allowed ones included)
+    uncovered_packages: int = 0
+    platforms: tuple[PlatformVerdict, ...] = ()  # for an image index: every platform judged, each on its own
 
     @property
     def passed(self) -> bool:

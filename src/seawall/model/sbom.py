@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from seawall.model.ecosystem import namespace_version
 from seawall.model.image import Image
 
 
@@ -21,11 +22,7 @@ class Distro:
     @property
     def namespace(self) -> str:
         """The advisory namespace packages of this distribution are matched in: debian:12, alpine:3.19."""
-        version = self.version_id or ""
-        if self.id == "alpine":
-            version = ".".join(version.split(".")[:2])
-        elif self.id == "debian":
-            version = version.split(".")[0]
+        version = namespace_version(self.id, self.version_id or "")
         return f"{self.id}:{version}" if version else self.id
 
 
@@ -42,7 +39,7 @@ class Location:
 class Package:
     name: str
     version: str
-    type: str  # deb | apk | rpm | python | npm | go-module | java-archive | gem | composer | binary
+    type: str  # a PackageType value (seawall.model.ecosystem): deb, apk, rpm, python, npm, go-module, …
     found_by: str  # cataloger name
     purl: str | None = None
     locations: tuple[Location, ...] = ()
@@ -59,6 +56,11 @@ class Package:
     owned_by: str | None = None  # purl of the OS package whose files these are (python3-requests from apt)
     files: tuple[str, ...] = field(default=(), compare=False, repr=False)
     metadata: tuple[tuple[str, str], ...] = ()  # ecosystem extras as sorted pairs (go toolchain, main module…)
+    # An OS package from another vendor's repository (nginx.org, NodeSource…): the distribution does not judge it.
+    vendor: str | None = None
+    cpe: str | None = None  # the vendor's CPE 2.3 name, where one can be derived
+    # The scan's DB holds advisories for this package's namespace or ecosystem (None: not judged against a DB).
+    covered: bool | None = field(default=None, compare=False)
 
     @property
     def key(self) -> tuple[str, str, str]:

@@ -49,7 +49,7 @@ def _converter(hint: Any) -> Callable[[Any], Any] | None:
             return lambda data: tuple(inner(item) for item in data)
         inners = [_converter(arg) or (lambda x: x) for arg in args]
         return lambda data: tuple(f(item) for f, item in zip(inners, data, strict=False))
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _builder(hint)
     return None
 
@@ -77,4 +77,5 @@ def _builder(cls: type) -> Callable[[dict[str, Any]], Any]:
 
 def from_data(cls: type[T], data: dict[str, Any]) -> T:
     """Rebuild a dataclass written by `to_data`; unknown keys are ignored (older/newer cache entries)."""
-    return _builder(cls)(data)
+    built: T = _builder(typing.cast(type, cls))(data)
+    return built

@@ -163,6 +163,15 @@ class Skipped:
 
 
 @dataclass(frozen=True)
+class Flagged:
+    """A record kept although part of it cannot be evaluated (a bound that does not parse, an unknown range type):
+    packages it names get findings flagged `range unparseable` instead of a silent "not affected"."""
+
+    reason: str
+    record: str = ""
+
+
+@dataclass(frozen=True)
 class FeedProvenance:
     """One row per feed in the DB: where its data came from and how much of it was usable."""
 
@@ -176,6 +185,8 @@ class FeedProvenance:
     skipped: int
     skip_reasons: tuple[tuple[str, int], ...] = ()
     error: str | None = None  # the last update of this feed failed; its previous data is kept
+    flagged: int = 0  # records kept with a part that cannot be evaluated (their matches are flagged)
+    flag_reasons: tuple[tuple[str, int], ...] = ()
 
 
 _V2_ORDER = (Severity.NEGLIGIBLE, Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL)

@@ -96,6 +96,7 @@ def timestamp(moment: datetime) -> str:
 def _package_component(package: Package, ref: str) -> Document:
     return compact(
         ("bom-ref", ref),
+        ("cpe", package.cpe),
         ("licenses", component_licenses(package.licenses)),
         ("name", package.name),
         # With several licenses they are written sorted; the pairs keep the order the package declared.

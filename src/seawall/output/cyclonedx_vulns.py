@@ -20,13 +20,19 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from seawall.model.extra import Minimality
 from seawall.model.finding import Finding, ScanReport, Suppression
 from seawall.model.vuln import CVSS, Severity, Status
 from seawall.output.cyclonedx import Document, bom_refs, compact, dump, inventory_document, properties, timestamp
 from seawall.output.scan import ScanView
 from seawall.output.scan_extra import config, secrets
-from seawall.output.scan_text import document_serial, package_key, recorded, scanned_at, status_text
+from seawall.output.scan_text import (
+    coverage_statement,
+    document_serial,
+    package_key,
+    recorded,
+    scanned_at,
+    status_text,
+)
 
 PROPERTY = "seawall:vulnerability:"
 SEVERITIES = {
@@ -80,9 +86,8 @@ def render(report: ScanReport, view: ScanView) -> str:
 def extra_properties(report: ScanReport, view: ScanView) -> list[dict[str, str]]:
     """The secret, configuration and minimality results as `seawall:` properties; none for scanners not run."""
     pairs: list[tuple[str, str | None]] = []
-    scanners = report.extra.get("scanners")
-    if isinstance(scanners, list | tuple):
-        pairs.append(("seawall:scanners", ",".join(str(name) for name in scanners)))
+    if report.scanners is not None:
+        pairs.append(("seawall:scanners", ",".join(report.scanners)))
     for index, secret in enumerate(secrets(report, view)):
         pairs += [(f"seawall:secret:{index}:{name}", value) for name, value in (
             ("ruleId", secret.rule_id), ("title", secret.title), ("severity", secret.severity.value),
@@ -95,8 +100,9 @@ def extra_properties(report: ScanReport, view: ScanView) -> list[dict[str, str]]
             ("id", item.id), ("title", item.title), ("severity", item.severity.value), ("evidence", item.evidence),
             ("remedy", item.remedy), ("path", item.path),
             ("layer", None if item.layer_index is None else str(item.layer_index)))]
-    minimality = report.extra.get("minimality")
-    if isinstance(minimality, Minimality):
+    pairs += coverage_pairs(report)
+    minimality = report.minimality
+    if minimality is not None:
         pairs += [(f"seawall:minimality:{name}", value) for name, value in (
             ("compressedSize", str(minimality.compressed_size)),
             ("uncompressedSize", None if minimality.uncompressed_size is None else str(minimality.uncompressed_size)),
@@ -106,6 +112,25 @@ def extra_properties(report: ScanReport, view: ScanView) -> list[dict[str, str]]
             ("shell", minimality.shells), ("packageManager", minimality.package_managers),
             ("compiler", minimality.compilers)) for path in paths]
     return properties((name, value) for name, value in pairs if value is not None)
+
+
+def coverage_pairs(report: ScanReport) -> list[tuple[str, str | None]]:
+    """What the DB could judge, as `seawall:coverage:*` properties: a BOM without vulnerabilities says why."""
+    coverage = report.coverage
+    if coverage is None:
+        return []
+    pairs: list[tuple[str, str | None]] = [
+        ("seawall:coverage:complete", str(coverage.complete).lower()),
+        ("seawall:coverage:coveredPackages", str(coverage.covered_packages)),
+        ("seawall:coverage:uncoveredPackages", str(coverage.uncovered_packages)),
+        ("seawall:coverage:statement", coverage_statement(report) or None)]
+    for n in coverage.namespaces:
+        prefix = f"seawall:coverage:namespace:{n.namespace}:"
+        pairs += [(prefix + "covered", str(n.covered).lower()), (prefix + "packages", str(n.packages)),
+                  (prefix + "feeds", ",".join(n.feeds) or None), (prefix + "dataDate", n.data_date),
+                  (prefix + "fixedOnly", str(n.fixed_only).lower() if n.covered else None),
+                  (prefix + "reason", n.reason)]
+    return pairs
 
 
 def vulnerability(finding: Finding, component_ref: str) -> Document:
@@ -218,6 +243,7 @@ def _properties(finding: Finding) -> list[dict[str, str]]:
         ("severitySource", finding.severity_source),
         ("fixAvailable", str(finding.fix_available).lower()),
         ("versionUnknown", "true" if finding.version_unknown else None),
+        ("rangeUnparseable", "true" if finding.range_unparseable else None),
         ("inBaseImage", None if finding.in_base_image is None else str(finding.in_base_image).lower()),
         ("suppressed", "true" if finding.suppressed else None),
         ("kev:dateAdded", finding.kev.date_added if finding.kev else None),

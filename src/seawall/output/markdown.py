@@ -13,6 +13,9 @@ from seawall.output.scan_text import (
     SEVERITY_ORDER,
     Summary,
     by_package,
+    coverage_notes,
+    coverage_statement,
+    no_findings_line,
     severity_hint,
     severity_rank,
     status_text,
@@ -58,7 +61,12 @@ def _vulnerabilities(report: ScanReport, view: ScanView) -> list[str]:
     groups = by_package(shown)
     groups.sort(key=lambda group: (min(severity_rank(f.severity) for f in group[1]), group[0].name))
     if not groups:
-        lines += ["No vulnerabilities found." if not report.findings else "No findings to show.", ""]
+        lines += [no_findings_line(report), ""]
+    if statement := coverage_statement(report):
+        lines += [f"> **Not checked:** {_text(statement)}", ""]
+    lines += [f"> {_text(note)}" for note in coverage_notes(report)]
+    if coverage_notes(report):
+        lines.append("")
     for package, findings in groups:
         lines += [f"#### {_package_heading(package)}", "",
                   "| Vulnerability | Severity | Status | Fixed in |", "|---|---|---|---|"]
@@ -69,7 +77,7 @@ def _vulnerabilities(report: ScanReport, view: ScanView) -> list[str]:
 
 def _extra_sections(report: ScanReport, view: ScanView) -> list[str]:
     lines: list[str] = []
-    if "secrets" in report.extra:
+    if report.secrets is not None:
         found = secrets(report, view)
         lines += [f"#### Secrets: {len(found)}", ""]
         if found:
@@ -83,7 +91,7 @@ def _extra_sections(report: ScanReport, view: ScanView) -> list[str]:
                 lines.append(f"| {_text(f.title)} (`{_cell_code(f.rule_id)}`) | {severity} | {where} "
                              f"| `{_cell_code(f.match)}` |")
             lines.append("")
-    if "config" in report.extra:
+    if report.config is not None:
         found_config = config(report, view)
         lines += [f"#### Configuration: {len(found_config)}", ""]
         if found_config:
@@ -93,8 +101,8 @@ def _extra_sections(report: ScanReport, view: ScanView) -> list[str]:
                 lines.append(f"| {_text(c.title)} (`{_cell_code(c.id)}`) | {severity} | {_text(c.evidence)} "
                              f"| {_text(c.remedy)} |")
             lines.append("")
-    minimality = report.extra.get("minimality")
-    if isinstance(minimality, Minimality):
+    minimality = report.minimality
+    if minimality is not None:
         lines += [_minimality(minimality), ""]
     return lines
 
@@ -128,6 +136,8 @@ def _row(finding: Finding) -> str:
     status = status_text(finding) if finding.status.value != "fixed" else "fixed"
     if finding.version_unknown:
         status += " (version not comparable)"
+    if finding.range_unparseable:
+        status += " (range unparseable)"
     if finding.suppressed:
         status = f"~~{status}~~ suppressed: {finding.suppressions[0].reason}"
     fixed = ", ".join(finding.fixed_versions)

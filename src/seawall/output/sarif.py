@@ -17,7 +17,7 @@ from seawall.model.finding import Finding, ScanReport
 from seawall.model.vuln import Severity
 from seawall.output.scan import ScanView
 from seawall.output.scan_extra import sarif_parts
-from seawall.output.scan_text import finding_order, recorded, status_text
+from seawall.output.scan_text import coverage_notes, finding_order, recorded, status_text
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://seawall.dev"
@@ -79,7 +79,38 @@ def sarif_log(report: ScanReport, view: ScanView) -> dict[str, Any]:
             if value is not None
         },
     }
+    if report.coverage is not None:
+        run["invocations"] = [{"executionSuccessful": True,
+                               "toolExecutionNotifications": _coverage_notifications(report)}]
+        run["properties"]["coverage"] = {"complete": report.coverage.complete,
+                                         "coveredPackages": report.coverage.covered_packages,
+                                         "uncoveredPackages": report.coverage.uncovered_packages,
+                                         "uncoveredNamespaces": list(report.coverage.uncovered_namespaces)}
     return {"version": "2.1.0", "$schema": SCHEMA, "runs": [run]}
+
+
+def _coverage_notifications(report: ScanReport) -> list[dict[str, Any]]:
+    """What was not checked, as the tool's own notifications: code scanning shows them beside the results."""
+    coverage = report.coverage
+    assert coverage is not None
+    out: list[dict[str, Any]] = []
+    for namespace in coverage.namespaces:
+        if namespace.covered:
+            continue
+        count = namespace.packages
+        out.append({
+            "descriptor": {"id": "coverage/not-checked"},
+            "level": "warning",
+            "message": {"text": f"{count} package{'' if count == 1 else 's'} in {namespace.namespace} "
+                                f"{'was' if count == 1 else 'were'} not checked: {namespace.reason}."},
+            "properties": {"namespace": namespace.namespace, "packages": count},
+        })
+    for note in coverage_notes(report):
+        out.append({"descriptor": {"id": "coverage/fixed-only"}, "level": "note", "message": {"text": note}})
+    if coverage.complete:
+        out.append({"descriptor": {"id": "coverage/complete"}, "level": "note",
+                    "message": {"text": f"All {coverage.packages} packages were covered by the DB."}})
+    return out
 
 
 def security_severity(finding: Finding) -> str:
@@ -168,6 +199,7 @@ def _result(finding: Finding, report: ScanReport, rule_index: int) -> dict[str, 
                 ("epss", finding.epss.score if finding.epss else None),
                 ("inBaseImage", finding.in_base_image),
                 ("versionUnknown", True if finding.version_unknown else None),
+                ("rangeUnparseable", True if finding.range_unparseable else None),
             )
             if value is not None
         },

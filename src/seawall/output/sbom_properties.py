@@ -24,6 +24,9 @@ SOURCE_VERSION = "seawall:package:sourceVersion"
 EPOCH = "seawall:package:epoch"
 MAINTAINER = "seawall:package:maintainer"
 OWNED_BY = "seawall:package:ownedBy"
+VENDOR = "seawall:package:vendor"  # a third-party repository's vendor: the distribution does not judge it
+CPE = "seawall:package:cpe"
+COVERED = "seawall:package:covered"  # scan reports: "true" / "false", whether the DB could judge the package
 LICENSE = "seawall:package:license:{index}"
 LAYER_INDEX = "seawall:layer:index"
 LAYER_DIFF_ID = "seawall:layer:diffID"
@@ -53,6 +56,9 @@ def package_pairs(package: Package, *, licenses: bool = False) -> Pairs:
         (EPOCH, None if package.epoch is None else str(package.epoch)),
         (MAINTAINER, package.maintainer),
         (OWNED_BY, package.owned_by),
+        (VENDOR, package.vendor),
+        (CPE, package.cpe),
+        (COVERED, None if package.covered is None else str(package.covered).lower()),
         (LAYER_INDEX, None if package.layer_index is None else str(package.layer_index)),
         (LAYER_DIFF_ID, package.layer_diff_id),
         (LAYER_CREATED_BY, package.created_by),
@@ -120,6 +126,8 @@ def package_from_pairs(
         layer_diff_id=single.get(LAYER_DIFF_ID),
         created_by=single.get(LAYER_CREATED_BY),
         owned_by=single.get(OWNED_BY),
+        vendor=single.get(VENDOR),
+        cpe=single.get(CPE),
         metadata=tuple(sorted(metadata)),
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from seawall.formats import SCAN_ENCODERS, Format
 from seawall.model.finding import Finding, ScanReport
 from seawall.model.vuln import Severity
 
@@ -29,23 +30,15 @@ class ScanView:
         return (f for f in findings if self.shows(f))
 
 
-# format name → module under seawall.output with a `render(report, view) -> str`
-SCAN_RENDERERS = {
-    "table": "scan_table",
-    "json": "scan_json",
-    "sarif": "sarif",
-    "cyclonedx": "cyclonedx_vulns",
-    "spdx": "scan_spdx",
-    "markdown": "markdown",
-    "trivy-json": "trivy_json",
-}
+# format → module under seawall.output with a `render(report, view) -> str`
+SCAN_RENDERERS = SCAN_ENCODERS
 
 
-def render_scan(report: ScanReport, fmt: str, view: ScanView | None = None) -> str:
+def render_scan(report: ScanReport, fmt: Format | str, view: ScanView | None = None) -> str:
     """The report in `fmt`; a secret found in the image config is blanked out wherever the config is copied."""
     import importlib
 
     from seawall.output.scan_redact import redacted
 
-    module = importlib.import_module(f"seawall.output.{SCAN_RENDERERS[fmt]}")
+    module = importlib.import_module(f"seawall.output.{SCAN_RENDERERS[Format(fmt)]}")
     return module.render(redacted(report), view or ScanView())

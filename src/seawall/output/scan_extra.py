@@ -1,5 +1,5 @@
 """Secrets, configuration findings and minimality in the scan formats: the JSON sections, the SARIF rules and
-results, and the table section after the vulnerabilities. Each reads `ScanReport.extra` and writes nothing for a
+results, and the table section after the vulnerabilities. Each reads the `ScanReport` fields and writes nothing for a
 scanner that did not run. Secret matches are already redacted in the model; nothing here can reveal more.
 """
 
@@ -27,29 +27,29 @@ STYLES = {Severity.CRITICAL: "bold red", Severity.HIGH: "red", Severity.MEDIUM: 
 def vuln_scanned(report: ScanReport) -> bool:
     """Whether vulnerabilities were looked for: a report that does not say which scanners ran is a vulnerability
     scan (reports written before the other scanners existed)."""
-    return "vuln" in report.extra.get("scanners", ("vuln",))  # type: ignore[operator]
+    return report.vuln_scanned
 
 
 def secrets(report: ScanReport, view: ScanView) -> list[SecretFinding]:
-    found: list[SecretFinding] = list(report.extra.get("secrets") or [])  # type: ignore[call-overload]
+    found: list[SecretFinding] = list(report.secrets or ())
     shown = [f for f in found if view.severities is None or f.severity in view.severities]
     return sorted(shown, key=lambda f: (severity_rank(f.severity), f.path, f.line, f.rule_id))
 
 
 def config(report: ScanReport, view: ScanView) -> list[ConfigFinding]:
-    found: list[ConfigFinding] = list(report.extra.get("config") or [])  # type: ignore[call-overload]
+    found: list[ConfigFinding] = list(report.config or ())
     return [f for f in found if view.severities is None or f.severity in view.severities]
 
 
 def json_sections(report: ScanReport, view: ScanView) -> dict[str, Any]:
     """`secrets`, `config` and `minimality`, each present only when its scanner ran."""
     out: dict[str, Any] = {}
-    if "secrets" in report.extra:
+    if report.secrets is not None:
         out["secrets"] = [{**to_data(f), "deleted": f.deleted} for f in secrets(report, view)]
-    if "config" in report.extra:
+    if report.config is not None:
         out["config"] = [to_data(f) for f in config(report, view)]
-    minimality = report.extra.get("minimality")
-    if isinstance(minimality, Minimality):
+    minimality = report.minimality
+    if minimality is not None:
         out["minimality"] = {**to_data(minimality), "has_shell": minimality.has_shell,
                              "has_package_manager": minimality.has_package_manager,
                              "has_compiler": minimality.has_compiler}
@@ -59,7 +59,7 @@ def json_sections(report: ScanReport, view: ScanView) -> dict[str, Any]:
 def redact_image(image: dict[str, Any], report: ScanReport) -> dict[str, Any]:
     """The image as written in a report, with every config value that holds a found secret replaced: an uploaded
     report must not carry what the scan warns about."""
-    hits = [f for f in report.extra.get("secrets") or [] if isinstance(f, SecretFinding) and f.in_config]
+    hits = [f for f in report.secrets or () if f.in_config]
     if not hits or not isinstance(image.get("config"), dict):
         return image
     config = {**image["config"]}
@@ -148,7 +148,7 @@ def _result(rule_id: str, index: int, severity: Severity, message: str, uri: str
 
 def table_renderables(report: ScanReport, view: ScanView) -> list[RenderableType]:
     items: list[RenderableType] = []
-    if "secrets" in report.extra:
+    if report.secrets is not None:
         found = secrets(report, view)
         items += [Text(""), Text(f"Secrets: {len(found)}", style="bold")]
         if found:
@@ -160,7 +160,7 @@ def table_renderables(report: ScanReport, view: ScanView) -> list[RenderableType
                 table.add_row(Text(f.severity.value, style=STYLES.get(f.severity, "")), f.rule_id,
                               f"{f.path}:{f.line} ({layer})", f.match)
             items.append(table)
-    if "config" in report.extra:
+    if report.config is not None:
         found_config = config(report, view)
         items += [Text(""), Text(f"Configuration: {len(found_config)}", style="bold")]
         if found_config:
@@ -168,8 +168,8 @@ def table_renderables(report: ScanReport, view: ScanView) -> list[RenderableType
             for c in found_config:
                 table.add_row(Text(c.severity.value, style=STYLES.get(c.severity, "")), c.id, c.evidence)
             items.append(table)
-    minimality = report.extra.get("minimality")
-    if isinstance(minimality, Minimality):
+    minimality = report.minimality
+    if minimality is not None:
         items += [Text(""), _minimality_line(minimality)]
     return items
 

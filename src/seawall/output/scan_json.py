@@ -16,7 +16,7 @@ from seawall.model.serialize import to_data
 from seawall.model.vuln import FeedProvenance
 from seawall.output.scan import ScanView
 from seawall.output.scan_extra import json_sections, redact_image
-from seawall.output.scan_text import SEVERITY_ORDER, Summary, by_package, recorded
+from seawall.output.scan_text import SEVERITY_ORDER, Summary, by_package, coverage_statement, package_key, recorded
 
 SCHEMA_URI = "https://seawall.dev/schema/scan/v1"
 SCHEMA_VERSION = 1
@@ -29,6 +29,7 @@ def render(report: ScanReport, view: ScanView) -> str:
 def scan_document(report: ScanReport, view: ScanView) -> dict[str, Any]:
     findings = recorded(report, view)
     summary = Summary.of(report, view, findings)
+    groups = by_package(findings)
     document: dict[str, Any] = {
         "schema": SCHEMA_URI,
         "schemaVersion": SCHEMA_VERSION,
@@ -65,12 +66,35 @@ def scan_document(report: ScanReport, view: ScanView) -> dict[str, Any]:
         },
         "packages": [
             {"package": _package(package), "findings": [finding_data(finding) for finding in items]}
-            for package, items in by_package(findings)
+            for package, items in groups
         ],
+        # The rest of the inventory, so an audit of this report can see a package already at its fixed version.
+        "otherPackages": [_package(package) for package in _others(report, groups)],
         "unknowns": [to_data(unknown) for unknown in report.sbom.unknowns],
     }
+    if report.coverage is not None:
+        document["coverage"] = coverage_data(report)
     document.update(json_sections(report, view))  # secrets, config, minimality: when those scanners ran
     return document
+
+
+def coverage_data(report: ScanReport) -> dict[str, Any]:
+    coverage = report.coverage
+    assert coverage is not None
+    data: dict[str, Any] = {"complete": coverage.complete, "packages": coverage.packages,
+                            "covered": coverage.covered_packages, "uncovered": coverage.uncovered_packages}
+    if statement := coverage_statement(report):
+        data["statement"] = statement
+    data["namespaces"] = [to_data(n) for n in coverage.namespaces]
+    for namespace in data["namespaces"]:
+        namespace.setdefault("covered", False)
+    data["uncoveredPackages"] = [to_data(p) for p in coverage.uncovered]
+    return data
+
+
+def _others(report: ScanReport, groups: list[tuple[Any, list[Finding]]]) -> list[Any]:
+    listed = {package_key(package) for package, _ in groups}
+    return sorted((p for p in report.sbom.packages if package_key(p) not in listed), key=package_key)
 
 
 def finding_data(finding: Finding) -> dict[str, Any]:
@@ -80,6 +104,7 @@ def finding_data(finding: Finding) -> dict[str, Any]:
     data["fix_available"] = finding.fix_available
     data["suppressed"] = finding.suppressed
     data["version_unknown"] = finding.version_unknown
+    data["range_unparseable"] = finding.range_unparseable
     return data
 
 
@@ -101,4 +126,5 @@ def _base(report: ScanReport) -> dict[str, Any] | None:
 def _feed(feed: FeedProvenance) -> dict[str, Any]:
     data = to_data(feed)
     data["skip_reasons"] = {reason: count for reason, count in feed.skip_reasons}
+    data["flag_reasons"] = {reason: count for reason, count in feed.flag_reasons}
     return data

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from seawall.model.extra import SecretFinding
 from seawall.model.finding import ScanReport
 from seawall.model.sbom import Package
 
@@ -23,8 +22,8 @@ def hidden_values(report: ScanReport) -> dict[str, str]:
     image = report.image
     runtime = image.runtime_config
     out: dict[str, str] = {}
-    for finding in report.extra.get("secrets") or []:  # type: ignore[attr-defined]
-        if not isinstance(finding, SecretFinding) or not finding.in_config:
+    for finding in report.secrets or ():
+        if not finding.in_config:
             continue
         field, position = finding.path.removeprefix("config:"), finding.line - 1
         values: list[str] = []
@@ -66,10 +65,9 @@ def redacted(report: ScanReport) -> ScanReport:
                                packages=tuple(packages[id(p)] for p in report.sbom.packages))
     findings = tuple(dataclasses.replace(f, package=packages.get(id(f.package)) or _clean_package(f.package, hidden))
                      for f in report.findings)
-    secrets = [dataclasses.replace(f, created_by=scrub(f.created_by, hidden))
-               if isinstance(f, SecretFinding) and f.created_by else f
-               for f in report.extra.get("secrets") or []]  # type: ignore[attr-defined]
-    return dataclasses.replace(report, sbom=sbom, findings=findings, extra={**report.extra, "secrets": secrets})
+    secrets = None if report.secrets is None else tuple(
+        dataclasses.replace(f, created_by=scrub(f.created_by, hidden)) if f.created_by else f for f in report.secrets)
+    return dataclasses.replace(report, sbom=sbom, findings=findings, secrets=secrets)
 
 
 def scrub(value: Any, hidden: dict[str, str]) -> Any:

@@ -24,7 +24,10 @@ from seawall.output.scan_text import (
     SEVERITY_ORDER,
     Summary,
     by_package,
+    coverage_notes,
+    coverage_statement,
     created_by_short,
+    no_findings_line,
     severity_hint,
     severity_rank,
     shorten,
@@ -34,6 +37,7 @@ from seawall.output.scan_text import (
 WIDTH = 100
 STATUS_WIDTH = 26
 UNCOMPARABLE = "†"
+UNDECIDABLE = "‡"
 SEVERITY_STYLES = {
     Severity.CRITICAL: "bold red",
     Severity.HIGH: "red",
@@ -77,12 +81,24 @@ def renderables(report: ScanReport, view: ScanView) -> list[RenderableType]:
     widths = _Widths.of(shown)
     for package, findings in groups:
         items.append(Group(Text(""), _package_line(package), _findings_table(findings, widths)))
+    statement = coverage_statement(report)
     if not groups:
-        items.append(Text("No vulnerabilities found." if not report.findings else "No findings to show."))
+        line = Text(no_findings_line(report))
+        if statement:
+            line.append(" " + statement, style="bold yellow")
+            statement = ""
+        items.append(line)
     if any(finding.version_unknown for finding in shown):
         items.append(Text(f"{UNCOMPARABLE} the installed version could not be compared; reported as affected",
                           style="dim"))
-    items += [Text(""), _summary_line(Summary.of(report, view, shown)), *_db_lines(report)]
+    if any(finding.range_unparseable for finding in shown):
+        items.append(Text(f"{UNDECIDABLE} range unparseable: a bound of the advisory does not parse; reported as "
+                          "affected", style="dim"))
+    items += [Text(""), _summary_line(Summary.of(report, view, shown))]
+    if statement:
+        items.append(Text(statement, style="bold yellow"))
+    items += [Text(note, style="yellow") for note in coverage_notes(report)]
+    items += _db_lines(report)
     items += table_renderables(report, view)  # secrets, configuration, minimality
     return items
 
@@ -174,7 +190,8 @@ def _severity_cell(finding: Finding, dim: str) -> Text:
 def _status(finding: Finding) -> str:
     if finding.suppressed:
         return f"suppressed ({finding.suppressions[0].kind})"
-    return status_text(finding) + (f" {UNCOMPARABLE}" if finding.version_unknown else "")
+    return (status_text(finding) + (f" {UNCOMPARABLE}" if finding.version_unknown else "")
+            + (f" {UNDECIDABLE}" if finding.range_unparseable else ""))
 
 
 def _summary_line(summary: Summary) -> Text:

@@ -141,3 +141,34 @@ def created_by_short(created_by: str | None, width: int = 60) -> str:
             break
     text = text.removesuffix(" # buildkit").strip()
     return shorten(text, width)
+
+
+def no_findings_line(report: ScanReport) -> str:
+    """What to say when no finding is shown — never "no vulnerabilities" without what was covered."""
+    if report.findings:
+        return "No findings to show."
+    coverage = report.coverage
+    if coverage is None:
+        return "No vulnerabilities found."
+    if coverage.complete:
+        count = coverage.packages
+        return f"No vulnerabilities found in {count} package{'' if count == 1 else 's'}, all covered by the DB."
+    count = coverage.covered_packages
+    return f"No vulnerabilities in {count} covered package{'' if count == 1 else 's'}."
+
+
+def coverage_statement(report: ScanReport) -> str:
+    """`129 packages were not checked: the DB has no advisories for debian:12 (try seawall db update).`"""
+    coverage = report.coverage
+    if coverage is None or coverage.complete:
+        return ""
+    return coverage.statement()
+
+
+def coverage_notes(report: ScanReport) -> list[str]:
+    """Covered, but only partly: data that lists fixed vulnerabilities only."""
+    coverage = report.coverage
+    if coverage is None:
+        return []
+    return [f"{name}: the DB's data lists fixed vulnerabilities only; unfixed ones cannot be reported."
+            for name in coverage.fixed_only_namespaces]

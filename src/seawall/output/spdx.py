@@ -128,6 +128,9 @@ def _package(package: Package, identifier: str, extracted: dict[str, str]) -> di
         entry["sourceInfo"] = f"built package from: {source}"
     if package.purl:
         entry["externalRefs"] = [_purl_ref(package.purl)]
+    if package.cpe:
+        entry.setdefault("externalRefs", []).append(
+            {"referenceCategory": "SECURITY", "referenceType": "cpe23Type", "referenceLocator": package.cpe})
     return entry
 
 

@@ -27,6 +27,7 @@ import hashlib
 import json
 from typing import Any
 
+from seawall.model.ecosystem import ECOSYSTEMS, OS_PACKAGE_TYPES
 from seawall.model.finding import Finding, ScanReport
 from seawall.model.sbom import Package
 from seawall.model.serialize import to_data
@@ -58,18 +59,8 @@ SEVERITY = {
 # trivy-db's numeric scale in VendorSeverity.
 SEVERITY_NUMBER = {"UNKNOWN": 0, "LOW": 1, "MEDIUM": 2, "HIGH": 3, "CRITICAL": 4}
 # seawall package type → Trivy's result Type and the Target Trivy gives language results.
-LANG_TYPES = {
-    "python": ("python-pkg", "Python"),
-    "npm": ("node-pkg", "Node.js"),
-    "gem": ("gemspec", "Ruby"),
-    "java-archive": ("jar", "Java"),
-    "composer": ("composer-vendor", "PHP"),
-    "go-module": ("gobinary", None),  # one result per binary, named by its path
-    "rust-crate": ("rustbinary", None),
-    "binary": ("binary", None),
-}
-OS_FAMILIES = {"debian", "ubuntu", "alpine", "redhat", "centos", "rocky", "alma", "almalinux", "amazon", "oracle",
-               "fedora", "opensuse", "sles", "photon", "wolfi", "chainguard", "mariner", "azurelinux"}
+# A Target of None: one result per file (a Go or Rust binary), named by its path.
+LANG_TYPES = {row.type.value: (row.trivy_type, row.trivy_target) for row in ECOSYSTEMS if not row.os}
 # Where each seawall feed's data comes from, in trivy-db's DataSource words.
 DATA_SOURCES = {
     "debian": ("debian", "Debian Security Tracker", "https://salsa.debian.org/security-tracker-team/security-tracker"),
@@ -113,6 +104,11 @@ def trivy_report(report: ScanReport, view: ScanView) -> dict[str, Any]:
         "Metadata": metadata,
         "Results": _results(report, findings) + _extra_results(report, view),
     }
+    if report.coverage is not None:
+        # Trivy's reader ignores fields it does not know; a seawall-aware one learns what was not checked.
+        from seawall.output.scan_json import coverage_data
+
+        document["Custom"] = {"seawall": {"coverage": coverage_data(report)}}
     return document
 
 
@@ -153,7 +149,7 @@ def _results(report: ScanReport, findings: list[Finding]) -> list[dict[str, Any]
 
 def _target(report: ScanReport, package: Package) -> tuple[tuple[int, str], dict[str, Any]]:
     distro = report.sbom.distro
-    if package.type in ("deb", "apk", "rpm"):
+    if package.type in OS_PACKAGE_TYPES:
         family = distro.id if distro is not None else package.type
         target = report.image.source + (f" ({distro.id} {distro.version_id})" if distro and distro.version_id else "")
         return (0, target), {"Target": target, "Class": "os-pkgs", "Type": family}
@@ -235,7 +231,7 @@ def _layer(package: Package, digests: dict[str, str]) -> dict[str, str]:
 
 def _file_path(package: Package) -> str | None:
     """Language packages: the file they were read from, relative to the image root; OS packages have none."""
-    if package.type in ("deb", "apk", "rpm") or not package.locations:
+    if package.type in OS_PACKAGE_TYPES or not package.locations:
         return None
     return package.locations[0].path.lstrip("/")
 
@@ -312,6 +308,7 @@ def _custom(finding: Finding) -> dict[str, Any]:
         "severitySource": finding.severity_source,
         "fixedVersions": list(finding.fixed_versions),
         "versionUnknown": finding.version_unknown,
+        "rangeUnparseable": finding.range_unparseable,
         "inBaseImage": finding.in_base_image,
         "dataSource": finding.data_source,
         "details": [to_data(detail) for detail in finding.details],

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -27,9 +27,35 @@ MAX_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
+class Admission:
+    """How a finding entered the baseline: unsuppressed, or under an allowlist entry or VEX statement."""
+
+    by: str = "unsuppressed"  # unsuppressed | allowlist | vex
+    rule: str | None = None  # the allowlist entry's FILE:LINE, or the VEX statement's id
+    until: str | None = None  # the allowlist entry's expiry (YYYY-MM-DD)
+
+    @property
+    def suppressed(self) -> bool:
+        return self.by != "unsuppressed"
+
+    def describe(self) -> str:
+        if not self.suppressed:
+            return "unsuppressed"
+        what = "allowlist entry" if self.by == "allowlist" else "VEX statement"
+        return f"suppressed by {what} {self.rule}" + (f" until {self.until}" if self.until else "")
+
+    def to_data(self) -> dict[str, str]:
+        return {k: v for k, v in (("by", self.by), ("rule", self.rule), ("until", self.until)) if v}
+
+
+UNSUPPRESSED = Admission()
+
+
+@dataclass(frozen=True)
 class BaselineEntry:
     ids: tuple[str, ...]
     source: str  # source package (or the package, outside distributions)
+    admitted: Admission = UNSUPPRESSED
 
 
 @dataclass(frozen=True)
@@ -39,31 +65,79 @@ class Baseline:
     image_digest: str | None = None
     created_at: str | None = None
     origin: str = ""  # where it was read from
-    _index: dict[str, list[frozenset[str]]] = field(default_factory=dict, hash=False, compare=False, repr=False)
+    _index: dict[str, list[tuple[frozenset[str], BaselineEntry]]] = field(
+        default_factory=dict, hash=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         for entry in self.entries:
-            self._index.setdefault(entry.source, []).append(frozenset(i.upper() for i in entry.ids))
+            self._index.setdefault(entry.source, []).append((frozenset(i.upper() for i in entry.ids), entry))
+
+    def matching(self, finding: Finding) -> list[BaselineEntry]:
+        ids = {i.upper() for i in finding.ids}
+        return [entry for known, entry in self._index.get(source_of(finding.package), ()) if ids & known]
 
     def knows(self, finding: Finding) -> bool:
-        ids = {i.upper() for i in finding.ids}
-        return any(ids & known for known in self._index.get(source_of(finding.package), ()))
+        """Known: in the baseline, admitted unsuppressed — or admitted under a suppression that still holds.
+
+        A finding that came in under an allowlist entry or VEX statement is new again once that suppression
+        expires or is removed: the baseline must not turn a temporary exception into a permanent one.
+        """
+        return any(not e.admitted.suppressed or finding.suppressed for e in self.matching(finding))
+
+    def lapsed(self, finding: Finding) -> BaselineEntry | None:
+        """The entry that would have made `finding` known, had its suppression not lapsed."""
+        if finding.suppressed:
+            return None
+        entries = self.matching(finding)
+        if not entries or any(not e.admitted.suppressed for e in entries):
+            return None
+        return entries[0]
 
     def to_data(self) -> dict[str, object]:
         return {"format": FORMAT, "version": VERSION, "repository": self.repository,
                 "image_digest": self.image_digest, "created_at": self.created_at,
-                "entries": [{"ids": list(e.ids), "source": e.source} for e in self.entries]}
+                "entries": [{"ids": list(e.ids), "source": e.source, "admitted": e.admitted.to_data()}
+                            for e in self.entries]}
 
 
-def baseline_from_report(report: ScanReport, repository: str, created_at: str | None = None) -> Baseline:
-    """Every finding of the report, suppressed or not: an allowlisted finding is still a known one."""
+def admission_of(finding: Finding) -> Admission:
+    """How `finding` is let through now: unsuppressed, or under its (first-expiring) allowlist entry or VEX."""
+    if not finding.suppressed:
+        return UNSUPPRESSED
+    # The suppression that lapses first decides when the finding must be looked at again.
+    first = min(finding.suppressions, key=lambda s: (s.kind != "allowlist", s.expires or "9999-12-31"))
+    return Admission(by="allowlist" if first.kind == "allowlist" else "vex", rule=first.rule,
+                     until=first.expires)
+
+
+def baseline_from_reports(reports: Sequence[ScanReport], repository: str, *, image_digest: str | None = None,
+                          created_at: str | None = None, previous: Baseline | None = None) -> Baseline:
+    """Every finding of the reports (one per platform), with how it was admitted.
+
+    A finding the previous baseline already knew unsuppressed stays unsuppressed: putting an allowlist entry on
+    something production already ran does not make it expire out of the baseline.
+    """
     seen: dict[tuple[str, str], BaselineEntry] = {}
-    for finding in report.findings:
-        key = (finding.id, source_of(finding.package))
-        if key not in seen:
-            seen[key] = BaselineEntry(tuple(finding.ids), key[1])
+    for report in reports:
+        for finding in report.findings:
+            key = (finding.id, source_of(finding.package))
+            admitted = admission_of(finding)
+            if admitted.suppressed and previous is not None and any(
+                    not e.admitted.suppressed for e in previous.matching(finding)):
+                admitted = UNSUPPRESSED
+            old = seen.get(key)
+            if old is None or (old.admitted.suppressed and not admitted.suppressed):
+                seen[key] = BaselineEntry(tuple(finding.ids), key[1], admitted)
+    first = reports[0] if reports else None
+    digest = image_digest or (first.sbom.image.index_digest or first.sbom.image.digest if first else None)
     return Baseline(repository=repository, entries=tuple(sorted(seen.values(), key=lambda e: (e.source, e.ids))),
-                    image_digest=report.sbom.image.digest, created_at=created_at or report.scanned_at)
+                    image_digest=digest, created_at=created_at or (first.scanned_at if first else None))
+
+
+def baseline_from_report(report: ScanReport, repository: str, created_at: str | None = None,
+                         previous: Baseline | None = None) -> Baseline:
+    return baseline_from_reports([report], repository, image_digest=report.sbom.image.digest,
+                                 created_at=created_at, previous=previous)
 
 
 def baseline_from_data(data: object, origin: str) -> Baseline:
@@ -80,12 +154,23 @@ def baseline_from_data(data: object, origin: str) -> Baseline:
         if not (isinstance(item, dict) and isinstance(item.get("source"), str) and isinstance(item.get("ids"), list)
                 and item["ids"] and all(isinstance(i, str) for i in item["ids"])):
             raise bad(f"malformed entry {item!r}")
-        entries.append(BaselineEntry(tuple(item["ids"]), item["source"]))
+        entries.append(BaselineEntry(tuple(item["ids"]), item["source"], _admission(item.get("admitted"), bad)))
     repository = data.get("repository")
     if not isinstance(repository, str):
         raise bad("no repository")
     return Baseline(repository=repository, entries=tuple(entries), image_digest=data.get("image_digest"),
                     created_at=data.get("created_at"), origin=origin)
+
+
+def _admission(data: object, bad: Callable[[str], UndecidedError]) -> Admission:
+    if data is None:  # written before admissions were recorded
+        return UNSUPPRESSED
+    if not isinstance(data, dict) or data.get("by") not in ("unsuppressed", "allowlist", "vex") or \
+            not all(isinstance(data.get(k), str | None) for k in ("rule", "until")):
+        raise bad(f"malformed admission {data!r}")
+    if data["by"] != "unsuppressed" and not data.get("rule"):
+        raise bad(f"admission {data!r} names no allowlist entry or VEX statement")
+    return Admission(by=data["by"], rule=data.get("rule"), until=data.get("until"))
 
 
 def load_baseline(path: str | os.PathLike[str]) -> Baseline:

@@ -17,8 +17,8 @@ from typing import Any
 from seawall.errors import SeawallError, UndecidedError
 from seawall.image.blobcache import BlobCache
 from seawall.image.reference import check_digest, parse_reference
-from seawall.image.registry import RegistryClient, RegistryOptions, sha256_digest
-from seawall.image.registry_push import push_blob, push_manifest
+from seawall.image.registry.client import RegistryClient, RegistryOptions, sha256_digest
+from seawall.image.registry.push import push_blob, push_manifest
 from seawall.model.image import ImageRef
 from seawall.paths import blob_dir
 from seawall.policy.baseline import MAX_BYTES, Baseline, baseline_from_data

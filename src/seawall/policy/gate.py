@@ -95,7 +95,7 @@ def resolve_baseline(policy: Policy, report: ScanReport, explicit: str | os.Path
 
 def _published_baseline(repository: str, cache_dir: str | os.PathLike[str] | None, allow_missing: bool,
                          insecure_registries: Sequence[str]) -> tuple[Baseline | None, list[str]]:
-    from seawall.image.registry import RegistryOptions
+    from seawall.image.registry.client import RegistryOptions
     from seawall.policy.baseline_registry import BASELINE_TAG, baseline_tag_ref, fetch_baseline_with
 
     options = RegistryOptions(insecure_registries=frozenset(insecure_registries))
@@ -116,7 +116,7 @@ def judge(report: ScanReport, loaded: Loaded, *, target: str, baseline: Baseline
     triaged, triage = apply_triage(report, loaded.allowlists, loaded.vex, now=now)
     rule = loaded.policy.rule(baseline=baseline, now=now)
     violations: list[Violation] = rule.evaluate(triaged)
-    all_notes = [*notes, *triage.notes(), *rule.notes(triaged)]
+    all_notes = [*notes, *triage.notes(), *rule.notes(triaged), *lapsed_notes(triaged, baseline)]
     if any(v.undecided for v in violations):
         decision = Decision.UNDECIDED
     elif violations:
@@ -129,15 +129,34 @@ def judge(report: ScanReport, loaded: Loaded, *, target: str, baseline: Baseline
         errors=tuple(v.message for v in violations if v.undecided),
         image_digest=triaged.sbom.image.digest, repository=repository_of(triaged), evaluated_at=_stamp(now),
         db_built_at=triaged.db_built_at, baseline=baseline.origin or baseline.repository if baseline else None,
-        findings=len(triaged.findings), suppressed=sum(1 for f in triaged.findings if f.suppressed))
+        findings=len(triaged.findings), suppressed=sum(1 for f in triaged.findings if f.suppressed),
+        uncovered=triaged.coverage.uncovered_namespaces if triaged.coverage else (),
+        uncovered_packages=triaged.coverage.uncovered_packages if triaged.coverage else 0)
     return Judged(verdict, triaged, baseline, triage)
+
+
+def lapsed_notes(report: ScanReport, baseline: Baseline | None) -> list[str]:
+    """Findings the baseline holds only under a suppression that no longer applies: they count as new again."""
+    if baseline is None:
+        return []
+    out = []
+    for finding in report.findings:
+        entry = baseline.lapsed(finding)
+        if entry is not None:
+            out.append(f"{finding.id} in {finding.package.name} entered the baseline {entry.admitted.describe()}; "
+                       "that no longer applies, so it counts as new")
+    return out
 
 
 Scanner = Callable[[str], ScanReport]
 
 
 def run_gate(target: str, inputs: GateInputs, scanner: Scanner | None = None) -> Judged:
-    """Load policy and triage files, scan `target`, judge. Every failure to judge is an UNDECIDED verdict."""
+    """Load policy and triage files, scan `target`, judge. Every failure to judge is an UNDECIDED verdict.
+
+    A registry image index is judged platform by platform (only `inputs.platform` when given): it passes only
+    when every platform does.
+    """
     policy_name = str(inputs.policy)
     try:
         loaded = load_inputs(inputs)
@@ -145,22 +164,52 @@ def run_gate(target: str, inputs: GateInputs, scanner: Scanner | None = None) ->
         return Judged(undecided(target, policy_name, err, now=inputs.now))
     report: ScanReport | None = None
     try:
-        report = (scanner or _scanner(inputs))(target)
+        if scanner is None and _is_registry(target):
+            from seawall.image.reference import parse_reference
+            from seawall.image.registry.client import RegistryOptions
+            from seawall.policy.platforms import scan_every_platform
+
+            def scan(text: str, platform: str | None) -> ScanReport:
+                nonlocal report
+                report = _scanner(dataclasses.replace(inputs, platform=platform))(text)
+                return report
+
+            options = RegistryOptions(insecure_registries=frozenset(inputs.insecure_registries))
+            scanned = scan_every_platform(parse_reference(target), inputs.platform, options, scan)
+            reports = scanned.reports
+        else:
+            scanned, reports = None, [(None, (scanner or _scanner(inputs))(target))]
+        report = reports[0][1]
         baseline, notes = resolve_baseline(loaded.policy, report, inputs.baseline, inputs.cache_dir,
                                            baseline_from=inputs.baseline_from,
                                            allow_no_baseline=inputs.allow_no_baseline,
                                            insecure_registries=inputs.insecure_registries)
     except SeawallError as err:
         return Judged(undecided(target, policy_name, err, now=inputs.now, report=report), report)
-    return judge(report, loaded, target=target, baseline=baseline, notes=notes, now=inputs.now)
+    if scanned is None or not scanned.children:
+        return judge(report, loaded, target=target, baseline=baseline, notes=notes, now=inputs.now)
+    from seawall.policy.platforms import combine
+
+    each = [(child, judge(r, loaded, target=f"{target} [{child.platform}]", baseline=baseline, notes=notes,
+                          now=inputs.now)) for child, r in reports if child is not None]
+    return combine(each, target=target, index_digest=scanned.top.digest)
+
+
+def _is_registry(target: str) -> bool:
+    from seawall.image.open import LOCAL_TRANSPORTS
+
+    transport, sep, _ = target.partition(":")
+    return not (sep and (transport in LOCAL_TRANSPORTS or transport == "sbom"))
 
 
 def _scanner(inputs: GateInputs) -> Scanner:
+    from seawall.image.options import FetchOptions
     from seawall.scan import scan_target
 
     def scan(target: str) -> ScanReport:
-        report = scan_target(target, platform=inputs.platform, insecure_registries=inputs.insecure_registries,
-                             cache_dir=inputs.cache_dir, db=Path(inputs.db) if inputs.db else None,
+        fetch = FetchOptions.of(inputs.platform, inputs.insecure_registries, inputs.cache_dir)
+        report = scan_target(target, fetch=fetch,
+                             db=Path(inputs.db) if inputs.db else None,
                              auto_update=inputs.auto_update, base_image=inputs.base_image, now=inputs.now)
         return with_db_date(report, inputs.db)
 

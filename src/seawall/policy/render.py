@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 
-from seawall.model.policy import Decision, Verdict
+from seawall.model.policy import Decision, Verdict, Violation
 from seawall.model.serialize import to_data
 
-FORMATS = ("table", "json", "markdown")
 _HEADLINE = {Decision.PASS: "PASS", Decision.FAIL: "FAIL", Decision.UNDECIDED: "UNDECIDED"}
 _ICON = {Decision.PASS: "✅", Decision.FAIL: "❌", Decision.UNDECIDED: "⚠️"}
 _MD_LIMIT = 50  # a PR comment stays readable; the JSON has them all
@@ -23,7 +22,6 @@ def render_verdict(verdict: Verdict, fmt: str) -> str:
 
 def render_json(verdict: Verdict) -> str:
     data = to_data(verdict)
-    data.pop("extra", None)
     data["decision"] = verdict.decision.value
     data["exit_code"] = int(verdict.exit_code)
     data["schema"] = "seawall-verdict/v1"
@@ -33,6 +31,8 @@ def render_json(verdict: Verdict) -> str:
 def _summary(verdict: Verdict) -> str:
     parts = [f"{verdict.findings} findings", f"{verdict.suppressed} suppressed", f"{len(verdict.violations)} "
              "violations"]
+    if verdict.uncovered_packages:
+        parts.append(f"{verdict.uncovered_packages} packages not checked ({', '.join(verdict.uncovered)})")
     return ", ".join(parts)
 
 
@@ -41,18 +41,25 @@ def render_table(verdict: Verdict) -> str:
     if verdict.image_digest:
         lines.append(f"image {verdict.image_digest}")
     lines.append(_summary(verdict))
+    for plat in verdict.platforms:
+        lines.append(f"platform {plat.platform}  {_HEADLINE[plat.decision]}  {plat.digest}  "
+                     f"({plat.findings} findings, {plat.suppressed} suppressed, {plat.violations} violations)")
     for error in verdict.errors:
         lines.append(f"cannot decide: {error}")
     if verdict.violations:
         lines.append("")
         rows = [("RULE", "FINDING", "PACKAGE", "WHAT TO DO")]
-        rows += [(v.rule, v.finding_id or "-", v.package or "-", v.remedy) for v in verdict.violations]
+        rows += [(v.rule, v.finding_id or "-", _package(v), v.remedy) for v in verdict.violations]
         widths = [min(max(len(r[i]) for r in rows), 40) for i in range(3)]
         for row in rows:
             lines.append("  ".join(c.ljust(w) for c, w in zip(row[:3], widths, strict=True)) + "  " + row[3])
     for note in verdict.notes:
         lines.append(f"note: {note}")
     return "\n".join(lines) + "\n"
+
+
+def _package(v: Violation) -> str:
+    return f"{v.package or '-'} ({v.platform})" if v.platform else v.package or "-"
 
 
 def _md(text: str) -> str:
@@ -64,13 +71,17 @@ def render_markdown(verdict: Verdict) -> str:
            f"`{_md(verdict.target)}` judged by `{_md(verdict.policy)}` — {_summary(verdict)}."]
     if verdict.image_digest:
         out.append(f"Image digest `{verdict.image_digest}`.")
+    if verdict.platforms:
+        out += ["", "| Platform | Verdict | Digest | Findings | Violations |", "| --- | --- | --- | --- | --- |"]
+        out += [f"| {p.platform} | {_ICON[p.decision]} {_HEADLINE[p.decision]} | `{p.digest}` | {p.findings} | "
+                f"{p.violations} |" for p in verdict.platforms]
     if verdict.errors:
         out += ["", "**The gate could not decide:**", ""]
         out += [f"- {_md(e)}" for e in verdict.errors]
     if verdict.violations:
         out += ["", "| Rule | Finding | Package | What to do |", "| --- | --- | --- | --- |"]
         for v in verdict.violations[:_MD_LIMIT]:
-            out.append(f"| {_md(v.rule)} | {_md(v.finding_id or '—')} | {_md(v.package or '—')} | {_md(v.remedy)} |")
+            out.append(f"| {_md(v.rule)} | {_md(v.finding_id or '—')} | {_md(_package(v))} | {_md(v.remedy)} |")
         if len(verdict.violations) > _MD_LIMIT:
             out.append(f"\n…and {len(verdict.violations) - _MD_LIMIT} more (see the JSON verdict).")
     if verdict.notes:

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
-from seawall.model.extra import SecretFinding
 from seawall.model.finding import Finding, ScanReport
 from seawall.model.policy import Violation
 from seawall.model.vuln import Severity, Status
 from seawall.policy.baseline import Baseline
+from seawall.policy.uncovered import uncovered_notes, uncovered_violations
 from seawall.triage.targets import image_matches, image_names, source_of
 
 SEVERITY_ORDER = (Severity.UNKNOWN, Severity.NEGLIGIBLE, Severity.LOW, Severity.MEDIUM, Severity.HIGH,
@@ -27,7 +27,8 @@ OFFICIAL_IMAGES = ("docker.io/library/*",)
 
 @runtime_checkable
 class Rule(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def evaluate(self, report: ScanReport) -> list[Violation]: ...
 
@@ -63,6 +64,8 @@ class FindingScope:
     include_base: bool = True
     ignore_status: frozenset[Status] = frozenset()
     baseline: Baseline | None = None  # with new_only: None means "never promoted", so everything is new
+    uncovered: str = "undecided"  # packages the DB could not judge: undecided | ignore
+    coverage_allow: tuple[str, ...] = ()  # namespace globs whose uncovered packages the policy accepts
 
     def selects(self, finding: Finding) -> bool:
         if finding.suppressed or finding.status in self.ignore_status:
@@ -163,10 +166,10 @@ class SeverityAtLeast:
                 score = f" (CVSS {f.cvss.score})" if self.by == "cvss" and f.cvss else ""
                 out.append(finding_violation(self.name, f, f"{f.id} in {f.package.name} {f.package.version} is "
                                              f"{self.rating(f).value}{score}, {f.status.value}"))
-        return out
+        return out + uncovered_violations(self.name, report, self.scope)
 
     def notes(self, report: ScanReport) -> list[str]:
-        return []
+        return uncovered_notes(report, self.scope)
 
 
 @dataclass(frozen=True)
@@ -182,10 +185,11 @@ class OnKev:
     def evaluate(self, report: ScanReport) -> list[Violation]:
         return [finding_violation(self.name, f, f"{f.id} in {f.package.name} {f.package.version} is known to be "
                                   f"exploited (KEV since {f.kev.date_added})")
-                for f in report.findings if f.kev is not None and self.scope.selects(f)]
+                for f in report.findings if f.kev is not None and self.scope.selects(f)] \
+            + uncovered_violations(self.name, report, self.scope)
 
     def notes(self, report: ScanReport) -> list[str]:
-        return []
+        return uncovered_notes(report, self.scope)
 
 
 @dataclass(frozen=True)
@@ -209,10 +213,11 @@ class EpssAtLeast:
     def evaluate(self, report: ScanReport) -> list[Violation]:
         return [finding_violation(self.name, f, f"{f.id} in {f.package.name} {f.package.version} has EPSS "
                                   f"{f.epss.score:.3f} (percentile {f.epss.percentile:.3f})")  # type: ignore[union-attr]
-                for f in report.findings if self.scope.selects(f) and self.hits(f)]
+                for f in report.findings if self.scope.selects(f) and self.hits(f)] \
+            + uncovered_violations(self.name, report, self.scope)
 
     def notes(self, report: ScanReport) -> list[str]:
-        return []
+        return uncovered_notes(report, self.scope)
 
 
 # -- the image and the data it was judged by -------------------------------------------------------------------
@@ -227,6 +232,8 @@ class DbMaxAge:
         return f"db-age <= {self.max_hours:g}h"
 
     def evaluate(self, report: ScanReport) -> list[Violation]:
+        if report.coverage is not None and any(n.covered for n in report.coverage.namespaces):
+            return self._data_age(report)
         built = parse_time(report.db_built_at)
         if built is None:
             return [Violation(self.name, "the vulnerability DB does not say when it was built",
@@ -240,6 +247,29 @@ class DbMaxAge:
 
     def notes(self, report: ScanReport) -> list[str]:
         return []
+
+    def _data_age(self, report: ScanReport) -> list[Violation]:
+        """The age of the data the image was judged by: each covering namespace's newest record, not the build."""
+        assert report.coverage is not None
+        out = []
+        built = parse_time(report.db_built_at)
+        for n in report.coverage.namespaces:
+            if not n.covered:
+                continue
+            when = parse_time(n.data_date)
+            if when is not None and built is not None and built < when:
+                when = built  # no data is newer than the DB that holds it
+            if when is None:
+                out.append(Violation(self.name, f"the data for {n.namespace} ({', '.join(n.feeds)}) has no date",
+                                     "`seawall db update` from a source that dates its records", undecided=True))
+                continue
+            age = (_now(self.now) - when).total_seconds() / 3600
+            if age > self.max_hours:
+                out.append(Violation(
+                    self.name, f"the newest {n.namespace} data ({', '.join(n.feeds)}) is from "
+                    f"{when.date().isoformat()}, {age:.0f}h old; the policy allows {self.max_hours:g}h",
+                    "`seawall db update` from a source that is still maintained, then gate again", undecided=True))
+        return out
 
 
 @dataclass(frozen=True)
@@ -331,27 +361,18 @@ class NoSecrets:
         return "no-secrets"
 
     def evaluate(self, report: ScanReport) -> list[Violation]:
-        secrets = report.extra.get("secrets")
-        if not isinstance(secrets, list):
-            return []
         out = []
-        for item in secrets:
-            if isinstance(item, SecretFinding):
-                kind, where = item.rule_id, item.path
-                if item.layer_index is not None:
-                    where += f" (layer {item.layer_index}" + (
-                        f", deleted in layer {item.deleted_in_layer} but still in the image)" if item.deleted else ")")
-            elif isinstance(item, dict):  # a report read back from JSON
-                where = str(item.get("path", "?"))
-                kind = str(item.get("rule") or item.get("rule_id") or item.get("kind") or "secret")
-            else:
-                kind, where = "secret", str(item)
+        for item in report.secrets or ():
+            kind, where = item.rule_id, item.path
+            if item.layer_index is not None:
+                where += f" (layer {item.layer_index}" + (
+                    f", deleted in layer {item.deleted_in_layer} but still in the image)" if item.deleted else ")")
             out.append(Violation(self.name, f"{kind} found in {where}",
                                  "remove it from the image (and rotate it: it was published)"))
         return out
 
     def notes(self, report: ScanReport) -> list[str]:
-        if not isinstance(report.extra.get("secrets"), list):
+        if report.secrets is None:
             return ["no-secrets: not checked (the scan did not look for secrets)"]
         return []
 
@@ -366,9 +387,6 @@ class NoRoot:
         return "no-root"
 
     def _user(self, report: ScanReport) -> str | None:
-        config = report.extra.get("config")
-        if isinstance(config, dict) and isinstance(config.get("user"), str):
-            return config["user"]
         image = report.sbom.image
         if not image.config:
             return None
@@ -417,12 +435,21 @@ class ImageMaxAge:
 
 # -- composition -----------------------------------------------------------------------------------------------
 
+def _refuse_empty(label: str, rules: tuple[Rule, ...]) -> None:
+    # A composite of nothing would evaluate to no violations: a silent pass for a policy that says nothing.
+    if not rules:
+        raise ValueError(f"{label} needs at least one rule")
+
+
 @dataclass(frozen=True)
 class AllOf:
     """Every rule must hold: the violations are all of theirs."""
 
     rules: tuple[Rule, ...]
     label: str = "all_of"
+
+    def __post_init__(self) -> None:
+        _refuse_empty(self.label, self.rules)
 
     @property
     def name(self) -> str:
@@ -441,6 +468,9 @@ class AnyOf:
 
     rules: tuple[Rule, ...]
     label: str = "any_of"
+
+    def __post_init__(self) -> None:
+        _refuse_empty(self.label, self.rules)
 
     @property
     def name(self) -> str:

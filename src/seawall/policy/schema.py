@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -78,7 +79,7 @@ def _at_least(value: Any) -> str | None:
     return _choice(SEVERITIES)(value)
 
 FINDING_OPTIONS: dict[str, Check] = {"fixable_only": _bool, "new_only": _bool, "include_base": _bool,
-                                     "ignore_status": _statuses}
+                                     "ignore_status": _statuses, "uncovered": _choice(("undecided", "ignore"))}
 RULES: dict[str, tuple[dict[str, Check], tuple[str, ...]]] = {  # kind → (options, required options)
     "severity": ({"at_least": _at_least, "by": _choice(("reported", "vendor", "cvss")),
                   "min_score": _number(0, 10), "unknown": _choice(("count", "ignore")), **FINDING_OPTIONS}, ()),
@@ -92,7 +93,7 @@ RULES: dict[str, tuple[dict[str, Check], tuple[str, ...]]] = {  # kind → (opti
     "image_age": ({"max_days": _number(0)}, ("max_days",)),
 }
 COMPOSITES = ("all_of", "any_of")
-TOP_KEYS = ("version", "name", "description", "defaults", "rules")
+TOP_KEYS = ("version", "name", "description", "defaults", "coverage", "rules")
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ class Policy:
     name: str
     doc: Any  # the validated rule list (LList)
     defaults: dict[str, Any]
+    coverage_allow: tuple[str, ...] = ()  # namespaces/ecosystems whose unchecked packages the policy accepts
 
     @property
     def uses_baseline(self) -> bool:
@@ -111,10 +113,11 @@ class Policy:
         return _any_kind(self.doc, "db_age")
 
     def rule(self, baseline: Baseline | None = None, now: datetime | None = None) -> r.AllOf:
-        return r.AllOf(tuple(_build(item, self.defaults, baseline, now) for item in self.doc), label=self.name)
+        defaults = {**self.defaults, "coverage_allow": self.coverage_allow}
+        return r.AllOf(tuple(_build(item, defaults, baseline, now) for item in self.doc), label=self.name)
 
 
-def load_policy(path: str | Path) -> Policy:
+def load_policy(path: str | os.PathLike[str]) -> Policy:
     doc = load_located(path, "policy", PolicyError)
     problems = Problems(path, "policy")
     if not isinstance(doc, LDict):
@@ -134,6 +137,7 @@ def load_policy(path: str | Path) -> Policy:
         defaults = LDict()
     else:
         _options(defaults, FINDING_OPTIONS, (), "defaults", problems)
+    allow = _coverage(doc, problems)
     rules = doc.get("rules")
     if not isinstance(rules, LList) or not rules:
         problems.add(doc.line_of("rules") if "rules" in doc else doc.line,
@@ -141,7 +145,24 @@ def load_policy(path: str | Path) -> Policy:
     else:
         _rule_list(rules, problems)
     problems.raise_if_any(PolicyError, "fix those lines (schema: docs/policy.md)")
-    return Policy(str(path), str(name), rules, dict(defaults))
+    return Policy(str(path), str(name), rules, dict(defaults), allow)
+
+
+def _coverage(doc: LDict, problems: Problems) -> tuple[str, ...]:
+    """`coverage: {allow: ["npm", "debian:12"]}`: namespace globs whose unchecked packages do not hold a verdict."""
+    value = doc.get("coverage")
+    if value is None:
+        return ()
+    if not isinstance(value, LDict) or set(value) - {"allow"}:
+        problems.add(doc.line_of("coverage"), "`coverage` must be a mapping with `allow:` (a list of namespace "
+                     "globs such as debian:12, npm, vendor:*)")
+        return ()
+    allow = value.get("allow", [])
+    if not isinstance(allow, list) or not all(isinstance(v, str) and v for v in allow):
+        problems.add(value.line_of("allow"), "`coverage.allow` must be a list of namespace globs, found "
+                     f"{type_name(allow)}")
+        return ()
+    return tuple(allow)
 
 
 def _rule_list(items: LList, problems: Problems) -> None:
@@ -201,7 +222,9 @@ def _scope(options: dict[str, Any], defaults: dict[str, Any], baseline: Baseline
 
     return r.FindingScope(fixable_only=opt("fixable_only", False), new_only=opt("new_only", False),
                           include_base=opt("include_base", True),
-                          ignore_status=frozenset(Status(s) for s in opt("ignore_status", [])), baseline=baseline)
+                          ignore_status=frozenset(Status(s) for s in opt("ignore_status", [])), baseline=baseline,
+                          uncovered=opt("uncovered", "undecided"),
+                          coverage_allow=tuple(defaults.get("coverage_allow", ())))
 
 
 def _build(item: LDict, defaults: dict[str, Any], baseline: Baseline | None, now: datetime | None) -> r.Rule:

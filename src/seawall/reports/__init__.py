@@ -13,13 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from seawall.errors import InputError, SeawallError
+from seawall.formats import REPORT_DECODERS, Format
 from seawall.jsonbound import MALFORMED, check_depth
 from seawall.model.imported import ImportedReport
 
 MAX_REPORT_BYTES = 1 << 30  # a report of a huge image is tens of MB; a bound keeps a wrong file from filling memory
-FORMATS = {"trivy-json": "trivy", "grype-json": "grype", "sarif": "sarif", "cyclonedx": "cyclonedx"}
-
-__all__ = ["FORMATS", "detect_format", "load_report", "parse_report", "read_json"]
+__all__ = ["detect_format", "load_report", "parse_report", "read_json"]
 
 
 def read_json(path: str | os.PathLike[str], what: str = "report") -> Any:
@@ -67,7 +66,7 @@ def parse_report(doc: Any, path: str) -> ImportedReport:
                              remedy=f"give it as the target (`seawall compare report:{path} --with …`)")
         raise InputError(f"{path} is not a report format seawall reads",
                          remedy="pass Trivy JSON (-f json), Grype JSON (-o json), SARIF 2.1.0 or CycloneDX JSON")
-    module = importlib.import_module(f"seawall.reports.{FORMATS[fmt]}")
+    module = importlib.import_module(REPORT_DECODERS[Format(fmt)])
     try:
         report: ImportedReport = module.parse(doc, path)
     except SeawallError:

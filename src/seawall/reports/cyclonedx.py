@@ -31,7 +31,7 @@ def parse(doc: Any, path: str) -> ImportedReport:
         components = {ref: comp for ref, comp in _components(items(doc.get("components")))}
         tool, version = _tool(obj(doc.get("metadata")))
         packages = {ref: _package(comp) for ref, comp in components.items()}
-        findings = []
+        findings: list[ImportedFinding] = []
         for vuln in items(doc.get("vulnerabilities")):
             findings.extend(_findings(obj(vuln), packages))
         return ImportedReport(

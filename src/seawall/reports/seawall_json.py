@@ -1,4 +1,5 @@
-"""seawall's own scan JSON (docs/scan-json.md) read back into a `ScanReport`, for `seawall compare report:FILE`."""
+"""seawall's own scan JSON (docs/scan-json.md) read back into a `ScanReport`: the one reader of it, for `seawall
+compare report:FILE` and the allowlist export and audit."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 from typing import Any, TypeVar
 
 from seawall.errors import InputError
+from seawall.model.coverage import Coverage, NamespaceCoverage, UncoveredPackage
 from seawall.model.finding import Finding, ScanReport
 from seawall.model.image import Image
 from seawall.model.sbom import SBOM, Distro, Package
@@ -45,11 +47,13 @@ def _typed(finding: Finding) -> Finding:
     )
 
 
-def load_scan_report(path: str | os.PathLike[str]) -> ScanReport:
-    return parse_scan_report(read_json(path, "scan report"), str(path))
+def load_scan_report(path: str | os.PathLike[str], *, other_packages: bool = False) -> ScanReport:
+    return parse_scan_report(read_json(path, "scan report"), str(path), other_packages=other_packages)
 
 
-def parse_scan_report(doc: Any, path: str) -> ScanReport:
+def parse_scan_report(doc: Any, path: str, *, other_packages: bool = False) -> ScanReport:
+    """`other_packages`: also the packages with no finding (`otherPackages`), for a full inventory; `compare`
+    leaves them out and explains a saved report as listing vulnerable packages only."""
     if not isinstance(doc, dict) or not str(doc.get("schema", "")).startswith(SCHEMA_PREFIX):
         raise InputError(f"{path} is not a seawall scan report (no {SCHEMA_PREFIX}… schema)",
                          remedy="write one with `seawall scan TARGET --format json -o FILE`")
@@ -64,14 +68,27 @@ def parse_scan_report(doc: Any, path: str) -> ScanReport:
                 data = {k: v for k, v in obj(data).items() if k not in ("fix_available", "suppressed")}
                 data["package"] = group["package"]
                 findings.append(_typed(_load(Finding, data)))
+        if other_packages:
+            packages.extend(_load(Package, item) for item in items(doc.get("otherPackages")))
         db = obj(doc.get("db"))
         feeds = []
         for feed in items(db.get("feeds")):
             feed = dict(obj(feed))
             feed["skip_reasons"] = [[k, v] for k, v in obj(feed.get("skip_reasons")).items()]
+            feed["flag_reasons"] = [[k, v] for k, v in obj(feed.get("flag_reasons")).items()]
             feeds.append(_load(FeedProvenance, feed))
         sbom = SBOM(image=_load(Image, doc["image"]),
                     distro=_load(Distro, doc["distro"]) if doc.get("distro") else None,
                     packages=tuple(packages))
+        base = obj(doc.get("baseImage"))
         return ScanReport(sbom=sbom, findings=tuple(findings), scanned_at=str(doc.get("scannedAt", "")),
-                          db_built_at=db.get("builtAt"), db_schema=db.get("schema"), feeds=tuple(feeds))
+                          db_built_at=db.get("builtAt"), db_schema=db.get("schema"), feeds=tuple(feeds),
+                          base_image=base.get("name"), base_layers=base.get("layers"), coverage=_coverage(doc))
+
+
+def _coverage(doc: dict[str, Any]) -> Coverage | None:
+    data = doc.get("coverage")
+    if not isinstance(data, dict):
+        return None
+    return Coverage(namespaces=tuple(_load(NamespaceCoverage, n) for n in items(data.get("namespaces"))),
+                    uncovered=tuple(_load(UncoveredPackage, p) for p in items(data.get("uncoveredPackages"))))

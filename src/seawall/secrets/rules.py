@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -89,7 +90,7 @@ def builtin_document() -> dict[str, Any]:
     return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml when built with it
 
 
-def load_rules(config: str | Path | None = None) -> RuleSet:
+def load_rules(config: str | os.PathLike[str] | None = None) -> RuleSet:
     """The built-in rules, changed by the YAML file `config` when given."""
     builtin = builtin_document()
     # Built-in patterns are compiled by the tests, not on every start (it costs ~30 ms a run).

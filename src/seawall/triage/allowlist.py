@@ -7,10 +7,10 @@ expired entry suppresses nothing. Schema: docs/allowlist.md.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 from seawall.errors import InputError
@@ -114,11 +114,11 @@ class ApplyResult:
 
 # -- loading ---------------------------------------------------------------------------------------------------
 
-def load_allowlists(paths: Iterable[str | Path]) -> list[Allowlist]:
+def load_allowlists(paths: Iterable[str | os.PathLike[str]]) -> list[Allowlist]:
     return [load_allowlist(p) for p in paths]
 
 
-def load_allowlist(path: str | Path) -> Allowlist:
+def load_allowlist(path: str | os.PathLike[str]) -> Allowlist:
     doc = load_located(path, "allowlist", AllowlistError)
     problems = Problems(path, "allowlist")
     if doc is None:

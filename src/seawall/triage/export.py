@@ -18,6 +18,7 @@ from packageurl import PackageURL
 
 from seawall import __version__
 from seawall.match.findings import BUNDLE_PREFIXES
+from seawall.model.ecosystem import ECOSYSTEMS
 from seawall.model.finding import Finding
 from seawall.triage.allowlist import Allowlist, AllowlistEntry
 from seawall.triage.targets import image_matches, parse_purl, strip_tag, strip_version
@@ -25,7 +26,8 @@ from seawall.triage.targets import image_matches, parse_purl, strip_tag, strip_v
 OPENVEX_CONTEXT = "https://openvex.dev/ns/v0.2.0"
 EXPORT_FORMATS = ("openvex", "trivyignore", "grype")
 # seawall package type → syft/grype package type
-GRYPE_TYPES = {"composer": "php-composer", "java-archive": "java-archive", "go-module": "go-module"}
+GRYPE_TYPES = {row.type.value: row.grype_type for row in ECOSYSTEMS}
+_GRYPE_BY_PURL = {row.purl_type: row.grype_type for row in ECOSYSTEMS}
 
 
 @dataclass
@@ -154,7 +156,7 @@ def to_trivyignore(allowlists: Sequence[Allowlist], *, image: str | None = None,
     today = (now or datetime.now(UTC)).date()
     skipped: list[str] = []
     findings = list(findings)
-    items = []
+    items: list[dict[str, object]] = []
     for entry in _select(allowlists, image, today, skipped):
         item: dict[str, object] = {}
         if entry.purl:
@@ -190,7 +192,7 @@ def to_grype(allowlists: Sequence[Allowlist], *, image: str | None = None, findi
                            "with a report that has its binary packages")
             continue
         for vuln_id in reported_ids(entry, findings, "grype"):
-            for package in packages or [None]:
+            for package in packages or [{}]:
                 rule: dict[str, object] = {"vulnerability": vuln_id}
                 if entry.justification:
                     rule["vex-justification"] = entry.justification
@@ -218,8 +220,7 @@ def _grype_packages(entry: AllowlistEntry, findings: list[Finding]) -> list[dict
 
 
 def _grype_type(purl_type: str) -> str:
-    return {"pypi": "python", "golang": "go-module", "maven": "java-archive", "composer": "php-composer"}.get(
-        purl_type, purl_type)
+    return _GRYPE_BY_PURL.get(purl_type, purl_type)
 
 
 def export_allowlists(allowlists: Sequence[Allowlist], fmt: str, *, image: str | None = None,

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from seawall.errors import InputError
+from seawall.model.extra import VexNote
 from seawall.model.finding import Finding, ScanReport, Suppression
 from seawall.triage.targets import parse_purl, purl_matches
 
@@ -75,7 +77,7 @@ class VexStatement:
         return ": ".join(p for p in parts if p)
 
 
-def load_vex(path: str | Path) -> list[VexStatement]:
+def load_vex(path: str | os.PathLike[str]) -> list[VexStatement]:
     path = Path(path)
     try:
         if path.stat().st_size > MAX_BYTES:
@@ -97,7 +99,7 @@ def load_vex(path: str | Path) -> list[VexStatement]:
                    remedy="pass an OpenVEX v0.2.0 or CycloneDX 1.4+ VEX document")
 
 
-def load_vex_files(paths: Iterable[str | Path]) -> list[VexStatement]:
+def load_vex_files(paths: Iterable[str | os.PathLike[str]]) -> list[VexStatement]:
     return [s for p in paths for s in load_vex(p)]
 
 
@@ -161,7 +163,7 @@ def _cyclonedx(doc: dict[str, Any], path: str) -> Iterable[VexStatement]:
                            remedy=f"use one of {', '.join(CDX_STATES)}")
         ids = [vuln["id"], *(r["id"] for r in vuln.get("references") or ()
                              if isinstance(r, dict) and isinstance(r.get("id"), str))]
-        products = tuple(Product(_resolve_ref(a.get("ref"), refs)) for a in vuln.get("affects") or ()
+        products = tuple(Product(_resolve_ref(str(a["ref"]), refs)) for a in vuln.get("affects") or ()
                          if isinstance(a, dict) and a.get("ref"))
         raw_just = analysis.get("justification")
         detail = "; ".join(p for p in (raw_just, analysis.get("detail")) if p) or None
@@ -238,12 +240,12 @@ def statement_matches(statement: VexStatement, finding: Finding, digests: set[st
 
 def apply_vex(report: ScanReport, statements: Sequence[VexStatement]) -> tuple[ScanReport, dict[str, int]]:
     """Suppress findings the newest matching statement calls not_affected/fixed; affected and
-    under_investigation statements are recorded in `report.extra["vex"]`. Returns (report, uses per statement)."""
+    under_investigation statements are recorded in `report.vex_notes`. Returns (report, uses per statement)."""
     if not statements:
         return report, {}
     digests = _image_digests(report)
     used: dict[str, int] = {}
-    annotations: list[dict[str, object]] = list(report.extra.get("vex", []))  # type: ignore[call-overload]
+    annotations: list[VexNote] = list(report.vex_notes)
     findings: list[Finding] = []
     for finding in report.findings:
         matching = [s for s in statements if statement_matches(s, finding, digests)]
@@ -257,11 +259,8 @@ def apply_vex(report: ScanReport, statements: Sequence[VexStatement]) -> tuple[S
                                       justification=latest.justification, vex_status=latest.status)
             findings.append(dataclasses.replace(finding, suppressions=(*finding.suppressions, suppression)))
             continue
-        annotations.append({"id": finding.id, "package": finding.package.name, "version": finding.package.version,
-                            "status": latest.status, "statement": latest.locator, "source": latest.source,
-                            "action": latest.action_statement or latest.impact_statement or latest.detail})
+        annotations.append(VexNote(id=finding.id, package=finding.package.name, version=finding.package.version,
+                                   status=latest.status, statement=latest.locator, source=latest.source,
+                                   action=latest.action_statement or latest.impact_statement or latest.detail))
         findings.append(finding)
-    extra = dict(report.extra)
-    if annotations:
-        extra["vex"] = annotations
-    return dataclasses.replace(report, findings=tuple(findings), extra=extra), used
+    return dataclasses.replace(report, findings=tuple(findings), vex_notes=tuple(annotations)), used

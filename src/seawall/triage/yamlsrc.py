@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +72,7 @@ _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
-def load_located(path: str | Path, what: str, error: type[InputError] = InputError) -> Any:
+def load_located(path: str | os.PathLike[str], what: str, error: type[InputError] = InputError) -> Any:
     """Parse one YAML document from `path`; syntax errors name the file and line."""
     path = Path(path)
     try:
@@ -99,7 +100,7 @@ def load_located(path: str | Path, what: str, error: type[InputError] = InputErr
 class Problems:
     """Collects schema complaints as 'FILE:LINE: message' and raises them together, so one run shows them all."""
 
-    def __init__(self, path: str | Path, what: str) -> None:
+    def __init__(self, path: str | os.PathLike[str], what: str) -> None:
         self.path = str(path)
         self.what = what
         self.items: list[str] = []

@@ -1,14 +1,17 @@
 """Version schemes by name: `scheme_for("deb").compare("1.0-1", "1.0-2") == -1`.
 
 Each scheme parses a version string once into a cached key; the matcher compares keys. Names are the schemes'
-own ("dpkg", "rpm", "apk", "pep440", "semver", "maven", "go", "gem", "generic") and the ecosystems or package
-types that use them (purl types, OSV ecosystem names, catalog package types), case-insensitively.
+own ("dpkg", "rpm", "apk", "pep440", "semver", "maven", "go", "gem", "composer", "cargo", "generic") and the
+ecosystems or package types that use them (purl types, OSV ecosystem names, catalog package types), case-insensitively.
 """
 
 from __future__ import annotations
 
 from seawall.errors import InputError
+from seawall.model.ecosystem import version_scheme_names
 from seawall.versions.apk import ApkScheme
+from seawall.versions.cargo import CargoScheme
+from seawall.versions.composer import ComposerScheme
 from seawall.versions.dpkg import DpkgScheme
 from seawall.versions.gem import GemScheme
 from seawall.versions.generic import GenericScheme
@@ -46,50 +49,14 @@ SCHEMES: dict[str, VersionScheme] = {
         MavenScheme(),
         GoScheme(),
         GemScheme(),
+        ComposerScheme(),
+        CargoScheme(),
         GenericScheme(),
     )
 }
 
-_ALIASES = {
-    "deb": "dpkg",
-    "debian": "dpkg",
-    "ubuntu": "dpkg",
-    "alpine": "apk",
-    "wolfi": "apk",
-    "chainguard": "apk",
-    "redhat": "rpm",
-    "red hat": "rpm",
-    "rhel": "rpm",
-    "centos": "rpm",
-    "fedora": "rpm",
-    "rocky linux": "rpm",
-    "almalinux": "rpm",
-    "amazon": "rpm",
-    "amazonlinux": "rpm",
-    "opensuse": "rpm",
-    "suse": "rpm",
-    "mariner": "rpm",
-    "pypi": "pep440",
-    "python": "pep440",
-    "npm": "semver",
-    "node": "semver",
-    "golang": "go",
-    "go-module": "go",
-    "gomod": "go",
-    "java-archive": "maven",
-    "java": "maven",
-    "jar": "maven",
-    "rubygems": "gem",
-    "ruby": "gem",
-    "crates.io": "generic",
-    "cargo": "generic",
-    "rust": "generic",
-    "packagist": "generic",
-    "composer": "generic",
-    "php": "generic",
-    "nuget": "generic",
-    "dotnet": "generic",
-}
+# Ecosystem, package-type and distribution names, from the one table of them.
+_ALIASES = version_scheme_names()
 
 
 def scheme_names() -> list[str]:

@@ -80,6 +80,7 @@ def tokens(text: str) -> list[tuple[int, int]]:
     kind, pos = _DIGIT, 0
     while kind not in (_END, _INVALID):
         forced = None
+        value: int | None
         if kind == _DIGIT_OR_ZERO and pos < len(text) and text[pos] == "0":
             # Leading zeros after a dot compare as a fraction: each extra zero sorts lower.
             end = pos

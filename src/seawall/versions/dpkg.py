@@ -41,10 +41,12 @@ def _part_key(part: bytes) -> tuple:
         while i < n and part[i] in _DIGITS:
             i += 1
         pairs.append((letters, int(part[start:i]) if i > start else 0))
+    # verrevcmp reads past the end of the shorter part as empty runs (_PAD). Trailing _PADs go (so "" == "0"); a
+    # _PAD can otherwise only be the first pair (a part starting with zeros, "0~deb12u1"), so two _PADs at the end
+    # compare with whatever the other part holds at that position exactly as the endless padding would.
     while pairs and pairs[-1] == _PAD:
         pairs.pop()
-    # The terminator makes a shorter part compare as if padded with empty runs, as verrevcmp does.
-    pairs.append(_PAD)
+    pairs += (_PAD, _PAD)
     return tuple(pairs)
 
 
@@ -77,6 +79,7 @@ class DpkgScheme(VersionScheme):
         if not hyphen:
             upstream, revision = raw, b""
         elif not revision:
+            # dpkg --compare-versions refuses it too (exit status 2): the version is unknown, never "not affected".
             raise self.invalid(text, "revision number is empty")
         if not upstream:
             raise self.invalid(text, "version number is empty")

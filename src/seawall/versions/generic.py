@@ -1,4 +1,4 @@
-"""A SemVer-like ordering for ecosystems without a scheme of their own here (crates.io, Packagist, NuGet).
+"""A SemVer-like ordering for ecosystems without a scheme of their own here (NuGet).
 
 Accepted: an optional `v`, one or more dot-separated numbers (missing ones count as 0, so 1.2 == 1.2.0 and NuGet's
 1.2.3.0 == 1.2.3), an optional pre-release (`-rc.1`, or `-beta1`, `.RC1`, `a1` attached as Composer writes them),

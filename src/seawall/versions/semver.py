@@ -30,7 +30,7 @@ _JS_SPACE = " \t\n\v\f\r\u00a0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff" + "".j
 
 def prerelease_key(identifiers: list[str], js_numbers: bool = True) -> tuple:
     """SemVer identifier precedence: numeric ids numerically and first, then ASCII order; longer list wins ties."""
-    out = []
+    out: list[tuple[int, int | float | str]] = []
     for ident in identifiers:
         if _NUMERIC.fullmatch(ident):
             n = int(ident)

@@ -11,7 +11,7 @@ from seawall.errors import InputError, IntegrityError
 from seawall.image import mediatypes
 from seawall.image.blobcache import CHUNK, BlobCache
 from seawall.image.reference import check_digest, parse_reference, with_digest
-from seawall.image.registry import Manifest, RegistryClient, registry_error, sha256_digest
+from seawall.image.registry.client import Manifest, RegistryClient, registry_error, sha256_digest
 from seawall.model.image import ImageRef
 
 _REF_NAME = "org.opencontainers.image.ref.name"

@@ -21,9 +21,9 @@ from seawall.errors import AuthError, InputError, IntegrityError, NetworkError
 from seawall.image import mediatypes
 from seawall.image.blobcache import BlobCache
 from seawall.image.docker_config import Credentials, credentials_for
-from seawall.image.ratelimit import Backoff, RateLimit, parse_rate_limit, parse_retry_after, warn_when_low
 from seawall.image.reference import check_digest, registry_api_host
-from seawall.image.registry_auth import Challenge, TokenCache, basic_header, fetch_token, parse_challenge, token_key
+from seawall.image.registry.auth import Challenge, TokenCache, basic_header, fetch_token, parse_challenge, token_key
+from seawall.image.registry.ratelimit import Backoff, RateLimit, parse_rate_limit, parse_retry_after, warn_when_low
 from seawall.image.transfer import TransferBudget, error_body
 from seawall.model.image import ImageRef
 
@@ -397,7 +397,7 @@ def _reason(err: Exception) -> str:
 def __getattr__(name: str) -> Any:
     # RegistrySource lives in its own module (it imports this one); importable from here as callers expect.
     if name == "RegistrySource":
-        from seawall.image.registry_source import RegistrySource
+        from seawall.image.registry.source import RegistrySource
         return RegistrySource
     raise AttributeError(name)
 

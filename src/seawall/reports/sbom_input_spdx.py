@@ -6,9 +6,9 @@ from dataclasses import replace
 from typing import Any
 
 from seawall.errors import InputError
-from seawall.image import sbom_interop as interop
 from seawall.model.sbom import SBOM, Distro, Location, Package
 from seawall.output import sbom_properties as props
+from seawall.reports import sbom_interop as interop
 
 DOCUMENT_ID = "SPDXRef-DOCUMENT"
 _NO_VALUE = ("NOASSERTION", "NONE", "")
@@ -179,7 +179,9 @@ def _purl(entry: dict[str, Any]) -> str | None:
 
 
 def _tool_name(data: dict[str, Any]) -> str:
-    creation = data.get("creationInfo") if isinstance(data.get("creationInfo"), dict) else {}
+    creation = data.get("creationInfo")
+    if not isinstance(creation, dict):
+        creation = {}
     for creator in creation.get("creators") or ():
         if isinstance(creator, str) and creator.startswith("Tool:"):
             name = creator[len("Tool:") :].strip()

@@ -41,11 +41,11 @@ def _read_sbom_data(data: Any, origin: str) -> SBOM:
     if not isinstance(data, dict):
         raise InputError(f"{origin}: not an SBOM (the JSON document is not an object)", remedy=_REMEDY)
     if data.get("bomFormat") == "CycloneDX":
-        from seawall.image.sbom_input_cyclonedx import read_cyclonedx
+        from seawall.reports.sbom_input_cyclonedx import read_cyclonedx
 
         return read_cyclonedx(data, origin)
     if "spdxVersion" in data:
-        from seawall.image.sbom_input_spdx import read_spdx
+        from seawall.reports.sbom_input_spdx import read_spdx
 
         return read_spdx(data, origin)
     from seawall.output.sbom_json import is_seawall_json, parse_json

@@ -7,13 +7,14 @@ from collections.abc import Sequence
 from typing import Any, BinaryIO
 
 from seawall import paths
+from seawall.blobs.layerfile import LayerFile
 from seawall.errors import InputError
 from seawall.image import mediatypes
 from seawall.image.blobcache import BlobCache
 from seawall.image.platforms import host_platform, matches, normalize, select_manifest
 from seawall.image.reference import check_digest, parse_reference, with_digest
-from seawall.image.registry import Manifest, RegistryClient, RegistryOptions
-from seawall.image.source import ImageSource, LayerFile
+from seawall.image.registry.client import Manifest, RegistryClient, RegistryOptions
+from seawall.image.source import ImageSource
 from seawall.model.image import Image, ImageRef, Layer, Platform
 
 

@@ -15,26 +15,14 @@ from packageurl import PackageURL
 
 from seawall.errors import SeawallError
 from seawall.image.reference import parse_reference
+from seawall.model.ecosystem import ECOSYSTEMS, OS_PACKAGE_TYPES, ecosystem
 from seawall.model.image import Image, ImageRef, Layer, Platform
 from seawall.model.sbom import Distro, Location, Package
 from seawall.output import sbom_properties as props
 
 # purl type → seawall package type; anything else is kept as `binary` with its purl intact.
-PACKAGE_TYPES: dict[str, str] = {
-    "deb": "deb",
-    "apk": "apk",
-    "rpm": "rpm",
-    "pypi": "python",
-    "npm": "npm",
-    "golang": "go-module",
-    "maven": "java-archive",
-    "gem": "gem",
-    "composer": "composer",
-    "pecl": "pecl",
-    "opkg": "opkg",
-    "generic": "binary",
-}
-OS_TYPES = frozenset({"deb", "apk", "rpm"})
+PACKAGE_TYPES: dict[str, str] = {row.purl_type: row.type.value for row in ECOSYSTEMS}
+OS_TYPES = OS_PACKAGE_TYPES
 _EPOCH_PREFIX = re.compile(r"^(\d+):(.+)$")
 _SOURCE_RPM = re.compile(r"^(?P<name>.+)-(?P<version>[^-]+)-(?P<release>[^-]+?)(?:\.src)?\.rpm$")
 _AGENT = re.compile(r"^(?:Person|Organization|Tool):\s*")
@@ -105,9 +93,10 @@ def package_from_facts(facts: Facts, layer_indexes: dict[str, int] | None = None
 def _name(purl: PackageURL, given: str | None, kind: str) -> str:
     """The name advisories use: `group:artifact` for Maven, `@scope/name` for npm, the module path for Go."""
     namespace = purl.namespace or ""
-    if kind == "java-archive" and namespace:
+    row = ecosystem(kind)
+    if row is not None and row.advisory_name == "purl:" and namespace:
         return f"{namespace}:{purl.name}"
-    if kind in ("npm", "go-module", "composer") and namespace:
+    if row is not None and row.advisory_name == "purl/" and namespace:
         return f"{namespace}/{purl.name}"
     if kind in OS_TYPES:
         return purl.name

@@ -13,10 +13,9 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from seawall.blobs.layerfile import LayerFile
+from seawall.blobs.readers import CHUNK, DIGEST_RE, GZIP_MAGIC, ZSTD_MAGIC, DigestReader, normalize_path
 from seawall.errors import InputError, IntegrityError
-from seawall.fs.tarlayer import CHUNK, GZIP_MAGIC, ZSTD_MAGIC, DigestReader, normalize_path
-from seawall.image.reference import DIGEST_RE
-from seawall.image.source import LayerFile
 
 MAX_ARCHIVE_MEMBERS = 200_000
 _BLOB_PATH = re.compile(r"blobs/(sha256)/([a-f0-9]{64})")
@@ -180,6 +179,6 @@ def hash_range(member: Member) -> str:
 
 def open_verified(layer_file: LayerFile, what: str) -> DigestReader:
     """A stream of the range that raises IntegrityError at its end if the digest or size is wrong."""
-    from seawall.fs.tarlayer import open_range
+    from seawall.blobs.readers import open_range
 
     return DigestReader(open_range(layer_file), layer_file.digest, layer_file.size, what)

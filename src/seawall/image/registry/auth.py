@@ -141,7 +141,7 @@ def fetch_token(http: httpx.Client, challenge: Challenge, scopes: tuple[str, ...
                 form["service"] = service
             request = http.build_request("POST", realm, data=form)
         else:
-            params: list[tuple[str, str]] = [("service", service)] if service else []
+            params: list[tuple[str, str | int | float | bool | None]] = [("service", service)] if service else []
             params += [("scope", scope) for scope in scopes]
             headers = {"Authorization": basic_header(creds)} if creds is not None and creds.has_basic else {}
             request = http.build_request("GET", realm, params=params, headers=headers)

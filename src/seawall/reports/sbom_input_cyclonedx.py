@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from seawall.errors import InputError
-from seawall.image import sbom_interop as interop
 from seawall.model.sbom import SBOM, Distro, Location, Package
 from seawall.output import sbom_properties as props
+from seawall.reports import sbom_interop as interop
 
 _SYFT_LOCATION = re.compile(r"^syft:location:(\d+):(path|layerID)$")
 MAX_DEPTH = 32
