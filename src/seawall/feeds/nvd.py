@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from seawall.feeds.guard import each
 from seawall.feeds.http import local_path
 from seawall.feeds.interface import Feed, FetchResult, Input, Record, Workspace, unusable
 from seawall.model.vuln import CVSS, Skipped, VulnerabilityMeta
@@ -216,10 +217,12 @@ class NvdFeed(Feed):
 def _page_entries(page: Path, feed: str) -> list[Any]:
     try:
         data = json.loads(page.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
+    except (OSError, ValueError, RecursionError) as err:
         raise unusable(feed, f"cannot read the downloaded page {page}", err) from err
     entries = data.get("vulnerabilities") if isinstance(data, dict) else None
-    return entries if isinstance(entries, list) else []
+    if not isinstance(entries, list):
+        raise unusable(feed, f"the downloaded page {page} has no vulnerabilities list")
+    return entries
 
 
 def _page_ids(folder: Path) -> frozenset[str]:
@@ -256,7 +259,7 @@ def _records_folder(root: Path, feed: str, seen: set[str]) -> Iterator[Record]:
             continue
         try:
             cve = json.loads(path.read_bytes())
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             yield Skipped("unreadable JSON", path.name)
             continue
         record = parse_cve({"cve": cve}, feed)
@@ -268,6 +271,12 @@ def _records_folder(root: Path, feed: str, seen: set[str]) -> Iterator[Record]:
 
 
 def parse_cve(entry: Any, feed: str = "nvd") -> VulnerabilityMeta | Skipped:
+    record: VulnerabilityMeta | Skipped = next(each([entry], lambda e: [_parse_cve(e, feed)],
+                                                    lambda e: str(e.get("cve", {}).get("id", ""))))
+    return record
+
+
+def _parse_cve(entry: Any, feed: str) -> VulnerabilityMeta | Skipped:
     cve = entry.get("cve") if isinstance(entry, dict) else None
     if not isinstance(cve, dict) or not cve.get("id"):
         return Skipped("entry without cve.id")

@@ -206,7 +206,7 @@ def _load_file(path: Path, label: str | None = None) -> tuple[str, Any]:
             if path.suffix == ".json":
                 return origin, json.load(fh)
             return origin, yaml.load(fh, Loader=_YAML_LOADER)
-    except (OSError, ValueError, yaml.YAMLError) as err:
+    except (OSError, ValueError, RecursionError, yaml.YAMLError) as err:
         return origin, f"unreadable record ({type(err).__name__})"
 
 
@@ -225,5 +225,5 @@ def _zip(path: Path, url: str, feed: str) -> Iterator[tuple[str, Any]]:
                 continue
             try:
                 yield origin, json.loads(archive.read(info))
-            except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
+            except (OSError, ValueError, RecursionError, zipfile.BadZipFile, EOFError) as err:
                 yield origin, f"unreadable record ({type(err).__name__})"

@@ -2,7 +2,9 @@
 
 The unit of work is one layer plus what is wanted from it (`LayerJob`), so a caller that already knows a layer
 skips it by not asking. Layers are decompressed in parallel by a process pool reading `LayerFile` ranges (tar
-parsing holds the GIL, so threads would not help); one small layer is read in-process. Memory stays bounded:
+parsing holds the GIL, so processes beat threads); one small layer is read in-process. A daemonic process (a Dask
+worker under its nanny) may start no child, and in any Dask worker the cluster already spreads the work over the
+cores: there the pool is of threads (isal inflates without the GIL). Memory stays bounded:
 files up to `SMALL_FILE` bytes are held as bytes, larger ones are spooled to a private directory that `close()`
 removes.
 """
@@ -19,7 +21,7 @@ import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -99,7 +101,7 @@ class _Wants:
         # most entries of a layer are wanted by no one, and one match is cheaper than a call per requester.
         gated = [c for c in job.catalogers if getattr(c, "wants_only_globbed", False)]
         self.ungated = tuple(c for c in job.catalogers if not getattr(c, "wants_only_globbed", False))
-        self.gate = re.compile("|".join(f"(?:{c._matcher.pattern})" for c in gated)) if gated else None
+        self.gate = re.compile("|".join(f"(?:{c._matcher.pattern})" for c in gated)) if gated else None  # type: ignore[attr-defined]
 
     def who(self, path: str, mode: int, size: int) -> tuple[list[str], list[str]]:
         """(names that want the content, names that want it but it is too large)."""
@@ -107,7 +109,9 @@ class _Wants:
         too_large: list[str] = []
         gate = self.gate
         for cataloger in self.catalogers if gate is None or gate.match(path) else self.ungated:
-            if cataloger.wants(path, mode, size):
+            # Asked with the size clamped to the bound, so a file a cataloger refuses only for its size is
+            # reported as too large instead of passing unmentioned.
+            if cataloger.wants(path, mode, min(size, cataloger.max_file_size)):
                 (wanted if size <= cataloger.max_file_size else too_large).append(cataloger.name)
         if path in self.extra:
             wanted.append(EXTRAS)
@@ -133,29 +137,48 @@ def scan_layer(job: LayerJob, spool_dir: str, limits: LayerLimits, stream: Binar
     captured: dict[str, tuple[bytes | None, str | None]] = {}  # path → (data, spool file) within this layer
     pending_links: list[tuple[str, str, int, list[str]]] = []  # (path, target, mode, wanted-by)
     sizes: dict[str, int] = {}  # regular files of this layer, for the hard links that name them
+    contributed: set[str] = set()  # paths whose content or size was taken from this layer
+    last_write: dict[str, int] = {}  # of those written again later in the layer: the number of the last entry
+    taken_at: dict[int, int] = {}  # id of each FileEntry / too-large item / pending link → its entry's number
     what = job.what or f"layer {job.index}"
     reader = _reader(job, limits, what, stream)
     with reader:
         for entry in reader:
             if WHITEOUT_PREFIX in entry.path and _classify(scan, entry.path):
                 continue
+            number = len(scan.entries)
+            if entry.path in contributed:  # written again in this layer: the last entry wins, as on extraction
+                last_write[entry.path] = number
             scan.entries.append((entry.path, entry.type, entry.size, entry.mode, entry.linkname))
             if entry.type == FILE:
+                contributed.add(entry.path)
                 sizes[entry.path] = entry.size
                 wanted, too_large = wants.who(entry.path, entry.mode, entry.size)
                 for name in too_large:
-                    scan.too_large.setdefault(name, []).append((entry.path, entry.size))
+                    scan.too_large.setdefault(name, []).append(item := (entry.path, entry.size))
+                    taken_at[id(item)] = number
                 if wanted:
                     captured[entry.path] = _capture(reader, entry.size, spool_dir)
-                    _emit(scan, wanted, entry.path, entry.size, entry.mode, job.index, captured[entry.path])
+                    emitted = _emit(scan, wanted, entry.path, entry.size, entry.mode, job.index, captured[entry.path])
+                    taken_at[id(emitted)] = number
             elif entry.type == HARDLINK:
+                contributed.add(entry.path)
                 size = sizes.get(entry.linkname, 0)
                 wanted, too_large = wants.who(entry.path, entry.mode, size)
                 for name in too_large:
-                    scan.too_large.setdefault(name, []).append((entry.path, size))
+                    scan.too_large.setdefault(name, []).append(item := (entry.path, size))
+                    taken_at[id(item)] = number
                 if wanted:
-                    pending_links.append((entry.path, entry.linkname, entry.mode, wanted))
+                    pending_links.append(link := (entry.path, entry.linkname, entry.mode, wanted))
+                    taken_at[id(link)] = number
         scan.uncompressed_size = reader.uncompressed
+    if last_write:
+        def current(path: str, thing: object) -> bool:
+            return path not in last_write or taken_at.get(id(thing)) == last_write[path]
+
+        scan.files = {name: [e for e in files if current(e.path, e)] for name, files in scan.files.items()}
+        scan.too_large = {name: [i for i in items if current(i[0], i)] for name, items in scan.too_large.items()}
+        pending_links = [link for link in pending_links if current(link[0], link)]
     if pending_links:
         _resolve_links(job, limits, scan, captured, pending_links, spool_dir, what)
     return scan
@@ -179,12 +202,13 @@ def _capture(reader: TarLayerReader, size: int, spool_dir: str) -> tuple[bytes |
 
 
 def _emit(scan: LayerScan, wanted: list[str], path: str, size: int, mode: int, index: int,
-          content: tuple[bytes | None, str | None]) -> None:
+          content: tuple[bytes | None, str | None]) -> FileEntry:
     data, spooled = content
     opener = functools.partial(_open_file, spooled) if spooled else None
     entry = FileEntry(path=path, size=size, mode=mode, layer_index=index, data=data, opener=opener)
     for name in wanted:
         scan.files.setdefault(name, []).append(entry)
+    return entry
 
 
 def _resolve_links(job: LayerJob, limits: LayerLimits, scan: LayerScan,
@@ -218,6 +242,27 @@ def _mp_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("forkserver")
 
 
+def in_worker_process() -> bool:
+    """True where child processes are forbidden or wasteful: a daemonic process, or a Dask worker's task."""
+    if multiprocessing.current_process().daemon:
+        return True
+    try:
+        from distributed import get_worker
+    except ImportError:
+        return False
+    try:
+        get_worker()
+    except ValueError:  # not called from a Dask task
+        return False
+    return True
+
+
+def _pool(workers: int) -> Executor:
+    if in_worker_process():
+        return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="seawall-layer")
+    return ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context())
+
+
 class LayerCollector:
     """Runs `LayerJob`s (in parallel) and dir: rootfs scans; owns the spool directory of large files."""
 
@@ -249,7 +294,7 @@ class LayerCollector:
             local, parallel = local + parallel, []
         if parallel:
             ordered = sorted(parallel, key=lambda j: -(j.layer_file.size if j.layer_file else 0))
-            with ProcessPoolExecutor(max_workers=min(self.workers, len(ordered)), mp_context=_mp_context()) as pool:
+            with _pool(min(self.workers, len(ordered))) as pool:
                 futures = {pool.submit(_run, job, self.spool_dir, self.limits): job for job in ordered}
                 for future in as_completed(futures):
                     result = future.result()
