@@ -12,7 +12,6 @@ removes.
 from __future__ import annotations
 
 import functools
-import multiprocessing
 import os
 import re
 import shutil
@@ -21,10 +20,9 @@ import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from seawall import paths
 from seawall.blobs.layerfile import LayerFile
@@ -46,6 +44,10 @@ from seawall.fs.tarlayer import (
     TarLayerReader,
 )
 from seawall.image.source import ImageSource
+
+if TYPE_CHECKING:
+    import multiprocessing.context
+    from concurrent.futures import Executor
 
 SMALL_FILE = 1024 * 1024
 IN_PROCESS_BYTES = 8 * 1024 * 1024  # below this in total, starting worker processes costs more than it saves
@@ -236,6 +238,8 @@ def _run(job: LayerJob, spool_dir: str, limits: LayerLimits) -> LayerScan | tupl
 
 
 def _mp_context() -> multiprocessing.context.BaseContext:
+    import multiprocessing  # here, not at the top: a warm scan starts no pool and should not pay for the import
+
     # fork is cheapest (no re-import) and safe while this process runs no other threads.
     if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("fork")
@@ -244,6 +248,8 @@ def _mp_context() -> multiprocessing.context.BaseContext:
 
 def in_worker_process() -> bool:
     """True where child processes are forbidden or wasteful: a daemonic process, or a Dask worker's task."""
+    import multiprocessing
+
     if multiprocessing.current_process().daemon:
         return True
     try:
@@ -258,6 +264,8 @@ def in_worker_process() -> bool:
 
 
 def _pool(workers: int) -> Executor:
+    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
     if in_worker_process():
         return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="seawall-layer")
     return ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context())
@@ -293,6 +301,8 @@ class LayerCollector:
         if len(parallel) <= 1 or self.workers <= 1 or total < IN_PROCESS_BYTES:
             local, parallel = local + parallel, []
         if parallel:
+            from concurrent.futures import as_completed
+
             ordered = sorted(parallel, key=lambda j: -(j.layer_file.size if j.layer_file else 0))
             with _pool(min(self.workers, len(ordered))) as pool:
                 futures = {pool.submit(_run, job, self.spool_dir, self.limits): job for job in ordered}
