@@ -21,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,40 @@ def timed(cmd: list[str], scratch: Path, env: dict[str, str]) -> Sample:
         sys.exit(f"{' '.join(cmd[:4])} … failed ({proc.returncode}): {proc.stderr.decode(errors='replace')[-1500:]}")
     seconds, rss, user, system = report.read_text().split()[-4:]
     return Sample(float(seconds), int(rss), float(user) + float(system))
+
+
+def _tree(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo.extend(children.get(pid, ()))
+    return out
+
+
+def peak_pss(cmd: list[str], env: dict[str, str]) -> int:
+    """Peak of the summed PSS (KiB) of the command's whole process tree, sampled every 20 ms from smaps_rollup:
+    worker processes share pages with their parent, so adding their RSS would count those twice."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    peak = 0
+    while proc.poll() is None:
+        total = 0
+        for pid in _tree(proc.pid):
+            try:
+                rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+            except OSError:
+                continue
+            total += sum(int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Pss:"))
+        peak = max(peak, total)
+        time.sleep(0.02)
+    return peak
 
 
 def measure(cmd_for: Command, layout: Path, runs: int, warm: bool, env: dict[str, str]) -> list[Sample]:
@@ -145,6 +180,8 @@ def main() -> None:
                         help="time a full `seawall scan` (inventory + match + table) instead of `seawall sbom`")
     parser.add_argument("--tools", metavar="LIST",
                         help="comma-separated subset of seawall,syft,trivy to time (the floors always run)")
+    parser.add_argument("--pss", action="store_true",
+                        help="also sample the peak total PSS of one cold seawall run (all its processes)")
     parser.add_argument("--scanners", metavar="LIST",
                         help="with --scan: seawall's --scanners (vuln, secret, config); default: seawall's own")
     args = parser.parse_args()
@@ -156,6 +193,7 @@ def main() -> None:
     peers = ensure_peers()
     env = peer_env()
     table: dict[str, dict[str, dict[str, Sample]]] = {}
+    pss_of: dict[str, int] = {}
     print(f"median of {args.runs} runs; wall seconds and peak RSS; cpu cores: {os.cpu_count()}", flush=True)
     runners = tools(peers, args.trivy_input, db, args.scanners)
     if args.tools:
@@ -176,6 +214,11 @@ def main() -> None:
                     continue
                 row[tool] = median(measure(cmd_for, layout, args.runs, mode == "warm", env))
             table[name][mode] = row
+            if args.pss and mode == "cold":
+                with tempfile.TemporaryDirectory(prefix="seawall-speed-pss-") as fresh:
+                    pss = peak_pss(runners["seawall"][0](layout, Path(fresh)), {**env, "TMPDIR": fresh})
+                pss_of[name] = pss
+                print(f"{name:15} peak PSS of a cold seawall run, all processes: {pss / 1024:.0f} MiB", flush=True)
             floor = table[name]["cold"]["gzip -dc"]
             sw = row["seawall"].seconds
             syft_any = row.get("syft") or table[name]["cold"].get("syft")  # Syft keeps no cache: warm is cold
@@ -187,7 +230,7 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "speed.json").write_text(json.dumps(
         {"runs": args.runs, "trivy_input": args.trivy_input, "scan": args.scan, "scanners": args.scanners,
-         "load_average_after": os.getloadavg(),
+         "load_average_after": os.getloadavg(), "peak_pss_kib": pss_of,
          "results": {
             name: {mode: {tool: s.__dict__ for tool, s in row.items()} for mode, row in modes.items()}
             for name, modes in table.items()}}, indent=2))
