@@ -10,11 +10,15 @@ from seawall.feeds.epss import EpssFeed
 from seawall.feeds.interface import Feed, FeedError
 from seawall.feeds.kev import KevFeed
 from seawall.feeds.nvd import NvdFeed
+from seawall.feeds.oracle import OracleOvalFeed
 from seawall.feeds.osv import OsvFeed
+from seawall.feeds.photon import PhotonFeed
+from seawall.feeds.wolfi import ChainguardFeed, WolfiFeed
 
 FEEDS: dict[str, type[Feed]] = {
     cls.name: cls
-    for cls in (DebianTrackerFeed, DebianListsFeed, AlpineSecdbFeed, OsvFeed, KevFeed, EpssFeed, NvdFeed)
+    for cls in (DebianTrackerFeed, DebianListsFeed, AlpineSecdbFeed, OsvFeed, OracleOvalFeed, PhotonFeed, WolfiFeed,
+                ChainguardFeed, KevFeed, EpssFeed, NvdFeed)
 }
 
 __all__ = ["FEEDS", "Feed", "FeedError", "default_feeds", "feed_by_name", "select_feeds"]

@@ -37,6 +37,13 @@ _VENDOR_SEVERITY = {
     "critical": Severity.CRITICAL,
 }
 _PEP503 = re.compile(r"[-_.]+")
+# AlmaLinux and Rocky Linux rate an erratum only in its summary, "Important: openssl security update" (the Red Hat
+# scale); vunnel's alma provider reads the same prefix.
+_SUMMARY_RATING = re.compile(r"^(Critical|Important|Moderate|Low):", re.I)
+_SUMMARY_RATED = {"almalinux": "almalinux", "rocky linux": "rocky"}
+# Their errata name the CVEs they fix under `related` (AlmaLinux) or `upstream` (Rocky, Ubuntu): the erratum is a
+# bundle of those CVEs, as a DSA is.
+_ERRATA = re.compile(r"^(ALSA|ALBA|ALEA|RLSA|RLBA|RLEA)-")
 
 
 def namespace_of(ecosystem: str) -> str | None:
@@ -98,6 +105,9 @@ def _vendor_severity(record: dict[str, Any], affected: dict[str, Any]) -> tuple[
     for sev in record.get("severity") or ():
         if isinstance(sev, dict) and sev.get("type") == "Ubuntu" and isinstance(sev.get("score"), str):
             return _VENDOR_SEVERITY.get(sev["score"].lower(), Severity.UNKNOWN), "ubuntu"
+    distro = str((affected.get("package") or {}).get("ecosystem", "")).partition(":")[0].lower()
+    if distro in _SUMMARY_RATED and (match := _SUMMARY_RATING.match(str(record.get("summary") or ""))):
+        return _VENDOR_SEVERITY[match.group(1).lower()], _SUMMARY_RATED[distro]
     db = record.get("database_specific") or {}
     if isinstance(db, dict) and isinstance(db.get("severity"), str):
         return _VENDOR_SEVERITY.get(db["severity"].lower(), Severity.UNKNOWN), "ghsa"
@@ -136,7 +146,11 @@ def parse_record(record: Any, feed: str, *, origin: str = "", unreadable: str | 
         ignored.extend(note if isinstance(note, Flagged) else Skipped(note.reason, note.record, whole=False)
                        for note in notes)
     yield from ignored
-    aliases = tuple(dict.fromkeys(str(a) for a in (*(record.get("aliases") or ()), *(record.get("upstream") or ()))
+    related = record.get("related") or () if _ERRATA.match(vuln_id) else ()
+    upstream = [str(u) for u in record.get("upstream") or ()]
+    # A USN names its CVEs only as Ubuntu's per-CVE records, `UBUNTU-CVE-2024-6387`: the CVE is that id's tail.
+    upstream += [u.removeprefix("UBUNTU-") for u in upstream if u.startswith("UBUNTU-CVE-")]
+    aliases = tuple(dict.fromkeys(str(a) for a in (*(record.get("aliases") or ()), *upstream, *related)
                                   if a and a != vuln_id))
     cvss = _cvss(record.get("severity"), "osv")
     for affected in record.get("affected") or ():

@@ -1,0 +1,158 @@
+"""Every distribution judged by its own vendor: a test image with a real package database per distribution, scanned
+with the default path against a DB built from the vendor's real (../shared/data/distro-feeds) or real-shaped
+(tests/assets/distro-feeds, see its README) advisories. Each finding carries the vendor's state and rating."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from seawall.db.build import update_db
+from seawall.feeds import select_feeds
+from seawall.model.finding import Finding
+from seawall.model.vuln import Severity, Status
+from seawall.scan import scan_target
+from tests.distro_images import Rpm, apk_image, dpkg_image, rpm_image
+
+ASSETS = Path(__file__).parent / "assets" / "distro-feeds"
+ROCKY_9 = ('NAME="Rocky Linux"\nVERSION="9.2 (Blue Onyx)"\nID="rocky"\nID_LIKE="rhel centos fedora"\n'
+           'VERSION_ID="9.2"\nPLATFORM_ID="platform:el9"\nPRETTY_NAME="Rocky Linux 9.2 (Blue Onyx)"\n')
+ALMA_9 = ('NAME="AlmaLinux"\nVERSION="9.3 (Shamrock Pampas Cat)"\nID="almalinux"\nID_LIKE="rhel centos fedora"\n'
+          'VERSION_ID="9.3"\nPLATFORM_ID="platform:el9"\nPRETTY_NAME="AlmaLinux 9.3 (Shamrock Pampas Cat)"\n')
+ORACLE_9 = ('NAME="Oracle Linux Server"\nVERSION="9.4"\nID="ol"\nID_LIKE="fedora"\nVARIANT="Server"\n'
+            'VERSION_ID="9.4"\nPLATFORM_ID="platform:el9"\nPRETTY_NAME="Oracle Linux Server 9.4"\n')
+PHOTON_5 = 'NAME="VMware Photon OS"\nVERSION="5.0"\nID=photon\nVERSION_ID=5.0\nPRETTY_NAME="VMware Photon OS/Linux"\n'
+UBUNTU_22 = ('PRETTY_NAME="Ubuntu 22.04.4 LTS"\nNAME="Ubuntu"\nVERSION_ID="22.04"\nVERSION="22.04.4 LTS (Jammy Jellyfish)"'
+             '\nVERSION_CODENAME=jammy\nID=ubuntu\nID_LIKE=debian\nUBUNTU_CODENAME=jammy\n')
+WOLFI = 'ID=wolfi\nNAME="Wolfi"\nPRETTY_NAME="Wolfi"\nVERSION_ID="20230201"\nHOME_URL="https://wolfi.dev"\n'
+# The corpus's rpm-db image: Rocky Linux 9 packages, each built from a source of its own name.
+ROCKY_RPMS = (Rpm("openssl-libs", 1, "3.0.7", "24.el9"), Rpm("zlib", 0, "1.2.11", "40.el9"),
+              Rpm("bash", 0, "5.1.8", "6.el9_1"), Rpm("tzdata", 0, "2023c", "1.el9"))
+
+
+@pytest.fixture(scope="module")
+def feeds_data(shared_data: Path) -> Path:
+    data = shared_data / "distro-feeds"
+    if not data.is_dir():
+        pytest.skip("../shared/data/distro-feeds is absent")
+    return data
+
+
+def _db(tmp: Path, names: list[str], sources: list[str]) -> Path:
+    db = tmp / "seawall.db"
+    assert update_db(db, select_feeds(names, sources)).installed
+    return db
+
+
+def _scan(layout: Path, db: Path) -> dict[tuple[str, str], Finding]:
+    report = scan_target(f"oci:{layout}", db=db, auto_update=False, scanners=("vuln",))
+    assert report.coverage is not None and report.coverage.complete, report.coverage
+    return {(f.package.name, f.id): f for f in report.findings}
+
+
+def _ids(findings: dict[tuple[str, str], Finding]) -> set[tuple[str, str]]:
+    return set(findings)
+
+
+# --- Rocky Linux 9: Rocky's OSV records, rpm order with epoch and release ------------------------------------------
+
+
+def test_the_rocky_9_image_is_judged_by_rocky_osv_records(tmp_path: Path) -> None:
+    layout = rpm_image(tmp_path / "img", ROCKY_9, ROCKY_RPMS)
+    db = _db(tmp_path, ["osv"], [f"osv={ASSETS / 'rocky'}"])
+    report = scan_target(f"oci:{layout}", db=db, auto_update=False, scanners=("vuln",))
+    assert report.sbom.distro is not None and report.sbom.distro.eol_date == "2032-05-31"
+    (namespace,) = report.coverage.namespaces if report.coverage else ()
+    assert (namespace.namespace, namespace.fixed_only) == ("rocky:9", True)  # Rocky publishes fixes only
+    (finding,) = report.findings
+    # 1:3.0.7-24.el9 < 1:3.0.7-25.el9_3; bash 5.1.8-6.el9_1 equals the fix written 0:5.1.8-6.el9_1; zlib 40.el9 is
+    # past 32.el9_0.
+    assert (finding.id, finding.package.name, finding.package.version) == (
+        "CVE-2023-5363", "openssl-libs", "1:3.0.7-24.el9")
+    assert "RLSA-2024:0310" in finding.aliases
+    assert finding.status is Status.FIXED and finding.fixed_versions == ("1:3.0.7-25.el9_3",)
+    assert (finding.severity, finding.severity_source) == (Severity.MEDIUM, "rocky")  # "Moderate: …"
+
+
+# --- AlmaLinux 9: the real ALSA records, keyed by binary rpm -------------------------------------------------------
+
+
+def test_an_almalinux_9_image_is_judged_by_alsa_records_by_binary_name(tmp_path: Path, feeds_data: Path) -> None:
+    # Real layout: openssl-libs and openssh-server are subpackages of the openssl and openssh sources.
+    layout = rpm_image(tmp_path / "img", ALMA_9, (
+        Rpm("openssl", 1, "3.0.7", "24.el9", ("libs",)), Rpm("openssh", 0, "8.7p1", "34.el9", ("server",)),
+        Rpm("zlib", 0, "1.2.11", "40.el9")))
+    db = _db(tmp_path, ["osv"], [f"osv={feeds_data / 'almalinux' / 'almalinux9'}"])
+    findings = _scan(layout, db)
+    assert _ids(findings) == {("openssl-libs", "CVE-2023-5363"), ("openssh-server", "CVE-2024-6387")}
+    openssh = findings["openssh-server", "CVE-2024-6387"]
+    assert "ALSA-2024:4312" in openssh.aliases and openssh.fixed_versions == ("8.7p1-38.el9_4.1",)
+    assert (openssh.severity, openssh.severity_source, openssh.status) == (Severity.HIGH, "almalinux", Status.FIXED)
+    assert findings["openssl-libs", "CVE-2023-5363"].severity is Severity.MEDIUM
+
+
+# --- Oracle Linux 9: ELSA OVAL ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("source", ["json", "xml"])
+def test_an_oracle_linux_9_image_is_judged_by_elsa(tmp_path: Path, feeds_data: Path, source: str) -> None:
+    layout = rpm_image(tmp_path / "img", ORACLE_9, (
+        Rpm("openssh", 0, "8.7p1", "38.0.1.el9", ("server", "clients")),
+        Rpm("pam_ssh_agent_auth", 0, "0.10.4", "5.38.0.2.el9_4.1")))
+    url = str(feeds_data / "oracle" / "oval") if source == "json" else str(ASSETS / "oracle" / "elsa-excerpt.xml")
+    db = _db(tmp_path, ["oracle"], [f"oracle={url}"])
+    findings = _scan(layout, db)
+    # 8.7p1-38.0.1.el9 < 0:8.7p1-38.0.2.el9_4.1 (Oracle's .0.N rebuild numbers); pam_ssh_agent_auth is at the fix.
+    assert _ids(findings) == {("openssh-server", "CVE-2024-6387"), ("openssh-clients", "CVE-2024-6387")}
+    finding = findings["openssh-server", "CVE-2024-6387"]
+    assert "ELSA-2024-4312" in finding.aliases and finding.fixed_versions == ("0:8.7p1-38.0.2.el9_4.1",)
+    assert (finding.severity, finding.severity_source, finding.status) == (Severity.HIGH, "oracle", Status.FIXED)
+
+
+# --- Photon OS 5.0: keyed by the spec (source) package ---------------------------------------------------------------
+
+
+def test_a_photon_5_image_is_judged_by_photon_cve_data_by_source_name(tmp_path: Path, feeds_data: Path) -> None:
+    layout = rpm_image(tmp_path / "img", PHOTON_5, (
+        Rpm("openssl", 0, "3.0.9", "6.ph5", ("libs",)), Rpm("openssh", 0, "9.3p2", "13.ph5", ("clients",)),
+        Rpm("expat", 0, "2.5.0", "1.ph5", ("libs",))))
+    db = _db(tmp_path, ["photon"], [f"photon={feeds_data / 'photon' / 'photon'}"])
+    findings = _scan(layout, db)
+    openssl = findings["openssl-libs", "CVE-2023-5363"]
+    assert openssl.fixed_versions == ("3.0.9-7.ph5",) and openssl.status is Status.FIXED
+    assert (openssl.severity, openssl.severity_source) == (Severity.HIGH, "photon")  # cve_score 7.5
+    assert ("expat-libs", "CVE-2024-45490") in findings
+
+
+# --- Ubuntu 22.04: USN OSV, keyed by source -------------------------------------------------------------------------
+
+
+def test_an_ubuntu_22_04_image_is_judged_by_usn_osv(tmp_path: Path, feeds_data: Path) -> None:
+    layout = dpkg_image(tmp_path / "img", UBUNTU_22, (
+        ("openssh-server", "openssh", "1:8.9p1-3ubuntu0.7", "1:8.9p1-3ubuntu0.7"),
+        ("openssh-client", "openssh", "1:8.9p1-3ubuntu0.10", "1:8.9p1-3ubuntu0.10"),
+        ("zlib1g", "zlib", "1:1.2.11.dfsg-2ubuntu9.2", "1:1.2.11.dfsg-2ubuntu9.2")))
+    db = _db(tmp_path, ["osv"], [f"osv={feeds_data / 'ubuntu' / 'osv' / 'usn'}"])
+    findings = _scan(layout, db)
+    # The USN's 14.04/16.04 entries are Ubuntu Pro streams and its 18.04 one another series: none speaks for 22.04.
+    assert _ids(findings) == {("openssh-server", "CVE-2024-6387")}
+    finding = findings["openssh-server", "CVE-2024-6387"]
+    assert "USN-6859-1" in finding.aliases and finding.fixed_versions == ("1:8.9p1-3ubuntu0.10",)
+
+
+# --- Wolfi: the advisories YAML, every state --------------------------------------------------------------------------
+
+
+def test_a_wolfi_image_is_judged_by_wolfi_advisories_with_their_states(tmp_path: Path, feeds_data: Path) -> None:
+    layout = apk_image(tmp_path / "img", WOLFI, (
+        ("libcrypto3", "openssl", "3.3.1-r2"), ("busybox", "busybox", "1.36.1-r0")))
+    db = _db(tmp_path, ["wolfi"], [f"wolfi={feeds_data / 'wolfi'}"])
+    report = scan_target(f"oci:{layout}", db=db, auto_update=False, scanners=("vuln",))
+    assert report.coverage is not None and report.coverage.complete
+    assert [n.namespace for n in report.coverage.namespaces] == ["wolfi:rolling"]
+    findings = {(f.package.name, f.id): f for f in report.findings}
+    openssl = findings["libcrypto3", "CVE-2024-5535"]
+    assert openssl.fixed_versions == ("3.3.1-r3",) and "CGA-3mrr-589r-46qj" in openssl.aliases
+    # busybox's false-positive determinations (not affected) are never findings.
+    assert not any(f.status is Status.NOT_AFFECTED for f in report.findings)
