@@ -41,7 +41,8 @@ class Rpm:
         body += "%install\n"
         for sub in subs:
             label = f"{self.name}-{sub}" if sub else self.name
-            body += f"mkdir -p %{{buildroot}}/usr/share/{label}\necho {label} > %{{buildroot}}/usr/share/{label}/README\n"
+            body += (f"mkdir -p %{{buildroot}}/usr/share/{label}\n"
+                     f"echo {label} > %{{buildroot}}/usr/share/{label}/README\n")
         for sub in subs:
             label = f"{self.name}-{sub}" if sub else self.name
             body += (f"%files {sub}\n" if sub else "%files\n") + f"/usr/share/{label}/README\n"

@@ -23,8 +23,9 @@ ALMA_9 = ('NAME="AlmaLinux"\nVERSION="9.3 (Shamrock Pampas Cat)"\nID="almalinux"
 ORACLE_9 = ('NAME="Oracle Linux Server"\nVERSION="9.4"\nID="ol"\nID_LIKE="fedora"\nVARIANT="Server"\n'
             'VERSION_ID="9.4"\nPLATFORM_ID="platform:el9"\nPRETTY_NAME="Oracle Linux Server 9.4"\n')
 PHOTON_5 = 'NAME="VMware Photon OS"\nVERSION="5.0"\nID=photon\nVERSION_ID=5.0\nPRETTY_NAME="VMware Photon OS/Linux"\n'
-UBUNTU_22 = ('PRETTY_NAME="Ubuntu 22.04.4 LTS"\nNAME="Ubuntu"\nVERSION_ID="22.04"\nVERSION="22.04.4 LTS (Jammy Jellyfish)"'
-             '\nVERSION_CODENAME=jammy\nID=ubuntu\nID_LIKE=debian\nUBUNTU_CODENAME=jammy\n')
+UBUNTU_22 = ('PRETTY_NAME="Ubuntu 22.04.4 LTS"\nNAME="Ubuntu"\nVERSION_ID="22.04"\n'
+             'VERSION="22.04.4 LTS (Jammy Jellyfish)"\nVERSION_CODENAME=jammy\n'
+             'ID=ubuntu\nID_LIKE=debian\nUBUNTU_CODENAME=jammy\n')
 WOLFI = 'ID=wolfi\nNAME="Wolfi"\nPRETTY_NAME="Wolfi"\nVERSION_ID="20230201"\nHOME_URL="https://wolfi.dev"\n'
 # The corpus's rpm-db image: Rocky Linux 9 packages, each built from a source of its own name.
 ROCKY_RPMS = (Rpm("openssl-libs", 1, "3.0.7", "24.el9"), Rpm("zlib", 0, "1.2.11", "40.el9"),
@@ -156,3 +157,27 @@ def test_a_wolfi_image_is_judged_by_wolfi_advisories_with_their_states(tmp_path:
     assert openssl.fixed_versions == ("3.3.1-r3",) and "CGA-3mrr-589r-46qj" in openssl.aliases
     # busybox's false-positive determinations (not affected) are never findings.
     assert not any(f.status is Status.NOT_AFFECTED for f in report.findings)
+
+
+# --- Amazon Linux 2 and 2023: ALAS from the repositories' updateinfo.xml ---------------------------------------------
+
+AMAZON = ('NAME="Amazon Linux"\nVERSION="{v}"\nID="amzn"\nID_LIKE="{like}"\nVERSION_ID="{v}"\n'
+          'PRETTY_NAME="Amazon Linux {v}"\n')
+
+
+def test_amazon_linux_2023_and_2_images_are_judged_by_alas(tmp_path: Path) -> None:
+    al2023 = rpm_image(tmp_path / "al2023", AMAZON.format(v="2023", like="fedora"), (
+        Rpm("openssh", 0, "8.7p1", "8.amzn2023.0.10", ("server",)), Rpm("rsyslog", 0, "8.2204.0", "3.amzn2023.0.2"),
+        Rpm("tzdata", 0, "2022g", "1.amzn2023.0.1")))
+    al2 = rpm_image(tmp_path / "al2", AMAZON.format(v="2", like="centos rhel fedora"), (
+        Rpm("openssl", 1, "1.0.2k", "24.amzn2.0.6", ("libs",)),))
+    db = _db(tmp_path, ["amazon"], [f"amazon={ASSETS / 'amazon'}"])
+    findings = _scan(al2023, db)
+    # rsyslog is at the fix; tzdata's update is a bugfix, not an advisory.
+    assert _ids(findings) == {("openssh-server", "CVE-2024-6387")}
+    finding = findings["openssh-server", "CVE-2024-6387"]
+    assert "ALAS2023-2024-652" in finding.aliases and finding.fixed_versions == ("8.7p1-8.amzn2023.0.11",)
+    assert (finding.severity, finding.severity_source, finding.status) == (Severity.HIGH, "amazon", Status.FIXED)
+    findings = _scan(al2, db)
+    assert _ids(findings) == {("openssl-libs", "CVE-2023-0286")}
+    assert findings["openssl-libs", "CVE-2023-0286"].fixed_versions == ("1:1.0.2k-24.amzn2.0.7",)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from seawall.errors import InputError
 from seawall.feeds.alpine import AlpineSecdbFeed
+from seawall.feeds.amazon import AmazonAlasFeed
 from seawall.feeds.debian import DebianTrackerFeed
 from seawall.feeds.debian_lists import DebianListsFeed
 from seawall.feeds.epss import EpssFeed
@@ -17,8 +18,8 @@ from seawall.feeds.wolfi import ChainguardFeed, WolfiFeed
 
 FEEDS: dict[str, type[Feed]] = {
     cls.name: cls
-    for cls in (DebianTrackerFeed, DebianListsFeed, AlpineSecdbFeed, OsvFeed, OracleOvalFeed, PhotonFeed, WolfiFeed,
-                ChainguardFeed, KevFeed, EpssFeed, NvdFeed)
+    for cls in (DebianTrackerFeed, DebianListsFeed, AlpineSecdbFeed, OsvFeed, OracleOvalFeed, AmazonAlasFeed,
+                PhotonFeed, WolfiFeed, ChainguardFeed, KevFeed, EpssFeed, NvdFeed)
 }
 
 __all__ = ["FEEDS", "Feed", "FeedError", "default_feeds", "feed_by_name", "select_feeds"]

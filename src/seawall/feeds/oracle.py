@@ -69,7 +69,8 @@ class OracleOvalFeed(Feed):
              "rating (fixes only: Oracle publishes no unfixed vulnerabilities). The one default source for Oracle "
              "Linux.")
     accepts = ("a URL or path of Oracle's OVAL XML (com.oracle.elsa-all.xml.bz2 or one year's "
-               "com.oracle.elsa-YYYY.xml.bz2, plain or .bz2), or a folder of vuln-list's oval/oracle/<year>/ELSA-*.json")
+               "com.oracle.elsa-YYYY.xml.bz2, plain or .bz2), or a folder of vuln-list's "
+               "oval/oracle/<year>/ELSA-*.json")
     version = 1
     config_type = OracleConfig
 

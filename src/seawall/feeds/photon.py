@@ -86,7 +86,7 @@ class PhotonFeed(Feed):
         for path in singles:
             try:
                 entry = _load(path)
-            except Exception as err:  # noqa: BLE001 - one unreadable file is one skipped record
+            except Exception as err:
                 yield Skipped(f"unreadable record ({type(err).__name__})", path.name)
                 continue
             yield from _record(entry, "", self.name)

@@ -129,7 +129,7 @@ class WolfiFeed(Feed):
             return
         latest = max(events, key=lambda e: _when(e.get("timestamp")))
         status = _STATES[latest["type"]]
-        data = latest.get("data") if isinstance(latest.get("data"), dict) else {}
+        data: dict[str, Any] = latest["data"] if isinstance(latest.get("data"), dict) else {}
         vuln_id = entry["id"]
         aliases = tuple(str(a) for a in entry.get("aliases") or () if a)
         yield VulnerabilityMeta(id=vuln_id, feed=self.name, aliases=aliases)
