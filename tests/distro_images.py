@@ -20,7 +20,8 @@ class Rpm:
     epoch: int
     version: str
     release: str
-    binaries: tuple[str, ...] = ()  # "": the main package; "libs": <name>-libs (default: the main package only)
+    # "": the main package; "libs": <name>-libs; "-n libopenssl3": a name of its own (default: the main package only)
+    binaries: tuple[str, ...] = ()
     vendor: str = ""
 
     def spec(self) -> str:
@@ -37,16 +38,21 @@ class Rpm:
         body = f"%description\n{self.name}\n"
         for sub in subs:
             if sub:
-                body += f"%package {sub}\nSummary: {self.name}-{sub}\n%description {sub}\n{self.name}-{sub}\n"
+                body += f"%package {sub}\nSummary: {self._label(sub)}\n%description {sub}\n{self._label(sub)}\n"
         body += "%install\n"
         for sub in subs:
-            label = f"{self.name}-{sub}" if sub else self.name
+            label = self._label(sub)
             body += (f"mkdir -p %{{buildroot}}/usr/share/{label}\n"
                      f"echo {label} > %{{buildroot}}/usr/share/{label}/README\n")
         for sub in subs:
-            label = f"{self.name}-{sub}" if sub else self.name
+            label = self._label(sub)
             body += (f"%files {sub}\n" if sub else "%files\n") + f"/usr/share/{label}/README\n"
         return head + body
+
+    def _label(self, sub: str) -> str:
+        if sub.startswith("-n "):
+            return sub[3:]
+        return f"{self.name}-{sub}" if sub else self.name
 
 
 def rpm_image(work: Path, os_release: str, rpms: tuple[Rpm, ...], *, release_file: tuple[str, str] | None = None

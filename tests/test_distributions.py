@@ -181,3 +181,24 @@ def test_amazon_linux_2023_and_2_images_are_judged_by_alas(tmp_path: Path) -> No
     findings = _scan(al2, db)
     assert _ids(findings) == {("openssl-libs", "CVE-2023-0286")}
     assert findings["openssl-libs", "CVE-2023-0286"].fixed_versions == ("1:1.0.2k-24.amzn2.0.7",)
+
+
+# --- SUSE Linux Enterprise and openSUSE Leap: SUSE's OSV, filed under modules and support phases ---------------------
+
+SLES_15_5 = ('NAME="SLES"\nVERSION="15-SP5"\nVERSION_ID="15.5"\nPRETTY_NAME="SUSE Linux Enterprise Server 15 SP5"\n'
+             'ID="sles"\nID_LIKE="suse"\nCPE_NAME="cpe:/o:suse:sles:15:sp5"\n')
+LEAP_15_5 = ('NAME="openSUSE Leap"\nVERSION="15.5"\nID="opensuse-leap"\nID_LIKE="suse opensuse"\nVERSION_ID="15.5"\n'
+             'PRETTY_NAME="openSUSE Leap 15.5"\n')
+
+
+@pytest.mark.parametrize("os_release", [SLES_15_5, LEAP_15_5], ids=["sles-15.5", "leap-15.5"])
+def test_suse_images_are_judged_by_suse_osv_by_binary_name(tmp_path: Path, os_release: str) -> None:
+    layout = rpm_image(tmp_path / "img", os_release, (
+        Rpm("openssl-3", 0, "3.0.8", "150500.5.14.1", ("-n libopenssl3",)),))
+    db = _db(tmp_path, ["osv"], [f"osv={ASSETS / 'suse'}"])
+    findings = _scan(layout, db)
+    # An update fixing two CVEs is one finding under its own id, as a DSA is, naming both.
+    assert _ids(findings) == {("libopenssl3", "SUSE-SU-2024:0176-1")}
+    finding = findings["libopenssl3", "SUSE-SU-2024:0176-1"]
+    assert {"CVE-2023-6129", "CVE-2023-6237"} <= set(finding.aliases), finding.aliases
+    assert finding.fixed_versions == ("3.0.8-150500.5.20.1",) and finding.status is Status.FIXED

@@ -43,7 +43,7 @@ _SUMMARY_RATING = re.compile(r"^(Critical|Important|Moderate|Low):", re.I)
 _SUMMARY_RATED = {"almalinux": "almalinux", "rocky linux": "rocky"}
 # Their errata name the CVEs they fix under `related` (AlmaLinux) or `upstream` (Rocky, Ubuntu): the erratum is a
 # bundle of those CVEs, as a DSA is.
-_ERRATA = re.compile(r"^(ALSA|ALBA|ALEA|RLSA|RLBA|RLEA)-")
+_ERRATA = re.compile(r"^(ALSA|ALBA|ALEA|RLSA|RLBA|RLEA|SUSE-SU|openSUSE-SU)-")
 
 
 def namespace_of(ecosystem: str) -> str | None:
@@ -60,6 +60,8 @@ def namespace_of(ecosystem: str) -> str | None:
         if any(p in ("Pro", "FIPS", "FIPS-updates", "FIPS-preview") for p in parts):
             return None  # paid streams ship their own versions; plain releases carry the public verdict
         version = next((p for p in parts if re.fullmatch(r"\d+\.\d+", p)), None)
+    elif distro in ("sles", "opensuse-leap"):
+        return _suse_namespace(distro, rest)
     elif distro == "rhel":
         version = next((m.group(1) for p in parts if (m := re.match(r"(?:enterprise_linux:)?(\d+)", p))), None)
     elif distro == "alpine":
@@ -67,6 +69,24 @@ def namespace_of(ecosystem: str) -> str | None:
     else:
         version = parts[0]
     return f"{distro}:{namespace_version(distro, version)}" if version else None
+
+
+def _suse_namespace(distro: str, product: str) -> str | None:
+    """SUSE files a package under the product or module that ships it, with the support phase appended:
+    `SUSE:Linux Enterprise Module for Basesystem 15 SP5`, `…Server 15 SP5-LTSS` → sles:15.5 (os-release VERSION_ID);
+    `openSUSE:Leap 15.5` → opensuse-leap:15.5, `openSUSE:Tumbleweed` → opensuse-tumbleweed:rolling."""
+    if distro == "opensuse-leap":
+        if product.startswith("Tumbleweed"):
+            return "opensuse-tumbleweed:rolling"
+        match = re.fullmatch(r"Leap (\d+\.\d+)", product)
+        return f"opensuse-leap:{match.group(1)}" if match else None  # Leap Micro is another product
+    if not product.startswith("Linux Enterprise ") or "Micro" in product:
+        return None
+    match = re.search(r" (\d+)(?: SP(\d+))?(?:-[A-Z-]+)?$", product)
+    if not match:
+        return None
+    major, service_pack = match.groups()
+    return f"sles:{major}.{service_pack}" if service_pack else f"sles:{major}"
 
 
 def normalise_name(namespace: str, name: str) -> str:
@@ -141,7 +161,7 @@ def parse_record(record: Any, feed: str, *, origin: str = "", unreadable: str | 
     ignored: list[Skipped | Flagged] = []
     for affected in record.get("affected") or ():
         advisory, notes = _affected(record, affected, feed)
-        if advisory is not None:
+        if advisory is not None and advisory not in advisories:  # SUSE lists a package once per module shipping it
             advisories.append(advisory)
         ignored.extend(note if isinstance(note, Flagged) else Skipped(note.reason, note.record, whole=False)
                        for note in notes)
