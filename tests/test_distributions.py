@@ -4,9 +4,11 @@ with the default path against a DB built from the vendor's real (../shared/data/
 
 from __future__ import annotations
 
+import tarfile
 from pathlib import Path
 
 import pytest
+import zstandard
 
 from seawall.db.build import update_db
 from seawall.feeds import select_feeds
@@ -202,3 +204,30 @@ def test_suse_images_are_judged_by_suse_osv_by_binary_name(tmp_path: Path, os_re
     finding = findings["libopenssl3", "SUSE-SU-2024:0176-1"]
     assert {"CVE-2023-6129", "CVE-2023-6237"} <= set(finding.aliases), finding.aliases
     assert finding.fixed_versions == ("3.0.8-150500.5.20.1",) and finding.status is Status.FIXED
+
+
+# --- Red Hat Enterprise Linux and UBI: CSAF VEX, product-stream aware ----------------------------------------------
+
+UBI_9 = ('NAME="Red Hat Enterprise Linux"\nVERSION="9.3 (Plow)"\nID="rhel"\nID_LIKE="fedora"\nVERSION_ID="9.3"\n'
+         'PLATFORM_ID="platform:el9"\nPRETTY_NAME="Red Hat Enterprise Linux 9.3 (Plow)"\n')
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["folder", "tar.zst"])
+def test_a_ubi_9_image_is_judged_by_red_hat_vex_with_its_states(tmp_path: Path, packed: bool) -> None:
+    layout = rpm_image(tmp_path / "img", UBI_9, (Rpm("openssl", 1, "3.0.7", "24.el9", ("libs",)),))
+    source = ASSETS / "redhat"
+    if packed:  # the published form: one archive of every VEX file
+        with open(tmp_path / "csaf_vex_2024-01-30.tar.zst", "wb") as raw, \
+                zstandard.ZstdCompressor().stream_writer(raw) as out, tarfile.open(fileobj=out, mode="w|") as tar:
+            tar.add(source / "2023", arcname="2023")
+        source = tmp_path / "csaf_vex_2024-01-30.tar.zst"
+    db = _db(tmp_path, ["redhat"], [f"redhat={source}"])
+    findings = _scan(layout, db)
+    # Keyed by source rpm: openssl-libs is judged as openssl. The 9.2 EUS fix does not speak for a RHEL 9 image.
+    assert _ids(findings) == {("openssl-libs", "CVE-2023-5363"), ("openssl-libs", "CVE-2023-2975")}
+    fixed = findings["openssl-libs", "CVE-2023-5363"]
+    assert fixed.status is Status.FIXED and fixed.fixed_versions == ("1:3.0.7-25.el9_3",)
+    assert (fixed.severity, fixed.severity_source) == (Severity.MEDIUM, "redhat")
+    wont = findings["openssl-libs", "CVE-2023-2975"]
+    assert wont.status is Status.WILL_NOT_FIX and not wont.fixed_versions
+    assert (wont.severity, wont.severity_source) == (Severity.LOW, "redhat")

@@ -14,12 +14,13 @@ from seawall.feeds.nvd import NvdFeed
 from seawall.feeds.oracle import OracleOvalFeed
 from seawall.feeds.osv import OsvFeed
 from seawall.feeds.photon import PhotonFeed
+from seawall.feeds.redhat import RedHatCsafFeed
 from seawall.feeds.wolfi import ChainguardFeed, WolfiFeed
 
 FEEDS: dict[str, type[Feed]] = {
     cls.name: cls
-    for cls in (DebianTrackerFeed, DebianListsFeed, AlpineSecdbFeed, OsvFeed, OracleOvalFeed, AmazonAlasFeed,
-                PhotonFeed, WolfiFeed, ChainguardFeed, KevFeed, EpssFeed, NvdFeed)
+    for cls in (DebianTrackerFeed, DebianListsFeed, AlpineSecdbFeed, OsvFeed, RedHatCsafFeed, OracleOvalFeed,
+                AmazonAlasFeed, PhotonFeed, WolfiFeed, ChainguardFeed, KevFeed, EpssFeed, NvdFeed)
 }
 
 __all__ = ["FEEDS", "Feed", "FeedError", "default_feeds", "feed_by_name", "select_feeds"]

@@ -136,8 +136,9 @@ DISTRIBUTIONS: tuple[Distribution, ...] = (
                  "https://images.chainguard.dev/security/{id}"),
     Distribution("chainguard", "Chainguard", PackageType.APK, "rolling", "chainguard", "chainguard", "wolfi",
                  "https://images.chainguard.dev/security/{id}"),
-    Distribution("rhel", "Red Hat", PackageType.RPM, "major", "redhat", "redhat", osv="Red Hat",
-                 aliases=("redhat", "red hat"), advisory_key="binary"),
+    # Red Hat's VEX names unfixed components by source rpm only: Red Hat is judged by source, the others by binary.
+    Distribution("rhel", "Red Hat", PackageType.RPM, "major", "redhat", "redhat", "redhat",
+                 "https://access.redhat.com/security/cve/{id}", osv="Red Hat", aliases=("redhat", "red hat")),
     Distribution("centos", "CentOS", PackageType.RPM, "major", "centos", "centos"),
     Distribution("rocky", "Rocky Linux", PackageType.RPM, "major", "rocky", "rocky", "osv",
                  osv="Rocky Linux", aliases=("rocky linux",), advisory_key="binary"),
