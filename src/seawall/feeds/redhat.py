@@ -84,7 +84,8 @@ class RedHatCsafFeed(Feed):
         else:
             base = url.rstrip("/")
             latest = ws.download(f"{base}/archive_latest.txt", "archive_latest.txt", expect="text")
-            archive = latest.read_text(errors="replace").strip().splitlines()[0].strip() if latest.stat().st_size else ""
+            lines = latest.read_text(errors="replace").split()
+            archive = lines[0] if lines else ""
             if not re.fullmatch(r"[\w.-]+\.tar\.zst", archive):
                 raise unusable(self.name, f"{base}/archive_latest.txt names no .tar.zst archive")
             ws.download(f"{base}/{archive}", "vex.tar.zst")
@@ -224,8 +225,8 @@ def _vulnerability(vuln: dict[str, Any], products: dict[str, dict[str, str]], jo
     level = _SEVERITY.get(threat.strip().lower())
     cvss = []
     for score in vuln.get("scores") or ():
-        for key in ("cvss_v3", "cvss_v4"):
-            vector = ((score or {}).get(key) or {}).get("vectorString") if isinstance(score, dict) else None
+        for kind in ("cvss_v3", "cvss_v4"):
+            vector = ((score or {}).get(kind) or {}).get("vectorString") if isinstance(score, dict) else None
             if vector and (scored := score_vector(str(vector))):
                 cvss.append(CVSS(source="redhat", version=scored[0], vector=str(vector), score=scored[1]))
     refs = tuple(str(r["url"]) for r in vuln.get("references") or () if isinstance(r, dict) and r.get("url"))
