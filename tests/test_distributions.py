@@ -11,7 +11,9 @@ import pytest
 import zstandard
 
 from seawall.db.build import update_db
-from seawall.feeds import select_feeds
+from seawall.feeds import FEEDS, default_feeds, select_feeds
+from seawall.feeds.osv import DEFAULT_ECOSYSTEMS
+from seawall.model.ecosystem import DISTRIBUTIONS
 from seawall.model.finding import Finding
 from seawall.model.vuln import Severity, Status
 from seawall.scan import scan_target
@@ -231,3 +233,19 @@ def test_a_ubi_9_image_is_judged_by_red_hat_vex_with_its_states(tmp_path: Path, 
     wont = findings["openssl-libs", "CVE-2023-2975"]
     assert wont.status is Status.WILL_NOT_FIX and not wont.fixed_versions
     assert (wont.severity, wont.severity_source) == (Severity.LOW, "redhat")
+
+
+# --- the feeds: every distribution with a feed is in `db update`'s default set, each downloaded once ----------------
+
+
+def test_the_default_feeds_cover_every_distribution_once() -> None:
+    defaults = {feed.name for feed in default_feeds()}
+    judged = [row for row in DISTRIBUTIONS if row.feed]
+    assert {row.id for row in DISTRIBUTIONS} - {row.id for row in judged} == {
+        "centos", "fedora", "opensuse", "mariner", "azurelinux"}  # documented as not covered
+    for row in judged:
+        assert row.feed in defaults, row.id
+        assert (row.osv in DEFAULT_ECOSYSTEMS) == (row.feed == "osv" and row.osv is not None), row.id
+    for name in defaults:
+        assert FEEDS[name].about and FEEDS[name].accepts, name
+    assert not {"Debian", "Alpine", "Red Hat"} & set(DEFAULT_ECOSYSTEMS)  # their own feeds carry them
