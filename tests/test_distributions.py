@@ -18,6 +18,7 @@ from seawall.model.finding import Finding
 from seawall.model.vuln import Severity, Status
 from seawall.scan import scan_target
 from tests.distro_images import Rpm, apk_image, dpkg_image, rpm_image
+from tests.snapshot import assert_snapshot
 
 ASSETS = Path(__file__).parent / "assets" / "distro-feeds"
 ROCKY_9 = ('NAME="Rocky Linux"\nVERSION="9.2 (Blue Onyx)"\nID="rocky"\nID_LIKE="rhel centos fedora"\n'
@@ -138,12 +139,15 @@ def test_an_ubuntu_22_04_image_is_judged_by_usn_osv(tmp_path: Path, feeds_data: 
         ("openssh-server", "openssh", "1:8.9p1-3ubuntu0.7", "1:8.9p1-3ubuntu0.7"),
         ("openssh-client", "openssh", "1:8.9p1-3ubuntu0.10", "1:8.9p1-3ubuntu0.10"),
         ("zlib1g", "zlib", "1:1.2.11.dfsg-2ubuntu9.2", "1:1.2.11.dfsg-2ubuntu9.2")))
-    db = _db(tmp_path, ["osv"], [f"osv={feeds_data / 'ubuntu' / 'osv' / 'usn'}"])
+    db = _db(tmp_path, ["osv"], [f"osv={feeds_data / 'ubuntu' / 'osv' / 'usn'}", f"osv.add={ASSETS / 'ubuntu'}"])
     findings = _scan(layout, db)
     # The USN's 14.04/16.04 entries are Ubuntu Pro streams and its 18.04 one another series: none speaks for 22.04.
     assert _ids(findings) == {("openssh-server", "CVE-2024-6387")}
     finding = findings["openssh-server", "CVE-2024-6387"]
-    assert "USN-6859-1" in finding.aliases and finding.fixed_versions == ("1:8.9p1-3ubuntu0.10",)
+    assert {"USN-6859-1", "UBUNTU-CVE-2024-6387"} <= set(finding.aliases)
+    assert finding.fixed_versions == ("1:8.9p1-3ubuntu0.10",) and finding.status is Status.FIXED
+    # Ubuntu's priority, from its per-CVE record, is the rating.
+    assert (finding.severity, finding.severity_source) == (Severity.HIGH, "ubuntu")
 
 
 # --- Wolfi: the advisories YAML, every state --------------------------------------------------------------------------
@@ -249,3 +253,43 @@ def test_the_default_feeds_cover_every_distribution_once() -> None:
     for name in defaults:
         assert FEEDS[name].about and FEEDS[name].accepts, name
     assert not {"Debian", "Alpine", "Red Hat"} & set(DEFAULT_ECOSYSTEMS)  # their own feeds carry them
+
+
+# --- one DB of every distribution feed, one image per distribution: the golden file --------------------------------
+
+
+def test_every_distribution_judged_from_one_db_matches_its_golden_file(tmp_path: Path, feeds_data: Path) -> None:
+    """All feeds in one DB: each image is judged by its own vendor only (no Rocky image matched by an ALSA)."""
+    db = _db(tmp_path, ["osv", "redhat", "oracle", "amazon", "photon", "wolfi"], [
+        f"osv={ASSETS / 'rocky'}", f"osv.add={feeds_data / 'almalinux' / 'almalinux9'}",
+        f"osv.add={feeds_data / 'ubuntu' / 'osv' / 'usn'}", f"osv.add={ASSETS / 'ubuntu'}",
+        f"osv.add={ASSETS / 'suse'}",
+        f"redhat={ASSETS / 'redhat'}", f"oracle={feeds_data / 'oracle' / 'oval'}", f"amazon={ASSETS / 'amazon'}",
+        f"photon={feeds_data / 'photon' / 'photon'}", f"wolfi={feeds_data / 'wolfi'}"])
+    openssl_el9 = (Rpm("openssl", 1, "3.0.7", "24.el9", ("libs",)), Rpm("openssh", 0, "8.7p1", "34.el9", ("server",)))
+    images = {
+        "rocky-9": rpm_image(tmp_path / "rocky", ROCKY_9, ROCKY_RPMS),
+        "almalinux-9": rpm_image(tmp_path / "alma", ALMA_9, openssl_el9),
+        "ubi-9": rpm_image(tmp_path / "ubi", UBI_9, openssl_el9),
+        "oraclelinux-9": rpm_image(tmp_path / "ol", ORACLE_9, (Rpm("openssh", 0, "8.7p1", "38.0.1.el9", ("server",)),)),
+        "amazonlinux-2023": rpm_image(tmp_path / "al", AMAZON.format(v="2023", like="fedora"),
+                                      (Rpm("openssh", 0, "8.7p1", "8.amzn2023.0.10", ("server",)),)),
+        "sles-15.5": rpm_image(tmp_path / "sles", SLES_15_5, (
+            Rpm("openssl-3", 0, "3.0.8", "150500.5.14.1", ("-n libopenssl3",)),)),
+        "photon-5.0": rpm_image(tmp_path / "photon", PHOTON_5, (Rpm("openssl", 0, "3.0.9", "6.ph5", ("libs",)),)),
+        "ubuntu-22.04": dpkg_image(tmp_path / "ubuntu", UBUNTU_22, (
+            ("openssh-server", "openssh", "1:8.9p1-3ubuntu0.7", "1:8.9p1-3ubuntu0.7"),)),
+        "wolfi": apk_image(tmp_path / "wolfi", WOLFI, (("libcrypto3", "openssl", "3.3.1-r2"),)),
+    }
+    lines = []
+    for image, layout in images.items():
+        report = scan_target(f"oci:{layout}", db=db, auto_update=False, scanners=("vuln",))
+        assert report.coverage is not None and report.coverage.complete, image
+        namespaces = ", ".join(f"{n.namespace}{' (fixes only)' if n.fixed_only else ''}"
+                               for n in report.coverage.namespaces)
+        lines.append(f"{image}: {namespaces}")
+        for f in sorted(report.findings, key=lambda f: (f.package.name, f.id)):
+            lines.append(f"  {f.package.name} {f.package.version}  {f.id}  {f.status.value}  "
+                         f"{f.severity.value}/{f.severity_source}  fixed: {', '.join(f.fixed_versions) or '-'}  "
+                         f"also: {', '.join(sorted(a for a in f.aliases if not a.startswith('GHSA'))) or '-'}")
+    assert_snapshot("distributions/findings.txt", "\n".join(lines) + "\n")

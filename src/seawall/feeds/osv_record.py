@@ -42,8 +42,8 @@ _PEP503 = re.compile(r"[-_.]+")
 _SUMMARY_RATING = re.compile(r"^(Critical|Important|Moderate|Low):", re.I)
 _SUMMARY_RATED = {"almalinux": "almalinux", "rocky linux": "rocky"}
 # Their errata name the CVEs they fix under `related` (AlmaLinux) or `upstream` (Rocky, Ubuntu): the erratum is a
-# bundle of those CVEs, as a DSA is.
-_ERRATA = re.compile(r"^(ALSA|ALBA|ALEA|RLSA|RLBA|RLEA|SUSE-SU|openSUSE-SU)-")
+# bundle of those CVEs, as a DSA is. Ubuntu's per-CVE records (UBUNTU-CVE-…) name their CVE and USNs under `related`.
+_ERRATA = re.compile(r"^(ALSA|ALBA|ALEA|RLSA|RLBA|RLEA|SUSE-SU|openSUSE-SU|UBUNTU-CVE)-")
 
 
 def namespace_of(ecosystem: str) -> str | None:
@@ -117,7 +117,7 @@ def _vendor_severity(record: dict[str, Any], affected: dict[str, Any]) -> tuple[
     """The distribution's rating first; GHSA's `database_specific.severity` only without one (match/severity.py)."""
     eco = affected.get("ecosystem_specific") or {}
     if isinstance(eco, dict):
-        for key in ("urgency", "severity"):
+        for key in ("urgency", "severity", "ubuntu_priority"):  # ubuntu_priority: Ubuntu's per-CVE records
             if isinstance(eco.get(key), str):
                 level = eco[key].rstrip("*").lower()
                 source = str((affected.get("package") or {}).get("ecosystem", "")).partition(":")[0].lower()
