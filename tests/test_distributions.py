@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 import zstandard
 
+from seawall.catalog.distro import detect_distro
 from seawall.db.build import update_db
 from seawall.feeds import FEEDS, default_feeds, select_feeds
 from seawall.feeds.osv import DEFAULT_ECOSYSTEMS
+from seawall.match.targets import distro_namespace
 from seawall.model.ecosystem import DISTRIBUTIONS
 from seawall.model.finding import Finding
 from seawall.model.vuln import Severity, Status
@@ -293,3 +295,46 @@ def test_every_distribution_judged_from_one_db_matches_its_golden_file(tmp_path:
                          f"{f.severity.value}/{f.severity_source}  fixed: {', '.join(f.fixed_versions) or '-'}  "
                          f"also: {', '.join(sorted(a for a in f.aliases if not a.startswith('GHSA'))) or '-'}")
     assert_snapshot("distributions/findings.txt", "\n".join(lines) + "\n")
+
+
+# --- Chainguard: the published secdb ---------------------------------------------------------------------------------
+
+CHAINGUARD = 'ID="chainguard"\nNAME="Chainguard"\nPRETTY_NAME="Chainguard"\nVERSION_ID="20230214"\n'
+
+
+def test_a_chainguard_image_is_judged_by_the_chainguard_secdb(tmp_path: Path) -> None:
+    layout = apk_image(tmp_path / "img", CHAINGUARD, (
+        ("libcrypto3", "openssl", "3.3.1-r2"), ("busybox", "busybox", "1.36.1-r7")))
+    db = _db(tmp_path, ["chainguard"], [f"chainguard={ASSETS / 'chainguard' / 'security.json'}"])
+    report = scan_target(f"oci:{layout}", db=db, auto_update=False, scanners=("vuln",))
+    assert report.coverage is not None and report.coverage.complete
+    (namespace,) = report.coverage.namespaces
+    assert (namespace.namespace, namespace.fixed_only) == ("chainguard:rolling", True)  # the secdb lists fixes only
+    findings = {(f.package.name, f.id) for f in report.findings}
+    # CVE-2023-6129 is "0" (not affected); busybox is at its fix.
+    assert findings == {("libcrypto3", "CVE-2024-5535"), ("libcrypto3", "CVE-2024-6119")}
+
+
+# --- detection: os-release, or the release files of images without one -------------------------------------------
+
+
+@pytest.mark.parametrize(("files", "namespace"), [
+    ({"/etc/os-release": UBUNTU_22}, "ubuntu:22.04"),
+    ({"/etc/redhat-release": "Red Hat Enterprise Linux release 9.3 (Plow)\n"}, "rhel:9"),
+    ({"/usr/lib/os-release": UBI_9}, "rhel:9"),
+    ({"/etc/os-release": ROCKY_9}, "rocky:9"),
+    ({"/etc/redhat-release": "Rocky Linux release 9.2 (Blue Onyx)\n"}, "rocky:9"),
+    ({"/etc/os-release": ALMA_9}, "almalinux:9"),
+    ({"/etc/os-release": ORACLE_9}, "ol:9"),
+    ({"/etc/redhat-release": "Oracle Linux Server release 8.9\n"}, "ol:8"),
+    ({"/etc/os-release": AMAZON.format(v="2023", like="fedora")}, "amzn:2023"),
+    ({"/etc/system-release": "Amazon Linux release 2 (Karoo)\n"}, "amzn:2"),
+    ({"/etc/os-release": SLES_15_5}, "sles:15.5"),
+    ({"/etc/os-release": LEAP_15_5}, "opensuse-leap:15.5"),
+    ({"/etc/os-release": PHOTON_5}, "photon:5.0"),
+    ({"/etc/os-release": WOLFI}, "wolfi:rolling"),
+    ({"/etc/os-release": CHAINGUARD}, "chainguard:rolling"),
+])
+def test_each_distribution_is_detected_into_its_vendor_namespace(files: dict[str, str], namespace: str) -> None:
+    distro = detect_distro({path: text.encode() for path, text in files.items()})
+    assert distro_namespace(distro) == namespace
