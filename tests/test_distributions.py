@@ -13,11 +13,13 @@ import zstandard
 from seawall.catalog.distro import detect_distro
 from seawall.db.build import update_db
 from seawall.feeds import FEEDS, default_feeds, select_feeds
+from seawall.feeds.http import Http
+from seawall.feeds.interface import Workspace
 from seawall.feeds.osv import DEFAULT_ECOSYSTEMS
 from seawall.match.targets import distro_namespace
 from seawall.model.ecosystem import DISTRIBUTIONS
 from seawall.model.finding import Finding
-from seawall.model.vuln import Severity, Status
+from seawall.model.vuln import Advisory, Severity, Skipped, Status
 from seawall.scan import scan_target
 from tests.distro_images import Rpm, apk_image, dpkg_image, rpm_image
 from tests.snapshot import assert_snapshot
@@ -338,3 +340,21 @@ def test_a_chainguard_image_is_judged_by_the_chainguard_secdb(tmp_path: Path) ->
 def test_each_distribution_is_detected_into_its_vendor_namespace(files: dict[str, str], namespace: str) -> None:
     distro = detect_distro({path: text.encode() for path, text in files.items()})
     assert distro_namespace(distro) == namespace
+
+
+def test_oracle_ksplice_userspace_fixes_are_left_out(tmp_path: Path, feeds_data: Path) -> None:
+    """An ELSA that also fixes Ksplice's userspace flavour (`…ksplice1.el9` releases): only the plain fix is kept."""
+    text = (ASSETS / "oracle" / "elsa-excerpt.xml").read_text()
+    text = text.replace('comment="openssh is signed with the Oracle Linux 9 key"/>',
+                        'comment="openssh is signed with the Oracle Linux 9 key"/>\n'
+                        '<criterion test_ref="oval:x:tst:1" '
+                        'comment="openssh is earlier than 2:8.7p1-38.0.2.ksplice1.el9"/>', 1)
+    (tmp_path / "elsa.xml").write_text(text)
+    (feed,) = select_feeds(["oracle"], [f"oracle={tmp_path / 'elsa.xml'}"])
+    ws = Workspace(tmp_path / "ws", Http())
+    ws.dir.mkdir()
+    feed.fetch(ws)
+    records = list(feed.parse(ws))
+    fixes = {r.package: r.fixed_versions for r in records if isinstance(r, Advisory)}
+    assert fixes["openssh"] == ("0:8.7p1-38.0.2.el9_4.1",)
+    assert any(isinstance(r, Skipped) and "Ksplice" in r.reason for r in records)
