@@ -54,8 +54,9 @@ class OsvFeed(Feed):
     name = "osv"
     about = (
         'OSV records of the language ecosystems (PyPI, npm, Go, Maven, crates.io, RubyGems, Packagist, NuGet)'
-        " and of the distributions whose vendors publish OSV (Ubuntu's USNs, AlmaLinux's ALSAs, Rocky Linux's RLSAs:"
-        " the last two list fixes only, by binary rpm), kept current through each ecosystem's modified_id.csv."
+        " and of the distributions whose vendors publish OSV (Ubuntu's USNs and per-CVE records; AlmaLinux's ALSAs,"
+        " Rocky Linux's RLSAs and SUSE's and openSUSE's updates, which list fixes only, by binary rpm), kept current"
+        " through each ecosystem's modified_id.csv."
     )
     accepts = (
         '`osv=PATH_OR_URL` loads only that zip, folder of OSV JSON/YAML records (e.g. pypa/advisory-'

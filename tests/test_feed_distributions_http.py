@@ -1,0 +1,94 @@
+"""The distribution feeds' download paths against a real HTTP server on 127.0.0.1, laid out as each vendor serves
+its data: Amazon's mirror.list → repomd.xml → updateinfo.xml.gz, Red Hat's archive_latest.txt → csaf_vex_*.tar.zst,
+Oracle's com.oracle.elsa-all.xml.bz2, Photon's cve_data_photon<release>.json arrays, Wolfi's security.json."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import json
+import tarfile
+from pathlib import Path
+
+import zstandard
+
+from seawall.feeds import select_feeds
+from seawall.feeds.http import Http
+from seawall.feeds.interface import Workspace
+from seawall.model.vuln import Advisory, Status
+from tests.feed_helpers import FeedServer
+
+ASSETS = Path(__file__).parent / "assets" / "distro-feeds"
+
+
+def _serve(root: Path) -> None:
+    for release in ("2", "2023"):
+        repodata = root / f"al{release}" / "guid" / "x86_64" / "repodata"
+        repodata.mkdir(parents=True)
+        (repodata / "0f1e-updateinfo.xml.gz").write_bytes(
+            gzip.compress((ASSETS / "amazon" / release / "updateinfo.xml").read_bytes()))
+        (repodata / "repomd.xml").write_text(
+            '<?xml version="1.0" encoding="UTF-8"?>\n<repomd xmlns="http://linux.duke.edu/metadata/repo">\n'
+            '  <data type="primary"><location href="repodata/aa-primary.xml.gz"/></data>\n'
+            '  <data type="updateinfo"><location href="repodata/0f1e-updateinfo.xml.gz"/></data>\n</repomd>\n')
+    (root / "vex").mkdir()
+    with open(root / "vex" / "csaf_vex_2024-01-30.tar.zst", "wb") as raw, \
+            zstandard.ZstdCompressor().stream_writer(raw) as out, tarfile.open(fileobj=out, mode="w|") as tar:
+        tar.add(ASSETS / "redhat" / "2023", arcname="2023")
+    (root / "vex" / "archive_latest.txt").write_text("csaf_vex_2024-01-30.tar.zst\n")
+    (root / "oval").mkdir()
+    (root / "oval" / "com.oracle.elsa-all.xml.bz2").write_bytes(
+        bz2.compress((ASSETS / "oracle" / "elsa-excerpt.xml").read_bytes()))
+    (root / "photon").mkdir()
+    for release in ("3.0", "4.0", "5.0"):
+        (root / "photon" / f"cve_data_photon{release}.json").write_text(json.dumps([
+            {"cve_id": "CVE-2023-5363", "pkg": "openssl", "cve_score": 7.5,
+             "aff_ver": "all versions before 3.0.9-7.ph5 are vulnerable", "res_ver": "3.0.9-7.ph5"},
+            {"cve_id": "CVE-2017-15286", "pkg": "sqlite", "cve_score": 7.5, "aff_ver": "NA", "res_ver": "NA"},
+            {"cve_id": "CVE-2099-0001", "pkg": "sqlite", "cve_score": 3.1,
+             "aff_ver": "all versions are vulnerable", "res_ver": "NA"}]))
+    (root / "os").mkdir()
+    (root / "os" / "security.json").write_bytes((ASSETS / "chainguard" / "security.json").read_bytes())
+
+
+def _run(name: str, source: str, work: Path, validators: dict[str, dict[str, str]] | None = None
+         ) -> tuple[Workspace, list[Advisory]]:
+    (feed,) = select_feeds([name], [source])
+    ws = Workspace(work, Http(backoff=0, retries=0), validators=validators or {})
+    work.mkdir(parents=True, exist_ok=True)
+    feed.fetch(ws)
+    return ws, [r for r in feed.parse(ws) if isinstance(r, Advisory)]
+
+
+def test_each_distribution_feed_downloads_as_its_vendor_serves_it(tmp_path: Path) -> None:
+    root = tmp_path / "www"
+    _serve(root)
+    with FeedServer(root) as server:
+        base = server.url
+        for release in ("2", "2023"):
+            (root / f"al{release}" / "mirror.list").write_text(f"{base}/al{release}/guid/x86_64/\n")
+        (feed,) = select_feeds(["amazon"], [f"amazon.2={base}/al2/mirror.list",
+                                            f"amazon.2023={base}/al2023/mirror.list"])
+        ws = Workspace(tmp_path / "amazon", Http(backoff=0, retries=0))
+        ws.dir.mkdir()
+        feed.fetch(ws)
+        amazon = [r for r in feed.parse(ws) if isinstance(r, Advisory)]
+        assert {a.namespace for a in amazon} == {"amzn:2", "amzn:2023"}
+        assert {(a.namespace, a.package) for a in amazon if a.id == "ALAS2023-2024-652"} == {
+            ("amzn:2023", "openssh"), ("amzn:2023", "openssh-clients"), ("amzn:2023", "openssh-server")}
+        _, redhat = _run("redhat", f"redhat={base}/vex", tmp_path / "redhat")
+        assert {(a.id, a.namespace, a.status) for a in redhat} >= {
+            ("CVE-2023-5363", "rhel:9", Status.FIXED), ("CVE-2023-2975", "rhel:9", Status.WILL_NOT_FIX)}
+        _, oracle = _run("oracle", f"oracle={base}/oval/com.oracle.elsa-all.xml.bz2", tmp_path / "oracle")
+        assert {a.package for a in oracle} >= {"openssh-server", "pam_ssh_agent_auth"}
+        first, photon = _run("photon", f"photon={base}/photon", tmp_path / "photon")
+        states = {(a.namespace, a.id): a.status for a in photon}
+        assert states["photon:5.0", "CVE-2023-5363"] is Status.FIXED
+        assert states["photon:3.0", "CVE-2017-15286"] is Status.NOT_AFFECTED
+        assert states["photon:4.0", "CVE-2099-0001"] is Status.AFFECTED  # no fix yet
+        _, wolfi = _run("wolfi", f"wolfi={base}/os/security.json", tmp_path / "wolfi")
+        assert {(a.namespace, a.id, a.status) for a in wolfi} >= {
+            ("wolfi:rolling", "CVE-2024-5535", Status.FIXED), ("wolfi:rolling", "CVE-2023-6129", Status.NOT_AFFECTED)}
+        # A second update asks again conditionally and learns nothing changed.
+        second, again = _run("photon", f"photon={base}/photon", tmp_path / "photon", first.new_validators)
+        assert first.changed and not second.changed and len(again) == len(photon)
