@@ -51,10 +51,11 @@ def _serve(root: Path) -> None:
     (root / "os" / "security.json").write_bytes((ASSETS / "chainguard" / "security.json").read_bytes())
 
 
-def _run(name: str, source: str, work: Path, validators: dict[str, dict[str, str]] | None = None
-         ) -> tuple[Workspace, list[Advisory]]:
+def _run(name: str, source: str, work: Path, previous: Workspace | None = None) -> tuple[Workspace, list[Advisory]]:
+    """One update; `previous`: the update before it, whose validators and cursor the DB would hand on."""
     (feed,) = select_feeds([name], [source])
-    ws = Workspace(work, Http(backoff=0, retries=0), validators=validators or {})
+    ws = Workspace(work, Http(backoff=0, retries=0), validators=previous.new_validators if previous else {},
+                   state=previous.new_state if previous else {})
     work.mkdir(parents=True, exist_ok=True)
     feed.fetch(ws)
     return ws, [r for r in feed.parse(ws) if isinstance(r, Advisory)]
@@ -90,5 +91,33 @@ def test_each_distribution_feed_downloads_as_its_vendor_serves_it(tmp_path: Path
         assert {(a.namespace, a.id, a.status) for a in wolfi} >= {
             ("wolfi:rolling", "CVE-2024-5535", Status.FIXED), ("wolfi:rolling", "CVE-2023-6129", Status.NOT_AFFECTED)}
         # A second update asks again conditionally and learns nothing changed.
-        second, again = _run("photon", f"photon={base}/photon", tmp_path / "photon", first.new_validators)
+        second, again = _run("photon", f"photon={base}/photon", tmp_path / "photon", first)
         assert first.changed and not second.changed and len(again) == len(photon)
+
+
+def test_red_hat_vex_updates_read_only_the_files_changes_csv_lists(tmp_path: Path) -> None:
+    root = tmp_path / "www"
+    _serve(root)
+    work = tmp_path / "redhat"
+    with FeedServer(root) as server:
+        base = f"{server.url}/vex"
+        first, advisories = _run("redhat", f"redhat={base}", work)
+        assert first.new_state["cursor"] == "2024-01-30T00:00:00"  # the archive's day
+        # A day later Red Hat ships a fix for CVE-2023-2975 in RHEL 9: one changed file, listed in changes.csv.
+        changed = json.loads((ASSETS / "redhat" / "2023" / "cve-2023-2975.json").read_text())
+        vuln = changed["vulnerabilities"][0]
+        vuln["product_status"]["known_affected"].remove("red_hat_enterprise_linux_9:openssl")
+        vuln["product_status"]["known_not_affected"] = ["red_hat_enterprise_linux_9:openssl"]
+        (root / "vex" / "2023").mkdir()
+        (root / "vex" / "2023" / "cve-2023-2975.json").write_text(json.dumps(changed))
+        (root / "vex" / "changes.csv").write_text('"2023/cve-2023-2975.json","2024-01-31T08:00:00+00:00"\n'
+                                                 '"2023/cve-2023-5363.json","2024-01-29T10:00:00+00:00"\n')
+        second, again = _run("redhat", f"redhat={base}", work, first)
+        ws_state = second.new_state
+    served = [path for path, _ in server.requests]
+    assert served.count("/vex/csaf_vex_2024-01-30.tar.zst") == 1  # the archive once
+    assert "/vex/2023/cve-2023-2975.json" in served and "/vex/2023/cve-2023-5363.json" not in served
+    assert ws_state["cursor"] == "2024-01-31T08:00:00+00:00"
+    rhel9 = {(a.id, a.status) for a in again if a.namespace == "rhel:9"}
+    assert ("CVE-2023-2975", Status.NOT_AFFECTED) in rhel9 and ("CVE-2023-5363", Status.FIXED) in rhel9
+    assert ("CVE-2023-2975", Status.WILL_NOT_FIX) not in rhel9

@@ -1,5 +1,6 @@
 """Red Hat's CSAF VEX files, one per CVE (security.access.redhat.com/data/csaf/v2/vex/<year>/cve-YYYY-NNNN.json),
-published together as the archive `archive_latest.txt` names (csaf_vex_<date>.tar.zst).
+published together as the archive `archive_latest.txt` names (csaf_vex_<date>.tar.zst); after the first download only
+the files `changes.csv` lists as changed since are fetched, until a newer archive is needed.
 
 A file states, per product stream and component, one of `fixed`, `known_affected`, `known_not_affected` or
 `under_investigation`; `remediations` say why an affected component stays so (`no_fix_planned`: "Will not fix" or
@@ -19,9 +20,11 @@ relationships and remediation strings; like both, only rpm components (`pkg:rpm/
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import re
+import shutil
 import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -31,6 +34,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 import zstandard
 
+from seawall.errors import NetworkError
 from seawall.feeds.cvss_score import score_vector
 from seawall.feeds.http import local_path
 from seawall.feeds.interface import Feed, FetchResult, Input, Record, Workspace, summarise_sources, unusable
@@ -56,6 +60,7 @@ _RPM = scheme_for("rpm")
 @dataclass(frozen=True)
 class RedHatConfig:
     base_url: str = DEFAULT_BASE
+    max_delta: int = 5000  # more changed files than this: download the archive again instead
 
     def with_source(self, key: str | None, url: str) -> RedHatConfig:
         """A base URL (archive_latest.txt and the archive under it), a local archive, or a folder of VEX files."""
@@ -66,7 +71,7 @@ class RedHatCsafFeed(Feed):
     name = "redhat"
     about = ("Red Hat's CSAF VEX files, one per CVE: per RHEL major release and source rpm, fixed, affected, will "
              "not fix, deferred, out of support or not affected, with Red Hat's rating. The one default source for "
-             "Red Hat Enterprise Linux and UBI images.")
+             "Red Hat Enterprise Linux and UBI images. The archive once, then the files changes.csv lists.")
     accepts = ("a base URL serving archive_latest.txt and the csaf_vex_*.tar.zst it names, a local .tar.zst "
                "archive, or a folder of <year>/cve-*.json VEX files")
     version = 1
@@ -82,22 +87,63 @@ class RedHatCsafFeed(Feed):
             ws.download(url, "vex.tar.zst")
             inputs = [Input(path="vex.tar.zst", url=url)]
         else:
-            base = url.rstrip("/")
-            latest = ws.download(f"{base}/archive_latest.txt", "archive_latest.txt", expect="text")
-            lines = latest.read_text(errors="replace").split()
-            archive = lines[0] if lines else ""
-            if not re.fullmatch(r"[\w.-]+\.tar\.zst", archive):
-                raise unusable(self.name, f"{base}/archive_latest.txt names no .tar.zst archive")
-            ws.download(f"{base}/{archive}", "vex.tar.zst")
-            inputs = [Input(path="vex.tar.zst", url=f"{base}/{archive}")]
+            inputs = self._fetch_published(ws, url.rstrip("/"))
         ws.write_manifest(inputs)
         return FetchResult(changed=ws.changed, source=summarise_sources([i.url for i in inputs]))
 
+    def _fetch_published(self, ws: Workspace, base: str) -> list[Input]:
+        """The archive once, then only the files changes.csv lists as changed since ("<year>/cve-….json","<when>")."""
+        cursor = ws.state.get("cursor")
+        archive_input = ws.state.get("archive")
+        delta = ws.dir / "delta"
+        if cursor and archive_input and (ws.dir / "vex.tar.zst").exists():
+            changed = self._changed(ws, base, str(cursor))
+            if changed is not None and len(changed) <= self.config.max_delta:
+                for name, _ in changed:
+                    ws.download(f"{base}/{name}", f"delta/{name}", expect="json")
+                ws.new_validators.setdefault(archive_input, ws.validators.get(archive_input, {}))
+                ws.new_state.update(cursor=max([str(cursor), *(when for _, when in changed)]), archive=archive_input)
+                return [Input(path="delta", url=f"{base}/<year>/<cve>.json"),
+                        Input(path="vex.tar.zst", url=archive_input)]
+        latest = ws.download(f"{base}/archive_latest.txt", "archive_latest.txt", expect="text")
+        lines = latest.read_text(errors="replace").split()
+        archive = lines[0] if lines else ""
+        if not re.fullmatch(r"[\w.-]+\.tar\.zst", archive):
+            raise unusable(self.name, f"{base}/archive_latest.txt names no .tar.zst archive")
+        ws.download(f"{base}/{archive}", "vex.tar.zst")
+        shutil.rmtree(delta, ignore_errors=True)
+        # Files changed on the archive's day may postdate it: the cursor starts at the start of that day.
+        dated = re.search(r"\d{4}-\d{2}-\d{2}", archive)
+        day = dated.group(0) if dated else None
+        ws.new_state.update(cursor=f"{day}T00:00:00" if day else None, archive=f"{base}/{archive}")
+        return [Input(path="vex.tar.zst", url=f"{base}/{archive}")]
+
+    @staticmethod
+    def _changed(ws: Workspace, base: str, cursor: str) -> list[tuple[str, str]] | None:
+        try:
+            path = ws.download(f"{base}/changes.csv", "changes.csv", expect="text")
+        except NetworkError:
+            return None  # a plain mirror without the index: download the archive again
+        changed = []
+        with open(path, encoding="utf-8", errors="replace", newline="") as fh:
+            for row in csv.reader(fh):
+                if len(row) != 2 or not re.fullmatch(r"\d{4}/cve-\d{4}-\d+\.json", row[0]):
+                    continue
+                if row[1] <= cursor:
+                    break  # newest first: the rest is older than what we hold
+                changed.append((row[0], row[1]))
+        return changed
+
     def parse(self, ws: Workspace) -> Iterator[Record]:
+        seen: set[str] = set()  # a changed file in delta/ replaces the archive's copy
         for item in ws.inputs():
             path = ws.resolve(item)
             documents = _folder(path) if path.is_dir() else _archive(path, item.url, self.name)
             for origin, document in documents:
+                name = origin.rsplit("/", 1)[-1]
+                if name in seen:
+                    continue
+                seen.add(name)
                 if isinstance(document, str):
                     yield Skipped(document, origin)
                 else:
@@ -105,6 +151,8 @@ class RedHatCsafFeed(Feed):
 
 
 def _folder(root: Path) -> Iterator[tuple[str, Any]]:
+    if not root.exists():
+        return
     for path in sorted(root.rglob("cve-*.json")):
         if path.stat().st_size > MAX_FILE_BYTES:
             yield path.name, "VEX file larger than the size bound"
