@@ -101,9 +101,9 @@ def test_red_hat_vex_updates_read_only_the_files_changes_csv_lists(tmp_path: Pat
     work = tmp_path / "redhat"
     with FeedServer(root) as server:
         base = f"{server.url}/vex"
-        first, advisories = _run("redhat", f"redhat={base}", work)
+        first, _ = _run("redhat", f"redhat={base}", work)
         assert first.new_state["cursor"] == "2024-01-30T00:00:00"  # the archive's day
-        # A day later Red Hat ships a fix for CVE-2023-2975 in RHEL 9: one changed file, listed in changes.csv.
+        # A day later Red Hat finds RHEL 9 not affected by CVE-2023-2975: one changed file, listed in changes.csv.
         changed = json.loads((ASSETS / "redhat" / "2023" / "cve-2023-2975.json").read_text())
         vuln = changed["vulnerabilities"][0]
         vuln["product_status"]["known_affected"].remove("red_hat_enterprise_linux_9:openssl")
