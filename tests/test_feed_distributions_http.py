@@ -121,3 +121,31 @@ def test_red_hat_vex_updates_read_only_the_files_changes_csv_lists(tmp_path: Pat
     rhel9 = {(a.id, a.status) for a in again if a.namespace == "rhel:9"}
     assert ("CVE-2023-2975", Status.NOT_AFFECTED) in rhel9 and ("CVE-2023-5363", Status.FIXED) in rhel9
     assert ("CVE-2023-2975", Status.WILL_NOT_FIX) not in rhel9
+
+
+def test_a_malformed_record_costs_only_itself(tmp_path: Path) -> None:
+    """Vendor data is hostile input: a record of the wrong shape is skipped with its reason, the rest loads."""
+    photon = tmp_path / "photon"
+    photon.mkdir()
+    (photon / "cve_data_photon5.0.json").write_text(json.dumps([
+        {"cve_id": ["CVE-1"], "pkg": {"x": 1}, "cve_score": "high", "aff_ver": 3, "res_ver": ["NA"]},
+        {"cve_id": "CVE-2023-5363", "pkg": "openssl", "cve_score": 7.5, "aff_ver": "x", "res_ver": "3.0.9-7.ph5"}]))
+    _, good = _run("photon", f"photon={photon}", tmp_path / "w1")
+    assert [(a.id, a.package) for a in good] == [("CVE-2023-5363", "openssl")]
+    wolfi = tmp_path / "wolfi"
+    wolfi.mkdir()
+    (wolfi / "x.advisories.yaml").write_text(
+        "package: {name: x}\nadvisories:\n  - id: CGA-1\n    events: {type: fixed}\n"
+        "  - id: CGA-2\n    aliases: [CVE-2024-1]\n    events:\n      - timestamp: 2024-01-01T00:00:00Z\n"
+        "        type: fixed\n        data: [not, a, mapping]\n"
+        "  - id: CGA-3\n    events:\n      - {timestamp: 2024-01-01T00:00:00Z, type: fixed, data: {fixed-version: 1.0-r1}}\n")
+    _, wolfi_advisories = _run("wolfi", f"wolfi={wolfi}", tmp_path / "w2")
+    assert [a.id for a in wolfi_advisories] == ["CGA-3"]
+    redhat = tmp_path / "redhat" / "2023"
+    redhat.mkdir(parents=True)
+    broken = json.loads((ASSETS / "redhat" / "2023" / "cve-2023-5363.json").read_text())
+    broken["vulnerabilities"][0]["product_status"] = ["not", "a", "mapping"]
+    (redhat / "cve-2023-0001.json").write_text(json.dumps(broken))
+    (redhat / "cve-2023-2975.json").write_text((ASSETS / "redhat" / "2023" / "cve-2023-2975.json").read_text())
+    _, vex = _run("redhat", f"redhat={redhat.parent}", tmp_path / "w3")
+    assert {a.id for a in vex} == {"CVE-2023-2975"}

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, cast
 
+from seawall.feeds.guard import each
 from seawall.feeds.http import local_path
 from seawall.feeds.interface import Feed, FetchResult, Input, Record, Workspace, summarise_sources, unusable
 from seawall.model.vuln import Advisory, AffectedRange, RangeEvent, Severity, Skipped, Status, VulnerabilityMeta
@@ -129,7 +130,7 @@ def _updates(stream: IO[bytes], release: str, feed: str) -> Iterator[Record]:
     for _, element in ET.iterparse(stream, events=("end",)):
         if _local(element.tag) != "update":
             continue
-        yield from _update(element, release, feed)
+        yield from each([element], lambda e: _update(e, release, feed), lambda e: release or "update")
         element.clear()
 
 

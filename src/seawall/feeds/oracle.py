@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from seawall.feeds.cvss_score import score_vector
+from seawall.feeds.guard import PARSE_ERRORS, each
 from seawall.feeds.http import local_path
 from seawall.feeds.interface import Feed, FetchResult, Input, Record, Workspace, summarise_sources, unusable
 from seawall.model.vuln import CVSS, Advisory, AffectedRange, RangeEvent, Severity, Skipped, Status, VulnerabilityMeta
@@ -98,7 +99,7 @@ class OracleOvalFeed(Feed):
                 if isinstance(definition, Skipped):
                     yield definition
                 else:
-                    yield from _records(definition, self.name)
+                    yield from each([definition], lambda d: _records(d, self.name), lambda d: d.id)
 
 
 def _records(definition: Definition, feed: str) -> Iterator[Record]:
@@ -147,19 +148,25 @@ def _json_definitions(root: Path) -> Iterator[Definition | Skipped]:
         if not isinstance(data, dict):
             yield Skipped("ELSA file is not an object", path.name)
             continue
-        refs = [r for r in data.get("References") or () if isinstance(r, dict)]
-        elsa = next((str(r.get("ID")) for r in refs if r.get("Source") == "elsa"), None)
-        elsa = elsa or (m.group(0) if (m := _ELSA.search(str(data.get("Title", "")))) else None)
-        if not elsa:
-            yield Skipped("definition without an ELSA id", path.name)
-            continue
-        cves = tuple((str(c.get("ID")), str(c.get("CVSS3") or "")) for c in data.get("Cves") or ()
-                     if isinstance(c, dict) and c.get("ID"))
-        comments = [f"{p} is installed" for p in data.get("Platform") or ()]
-        comments.extend(_json_comments(data.get("Criteria")))
-        yield Definition(elsa, str(data.get("Title") or "").strip(), str(data.get("Severity") or ""),
-                         _iso((data.get("Issued") or {}).get("Date")), cves,
-                         tuple(str(r["URI"]) for r in refs if r.get("URI")), tuple(comments))
+        try:
+            yield _json_definition(data, path.name)
+        except PARSE_ERRORS as err:
+            yield Skipped(f"malformed record ({type(err).__name__})", path.name)
+
+
+def _json_definition(data: dict[str, Any], name: str) -> Definition | Skipped:
+    refs = [r for r in data.get("References") or () if isinstance(r, dict)]
+    elsa = next((str(r.get("ID")) for r in refs if r.get("Source") == "elsa"), None)
+    elsa = elsa or (m.group(0) if (m := _ELSA.search(str(data.get("Title", "")))) else None)
+    if not elsa:
+        return Skipped("definition without an ELSA id", name)
+    cves = tuple((str(c.get("ID")), str(c.get("CVSS3") or "")) for c in data.get("Cves") or ()
+                 if isinstance(c, dict) and c.get("ID"))
+    comments = [f"{p} is installed" for p in data.get("Platform") or ()]
+    comments.extend(_json_comments(data.get("Criteria")))
+    return Definition(elsa, str(data.get("Title") or "").strip(), str(data.get("Severity") or ""),
+                      _iso((data.get("Issued") or {}).get("Date")), cves,
+                      tuple(str(r["URI"]) for r in refs if r.get("URI")), tuple(comments))
 
 
 def _json_comments(criteria: Any, depth: int = 0) -> Iterator[str]:
@@ -185,7 +192,7 @@ def _xml_definitions(path: Path, url: str, feed: str) -> Iterator[Definition | S
                 if _local(element.tag) != "definition":
                     continue
                 found += 1
-                yield _xml_definition(element)
+                yield from each([element], lambda e: [_xml_definition(e)], lambda e: e.get("id") or "definition")
                 element.clear()
     except (OSError, ET.ParseError, EOFError) as err:
         raise unusable(feed, f"{url} is not readable OVAL XML", err) from err

@@ -15,9 +15,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from seawall.feeds.guard import each
 from seawall.feeds.http import local_path
 from seawall.feeds.interface import Feed, FetchResult, Input, Record, Workspace, summarise_sources, unusable
 from seawall.model.vuln import Advisory, AffectedRange, RangeEvent, Skipped, Status, rating_of
@@ -70,16 +72,15 @@ class PhotonFeed(Feed):
             data = _load(path)
             if not isinstance(data, list):
                 raise unusable(self.name, f"{item.url} is not a JSON array of Photon CVE objects")
-            for entry in data:
-                yield from _record(entry, item.key, self.name)
+            yield from each(data, partial(_record, release=item.key, feed=self.name), _origin)
 
     def _folder(self, root: Path) -> Iterator[Record]:
         arrays = sorted(root.glob("cve_data_photon*.json"))
         for path in arrays:
             data = _load(path)
             release = path.stem.removeprefix("cve_data_photon")
-            for entry in data if isinstance(data, list) else ():
-                yield from _record(entry, release, self.name)
+            yield from each(data if isinstance(data, list) else [], partial(_record, release=release, feed=self.name),
+                            _origin)
         singles = sorted(p for p in root.rglob("*.json") if p not in arrays)
         if not arrays and not singles:
             raise unusable(self.name, f"{root} holds no Photon CVE data")
@@ -89,7 +90,11 @@ class PhotonFeed(Feed):
             except Exception as err:
                 yield Skipped(f"unreadable record ({type(err).__name__})", path.name)
                 continue
-            yield from _record(entry, "", self.name)
+            yield from each([entry], partial(_record, release="", feed=self.name), _origin)
+
+
+def _origin(entry: Any) -> str:
+    return str(entry.get("cve_id")) if isinstance(entry, dict) else "Photon entry"
 
 
 def _load(path: Path) -> Any:
@@ -102,10 +107,14 @@ def _load(path: Path) -> Any:
 
 
 def _record(entry: Any, release: str, feed: str) -> Iterator[Record]:
-    if not isinstance(entry, dict) or not entry.get("cve_id") or not entry.get("pkg"):
-        yield Skipped("Photon entry without cve_id or pkg", str(entry)[:80])
+    if not isinstance(entry, dict) or not isinstance(entry.get("cve_id"), str) or not isinstance(entry.get("pkg"), str) \
+            or not entry["cve_id"] or not entry["pkg"]:
+        yield Skipped("Photon entry without a cve_id and pkg string", str(entry)[:80])
         return
-    vuln_id, package = str(entry["cve_id"]), str(entry["pkg"])
+    if not all(isinstance(entry.get(key, "NA"), str) for key in ("aff_ver", "res_ver", "os_version")):
+        yield Skipped("Photon entry whose versions are not strings", str(entry["cve_id"]))
+        return
+    vuln_id, package = entry["cve_id"], entry["pkg"]
     release = str(entry.get("os_version") or release)
     if not release:
         yield Skipped("Photon entry without a release", vuln_id)

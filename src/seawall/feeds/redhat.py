@@ -28,6 +28,7 @@ import shutil
 import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
@@ -36,6 +37,7 @@ import zstandard
 
 from seawall.errors import NetworkError
 from seawall.feeds.cvss_score import score_vector
+from seawall.feeds.guard import each
 from seawall.feeds.http import local_path
 from seawall.feeds.interface import Feed, FetchResult, Input, Record, Workspace, summarise_sources, unusable
 from seawall.model.vuln import CVSS, Advisory, AffectedRange, RangeEvent, Severity, Skipped, Status, VulnerabilityMeta
@@ -147,7 +149,12 @@ class RedHatCsafFeed(Feed):
                 if isinstance(document, str):
                     yield Skipped(document, origin)
                 else:
-                    yield from parse_vex(document, self.name, origin)
+                    yield from each([document], partial(parse_vex, feed=self.name, origin=origin),
+                                    partial(_named, origin))
+
+
+def _named(origin: str, _document: Any) -> str:
+    return origin
 
 
 def _folder(root: Path) -> Iterator[tuple[str, Any]]:

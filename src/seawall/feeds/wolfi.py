@@ -30,6 +30,7 @@ from typing import Any, ClassVar
 import yaml
 
 from seawall.feeds.alpine import parse_secdb
+from seawall.feeds.guard import each
 from seawall.feeds.http import local_path
 from seawall.feeds.interface import Feed, FetchResult, Input, Record, Workspace, summarise_sources, unusable
 from seawall.model.vuln import Advisory, AffectedRange, RangeEvent, Skipped, Status, VulnerabilityMeta
@@ -116,8 +117,9 @@ class WolfiFeed(Feed):
         if not isinstance(package, str) or not package:
             yield Skipped("advisories file without package.name", path.name)
             return
-        for entry in data.get("advisories") or ():
-            yield from self._advisory(package, entry)
+        advisories = data.get("advisories")
+        yield from each(advisories if isinstance(advisories, list) else [], lambda e: self._advisory(package, e),
+                        lambda e: f"{package}/{e.get('id') if isinstance(e, dict) else '?'}")
 
     def _advisory(self, package: str, entry: Any) -> Iterator[Record]:
         if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
