@@ -138,7 +138,8 @@ def test_a_malformed_record_costs_only_itself(tmp_path: Path) -> None:
         "package: {name: x}\nadvisories:\n  - id: CGA-1\n    events: {type: fixed}\n"
         "  - id: CGA-2\n    aliases: [CVE-2024-1]\n    events:\n      - timestamp: 2024-01-01T00:00:00Z\n"
         "        type: fixed\n        data: [not, a, mapping]\n"
-        "  - id: CGA-3\n    events:\n      - {timestamp: 2024-01-01T00:00:00Z, type: fixed, data: {fixed-version: 1.0-r1}}\n")
+        "  - id: CGA-3\n    events:\n"
+        "      - {timestamp: 2024-01-01T00:00:00Z, type: fixed, data: {fixed-version: 1.0-r1}}\n")
     _, wolfi_advisories = _run("wolfi", f"wolfi={wolfi}", tmp_path / "w2")
     assert [a.id for a in wolfi_advisories] == ["CGA-3"]
     redhat = tmp_path / "redhat" / "2023"

@@ -107,8 +107,7 @@ def _load(path: Path) -> Any:
 
 
 def _record(entry: Any, release: str, feed: str) -> Iterator[Record]:
-    if not isinstance(entry, dict) or not isinstance(entry.get("cve_id"), str) or not isinstance(entry.get("pkg"), str) \
-            or not entry["cve_id"] or not entry["pkg"]:
+    if not isinstance(entry, dict) or not all(isinstance(entry.get(key), str) and entry[key] for key in ("cve_id", "pkg")):
         yield Skipped("Photon entry without a cve_id and pkg string", str(entry)[:80])
         return
     if not all(isinstance(entry.get(key, "NA"), str) for key in ("aff_ver", "res_ver", "os_version")):
