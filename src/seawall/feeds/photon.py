@@ -107,7 +107,8 @@ def _load(path: Path) -> Any:
 
 
 def _record(entry: Any, release: str, feed: str) -> Iterator[Record]:
-    if not isinstance(entry, dict) or not all(isinstance(entry.get(key), str) and entry[key] for key in ("cve_id", "pkg")):
+    named = isinstance(entry, dict) and all(isinstance(entry.get(key), str) and entry[key] for key in ("cve_id", "pkg"))
+    if not named:
         yield Skipped("Photon entry without a cve_id and pkg string", str(entry)[:80])
         return
     if not all(isinstance(entry.get(key, "NA"), str) for key in ("aff_ver", "res_ver", "os_version")):
