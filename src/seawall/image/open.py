@@ -44,6 +44,9 @@ def open_source(text: str, fetch: FetchOptions = DEFAULT_FETCH) -> ImageSource:
         from seawall.image.oci_layout import OCIArchiveSource, OCILayoutSource
         cls = OCILayoutSource if transport == "oci" else OCIArchiveSource
         return cls(Path(path), ref, platform=plat, source=text)
+    from seawall.image.hints import check_not_local
+
+    check_not_local(text)
     # The network client loads only when needed.
     from seawall import paths
     from seawall.image.blobcache import BlobCache

@@ -377,7 +377,7 @@ def _is_name_error(err: BaseException) -> bool:
     for _ in range(5):
         if seen is None:
             return False
-        if isinstance(seen, socket.gaierror):
+        if isinstance(seen, socket.gaierror | ConnectionRefusedError):  # nobody there: a retry finds nobody either
             return True
         seen = seen.__cause__ or seen.__context__
     return False
