@@ -48,9 +48,9 @@ def ensure_db(path: str | os.PathLike[str] | None = None, *, auto_update: bool =
         with VulnStore.open(path) as store:
             meta = store.meta()
         if auto_update and repos and refresh_due(meta):
-            pulled, failed = pull_newest(repos, path)
+            pulled, skipped = pull_newest(repos, path)
             if pulled is None:
-                print(f"warning: keeping the aged DB at {path}: no DB repository answered ({failed[-1].error})",
+                print(f"warning: keeping the aged DB at {path}: no DB repository answered ({skipped[-1].error})",
                       file=sys.stderr)
         return path
     if not auto_update:
