@@ -72,10 +72,10 @@ def write_output(text: str, output: str | None) -> None:
         return
     target = Path(output)
     if target.is_dir():
-        raise InputError(f"--output {output} is a directory", remedy="name a file")
+        raise InputError(f"--output {output} is a directory", remedy="naming a file")
     parent = target.parent if str(target.parent) else Path(".")
     if not parent.is_dir():
-        raise InputError(f"--output {output}: directory {parent} does not exist", remedy="create it first")
+        raise InputError(f"--output {output}: directory {parent} does not exist", remedy="creating it first")
     fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{target.name}.")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

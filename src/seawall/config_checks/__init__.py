@@ -36,7 +36,7 @@ def layer_facts(inventory: Inventory) -> list[tuple[int, dict[str, Any]]]:
         if not isinstance(analysis.result, dict) or "error" in analysis.result:
             reason = analysis.result.get("error") if isinstance(analysis.result, dict) else "no result"
             raise FsFactsError(f"filesystem checks of layer {analysis.index} failed: {reason}",
-                               remedy="run with --scanners vuln,secret to skip them, and report the error")
+                               remedy="running with --scanners vuln,secret to skip them, and reporting the error")
         out.append((analysis.index, analysis.result))
     return out
 

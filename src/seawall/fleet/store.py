@@ -137,7 +137,8 @@ class ResultsStore:
             self._check_schema()
         except SQLAlchemyError as err:
             raise DatabaseError(f"results store {_safe(url)}: {type(err).__name__}: {_first_line(err)}",
-                                remedy="check --store (sqlite:///FILE or postgresql+psycopg://USER@HOST/DB)") from None
+                                remedy="checking --store (sqlite:///FILE or "
+                                       "postgresql+psycopg://USER@HOST/DB)") from None
         except ModuleNotFoundError as err:
             raise InputError(f"results store {_safe(url)} needs the {err.name} module",
                              remedy="pip install 'seawall[fleet]'") from None

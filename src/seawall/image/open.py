@@ -31,10 +31,10 @@ def open_source(text: str, fetch: FetchOptions = DEFAULT_FETCH) -> ImageSource:
     transport, sep, rest = text.partition(":")
     if sep and transport in LOCAL_TRANSPORTS:
         if not rest:
-            raise InputError(f"{text!r} names no path", remedy=f"write {transport}:PATH")
+            raise InputError(f"{text!r} names no path", remedy=f"writing {transport}:PATH")
         path, ref = split_path(rest)
         if not os.path.exists(path):
-            raise InputError(f"{transport}: {path} does not exist", remedy="check the path")
+            raise InputError(f"{transport}: {path} does not exist", remedy="checking the path")
         if transport == "dir":
             from seawall.image.rootfs import RootfsSource
             return RootfsSource(Path(rest), platform=plat, source=text)

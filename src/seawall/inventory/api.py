@@ -44,7 +44,7 @@ def load_inventory(
 
         path = Path(target[len("sbom:"):])
         if not path.is_file():
-            raise InputError(f"sbom: {path} does not exist", remedy="check the path")
+            raise InputError(f"sbom: {path} does not exist", remedy="checking the path")
         return Inventory(sbom=read_sbom_file(path), layers=[], analyses={})
 
     from seawall.image.open import open_source
