@@ -167,34 +167,46 @@ def _seconds_since(now: datetime, stamp: str | None) -> float | None:
     return (now - (when if when.tzinfo else when.replace(tzinfo=UTC))).total_seconds()
 
 
-def _table(path: Path, meta: dict[str, str], rows: list[dict[str, Any]]) -> None:
-    from rich.console import Console
-    from rich.table import Table
+def _print(*renderables: Any) -> None:
+    from seawall.output.width import output_width, render_text
 
-    table = Table(title=f"{path} (schema {meta.get('schema_version')}, updated {meta.get('updated_at')})")
-    numbers = ("data age", "fetched", "records", "skipped", "kept, flagged")
-    for col in ("feed", "data date", *numbers, "top skip and flag reasons", "source"):
-        table.add_column(col, justify="right" if col in numbers else "left")
+    click.echo(render_text(*renderables, width=output_width(100)), nl=False)
+
+
+def _table(path: Path, meta: dict[str, str], rows: list[dict[str, Any]]) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    # Seven narrow columns fit 80; the long texts (source, reasons) go on lines of their own below.
+    table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 1))
+    numbers = ("age", "fetched", "records", "skipped", "flagged")
+    for col in ("feed", "data date", *numbers):
+        table.add_column(col, justify="right" if col in numbers else "left", no_wrap=True)
     for r in rows:
-        reasons = ", ".join([*(f"{reason} ({n})" for reason, n in r["skip_reasons"][:3]),
-                             *(f"flagged: {reason} ({n})" for reason, n in r["flag_reasons"][:2])])
-        table.add_row(r["name"] + (" [red](failed)[/red]" if r["error"] else ""), str(r["data_date"] or "unknown"),
-                      _human_age(r["age_seconds"]), _human_age(r["fetch_age_seconds"]) + " ago",
-                      f"{r['records']:,}", f"{r['skipped']:,}", f"{r['flagged']:,}", reasons, r["source"])
-    Console(width=200 if not sys.stdout.isatty() else None).print(table)
+        table.add_row(r["name"] + (" (failed)" if r["error"] else ""),
+                      str(r["data_date"] or "unknown")[:10], _human_age(r["age_seconds"]),
+                      _human_age(r["fetch_age_seconds"]) + " ago", f"{r['records']:,}", f"{r['skipped']:,}",
+                      f"{r['flagged']:,}")
+    details: list[Text] = [Text(""), Text("sources, and why records were skipped or kept flagged:")]
+    for r in rows:
+        details.append(Text(f"{r['name']}: {r['source']}", overflow="fold"))
+        details += [Text(f"  skipped: {reason} ({n})", overflow="fold") for reason, n in r["skip_reasons"][:3]]
+        details += [Text(f"  kept, flagged: {reason} ({n})", overflow="fold") for reason, n in r["flag_reasons"][:2]]
+    _print(Text(f"{path} (schema {meta.get('schema_version')}, updated {meta.get('updated_at')})", overflow="fold"),
+           table, *details)
 
 
 def _coverage_table(coverage: list[Any]) -> None:
-    from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title="coverage: the namespaces and ecosystems the DB can judge")
+    table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 1))
     for col in ("namespace", "feed", "advisories", "data date", "lists"):
-        table.add_column(col, justify="right" if col == "advisories" else "left")
+        table.add_column(col, justify="right" if col == "advisories" else "left", no_wrap=col != "namespace")
     for c in coverage:
-        table.add_row(c.namespace, c.feed, f"{c.advisories:,}", c.data_date or "unknown",
+        table.add_row(c.namespace, c.feed, f"{c.advisories:,}", (c.data_date or "unknown")[:10],
                       "fixed only" if c.fixed_only else "fixed and unfixed")
-    Console(width=200 if not sys.stdout.isatty() else None).print(table)
+    _print(Text(""), Text("coverage: the namespaces and ecosystems the DB can judge"), table)
 
 
 @db.command("export")
