@@ -76,14 +76,19 @@ def update(ctx: click.Context, feed_names: tuple[str, ...], sources: tuple[str, 
 
 
 class _Progress:
-    """A rich progress line per feed on a terminal; silence otherwise."""
+    """A rich progress line per feed on a terminal; without one, a plain line every few seconds."""
 
     def __init__(self) -> None:
+        from seawall.progress import PlainProgress
+
         self._progress: Any = None
         self._tasks: dict[str, Any] = {}
+        self._lines = PlainProgress("db update")
 
     def __enter__(self) -> _Progress:
-        if sys.stderr.isatty():
+        if not sys.stderr.isatty():
+            self._lines.__enter__()
+        else:
             from rich.console import Console
             from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -93,14 +98,16 @@ class _Progress:
         return self
 
     def update(self, feed: str, phase: str, count: int) -> None:
-        if self._progress is None:
-            return
         text = f"{feed}: {phase}" + (f" ({count:,} records)" if count else "")
+        if self._progress is None:
+            self._lines.update(text)
+            return
         if feed not in self._tasks:
             self._tasks[feed] = self._progress.add_task(text, total=None)
         self._progress.update(self._tasks[feed], description=text)
 
     def __exit__(self, *exc: object) -> None:
+        self._lines.__exit__(*exc)
         if self._progress is not None:
             self._progress.__exit__(*exc)
 

@@ -55,10 +55,24 @@ def run(ctx: click.Context, catalog: str, library_dir: str | None, hub_url: str 
         run_id=run_id, resume=resume, platform=platform, insecure_registries=insecure, cache_dir=cache_dir(ctx),
         db=db_file, auto_update=not skip_db_update, policy=policy, reuse=not no_reuse)
 
+    import sys
+
+    from seawall.progress import PlainProgress
+
+    counts = {"done": 0, "re-used": 0, "errors": 0}
+    lines = PlainProgress("fleet run", first_at_once=True)
+
     def progress(result: ImageResult) -> None:
+        counts["done"] += 1
+        counts["re-used"] += bool(result.reused_from)
+        counts["errors"] += bool(result.error)
         state = f"error: {result.error}" if result.error else (
             f"{result.total} findings" + (" (re-used)" if result.reused_from else ""))
-        click.echo(f"{result.key}: {state}", err=True)
+        if sys.stderr.isatty() or result.error:  # a log gets every error, and the rest every few seconds
+            click.echo(f"{result.key}: {state}", err=True)
+        else:
+            lines.update(f"{counts['done']} images done ({counts['re-used']} re-used, {counts['errors']} errors), "
+                         f"last {result.key}: {state}")
 
     summary = run_fleet(options, on_result=progress)
     for warning in summary.warnings:

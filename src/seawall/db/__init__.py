@@ -64,8 +64,9 @@ def ensure_db(path: str | os.PathLike[str] | None = None, *, auto_update: bool =
     from seawall.feeds import default_feeds
 
     progress = _FirstBuild(failed)
-    report = update_db(path, list(feeds) if feeds is not None else default_feeds(), http=http,  # type: ignore[arg-type]
-                       progress=progress.update)
+    with progress.lines:
+        report = update_db(path, list(feeds) if feeds is not None else default_feeds(),  # type: ignore[arg-type]
+                           http=http, progress=progress.update)
     if not report.installed:
         raise offline_error(failed, report.failed[0].error if report.failed else None)
     progress.done()
