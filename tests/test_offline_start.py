@@ -51,3 +51,34 @@ def test_db_feeds_lists_every_feed_with_its_source_and_layout() -> None:
         assert row["source"] and row["accepts"] and row["about"]
     text = _run(["db", "feeds"], {}).stdout
     assert all(f"--source {name}=" in text for name in FEEDS)
+
+
+FEEDS = Path(__file__).parent / "assets" / "feeds"
+
+
+def test_the_readme_offline_recipe_builds_moves_and_uses_a_db_without_network(tmp_path: Path) -> None:
+    # `db update --source` from local copies of every default feed, `db export`, `db import` on another machine
+    # (another cache), and a scan there: all with nothing reachable.
+    env = _offline(tmp_path)
+    built = _run(["db", "update",
+                  "--source", f"debian={FEEDS / 'debian' / 'tracker.json'}",
+                  "--source", f"alpine={FEEDS / 'alpine'}",
+                  "--source", f"osv={FEEDS / 'osv' / 'records'}",
+                  "--source", f"osv.add={FEEDS / 'osv' / 'records' / 'GO-2023-2102.json'}",
+                  "--source", f"kev={FEEDS / 'kev' / 'known_exploited_vulnerabilities.json'}",
+                  "--source", f"epss={FEEDS / 'epss' / 'epss_scores-2024-10-10.csv.gz'}",
+                  "--source", f"nvd={FEEDS / 'nvd' / 'records'}"], env)
+    assert built.returncode == 0, built.stderr
+    status = json.loads(_run(["db", "status", "--format", "json"], env).stdout)
+    assert {f["name"] for f in status["feeds"]} == {"debian", "alpine", "osv", "kev", "epss", "nvd"}
+    assert all(f["records"] > 0 and not f["error"] for f in status["feeds"])
+
+    bundle = tmp_path / "seawall-db.tar.zst"
+    assert _run(["db", "export", str(bundle)], env).returncode == 0
+    elsewhere = {**env, "SEAWALL_CACHE_DIR": str(tmp_path / "elsewhere")}
+    assert _run(["db", "import", str(bundle)], elsewhere).returncode == 0
+    layout = build_oci_layout(tmp_path / "layout", [{"/etc/os-release": b"ID=debian\nVERSION_ID=12\n"}])
+    scan = _run(["scan", f"oci:{layout}", "--format", "json"], elsewhere)
+    assert scan.returncode == 0, scan.stderr
+    db = json.loads(scan.stdout)["db"]
+    assert db["builtAt"] and {f["name"] for f in db["feeds"]} >= {"debian", "nvd"}
