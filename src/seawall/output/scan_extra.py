@@ -45,13 +45,21 @@ def config(report: ScanReport, view: ScanView, *, distro_defaults: bool | None =
             and (with_defaults or not f.distro_default)]
 
 
+def config_data(item: ConfigFinding) -> dict[str, Any]:
+    """A configuration finding as JSON; `distro_default` only where it is true."""
+    data: dict[str, Any] = to_data(item)
+    if not item.distro_default:
+        data.pop("distro_default", None)
+    return data
+
+
 def json_sections(report: ScanReport, view: ScanView) -> dict[str, Any]:
     """`secrets`, `config` and `minimality`, each present only when its scanner ran."""
     out: dict[str, Any] = {}
     if report.secrets is not None:
         out["secrets"] = [{**to_data(f), "deleted": f.deleted} for f in secrets(report, view)]
     if report.config is not None:
-        out["config"] = [to_data(f) for f in config(report, view, distro_defaults=True)]  # marked, as information
+        out["config"] = [config_data(f) for f in config(report, view, distro_defaults=True)]  # marked, as information
     minimality = report.minimality
     if minimality is not None:
         out["minimality"] = {**to_data(minimality), "has_shell": minimality.has_shell,
