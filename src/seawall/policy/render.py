@@ -40,7 +40,6 @@ def render_table(verdict: Verdict, width: int | None = None) -> str:
     """The verdict as text that fits `width` (default: the terminal, or COLUMNS when piped): each violation says
     what broke the rule — the finding and package, the secret's path and layer — and what to do."""
     from rich.table import Table
-    from rich.text import Text
 
     from seawall.output.width import output_width, render_text
 
@@ -52,17 +51,16 @@ def render_table(verdict: Verdict, width: int | None = None) -> str:
         lines.append(f"platform {plat.platform}  {_HEADLINE[plat.decision]}  {plat.digest}  "
                      f"({plat.findings} findings, {plat.suppressed} suppressed, {plat.violations} violations)")
     lines += [f"cannot decide: {error}" for error in verdict.errors]
-    items: list[object] = [Text(line, overflow="fold") for line in lines]
-    if verdict.violations:
+    if verdict.violations:  # lines above stay whole (digests, references: for grep); the table fits the width
         table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 1), expand=True)
         table.add_column("RULE", overflow="fold", max_width=24)
         table.add_column("WHAT", overflow="fold", ratio=3)
         table.add_column("WHAT TO DO", overflow="fold", ratio=2)
         for v in verdict.violations:
             table.add_row(v.rule, v.message + (f" ({v.platform})" if v.platform else ""), v.remedy)
-        items += [Text(""), table]
-    items += [Text(f"note: {note}", overflow="fold") for note in verdict.notes]
-    return render_text(*items, width=width or output_width(100))
+        lines += ["", render_text(table, width=width or output_width(100)).rstrip("\n")]
+    lines += [f"note: {note}" for note in verdict.notes]
+    return "\n".join(lines) + "\n"
 
 
 def _package(v: Violation) -> str:
