@@ -2,6 +2,10 @@
 of the real file's size (~100 MB, the real shape: ~250k (package, CVE) entries over 4-5 releases).
 
     python bench/db_ingest.py [--tracker-mb 100] [--keep DIR]
+    python bench/db_ingest.py --updates [--scale 1.0] [--nvd-cves 100000] [--keep DIR]
+
+`--updates` times incremental updates instead (bench/db_updates.py): the full build from a local mirror of every
+default feed plus the NVD API, a check where nothing changed, and one where 1% of the records changed.
 """
 
 from __future__ import annotations
@@ -90,10 +94,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tracker-mb", type=int, default=100)
     parser.add_argument("--keep", type=Path, help="keep the DBs and the synthetic tracker here")
+    parser.add_argument("--updates", action="store_true", help="time full, no-change and 1%%-changed updates")
+    parser.add_argument("--scale", type=float, default=1.0, help="--updates: mirror size relative to the real feeds")
+    parser.add_argument("--nvd-cves", type=int, default=100_000, help="--updates: CVEs the local NVD API serves")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="seawall-bench-") as tmp:
         work = args.keep or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
+        if args.updates:
+            sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+            from bench.db_updates import run_updates
+
+            run_updates(work, args.scale, args.nvd_cves)
+            return 0
         if SHARED.is_dir():
             _run("shared data (lists+secdb+pypa)", work / "shared.db", ["debian-advisories", "alpine", "osv"], [
                 f"debian-advisories={SHARED / 'debian-security-tracker' / 'data'}",

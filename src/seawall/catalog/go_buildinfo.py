@@ -171,7 +171,7 @@ def read_build_info(stream: BinaryIO) -> BuildInfo | None:
     try:
         elf = _parse_elf(stream)
         blob = _find_header(elf, stream)
-    except (struct.error, ValueError, IndexError):
+    except (struct.error, ValueError, IndexError, OverflowError):  # OverflowError: an offset past 2**63 to seek to
         return None  # not a well-formed ELF: a broken executable, but not one we can call a Go binary
     if blob is None or not blob.startswith(MAGIC):
         return None
@@ -196,7 +196,7 @@ def read_build_info(stream: BinaryIO) -> BuildInfo | None:
             memory = _Memory(elf, stream)
             go_version = _read_go_string(memory, blob, 16, pointer_size, flags).decode("utf-8", "replace")
             mod_text = _read_go_string(memory, blob, 16 + pointer_size, pointer_size, flags).decode("latin-1")
-        except struct.error as error:
+        except (struct.error, OverflowError) as error:
             raise BuildInfoError(f"Go build info pointers cannot be followed: {error}") from error
     if not go_version.startswith("go") and not go_version.startswith("devel"):
         raise BuildInfoError(f"Go build info names no toolchain version ({go_version[:40]!r})")

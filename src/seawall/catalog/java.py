@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -130,7 +131,8 @@ class JavaCataloger(Cataloger):
         with archive:
             try:
                 yield from self._describe(archive, inner, inner[-1] if inner else name)
-            except (zipfile.BadZipFile, ArchiveError, OSError, EOFError, ValueError, NotImplementedError) as error:
+            except (zipfile.BadZipFile, ArchiveError, OSError, EOFError, ValueError, NotImplementedError,
+                    zlib.error) as error:
                 yield f"corrupt Java archive ({where}): {error}"
                 return
             for info in archive.infolist():

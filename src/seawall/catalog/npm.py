@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from seawall.catalog.interface import Cataloger, CatalogResult, FileEntry
 from seawall.catalog.purls import npm_purl
+from seawall.jsonbound import too_deep
 from seawall.model.sbom import Location, Package, Unknown
 
 MAX_PACKAGE_JSON = 4 * 1024 * 1024
@@ -33,8 +34,11 @@ def parse_package_json(entry: FileEntry, found_by: str) -> Package | str | None:
     """A Package, a reason the file is unreadable, or None for a manifest that names no package."""
     if entry.size > MAX_PACKAGE_JSON:
         return f"package.json larger than {MAX_PACKAGE_JSON} bytes"
+    data = entry.read()
+    if too_deep(data):
+        return "malformed package.json: nested too deeply"
     try:
-        manifest = json.loads(entry.read())
+        manifest = json.loads(data)
     except (ValueError, UnicodeDecodeError) as error:
         return f"malformed package.json: {error}"
     if not isinstance(manifest, dict):

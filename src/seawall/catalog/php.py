@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from seawall.catalog.interface import Cataloger, CatalogResult, FileEntry
 from seawall.catalog.purls import composer_purl
+from seawall.jsonbound import too_deep
 from seawall.model.sbom import Location, Package, Unknown
 
 MAX_INSTALLED_JSON = 64 * 1024 * 1024
@@ -39,8 +40,11 @@ class ComposerCataloger(Cataloger):
     def _parse(self, entry: FileEntry) -> list[Package] | str:
         if entry.size > MAX_INSTALLED_JSON:
             return f"installed.json larger than {MAX_INSTALLED_JSON} bytes"
+        data = entry.read()
+        if too_deep(data):
+            return "malformed installed.json: nested too deeply"
         try:
-            document = json.loads(entry.read())
+            document = json.loads(data)
         except (ValueError, UnicodeDecodeError) as error:
             return f"malformed installed.json: {error}"
         items = document.get("packages") if isinstance(document, dict) else document

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import os
-import sys
-import tempfile
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from seawall.errors import InputError
 from seawall.formats import ALIASES, Format
 from seawall.image.options import FetchOptions
+from seawall.outfile import write_text_output
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -78,28 +75,8 @@ def fetch_options(ctx: click.Context, platform: str | None, insecure: Sequence[s
 
 
 def write_output(text: str, output: str | None) -> None:
-    """Write to stdout, or atomically to `output`: a reader never sees half a report."""
-    if not output or output == "-":
-        sys.stdout.write(text)
-        if not text.endswith("\n"):
-            sys.stdout.write("\n")
-        return
-    target = Path(output)
-    if target.is_dir():
-        raise InputError(f"--output {output} is a directory", remedy="naming a file")
-    parent = target.parent if str(target.parent) else Path(".")
-    if not parent.is_dir():
-        raise InputError(f"--output {output}: directory {parent} does not exist", remedy="creating it first")
-    fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{target.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            if not text.endswith("\n"):
-                handle.write("\n")
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write to stdout, or to `output`: atomically for a regular file, through a device, FIFO or symlink."""
+    write_text_output(text, output)
 
 
 def db_repository_option(func: F) -> F:

@@ -67,7 +67,9 @@ def update(ctx: click.Context, feed_names: tuple[str, ...], sources: tuple[str, 
         else:
             click.echo(f"{o.name:<18} {o.state:<9} {o.records:>9} records {o.skipped:>6} skipped "
                        f"{o.flagged:>5} kept, flagged  {o.seconds:6.1f}s", err=True)
-    if not report.installed:
+    if report.current:
+        click.echo(f"{path}: nothing new upstream, left as it is", err=True)
+    elif not report.installed:
         click.echo(f"error: no DB written at {path}", err=True)
     failed = report.failed
     if failed:

@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "promote": ("seawall.cli.promote", "promote"),
     "baseline": ("seawall.cli.baseline", "baseline"),
     "fleet": ("seawall.cli.fleet", "fleet"),
+    "watch": ("seawall.cli.watch", "watch"),
 }
 
 

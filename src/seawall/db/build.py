@@ -1,7 +1,12 @@
-"""Updating the DB: copy the current file, replace each updated feed's rows in its own transaction, rename into place.
+"""Updating the DB: fetch every feed first; when none has anything new, leave the file alone (the validators and
+cursors of the check go to a small file in each feed's workspace); otherwise copy the current file, replace each
+updated feed's rows in its own transaction, and rename the copy into place.
 
-A reader never sees half an update (the new file appears whole through `os.replace`); an interrupted or failed
-update leaves the previous file untouched; a feed that fails keeps its previous rows and records its error.
+A feed whose fetch names the records that changed (OSV's modified ids, NVD's last-modified window) has only those
+records replaced; the others are reloaded whole. A reader never sees half an update (the new file appears whole
+through `os.replace`: readers open the file immutable, so it is never written in place, and the price of that is
+one kernel-side file copy per update with changes); an interrupted or failed update leaves the previous file
+untouched; a feed that fails keeps its previous rows and records its error.
 """
 
 from __future__ import annotations
@@ -14,8 +19,9 @@ import os
 import shutil
 import sqlite3
 import time
+import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -26,7 +32,7 @@ from seawall import __version__
 from seawall.db.store import SCHEMA_VERSION, advisory_row, read_schema_version, schema_sql
 from seawall.errors import DatabaseError, ExitCode, SeawallError
 from seawall.feeds.http import Http
-from seawall.feeds.interface import Feed, Workspace, read_manifest, unusable
+from seawall.feeds.interface import Feed, FetchResult, Workspace, read_manifest, unusable
 from seawall.model.vuln import Advisory, Flagged, Skipped, VulnerabilityMeta
 
 _FLUSH = 20_000
@@ -43,6 +49,7 @@ class FeedOutcome:
     seconds: float = 0.0
     flagged: int = 0  # records kept although a range of theirs cannot be evaluated
     exit_code: int = 0  # of the error that failed the feed
+    delta: int | None = None  # records replaced by an incremental update (None: the feed was reloaded whole)
 
 
 @dataclass
@@ -50,6 +57,7 @@ class UpdateReport:
     path: Path
     installed: bool
     outcomes: list[FeedOutcome] = field(default_factory=list)
+    current: bool = False  # nothing new anywhere: the existing file was left as it is (`installed` stays False)
 
     @property
     def failed(self) -> list[FeedOutcome]:
@@ -146,19 +154,31 @@ def update_db(path: Path, feeds: Sequence[Feed], *, http: Http | None = None, wo
     report = UpdateReport(path=path, installed=False)
     with update_lock(path):
         remove_stale(path)
+        try:
+            update_id, previous = read_previous(path)
+            fetched = [_fetch_feed(feed, previous.get(feed.name), update_id, http, workspaces / feed.name, progress)
+                       for feed in feeds]
+        finally:
+            http.close()
+        if update_id is not None and all(f.nothing_new for f in fetched):
+            for f in fetched:
+                f.remember(update_id)
+            report.outcomes = [f.outcome() for f in fetched]
+            report.current = True
+            return report
         tmp = temp_path(path)
         existed = path.is_file()
         conn = open_writable_copy(path, tmp)
         try:
-            for feed in feeds:
-                report.outcomes.append(_update_feed(conn, feed, http, workspaces / feed.name, progress))
+            for f in fetched:
+                report.outcomes.append(_write_feed(conn, f, progress))
             if not existed and not any(o.state != "failed" for o in report.outcomes):
                 return report  # nothing usable and nothing to keep: leave no empty DB behind
-            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('updated_at', ?), ('seawall_version', ?)",
-                         (now_iso(), __version__))
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('updated_at', ?), ('seawall_version', ?), "
+                         "('update_id', ?)", (now_iso(), __version__, uuid.uuid4().hex))
             # A DB pulled from a repository and then updated from feeds is the feeds' now; the pull stays as its base.
             conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('origin', 'feeds')")
-            write_coverage(conn)
+            write_coverage(conn, [o.name for o in report.outcomes if o.state == "updated"] if existed else None)
             _compact(conn)
             conn.close()
             install(tmp, path)
@@ -167,61 +187,141 @@ def update_db(path: Path, feeds: Sequence[Feed], *, http: Http | None = None, wo
             with contextlib.suppress(sqlite3.Error):
                 conn.close()
             tmp.unlink(missing_ok=True)
-            http.close()
     return report
 
 
-def _compact(conn: sqlite3.Connection) -> None:
-    pages = conn.execute("PRAGMA page_count").fetchone()[0]
-    free = conn.execute("PRAGMA freelist_count").fetchone()[0]
-    if pages and free / pages > 0.25:
-        conn.execute("VACUUM")
+CHECKED = "checked.json"  # in a feed's workspace: validators and cursor of a check that found nothing new
 
 
-def _previous(conn: sqlite3.Connection, name: str) -> dict[str, Any] | None:
-    row = conn.execute("SELECT feed_version, validators, state, error, records, digest, data_date, flagged "
-                       "FROM feeds WHERE name = ?", (name,)).fetchone()
-    if row is None:
+def read_previous(path: Path) -> tuple[str | None, dict[str, dict[str, Any]]]:
+    """(the DB's update id, each feed's row) of the current file; (None, {}) when there is no current-schema DB."""
+    if not path.is_file():
+        return None, {}
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+    except sqlite3.Error:
+        return None, {}
+    try:
+        if read_schema_version(conn, path) != SCHEMA_VERSION:
+            return None, {}
+        row = conn.execute("SELECT value FROM meta WHERE key IN ('update_id', 'updated_at') ORDER BY key"
+                           ).fetchone()
+        rows = conn.execute("SELECT name, feed_version, validators, state, error, records, digest, data_date, "
+                            "flagged, skipped FROM feeds").fetchall()
+    except (DatabaseError, sqlite3.Error):
+        return None, {}
+    finally:
+        conn.close()
+    return (str(row[0]) if row else ""), {
+        str(name): {"feed_version": version, "validators": json.loads(validators or "{}"),
+                    "state": json.loads(state or "{}"), "error": error, "records": records, "digest": digest,
+                    "data_date": data_date, "flagged": flagged, "skipped": skipped}
+        for name, version, validators, state, error, records, digest, data_date, flagged, skipped in rows}
+
+
+@dataclass
+class _Fetched:
+    feed: Feed
+    ws: Workspace
+    prev: dict[str, Any] | None
+    started: float
+    result: FetchResult | None = None
+    error: str | None = None
+    exit_code: int = 0
+
+    @property
+    def same_data(self) -> bool:
+        """The rows in the DB are this feed version's parse of what the workspace holds."""
+        p = self.prev
+        return p is not None and p["feed_version"] == self.feed.version and not p["error"] and bool(p["digest"])
+
+    @property
+    def nothing_new(self) -> bool:
+        if self.error is not None:  # a failure already recorded needs no new file
+            return self.prev is not None and self.prev["error"] == self.error
+        if self.result is None or not self.same_data:
+            return False
+        return not self.result.changed or self.result.changed_ids == frozenset()
+
+    def outcome(self) -> FeedOutcome:
+        seconds = time.monotonic() - self.started
+        if self.error is not None:
+            return FeedOutcome(self.feed.name, "failed", error=self.error, seconds=seconds, exit_code=self.exit_code)
+        return FeedOutcome(self.feed.name, "unchanged", records=self.prev["records"] if self.prev else 0,
+                           seconds=seconds, flagged=self.prev["flagged"] if self.prev else 0)
+
+    def remember(self, update_id: str) -> None:
+        """Keep this check's validators and cursor beside the untouched DB, for the next conditional requests."""
+        if self.error is not None:
+            return
+        data = {"db": update_id, "checked_at": now_iso(), "validators": self.ws.new_validators,
+                "state": self.ws.new_state}
+        part = self.ws.dir / f"{CHECKED}.part"
+        part.write_text(json.dumps(data), encoding="utf-8")
+        os.replace(part, self.ws.dir / CHECKED)
+
+
+def _checked(directory: Path, update_id: str | None) -> dict[str, Any] | None:
+    """The last no-change check's validators and cursor, when they belong to the DB file in place now."""
+    try:
+        data = json.loads((directory / CHECKED).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return None
-    return {"feed_version": row[0], "validators": json.loads(row[1] or "{}"), "state": json.loads(row[2] or "{}"),
-            "error": row[3], "records": row[4], "digest": row[5], "data_date": row[6], "flagged": row[7]}
+    return data if isinstance(data, dict) and update_id and data.get("db") == update_id else None
 
 
-def _update_feed(conn: sqlite3.Connection, feed: Feed, http: Http, directory: Path,
-                 progress: Progress | None) -> FeedOutcome:
+def _fetch_feed(feed: Feed, prev: dict[str, Any] | None, update_id: str | None, http: Http, directory: Path,
+                progress: Progress | None) -> _Fetched:
     started = time.monotonic()
-    prev = _previous(conn, feed.name)
     directory.mkdir(parents=True, exist_ok=True)
-    ws = Workspace(dir=directory, http=http, validators=prev["validators"] if prev else {},
-                   state=prev["state"] if prev else {},
+    validators, state = (prev["validators"], prev["state"]) if prev else ({}, {})
+    checked = _checked(directory, update_id) if prev else None
+    if checked is not None:
+        validators, state = checked.get("validators") or {}, checked.get("state") or {}
+    ws = Workspace(dir=directory, http=http, validators=validators, state=state,
                    progress=(lambda text: progress(feed.name, f"fetching {text}", 0)) if progress else None)
+    fetched = _Fetched(feed, ws, prev, started)
     if progress:
         progress(feed.name, "fetching", 0)
     try:
-        fetched = feed.fetch(ws)
+        fetched.result = feed.fetch(ws)
     except SeawallError as err:
-        return _failed(conn, feed, err.one_line().removeprefix("error: "), started, err.exit_code)
+        fetched.error, fetched.exit_code = err.one_line().removeprefix("error: "), int(err.exit_code)
     except OSError as err:
-        return _failed(conn, feed, f"cannot write the feed workspace {directory}: {err.strerror}", started,
-                       ExitCode.INPUT)
-    same = prev is not None and prev["feed_version"] == feed.version and not prev["error"] and prev["digest"]
-    if prev is not None and not fetched.changed and same:
+        fetched.error = f"cannot write the feed workspace {directory}: {err.strerror}"
+        fetched.exit_code = int(ExitCode.INPUT)
+    return fetched
+
+
+def _write_feed(conn: sqlite3.Connection, f: _Fetched, progress: Progress | None) -> FeedOutcome:
+    feed, ws, prev, started = f.feed, f.ws, f.prev, f.started
+    (ws.dir / CHECKED).unlink(missing_ok=True)
+    if f.error is not None or f.result is None:
+        return _failed(conn, feed, f.error or "no fetch result", started, f.exit_code)
+    fetched = f.result
+    if (not fetched.changed or fetched.changed_ids == frozenset()) and f.same_data and prev is not None:
         conn.execute("UPDATE feeds SET fetched_at = ?, validators = ?, state = ? WHERE name = ?",
                      (now_iso(), json.dumps(ws.new_validators), json.dumps(ws.new_state), feed.name))
         return FeedOutcome(feed.name, "unchanged", records=prev["records"], seconds=time.monotonic() - started,
                            flagged=prev["flagged"])
+    delta = fetched.changed_ids if f.same_data and prev is not None else None
+    from seawall.db.delta import chain_digest, load_delta, newer_date
     if progress:
         progress(feed.name, "loading", 0)
     conn.execute("BEGIN")
     try:
-        loaded = _load(conn, feed, ws, progress)
-        digest = _digest(directory)
+        if delta is not None and prev is not None:
+            loaded = load_delta(conn, feed, ws, delta, prev)
+            digest = chain_digest(prev["digest"], delta)
+        else:
+            loaded = _load(conn, feed, ws, progress)
+            digest = _digest(ws.dir)
+        date = fetched.data_date or loaded.data_date or source_date(ws) or changed_date(prev, digest)
         conn.execute(
             "INSERT OR REPLACE INTO feeds (name, feed_version, data_date, fetched_at, source, digest, records, "
             "skipped, skip_reasons, error, validators, state, flagged, flag_reasons) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)",
-            (feed.name, feed.version, fetched.data_date or loaded.data_date or source_date(ws)
-             or changed_date(prev, digest), now_iso(), fetched.source, digest,
+            (feed.name, feed.version, newer_date(date, conn, feed, delta), now_iso(), fetched.source, digest,
              loaded.records, loaded.skipped, json.dumps(dict(loaded.reasons)), json.dumps(ws.new_validators),
              json.dumps(ws.new_state), loaded.flagged, json.dumps(dict(loaded.flag_reasons))))
         conn.execute("COMMIT")
@@ -234,7 +334,15 @@ def _update_feed(conn: sqlite3.Connection, feed: Feed, http: Http, directory: Pa
         return _failed(conn, feed, f"feed {feed.name}: cannot load its data: {type(err).__name__}: {err}", started,
                        ExitCode.INPUT)
     return FeedOutcome(feed.name, "updated", records=loaded.records, skipped=loaded.skipped,
-                       seconds=time.monotonic() - started, flagged=loaded.flagged)
+                       seconds=time.monotonic() - started, flagged=loaded.flagged,
+                       delta=len(delta) if delta is not None else None)
+
+
+def _compact(conn: sqlite3.Connection) -> None:
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    free = conn.execute("PRAGMA freelist_count").fetchone()[0]
+    if pages and free / pages > 0.25:
+        conn.execute("VACUUM")
 
 
 COVERAGE_DDL = """CREATE TABLE IF NOT EXISTS coverage (namespace TEXT NOT NULL, feed TEXT NOT NULL,
@@ -248,13 +356,28 @@ FROM advisories AS a LEFT JOIN vulnerabilities AS v ON v.id = a.id AND v.feed = 
 GROUP BY a.namespace, a.feed"""
 
 
-def write_coverage(conn: sqlite3.Connection) -> None:
-    """Rebuild the `coverage` table: per (namespace, feed), how many advisories, of what date, fixes only or not."""
-    feed_dates = dict(conn.execute("SELECT name, data_date FROM feeds"))
-    rows = [(ns, feed, count, date or feed_dates.get(feed), int(bool(fixed_only)))
-            for ns, feed, count, date, fixed_only in conn.execute(COVERAGE_QUERY)]
+def write_coverage(conn: sqlite3.Connection, feeds: Collection[str] | None = None) -> None:
+    """Rebuild the `coverage` table: per (namespace, feed), how many advisories, of what date, fixes only or not.
+
+    `feeds`: only those feeds' rows are recomputed (a row depends on its own feed's data alone), so an update that
+    changed one feed does not read every advisory again; None, or a table not filled yet: every row.
+    """
     conn.execute(COVERAGE_DDL)
-    conn.execute("DELETE FROM coverage")
+    if feeds is not None and conn.execute("SELECT count(*) FROM coverage").fetchone()[0] == 0:
+        feeds = None
+    feed_dates = dict(conn.execute("SELECT name, data_date FROM feeds"))
+    query, params = COVERAGE_QUERY, ()  # type: tuple[str, tuple[str, ...]]
+    if feeds is not None:
+        if not feeds:
+            return
+        params = tuple(feeds)
+        query = COVERAGE_QUERY.replace("GROUP BY", f"WHERE a.feed IN ({','.join('?' * len(params))})\nGROUP BY")
+    rows = [(ns, feed, count, date or feed_dates.get(feed), int(bool(fixed_only)))
+            for ns, feed, count, date, fixed_only in conn.execute(query, params)]
+    if feeds is None:
+        conn.execute("DELETE FROM coverage")
+    else:
+        conn.execute(f"DELETE FROM coverage WHERE feed IN ({','.join('?' * len(params))})", params)
     conn.executemany("INSERT INTO coverage VALUES (?, ?, ?, ?, ?)", rows)
 
 

@@ -21,6 +21,8 @@ import zstandard
 from seawall.db.build import install, now_iso, update_lock
 from seawall.db.store import SCHEMA_VERSION, VulnStore
 from seawall.errors import DatabaseError, IntegrityError, SeawallError
+from seawall.jsonbound import too_deep
+from seawall.outfile import output_file
 
 FORMAT = "seawall-db-bundle"
 DB_MEMBER = "seawall.db"
@@ -49,21 +51,15 @@ def export_bundle(db: Path, out: Path) -> dict[str, Any]:
         "files": {DB_MEMBER: {"sha256": file_digest(db), "size": db.stat().st_size}},
     }
     data = json.dumps(manifest, indent=1, sort_keys=True).encode()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    part = out.with_name(f".{out.name}.part")
-    try:
-        with open(part, "wb") as raw, \
-                zstandard.ZstdCompressor(level=_LEVEL, threads=-1).stream_writer(raw) as zout, \
-                tarfile.open(fileobj=zout, mode="w|") as tar:
-            _add(tar, MANIFEST_MEMBER, data)
-            info = tarfile.TarInfo(DB_MEMBER)
-            info.size = db.stat().st_size
-            info.mtime = int(time.time())
-            with open(db, "rb") as fh:
-                tar.addfile(info, fh)
-        os.replace(part, out)
-    finally:
-        part.unlink(missing_ok=True)
+    with output_file(out, binary=True, what="DB bundle", mkdirs=True) as raw, \
+            zstandard.ZstdCompressor(level=_LEVEL, threads=-1).stream_writer(raw, closefd=False) as zout, \
+            tarfile.open(fileobj=zout, mode="w|") as tar:
+        _add(tar, MANIFEST_MEMBER, data)
+        info = tarfile.TarInfo(DB_MEMBER)
+        info.size = db.stat().st_size
+        info.mtime = int(time.time())
+        with open(db, "rb") as fh:
+            tar.addfile(info, fh)
     return manifest
 
 
@@ -72,6 +68,9 @@ def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     info.size = len(data)
     info.mtime = int(time.time())
     tar.addfile(info, io.BytesIO(data))
+
+
+_MAX_MANIFEST = 1024 * 1024  # a bundle's manifest lists a handful of feeds
 
 
 def _bad(bundle: str, why: str) -> IntegrityError:
@@ -146,8 +145,11 @@ def _extract(fh: IO[bytes], tmp: Path, label: str) -> dict[str, Any]:
 
 
 def _manifest(fh: IO[bytes], label: str) -> dict[str, Any]:
+    data = fh.read(_MAX_MANIFEST + 1)
+    if len(data) > _MAX_MANIFEST or too_deep(data):
+        raise _bad(label, f"has a manifest over {_MAX_MANIFEST} bytes or nested too deeply")
     try:
-        manifest = json.loads(fh.read())
+        manifest = json.loads(data)
     except ValueError as err:
         raise _bad(label, f"has an unreadable manifest ({err})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
@@ -155,7 +157,8 @@ def _manifest(fh: IO[bytes], label: str) -> dict[str, Any]:
     if manifest.get("schema_version") != SCHEMA_VERSION:
         raise DatabaseError(f"the DB bundle {label} has schema version {manifest.get('schema_version')}, "
                             f"this seawall reads {SCHEMA_VERSION}", remedy="a bundle made by the same seawall version")
-    if not isinstance(manifest.get("files", {}).get(DB_MEMBER), dict):
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not isinstance(files.get(DB_MEMBER), dict):
         raise _bad(label, "has a manifest without the DB's checksum")
     return manifest
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from seawall.feeds.guard import each
 from seawall.feeds.http import local_path
 from seawall.feeds.interface import Feed, FetchResult, Input, Record, Workspace, summarise_sources, unusable
 from seawall.model.vuln import Advisory, AffectedRange, RangeEvent, Skipped, Status
@@ -88,7 +89,7 @@ class AlpineSecdbFeed(Feed):
             path = ws.resolve(item)
             try:
                 data = load_secdb(path)
-            except (OSError, ValueError, yaml.YAMLError) as err:
+            except (OSError, ValueError, RecursionError, yaml.YAMLError) as err:
                 raise unusable(self.name, f"{item.url} is not a readable secdb file", err) from err
             yield from parse_secdb(data, item.key, self.name)
 
@@ -104,6 +105,11 @@ def parse_secdb(data: Any, branch: str = "", feed: str = "alpine") -> Iterator[R
     if not isinstance(data, dict) or not isinstance(data.get("packages") or [], list):
         yield Skipped("secdb document is not an object with a packages list", branch)
         return
+    yield from each(data.get("packages") or [], lambda entry: _parse_secdb({**data, "packages": [entry]}, branch, feed),
+                    lambda entry: branch)
+
+
+def _parse_secdb(data: dict[str, Any], branch: str, feed: str) -> Iterator[Record]:
     namespace = namespace_of(str(data.get("distroversion") or branch))
     for entry in data.get("packages") or []:
         pkg = entry.get("pkg") if isinstance(entry, dict) else None

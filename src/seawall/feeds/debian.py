@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
+from seawall.feeds.guard import each
 from seawall.feeds.interface import Feed, FetchResult, Input, Record, Workspace, unusable
 from seawall.model.vuln import Advisory, AffectedRange, RangeEvent, Severity, Skipped, Status, VulnerabilityMeta
 
@@ -103,7 +104,7 @@ class DebianTrackerFeed(Feed):
             try:
                 with open(path, "rb") as fh:
                     data = json.load(fh)
-            except (OSError, ValueError) as err:
+            except (OSError, ValueError, RecursionError) as err:
                 raise unusable(self.name, f"{item.url} is not readable JSON", err) from err
             if not isinstance(data, dict):
                 raise unusable(self.name, f"{item.url} is not a JSON object of source packages")
@@ -112,6 +113,11 @@ class DebianTrackerFeed(Feed):
 
 def parse_tracker(data: dict[str, Any], feed: str = "debian") -> Iterator[Record]:
     described: set[str] = set()
+    yield from each(data.items(), lambda item: _parse_tracker({item[0]: item[1]}, feed, described),
+                    lambda item: item[0])
+
+
+def _parse_tracker(data: dict[str, Any], feed: str, described: set[str]) -> Iterator[Record]:
     for package, issues in data.items():
         if not isinstance(issues, dict):
             yield Skipped("package entry is not an object", package)

@@ -118,7 +118,7 @@ class Http:
                 raise IntegrityError(f"{path} is larger than {self.max_bytes} bytes", remedy="checking the file")
             try:
                 return json.loads(path.read_bytes())
-            except ValueError as err:
+            except (ValueError, RecursionError) as err:
                 raise IntegrityError(f"{path} is not JSON ({err})", remedy="checking the file") from err
 
         def once() -> Any:
@@ -135,7 +135,7 @@ class Http:
                 raise IntegrityError(f"{url} sent more than {self.max_bytes} bytes", remedy="checking the URL")
             try:
                 return response.json()
-            except ValueError as err:
+            except (ValueError, RecursionError) as err:
                 raise IntegrityError(f"{url} did not answer JSON ({err})",
                                      remedy="checking the URL: it may be an error page") from err
 

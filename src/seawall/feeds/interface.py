@@ -98,6 +98,9 @@ class FetchResult:
     changed: bool  # False: every input answered 304 / was unchanged
     source: str  # human summary of where the data came from (first URL, "+N more")
     data_date: str | None = None
+    # The ids of exactly the records that changed since the cursor (a deleted or withdrawn one included), when the
+    # feed knows them: the update then replaces only those records' rows through `parse_changed`. None: reload whole.
+    changed_ids: frozenset[str] | None = None
 
 
 class Feed(ABC):
@@ -130,6 +133,10 @@ class Feed(ABC):
     @abstractmethod
     def parse(self, ws: Workspace) -> Iterator[Record]:
         """Read the manifest's inputs; yield advisories, metadata and skipped records."""
+
+    def parse_changed(self, ws: Workspace, ids: frozenset[str]) -> Iterator[Record]:
+        """The current records of `ids` only (a fetch that set `changed_ids` promises this can be read)."""
+        raise NotImplementedError(f"feed {self.name} has no incremental parse")
 
     def with_source(self, key: str | None, url: str) -> Feed:
         """A copy whose input `key` (None: the main one) comes from `url` (a mirror, an air-gapped copy, a test)."""

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
+from seawall.feeds.guard import each
 from seawall.feeds.interface import Feed, FetchResult, Input, Record, Workspace, unusable
 from seawall.model.vuln import KevEntry, Skipped, VulnerabilityMeta
 
@@ -44,7 +45,7 @@ class KevFeed(Feed):
             try:
                 with open(ws.resolve(item), "rb") as fh:
                     data = json.load(fh)
-            except (OSError, ValueError) as err:
+            except (OSError, ValueError, RecursionError) as err:
                 raise unusable(self.name, f"{item.url} is not readable JSON", err) from err
             if not isinstance(data, dict) or not isinstance(data.get("vulnerabilities"), list):
                 raise unusable(self.name, f"{item.url} has no vulnerabilities list")
@@ -52,6 +53,11 @@ class KevFeed(Feed):
 
 
 def parse_catalog(data: dict[str, Any], feed: str = "kev") -> Iterator[Record]:
+    yield from each(data["vulnerabilities"], lambda entry: _parse_catalog({"vulnerabilities": [entry]}, feed),
+                    lambda entry: str(entry)[:80])
+
+
+def _parse_catalog(data: dict[str, Any], feed: str) -> Iterator[Record]:
     for entry in data["vulnerabilities"]:
         if not isinstance(entry, dict) or not entry.get("cveID") or not entry.get("dateAdded"):
             yield Skipped("entry without cveID or dateAdded", str(entry)[:80])

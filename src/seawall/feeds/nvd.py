@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from seawall.feeds.guard import each
 from seawall.feeds.http import local_path
 from seawall.feeds.interface import Feed, FetchResult, Input, Record, Workspace, unusable
 from seawall.model.vuln import CVSS, Skipped, VulnerabilityMeta
@@ -141,16 +142,36 @@ class NvdFeed(Feed):
             _write(ws.dir / _PLAN, json.dumps(plan))
         folder = plan["folder"]
         shutil.rmtree(ws.dir / folder, ignore_errors=True)
-        target.rename(ws.dir / folder)
         folders = [f for f in plan["previous"] if (ws.dir / f).is_dir()] if folder != "full" else []
+        changed: frozenset[str] | None = None
         if folder == "full":
             for old in ws.dir.glob("delta-*"):
                 shutil.rmtree(old, ignore_errors=True)
-        folders = [folder, *folders]  # newest first: the first copy of a CVE wins in parse
+        else:
+            changed = _page_ids(target)
+        if changed == frozenset():  # an empty window: nothing to keep, and no folder to read on every full parse
+            shutil.rmtree(target, ignore_errors=True)
+        else:
+            target.rename(ws.dir / folder)
+            folders = [folder, *folders]  # newest first: the first copy of a CVE wins in parse
         ws.new_state = {"last_modified": plan["until"], "folders": folders}
         ws.write_manifest([Input(path=f, url=cfg.url, key=f) for f in folders])
         (ws.dir / _PLAN).unlink(missing_ok=True)
-        return FetchResult(changed=bool(fetched) or folder == "full", source=cfg.url)
+        return FetchResult(changed=bool(changed) or folder == "full", source=cfg.url, changed_ids=changed)
+
+    def parse_changed(self, ws: Workspace, ids: frozenset[str]) -> Iterator[Record]:
+        inputs = ws.inputs()
+        if not inputs or inputs[0].key == "records":
+            return
+        seen: set[str] = set()
+        for page in sorted(ws.resolve(inputs[0]).glob("*.json"), key=_newest_window_first):
+            for entry in _page_entries(page, self.name):
+                record = parse_cve(entry, self.name)
+                if isinstance(record, VulnerabilityMeta):
+                    if record.id in seen or record.id not in ids:
+                        continue
+                    seen.add(record.id)
+                yield record
 
     def _plan(self, ws: Workspace) -> dict[str, Any]:
         """The sync to run: the one an interruption left unfinished, else a new full or incremental one."""
@@ -184,17 +205,35 @@ class NvdFeed(Feed):
                 continue
             # newest window first, so the first copy of a CVE seen is its latest state
             for page in sorted(ws.resolve(item).glob("*.json"), key=_newest_window_first):
-                try:
-                    data = json.loads(page.read_text(encoding="utf-8"))
-                except (OSError, ValueError) as err:
-                    raise unusable(self.name, f"cannot read the downloaded page {page}", err) from err
-                for entry in data.get("vulnerabilities", ()):
+                for entry in _page_entries(page, self.name):
                     record = parse_cve(entry, self.name)
                     if isinstance(record, VulnerabilityMeta):
                         if record.id in seen:
                             continue
                         seen.add(record.id)
                     yield record
+
+
+def _page_entries(page: Path, feed: str) -> list[Any]:
+    try:
+        data = json.loads(page.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as err:
+        raise unusable(feed, f"cannot read the downloaded page {page}", err) from err
+    entries = data.get("vulnerabilities") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        raise unusable(feed, f"the downloaded page {page} has no vulnerabilities list")
+    return entries
+
+
+def _page_ids(folder: Path) -> frozenset[str]:
+    """Every CVE id the pages of one sync name (a rejected one too: its rows must go)."""
+    ids = set()
+    for page in folder.glob("*.json"):
+        for entry in _page_entries(page, "nvd"):
+            cve = entry.get("cve") if isinstance(entry, dict) else None
+            if isinstance(cve, dict) and isinstance(cve.get("id"), str):
+                ids.add(cve["id"])
+    return frozenset(ids)
 
 
 def _newest_window_first(page: Path) -> tuple[int, str]:
@@ -220,7 +259,7 @@ def _records_folder(root: Path, feed: str, seen: set[str]) -> Iterator[Record]:
             continue
         try:
             cve = json.loads(path.read_bytes())
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             yield Skipped("unreadable JSON", path.name)
             continue
         record = parse_cve({"cve": cve}, feed)
@@ -232,6 +271,12 @@ def _records_folder(root: Path, feed: str, seen: set[str]) -> Iterator[Record]:
 
 
 def parse_cve(entry: Any, feed: str = "nvd") -> VulnerabilityMeta | Skipped:
+    record: VulnerabilityMeta | Skipped = next(each([entry], lambda e: [_parse_cve(e, feed)],
+                                                    lambda e: str(e.get("cve", {}).get("id", ""))))
+    return record
+
+
+def _parse_cve(entry: Any, feed: str) -> VulnerabilityMeta | Skipped:
     cve = entry.get("cve") if isinstance(entry, dict) else None
     if not isinstance(cve, dict) or not cve.get("id"):
         return Skipped("entry without cve.id")

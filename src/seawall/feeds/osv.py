@@ -68,17 +68,43 @@ class OsvFeed(Feed):
         cfg = self.config
         inputs: list[Input] = []
         base = cfg.base_url.rstrip("/")
+        delta: set[str] | None = set()
         for eco in cfg.ecosystems:
-            inputs.extend(self._fetch_ecosystem(ws, base, eco))
+            before = ws.changed
+            ws.changed = False
+            eco_inputs, eco_delta = self._fetch_ecosystem(ws, base, eco)
+            inputs.extend(eco_inputs)
+            if ws.changed and delta is not None:
+                delta = delta | eco_delta if eco_delta is not None else None
+            ws.changed = ws.changed or before
         for n, location in enumerate(cfg.locations):
             is_zip = location.endswith(".zip")
+            before = ws.changed
+            ws.changed = False
             path = ws.download(location, f"location-{n}{'.zip' if is_zip else '.json'}",
                                expect="zip" if is_zip else None)
+            if ws.changed:
+                delta = None  # a zip or folder says nothing of which records changed
+            ws.changed = ws.changed or before
             inputs.append(Input(path=str(path), url=location))
         ws.write_manifest(inputs)
-        return FetchResult(changed=ws.changed, source=summarise_sources([i.url for i in inputs]))
+        return FetchResult(changed=ws.changed, source=summarise_sources([i.url for i in inputs]),
+                           changed_ids=frozenset(delta) if delta is not None else None)
 
-    def _fetch_ecosystem(self, ws: Workspace, base: str, eco: str) -> list[Input]:
+    def parse_changed(self, ws: Workspace, ids: frozenset[str]) -> Iterator[Record]:
+        for vuln_id in sorted(ids):
+            for eco in self.config.ecosystems:
+                path = ws.dir / eco / "delta" / f"{vuln_id}.json"
+                if path.is_file():
+                    origin, record = _load_file(path, f"{eco}/delta/{path.name}")
+                    if isinstance(record, str):
+                        yield from parse_record(None, self.name, origin=origin, unreadable=record)
+                    else:
+                        yield from parse_record(record, self.name, origin=origin)
+                    break
+
+    def _fetch_ecosystem(self, ws: Workspace, base: str, eco: str) -> tuple[list[Input], set[str] | None]:
+        """The ecosystem's inputs, and the ids of the records fetched one by one (None: all.zip was downloaded)."""
         folder = ws.dir / eco
         zip_url = f"{base}/{quote(eco)}/all.zip"
         delta = folder / "delta"
@@ -92,7 +118,7 @@ class OsvFeed(Feed):
                                 expect="json")
                 ws.new_validators.setdefault(zip_url, ws.validators.get(zip_url, {}))
                 ws.new_state[eco] = max([cursor, *(m for _, m in changed)])
-                return self._inputs(ws, eco, zip_url)
+                return self._inputs(ws, eco, zip_url), {vuln_id for vuln_id, _ in changed}
         before = ws.changed
         ws.changed = False
         ws.download(zip_url, f"{eco}/all.zip", expect="zip")
@@ -101,7 +127,7 @@ class OsvFeed(Feed):
         ws.changed = ws.changed or before
         written = ws.new_validators.get(zip_url, {}).get("last_modified")
         ws.new_state[eco] = _cursor_from(written) or (cursor if not ws.changed else None)
-        return self._inputs(ws, eco, zip_url)
+        return self._inputs(ws, eco, zip_url), None
 
     @staticmethod
     def _inputs(ws: Workspace, eco: str, zip_url: str) -> list[Input]:
@@ -180,7 +206,7 @@ def _load_file(path: Path, label: str | None = None) -> tuple[str, Any]:
             if path.suffix == ".json":
                 return origin, json.load(fh)
             return origin, yaml.load(fh, Loader=_YAML_LOADER)
-    except (OSError, ValueError, yaml.YAMLError) as err:
+    except (OSError, ValueError, RecursionError, yaml.YAMLError) as err:
         return origin, f"unreadable record ({type(err).__name__})"
 
 
@@ -199,5 +225,5 @@ def _zip(path: Path, url: str, feed: str) -> Iterator[tuple[str, Any]]:
                 continue
             try:
                 yield origin, json.loads(archive.read(info))
-            except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
+            except (OSError, ValueError, RecursionError, zipfile.BadZipFile, EOFError) as err:
                 yield origin, f"unreadable record ({type(err).__name__})"

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from seawall.feeds.cvss_score import score_vector
+from seawall.feeds.guard import each
 from seawall.model.ecosystem import DISTRIBUTIONS, ecosystem_of_namespace, namespace_version
 from seawall.model.ecosystem import ECOSYSTEMS as ECOSYSTEM_ROWS
 from seawall.model.vuln import (
@@ -117,6 +118,11 @@ def _cvss(entries: Any, source: str) -> list[CVSS]:
 
 
 def parse_record(record: Any, feed: str, *, origin: str = "", unreadable: str | None = None) -> Iterator[Any]:
+    yield from each([record], lambda r: _parse_record(r, feed, origin=origin, unreadable=unreadable),
+                    lambda r: str(r["id"]) if isinstance(r, dict) and isinstance(r.get("id"), str) else origin)
+
+
+def _parse_record(record: Any, feed: str, *, origin: str = "", unreadable: str | None = None) -> Iterator[Any]:
     if unreadable is not None:
         yield Skipped(unreadable, origin)
         return

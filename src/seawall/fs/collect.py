@@ -100,7 +100,9 @@ class _Wants:
         wanted: list[str] = []
         too_large: list[str] = []
         for cataloger in self.catalogers:
-            if cataloger.wants(path, mode, size):
+            # Asked with the size clamped to the bound, so a file a cataloger refuses only for its size is
+            # reported as too large instead of passing unmentioned.
+            if cataloger.wants(path, mode, min(size, cataloger.max_file_size)):
                 (wanted if size <= cataloger.max_file_size else too_large).append(cataloger.name)
         if path in self.extra:
             wanted.append(EXTRAS)
@@ -126,29 +128,48 @@ def scan_layer(job: LayerJob, spool_dir: str, limits: LayerLimits, stream: Binar
     captured: dict[str, tuple[bytes | None, str | None]] = {}  # path → (data, spool file) within this layer
     pending_links: list[tuple[str, str, int, list[str]]] = []  # (path, target, mode, wanted-by)
     sizes: dict[str, int] = {}  # regular files of this layer, for the hard links that name them
+    contributed: set[str] = set()  # paths whose content or size was taken from this layer
+    last_write: dict[str, int] = {}  # of those written again later in the layer: the number of the last entry
+    taken_at: dict[int, int] = {}  # id of each FileEntry / too-large item / pending link → its entry's number
     what = job.what or f"layer {job.index}"
     reader = _reader(job, limits, what, stream)
     with reader:
         for entry in reader:
             if _classify(scan, entry.path):
                 continue
+            number = len(scan.entries)
+            if entry.path in contributed:  # written again in this layer: the last entry wins, as on extraction
+                last_write[entry.path] = number
             scan.entries.append((entry.path, entry.type, entry.size, entry.mode, entry.linkname))
             if entry.type == FILE:
+                contributed.add(entry.path)
                 sizes[entry.path] = entry.size
                 wanted, too_large = wants.who(entry.path, entry.mode, entry.size)
                 for name in too_large:
-                    scan.too_large.setdefault(name, []).append((entry.path, entry.size))
+                    scan.too_large.setdefault(name, []).append(item := (entry.path, entry.size))
+                    taken_at[id(item)] = number
                 if wanted:
                     captured[entry.path] = _capture(reader, entry.size, spool_dir)
-                    _emit(scan, wanted, entry.path, entry.size, entry.mode, job.index, captured[entry.path])
+                    emitted = _emit(scan, wanted, entry.path, entry.size, entry.mode, job.index, captured[entry.path])
+                    taken_at[id(emitted)] = number
             elif entry.type == HARDLINK:
+                contributed.add(entry.path)
                 size = sizes.get(entry.linkname, 0)
                 wanted, too_large = wants.who(entry.path, entry.mode, size)
                 for name in too_large:
-                    scan.too_large.setdefault(name, []).append((entry.path, size))
+                    scan.too_large.setdefault(name, []).append(item := (entry.path, size))
+                    taken_at[id(item)] = number
                 if wanted:
-                    pending_links.append((entry.path, entry.linkname, entry.mode, wanted))
+                    pending_links.append(link := (entry.path, entry.linkname, entry.mode, wanted))
+                    taken_at[id(link)] = number
         scan.uncompressed_size = reader.uncompressed
+    if last_write:
+        def current(path: str, thing: object) -> bool:
+            return path not in last_write or taken_at.get(id(thing)) == last_write[path]
+
+        scan.files = {name: [e for e in files if current(e.path, e)] for name, files in scan.files.items()}
+        scan.too_large = {name: [i for i in items if current(i[0], i)] for name, items in scan.too_large.items()}
+        pending_links = [link for link in pending_links if current(link[0], link)]
     if pending_links:
         _resolve_links(job, limits, scan, captured, pending_links, spool_dir, what)
     return scan
@@ -172,12 +193,13 @@ def _capture(reader: TarLayerReader, size: int, spool_dir: str) -> tuple[bytes |
 
 
 def _emit(scan: LayerScan, wanted: list[str], path: str, size: int, mode: int, index: int,
-          content: tuple[bytes | None, str | None]) -> None:
+          content: tuple[bytes | None, str | None]) -> FileEntry:
     data, spooled = content
     opener = functools.partial(_open_file, spooled) if spooled else None
     entry = FileEntry(path=path, size=size, mode=mode, layer_index=index, data=data, opener=opener)
     for name in wanted:
         scan.files.setdefault(name, []).append(entry)
+    return entry
 
 
 def _resolve_links(job: LayerJob, limits: LayerLimits, scan: LayerScan,

@@ -83,16 +83,21 @@ class FileView:
             own[path] = node
 
     def _ensure_dir(self, path: str, index: int) -> None:
-        node = self._nodes.get(path)
-        if node is not None and node.type == DIR:
-            return
-        if node is not None:
-            self._remove(path)  # a layer that writes below a path made it a directory over a lower file or link
-        parent = _parent(path)
-        self._ensure_dir(parent, index)
-        self._nodes[path] = Node(DIR, 0, 0o755, "", index)
-        self._children[path] = set()
-        self._children[parent].add(path.rpartition("/")[2])
+        # Iterative, not recursive: a hostile layer may write a path thousands of components deep.
+        missing: list[str] = []
+        while True:
+            node = self._nodes.get(path)
+            if node is not None and node.type == DIR:
+                break
+            if node is not None:
+                self._remove(path)  # a layer that writes below a path made it a directory over a lower file or link
+            missing.append(path)
+            path = _parent(path)
+        for path in reversed(missing):
+            parent = _parent(path)
+            self._nodes[path] = Node(DIR, 0, 0o755, "", index)
+            self._children[path] = set()
+            self._children[parent].add(path.rpartition("/")[2])
 
     def _put(self, path: str, node: Node, index: int) -> None:
         parent = _parent(path)
@@ -109,8 +114,12 @@ class FileView:
         self._children[parent].add(path.rpartition("/")[2])
 
     def _remove(self, path: str) -> None:
+        if path == "/":  # a whiteout naming the root (`.wh.` with no name) empties it, as extraction does; it stays
+            for child in list(self._children["/"]):
+                self._remove(_join("/", child))
+            return
         node = self._nodes.pop(path, None)
-        if node is None or path == "/":
+        if node is None:
             return
         if node.type == DIR:
             stack = [path]

@@ -27,7 +27,9 @@ from seawall.blobs.readers import GZIP_MAGIC, ZSTD_MAGIC
 from seawall.errors import ImageReferenceError, InputError
 from seawall.image import mediatypes as mt
 from seawall.image.oci_layout import check_platform, config_platform, diff_ids, history_lines
+from seawall.image.shapes import check_archive_manifest
 from seawall.image.source import ImageSource
+from seawall.jsonbound import check_depth
 from seawall.model.image import Image, ImageRef, Layer, Platform
 
 
@@ -54,12 +56,15 @@ class DockerArchiveSource(ImageSource):
 
     def _resolve(self) -> Image:
         what = f"{self.source}: manifest.json"
+        raw = self.files.read("manifest.json", what, mt.MAX_MANIFEST_BYTES)
+        check_depth(raw, what)
         try:
-            doc = json.loads(self.files.read("manifest.json", what, mt.MAX_MANIFEST_BYTES))
+            doc = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as err:
             raise InputError(f"{what}: malformed JSON ({err})") from None
         if not isinstance(doc, list) or not doc or not all(isinstance(e, dict) for e in doc):
             raise InputError(f"{what}: expected a list of images")
+        check_archive_manifest(doc, what)
         entry = self._pick(doc, what)
         config_name = check_relative(entry.get("Config"), what)
         config_what = f"{self.source}: {config_name}"

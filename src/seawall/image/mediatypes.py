@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 from seawall.errors import InputError
+from seawall.image.shapes import check_config, check_manifest
+from seawall.jsonbound import check_depth
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -67,12 +69,14 @@ def parse_manifest(data: bytes, what: str, declared_type: str | None = None) -> 
     """
     if len(data) > MAX_MANIFEST_BYTES:
         raise InputError(f"{what}: manifest is {len(data)} bytes, over the {MAX_MANIFEST_BYTES} byte limit")
+    check_depth(data, what)
     try:
         doc = json.loads(data)
     except (ValueError, UnicodeDecodeError) as err:
         raise InputError(f"{what}: malformed manifest JSON ({err})") from None
     if not isinstance(doc, dict):
         raise InputError(f"{what}: manifest is not a JSON object")
+    check_manifest(doc, what)
     media_type = doc.get("mediaType") or declared_type
     if not media_type or media_type in ("application/json", "text/plain", "application/octet-stream"):
         media_type = OCI_INDEX if "manifests" in doc else OCI_MANIFEST if "layers" in doc else None
@@ -103,10 +107,12 @@ def parse_config(data: bytes, what: str) -> dict[str, Any]:
     """Parse an image config blob (bounded, one-line error)."""
     if len(data) > MAX_MANIFEST_BYTES:
         raise InputError(f"{what}: config is {len(data)} bytes, over the {MAX_MANIFEST_BYTES} byte limit")
+    check_depth(data, what)
     try:
         doc = json.loads(data)
     except (ValueError, UnicodeDecodeError) as err:
         raise InputError(f"{what}: malformed image config JSON ({err})") from None
     if not isinstance(doc, dict):
         raise InputError(f"{what}: image config is not a JSON object")
+    check_config(doc, what)
     return doc

@@ -17,6 +17,7 @@ from seawall.errors import InputError
 from seawall.image import mediatypes as mt
 from seawall.image.platforms import matches, normalize, select_manifest
 from seawall.image.source import ImageSource
+from seawall.jsonbound import check_depth
 from seawall.model.image import Image, Layer, Platform
 
 REF_NAME = "org.opencontainers.image.ref.name"
@@ -133,6 +134,7 @@ class OCIArchiveSource(OCILayoutSource):
 
 
 def _json_object(data: bytes, what: str) -> dict[str, Any]:
+    check_depth(data, what)
     try:
         doc = json.loads(data)
     except (ValueError, UnicodeDecodeError) as err:

@@ -24,6 +24,7 @@ from seawall.catalog.vendors import mark_third_party
 from seawall.fs.collect import LayerCollector, LayerJob, LayerScan
 from seawall.fs.layered import IndexEntry
 from seawall.image.source import ImageSource
+from seawall.inventory.isolate import catalog_isolated
 from seawall.inventory.layercache import LayerCache, LayerSummary
 from seawall.inventory.ownership import mark_owned
 from seawall.inventory.squash import LayerFacts, squash, visible_layer
@@ -266,11 +267,7 @@ def _digest_scan(
 
 
 def _run_cataloger(cataloger: Cataloger, files: list[FileEntry], scan: LayerScan, diff_id: str | None) -> CatalogResult:
-    try:
-        result = cataloger.catalog(files)
-    except Exception as err:  # a cataloger bug must not lose the rest of the inventory
-        reason = f"{cataloger.name} failed: {type(err).__name__}: {err}"
-        return CatalogResult(unknowns=tuple(Unknown(f.path, reason, cataloger.name, scan.index) for f in files))
+    result = catalog_isolated(cataloger, files)  # a file that breaks the cataloger becomes an unknown of its own
     too_large = tuple(
         Unknown(path, f"not read: {size} bytes is over the {cataloger.max_file_size}-byte bound", cataloger.name,
                 scan.index)

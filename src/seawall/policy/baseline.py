@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from urllib.parse import quote
 
 from seawall.errors import UndecidedError
 from seawall.model.finding import Finding, ScanReport
+from seawall.outfile import output_file
 from seawall.paths import cache_dir
 from seawall.triage.targets import source_of
 
@@ -204,15 +204,8 @@ def find_local_baseline(repository: str, cache: str | os.PathLike[str] | None = 
 def save_baseline(baseline: Baseline, path: str | os.PathLike[str]) -> Path:
     """Write atomically: a gate reading concurrently sees the old baseline or the new one, never half."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(baseline.to_data(), handle, indent=1, sort_keys=True)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with output_file(path, what="baseline", mkdirs=True) as handle:
+        json.dump(baseline.to_data(), handle, indent=1, sort_keys=True)
     return path
 
 

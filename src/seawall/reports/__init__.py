@@ -12,8 +12,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from seawall.errors import InputError
+from seawall.errors import InputError, SeawallError
 from seawall.formats import REPORT_DECODERS, Format
+from seawall.jsonbound import MALFORMED, check_depth
 from seawall.model.imported import ImportedReport
 
 MAX_REPORT_BYTES = 1 << 30  # a report of a huge image is tens of MB; a bound keeps a wrong file from filling memory
@@ -28,7 +29,9 @@ def read_json(path: str | os.PathLike[str], what: str = "report") -> Any:
             raise InputError(f"{file} is {size} bytes, more than a {what} can be ({MAX_REPORT_BYTES})",
                              remedy="checking that this is the right file")
         with file.open("rb") as handle:
-            return json.load(handle)
+            raw = handle.read(MAX_REPORT_BYTES + 1)
+        check_depth(raw, str(file))
+        return json.loads(raw)
     except FileNotFoundError:
         raise InputError(f"{what} {file} does not exist", remedy="checking the path") from None
     except IsADirectoryError:
@@ -66,7 +69,13 @@ def parse_report(doc: Any, path: str) -> ImportedReport:
         raise InputError(f"{path} is not a report format seawall reads",
                          remedy="passing Trivy JSON (-f json), Grype JSON (-o json), SARIF 2.1.0 or CycloneDX JSON")
     module = importlib.import_module(REPORT_DECODERS[Format(fmt)])
-    report: ImportedReport = module.parse(doc, path)
+    try:
+        report: ImportedReport = module.parse(doc, path)
+    except SeawallError:
+        raise
+    except MALFORMED as err:  # a field of the wrong JSON type somewhere in another tool's report
+        raise InputError(f"{path} is a malformed {fmt} report ({type(err).__name__}: {str(err)[:120]})",
+                         remedy="pass the report as the tool wrote it") from None
     return report
 
 

@@ -12,7 +12,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from seawall.errors import InputError
+from seawall.errors import InputError, SeawallError
+from seawall.jsonbound import MALFORMED, check_depth
 from seawall.model.sbom import SBOM
 
 MAX_SBOM_BYTES = 512 * 1024 * 1024
@@ -27,6 +28,16 @@ def read_sbom_file(path: str | os.PathLike[str]) -> SBOM:
 
 def read_sbom_data(data: Any, origin: str) -> SBOM:
     """The inventory from an already parsed document; `origin` names it in errors and in `Image.source`."""
+    try:
+        return _read_sbom_data(data, origin)
+    except SeawallError:
+        raise
+    except MALFORMED as err:  # a field of the wrong JSON type somewhere in a document from another tool
+        raise InputError(f"{origin}: malformed SBOM ({type(err).__name__}: {str(err)[:120]})",
+                         remedy=_REMEDY) from None
+
+
+def _read_sbom_data(data: Any, origin: str) -> SBOM:
     if not isinstance(data, dict):
         raise InputError(f"{origin}: not an SBOM (the JSON document is not an object)", remedy=_REMEDY)
     if data.get("bomFormat") == "CycloneDX":
@@ -67,6 +78,7 @@ def load_json(path: Path, origin: str) -> Any:
         raise InputError(f"{origin}: permission denied", remedy="checking the file's permissions") from None
     if len(raw) > MAX_SBOM_BYTES:
         raise InputError(f"{origin}: SBOM grew past {MAX_SBOM_BYTES} bytes while being read", remedy="a finished file")
+    check_depth(raw, origin)
     try:
         return json.loads(raw)
     except UnicodeDecodeError:

@@ -9,11 +9,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import httpx
 
-from seawall.errors import AuthError, NetworkError
+from seawall.errors import AuthError, IntegrityError, NetworkError
 from seawall.image.docker_config import Credentials
+from seawall.image.transfer import TransferBudget, read_limited
+from seawall.jsonbound import loads as json_loads
 
 DEFAULT_TOKEN_LIFETIME = 60.0  # the token spec's default when expires_in is absent
 MAX_TOKEN_RESPONSE = 1024 * 1024
@@ -105,12 +108,29 @@ def token_key(challenge: Challenge, scopes: tuple[str, ...]) -> tuple[str, str, 
     return (challenge.realm or "", challenge.params.get("service", ""), tuple(sorted(scopes)))
 
 
+def may_send_credentials(realm: str, registry_url: str | None) -> bool:
+    """Credentials go to an HTTPS realm, or over plain HTTP only to the host of a registry itself spoken to so."""
+    target = urlsplit(realm)
+    if target.scheme == "https":
+        return True
+    base = urlsplit(registry_url or "")
+    return base.scheme == "http" and target.hostname is not None and target.hostname == base.hostname
+
+
 def fetch_token(http: httpx.Client, challenge: Challenge, scopes: tuple[str, ...], creds: Credentials | None,
-                registry: str, clock: Callable[[], float] = time.time) -> tuple[str, float]:
-    """Ask the challenge's realm for a token for `scopes`; return (token, expires_at)."""
+                registry: str, clock: Callable[[], float] = time.time, *, registry_url: str | None = None,
+                budget: TransferBudget | None = None) -> tuple[str, float]:
+    """Ask the challenge's realm for a token for `scopes`; return (token, expires_at).
+
+    `registry_url` is the registry's own base URL: a realm on plain HTTP elsewhere gets no credentials (a
+    registry reached over HTTPS must not be able to send them in clear text to any host it names).
+    """
     realm = challenge.realm
     if not realm or not realm.startswith(("https://", "http://")):
         raise AuthError(f"{registry} sent a Bearer challenge without a usable realm: {realm!r}")
+    withheld = creds is not None and not may_send_credentials(realm, registry_url)
+    if withheld:
+        creds = None
     service = challenge.params.get("service")
     try:
         if creds is not None and creds.identity_token:
@@ -119,27 +139,35 @@ def fetch_token(http: httpx.Client, challenge: Challenge, scopes: tuple[str, ...
                     "scope": " ".join(scopes)}
             if service:
                 form["service"] = service
-            response = http.post(realm, data=form)
+            request = http.build_request("POST", realm, data=form)
         else:
             params: list[tuple[str, str | int | float | bool | None]] = [("service", service)] if service else []
             params += [("scope", scope) for scope in scopes]
             headers = {"Authorization": basic_header(creds)} if creds is not None and creds.has_basic else {}
-            response = http.get(realm, params=params, headers=headers)
+            request = http.build_request("GET", realm, params=params, headers=headers)
+        response = http.send(request, stream=True)
     except httpx.HTTPError as err:
         raise NetworkError(f"cannot reach the token service {realm} for {registry}: {err}",
                            remedy="checking your network connection and proxy settings") from None
-    if response.status_code in (401, 403):
-        who = f"as {creds.username!r}" if creds is not None and creds.username else "anonymously"
-        raise AuthError(f"{registry}: the token service refused the credentials {who} ({response.status_code})",
-                        remedy=f"`docker login {registry}` with valid credentials")
-    if response.status_code >= 400:
-        raise NetworkError(f"{registry}: token service {realm} answered HTTP {response.status_code}",
-                           remedy="again later")
-    if len(response.content) > MAX_TOKEN_RESPONSE:
-        raise AuthError(f"{registry}: token service response is too large")
     try:
-        doc = response.json()
-    except ValueError:
+        if response.status_code in (401, 403):
+            who = f"as {creds.username!r}" if creds is not None and creds.username else "anonymously"
+            remedy = (f"a registry whose token realm is https:// ({realm} is plain HTTP, so your credentials "
+                      "were not sent to it)") if withheld else f"`docker login {registry}` with valid credentials"
+            raise AuthError(f"{registry}: the token service refused the credentials {who} ({response.status_code})",
+                            remedy=remedy)
+        if response.status_code >= 400:
+            raise NetworkError(f"{registry}: token service {realm} answered HTTP {response.status_code}",
+                               remedy="again later")
+        try:
+            body = read_limited(response, MAX_TOKEN_RESPONSE, f"token service response of {realm}", registry, budget)
+        except IntegrityError as err:
+            raise AuthError(f"{registry}: {err.message}") from None
+    finally:
+        response.close()
+    try:
+        doc = json_loads(body, f"token service {realm}", error=AuthError)
+    except AuthError:
         raise AuthError(f"{registry}: token service {realm} returned malformed JSON") from None
     token = doc.get("token") or doc.get("access_token") if isinstance(doc, dict) else None
     if not isinstance(token, str) or not token:

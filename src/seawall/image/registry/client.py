@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import json
 import logging
 import socket
 import threading
@@ -23,6 +24,7 @@ from seawall.image.docker_config import Credentials, credentials_for
 from seawall.image.reference import check_digest, registry_api_host
 from seawall.image.registry.auth import Challenge, TokenCache, basic_header, fetch_token, parse_challenge, token_key
 from seawall.image.registry.ratelimit import Backoff, RateLimit, parse_rate_limit, parse_retry_after, warn_when_low
+from seawall.image.transfer import TransferBudget, error_body
 from seawall.model.image import ImageRef
 
 log = logging.getLogger("seawall.registry")
@@ -41,6 +43,7 @@ class RegistryOptions:
     on_rate_limit: Callable[[RateLimit, str], None] | None = warn_when_low
     credentials: Callable[[str], Credentials | None] = credentials_for  # registry host → credentials
     verify: bool | str = True  # TLS verification, or a CA bundle path
+    transfer: TransferBudget = field(default_factory=TransferBudget)  # minimum rate per manifest, blob, token
 
 
 @dataclass(frozen=True)
@@ -76,10 +79,10 @@ def _digest_of(data: bytes, like: str) -> str:
     return f"{algorithm}:{hashlib.new(algorithm, data).hexdigest()}"
 
 
-def registry_error(response: httpx.Response) -> str:
+def registry_error(response: httpx.Response, body: bytes | None = None) -> str:
     """'MANIFEST_UNKNOWN: manifest unknown' from a registry's JSON error body, or the status line."""
     try:
-        errors = response.json().get("errors") or []
+        errors = (json.loads(body) if body is not None else response.json()).get("errors") or []
         first = errors[0]
         return f"{first.get('code', '')}: {first.get('message', '')}".strip(": ")
     except Exception:  # any body at all: fall back to the status
@@ -212,7 +215,8 @@ class RegistryClient:
                 return f"Bearer {creds.registry_token}"
             token = self.tokens.get(token_key(challenge, scopes))
             if token is None:
-                token, expires_at = fetch_token(self.http, challenge, scopes, creds, registry, self.tokens.clock)
+                token, expires_at = fetch_token(self.http, challenge, scopes, creds, registry, self.tokens.clock,
+                                                registry_url=self.base_url(registry), budget=self.options.transfer)
                 self.tokens.put(token_key(challenge, scopes), token, expires_at)
             return f"Bearer {token}"
         return None
@@ -244,9 +248,8 @@ class RegistryClient:
         status = response.status_code
         if status < 400:
             return
-        if stream_unread(response):
-            response.read()
-        detail = registry_error(response)
+        body = error_body(response) if stream_unread(response) else None
+        detail = registry_error(response, body)
         host = registry_api_host(registry)
         login_host = registry if registry != "docker.io" else "docker.io"
         if status == 401:
@@ -275,11 +278,11 @@ class RegistryClient:
                                 scopes=(f"repository:{ref.repository}:pull",), headers={"Accept": accept},
                                 stream=True)
         try:
-            if response.status_code == 404:
-                response.read()
+            if response.status_code == 404:  # the body is not read: a hostile one may be endless
                 raise InputError(f"manifest unknown: {ref}", remedy="checking the image name and tag")
             self.raise_for_status(response, ref.registry, f"manifest {ref}")
-            data = read_bounded(response, mediatypes.MAX_MANIFEST_BYTES, f"manifest {ref}")
+            data = read_bounded(response, mediatypes.MAX_MANIFEST_BYTES, f"manifest {ref}", self.options.transfer,
+                                registry_api_host(ref.registry))
         finally:
             response.close()
         content_type = response.headers.get("content-type", "").split(";")[0].strip() or None
@@ -320,8 +323,7 @@ class RegistryClient:
                                 scopes=(f"repository:{ref.repository}:pull",), stream=True,
                                 headers={"Accept-Encoding": "identity"})  # the stored bytes, not re-encoded
         try:
-            if response.status_code == 404:
-                response.read()
+            if response.status_code == 404:  # the body is not read: a hostile one may be endless
                 raise InputError(f"blob unknown: {digest} in {ref.name}",
                                  remedy="re-pushing the image; it is incomplete in its registry")
             self.raise_for_status(response, ref.registry, f"blob {digest}")
@@ -330,7 +332,9 @@ class RegistryClient:
                 raise IntegrityError(f"blob {digest} of {ref.name}: the registry offers {length} bytes, "
                                      f"the manifest promises {size}")
             try:
-                return cache.put_stream(digest, response.iter_raw(), size)
+                chunks = self.options.transfer.watch(response.iter_raw(), size, f"blob {digest}",
+                                                     registry_api_host(ref.registry))
+                return cache.put_stream(digest, chunks, size)
             except httpx.HTTPError as err:
                 raise NetworkError(f"download of blob {digest} from {registry_api_host(ref.registry)} failed: "
                                    f"{_reason(err)}", remedy="again") from None
@@ -345,14 +349,16 @@ class RegistryClient:
         return self.fetch_blob(ref, digest, size, cache).read_bytes()
 
 
-def read_bounded(response: httpx.Response, limit: int, what: str) -> bytes:
+def read_bounded(response: httpx.Response, limit: int, what: str, budget: TransferBudget | None = None,
+                 host: str = "") -> bytes:
     length = response.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > limit:
         raise IntegrityError(f"{what} is {length} bytes, over the {limit} byte limit")
     chunks: list[bytes] = []
     total = 0
     try:
-        for chunk in response.iter_bytes():
+        declared = int(length) if length is not None and length.isdigit() else None
+        for chunk in (budget or TransferBudget()).watch(response.iter_bytes(), declared, what, host or "the registry"):
             total += len(chunk)
             if total > limit:
                 raise IntegrityError(f"{what} is over the {limit} byte limit")
