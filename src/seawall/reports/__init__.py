@@ -75,7 +75,7 @@ def parse_report(doc: Any, path: str) -> ImportedReport:
         raise
     except MALFORMED as err:  # a field of the wrong JSON type somewhere in another tool's report
         raise InputError(f"{path} is a malformed {fmt} report ({type(err).__name__}: {str(err)[:120]})",
-                         remedy="pass the report as the tool wrote it") from None
+                         remedy="passing the report as the tool wrote it") from None
     return report
 
 
