@@ -82,3 +82,37 @@ def test_the_readme_offline_recipe_builds_moves_and_uses_a_db_without_network(tm
     assert scan.returncode == 0, scan.stderr
     db = json.loads(scan.stdout)["db"]
     assert db["builtAt"] and {f["name"] for f in db["feeds"]} >= {"debian", "nvd"}
+
+
+def test_a_feed_server_that_never_accepts_is_given_up_without_retries(tmp_path: Path) -> None:
+    import socket
+
+    import pytest
+
+    from seawall.errors import NetworkError
+    from seawall.feeds.http import Http
+
+    # A listener whose backlog is full: the kernel drops further SYNs, as a firewall that drops packets does.
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(0)
+    port = server.getsockname()[1]
+    queued = []
+    for _ in range(8):
+        client = socket.socket()
+        client.setblocking(False)
+        client.connect_ex(("127.0.0.1", port))
+        queued.append(client)
+    time.sleep(0.2)
+    sleeps: list[float] = []
+    http = Http(timeout=1.0, retries=3, sleep=sleeps.append)
+    started = time.monotonic()
+    try:
+        with pytest.raises(NetworkError, match="cannot reach .*ConnectTimeout"):
+            http.download(f"http://127.0.0.1:{port}/tracker.json", tmp_path / "tracker.json")
+    finally:
+        http.close()
+        for client in queued:
+            client.close()
+        server.close()
+    assert time.monotonic() - started < 3 and sleeps == []  # one connect timeout, no retry after it
