@@ -108,7 +108,7 @@ def test_a_feed_server_that_never_accepts_is_given_up_without_retries(tmp_path: 
     http = Http(timeout=1.0, retries=3, sleep=sleeps.append)
     started = time.monotonic()
     try:
-        with pytest.raises(NetworkError, match="cannot reach .*ConnectTimeout"):
+        with pytest.raises(NetworkError, match=r"cannot reach .*ConnectTimeout"):
             http.download(f"http://127.0.0.1:{port}/tracker.json", tmp_path / "tracker.json")
     finally:
         http.close()
