@@ -62,4 +62,4 @@ def _require_existing(url: str) -> None:
     if url.startswith("sqlite:///"):
         path = Path(url[len("sqlite:///"):])
         if not path.is_file():
-            raise InputError(f"shard store {path} does not exist", remedy="check the path of every shard's store")
+            raise InputError(f"shard store {path} does not exist", remedy="checking the path of every shard's store")

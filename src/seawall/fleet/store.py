@@ -178,7 +178,7 @@ class ResultsStore:
             yield
         except SQLAlchemyError as err:
             raise StoreError(f"results store {_safe(self.url)}: {type(err).__name__}: {_first_line(err)}",
-                             remedy="check that the store is reachable and writable") from None
+                             remedy="checking that the store is reachable and writable") from None
 
     def _check_schema(self) -> None:
         with self._tx() as conn:
