@@ -13,7 +13,8 @@ CREATE TABLE trans (
     rpmdb_version_end TEXT, releasever TEXT NOT NULL, user_id INTEGER NOT NULL, cmdline TEXT, state INTEGER NOT NULL);
 CREATE TABLE repo (id INTEGER PRIMARY KEY, repoid TEXT NOT NULL);
 CREATE TABLE console_output (
-    id INTEGER PRIMARY KEY, trans_id INTEGER REFERENCES trans(id), file_descriptor INTEGER NOT NULL, line TEXT NOT NULL);
+    id INTEGER PRIMARY KEY, trans_id INTEGER REFERENCES trans(id), file_descriptor INTEGER NOT NULL,
+    line TEXT NOT NULL);
 CREATE TABLE item (id INTEGER PRIMARY KEY, item_type INTEGER NOT NULL);
 CREATE TABLE trans_item (
     id INTEGER PRIMARY KEY AUTOINCREMENT, trans_id INTEGER REFERENCES trans(id), item_id INTEGER REFERENCES item(id),

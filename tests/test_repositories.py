@@ -67,7 +67,8 @@ def test_an_apt_index_names_its_repository_as_apt_quotes_it() -> None:
     sury = index_repository("/var/lib/apt/lists/packages.sury.org_php_dists_bookworm_main_binary-amd64_Packages")
     assert sury is not None and (sury.url, sury.suites, sury.components) == (
         "packages.sury.org/php", ("bookworm",), ("main",))
-    node = index_repository("/var/lib/apt/lists/deb.nodesource.com_node%5f20.x_dists_nodistro_main_binary-amd64_Packages")
+    node = index_repository("/var/lib/apt/lists/deb.nodesource.com_node%5f20.x_dists_nodistro_main_"
+                            "binary-amd64_Packages")
     assert node is not None and node.url == "deb.nodesource.com/node_20.x" and not is_distribution_apt_repo(node)
     mongo = index_repository("/var/lib/apt/lists/repo.mongodb.org_apt_debian_dists_bookworm_mongodb-org_7.0_main_"
                              "binary-arm64_Packages")

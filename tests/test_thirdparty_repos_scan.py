@@ -11,8 +11,6 @@ import json
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from seawall.db.build import update_db
 from seawall.feeds import select_feeds
 from seawall.image.open import open_source
@@ -136,7 +134,3 @@ def test_apk_packages_pinned_to_edge_or_another_host_are_not_the_releases(tmp_pa
     assert compute_coverage(sbom, ()).uncovered_namespaces == (
         "alpine:3.19", "vendor:alpine-edge", "vendor:packages.example.com")
 
-
-@pytest.fixture(autouse=True)
-def _cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SEAWALL_CACHE_DIR", str(tmp_path / "cache"))
