@@ -219,3 +219,19 @@ def test_apk_repository_vendor(line: str, image: str, vendor: str | None) -> Non
     repo, = parse_repositories(line, "/etc/apk/repositories")
     found = apk_vendor(repo, Distro("alpine", image))
     assert (found.name if found else None) == vendor
+
+
+def test_a_compressed_index_is_read_within_its_bound() -> None:
+    import gzip
+    import lzma
+
+    from seawall.catalog.apt_sources import read_index
+
+    text = (ASSETS / "packages.sury.org_php_dists_bookworm_main_binary-amd64_Packages").read_bytes()
+    assert read_index("x_Packages.gz", gzip.compress(text), 1 << 20) == text
+    assert read_index("x_Packages.xz", lzma.compress(text), 1 << 20) == text
+    with pytest.raises(ValueError, match="larger than 1024 bytes"):
+        read_index("x_Packages.gz", gzip.compress(b"\n" * 100_000), 1024)
+    bomb = "/var/lib/apt/lists/evil.example_dists_x_main_binary-amd64_Packages.gz"
+    result = RepositoryCataloger().catalog([entry(bomb, gzip.compress(b"\n" * (129 << 20)))])
+    assert result.origins == () and "larger than" in result.unknowns[0].reason

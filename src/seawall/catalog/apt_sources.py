@@ -4,6 +4,7 @@ and the `Packages` indexes apt keeps in /var/lib/apt/lists (named by apt's URIto
 from __future__ import annotations
 
 import gzip
+import io
 import lzma
 import re
 from collections.abc import Iterator
@@ -86,11 +87,15 @@ def index_repository(path: str) -> Repository | None:
                       components=tuple(component))
 
 
-def read_index(path: str, data: bytes) -> bytes:
+def read_index(path: str, data: bytes, limit: int) -> bytes:
+    """The index's text, decompressed; a compressed index growing past `limit` bytes is hostile."""
     if path.endswith(".gz"):
-        return gzip.decompress(data)
-    if path.endswith(".xz"):
-        return lzma.decompress(data)
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as handle:
+            data = handle.read(limit + 1)
+    elif path.endswith(".xz"):
+        data = lzma.LZMADecompressor().decompress(data, max_length=limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"{path} is larger than {limit} bytes uncompressed")
     return data
 
 

@@ -15,7 +15,7 @@ from seawall.model.repository import PackageOrigin, Repository
 from seawall.model.sbom import Unknown
 
 # A distribution's uncompressed index is ~50 MB (Debian bookworm main, amd64); far larger is hostile.
-MAX_INDEX_FILE = 256 * 1024 * 1024
+MAX_INDEX_FILE = 128 * 1024 * 1024
 MAX_CONFIG_FILE = 1024 * 1024
 
 
@@ -58,7 +58,7 @@ class RepositoryCataloger(Cataloger):
                 return [], []
             if is_distribution_apt_repo(repo):
                 return [repo], []  # only the other vendors' indexes matter; a distribution's has 60,000 entries
-            text = apt_sources.read_index(path, entry.read()).decode("utf-8", errors="replace")
+            text = apt_sources.read_index(path, entry.read(), MAX_INDEX_FILE).decode("utf-8", errors="replace")
             return [repo], apt_sources.index_origins(repo, text)
         if path == dnf_history.HISTORY_PATH:
             return [], dnf_history.history_origins(entry.read())
