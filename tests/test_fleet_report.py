@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -60,7 +61,8 @@ def test_report_facts_on_real_images(real: dict) -> None:
     data = real["report"]
     assert data.run.id == "2023-w03"
     summary = data.summary()
-    assert (summary["images"], summary["scanned"], summary["errors"]) == (9, 8, 1)
+    assert (summary["images"], summary["scanned"], summary["errors"]) == (8, 8, 1)
+    assert summary["completeness"] == "8 of 9 images; 1 failed"
     by_key = {v.result.key: v.result for v in data.images}
     bullseye = by_key["debian:bullseye-20230109-slim"]
     # DSAs published after the image was built (January 2023) name fixed versions it does not have.
@@ -98,8 +100,15 @@ def test_cli_report_writes_every_format(real: dict) -> None:
                                      str(out), "--since", "2000-01-01"])
         assert result.exit_code == 0, result.output
         assert out.stat().st_size > 200
+        assert out.stat().st_mode & 0o777 == 0o666 & ~_umask()  # published as any file the user writes
     result = runner.invoke(cli, ["fleet", "report", "--store", real["store"], "--run", "nope"])
     assert result.exit_code != 0
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _chromium(page: Path, work: Path, *flags: str) -> subprocess.CompletedProcess[str]:
@@ -173,3 +182,81 @@ def test_variants_compare_size_and_findings_with_the_default(tmp_path: Path) -> 
     assert dom.returncode == 0 and not _console_errors(dom.stderr), dom.stderr[-2000:]
     table = re.search(r'<table id="variant-table">.*?</table>', dom.stdout, re.S)
     assert table and "88% smaller, 18 fewer critical/high" in table.group(0) and "1000.0 MiB" in table.group(0)
+
+
+def _image(run: str, tag: str, digest: str, findings: list[tuple[str, str]], *, error: str | None = None,
+           repository: str = "python", pushed: str | None = None, pulls: int | None = None,
+           alias_of: str | None = None) -> ImageResult:
+    from seawall.fleet.records import FindingRow
+
+    rows = [FindingRow(vuln_id, "libc6", "2.36-9", "deb", severity, "fixed", "2.36-9+deb12u3") for vuln_id, severity
+            in findings]
+    severities: dict[str, int] = {}
+    for _, severity in findings:
+        severities[severity] = severities.get(severity, 0) + 1
+    return ImageResult(run_id=run, key=f"{repository}:{tag}", repository=repository, tag=tag,
+                       reference=f"127.0.0.1:5000/library/{repository}:{tag}", digest=None if error else digest,
+                       severities={} if error else severities, findings=[] if error else rows, error=error,
+                       fixable=0 if error else len(rows), hub_last_updated=pushed, pull_count=pulls,
+                       alias_of=alias_of, verdict=None if error else ("fail" if findings else "pass"))
+
+
+def test_headlines_count_digests_trends_compare_like_with_like(tmp_path: Path) -> None:
+    a, b, c = ("sha256:" + ch * 64 for ch in "abc")
+    with ResultsStore.open(f"sqlite:///{tmp_path / 'fleet.db'}") as store:
+        # Week 1: python:3.12 (also tagged latest) with two findings.
+        store.create_run(RunInfo("w1", "official", "supported", None, "2026-01-05T03:00:00Z", status="finished",
+                                 selected=2, db_built_at="2026-01-05T00:00:00Z"))
+        for tag, alias in (("3.12", None), ("latest", "python:3.12")):
+            store.put_result(_image("w1", tag, a, [("CVE-1", "high"), ("CVE-2", "low")], alias_of=alias))
+        # A run of another strategy must not enter the trend.
+        store.create_run(RunInfo("other", "official", "latest", None, "2026-01-06T03:00:00Z", status="finished",
+                                 selected=1))
+        store.put_result(_image("other", "latest", a, [("CVE-9", "critical")] * 1))
+        # Week 2: same digest judged by a newer DB (one more finding); a new image b with one finding;
+        # 3.11 failed; one selected tag was never stored.
+        store.create_run(RunInfo("w2", "official", "supported", None, "2026-01-12T03:00:00Z", status="finished",
+                                 selected=6, db_built_at="2026-01-12T00:00:00Z"))
+        for tag, alias in (("3.12", None), ("latest", "python:3.12"), ("3.12-bookworm", "python:3.12")):
+            store.put_result(_image("w2", tag, a, [("CVE-1", "high"), ("CVE-2", "low"), ("CVE-3", "high")],
+                                    alias_of=alias, pushed="2026-01-10T00:00:00Z", pulls=1_000_000))
+        store.put_result(_image("w2", "3.13", b, [("CVE-1", "high")], pushed="2026-01-11T00:00:00Z", pulls=2_000))
+        store.put_result(_image("w2", "3.11", c, [], error="pull failed"))
+        data = build_report(store)
+    s = data.summary()
+    assert (s["images"], s["tags"], s["errors"], s["missing"]) == (2, 4, 1, 1)
+    assert s["completeness"] == "4 of 6 images; 1 failed; 1 not scanned"
+    assert s["findings"] == 4 and (s["judged"], s["failedPolicy"]) == (2, 2)
+    top = {c["id"]: c["images"] for c in data.top_cves()}
+    assert top["CVE-1"] == 2 and top["CVE-3"] == 1  # three tags of one digest are one image
+    assert [p.run_id for p in data.trend] == ["w1", "w2"]
+    w2 = data.trend[-1]
+    assert (w2.images, w2.findings, w2.from_db, w2.from_new_images) == (2, 4, 1, 1)
+    (python,) = data.rollup()
+    assert (python["tags"], python["images"], python["latest"]["tag"], python["worst"]["tag"]) == (4, 2, "latest",
+                                                                                                   "3.12")
+    assert python["pullCount"] == 1_000_000
+    markdown = render(data, "md")
+    assert "**4 of 6 images; 1 failed; 1 not scanned.**" in markdown
+    document = json.loads(render(data, "json"))
+    assert (document["trend"][1]["from_db"], document["trend"][1]["label"]) == (1, "w2")
+    page = tmp_path / "report.html"
+    page.write_text(render(data, "html"))
+    dom = _chromium(page, tmp_path, "--dump-dom")
+    assert dom.returncode == 0 and not _console_errors(dom.stderr), dom.stderr[-2000:]
+    assert "4 of 6 images; 1 failed; 1 not scanned" in dom.stdout
+    assert re.search(r'id="card-policy"><b>2</b><span>of 2 images fail the policy', dom.stdout)
+    trend = re.search(r'<table id="trend-table">.*?</table>', dom.stdout, re.S).group(0)
+    assert re.search(r'<td class="n">\+1</td>\s*<td class="n">\+1</td>', trend)  # from new images, from a newer DB
+    # One section per digest; the alias tags link to the section of the tag that was scanned.
+    assert dom.stdout.count('class="image-page"') == 2 and "also tagged 3.12-bookworm, latest" in dom.stdout
+    assert re.search(r'<a href="#img-python-3-12">python:latest</a>', dom.stdout)
+    assert "127.0.0.1:5000" not in re.search(r'<figure id="chart-severity">.*?</figure>', dom.stdout, re.S).group(0)
+
+
+def test_chart_labels_drop_the_registry_and_keep_the_tag() -> None:
+    from seawall.fleet.report_charts import short_name
+
+    assert short_name("registry.example.com:5000/library/python:3.12-slim") == "python:3.12-slim"
+    long = short_name("ghcr.io/some-organisation/a-rather-long-service-name:2024.11.05-build7", 30)
+    assert len(long) == 30 and long.endswith("11.05-build7") and "…" in long

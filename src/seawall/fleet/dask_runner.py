@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from typing import Any, Protocol
 
 from seawall.errors import InputError, NetworkError
@@ -70,6 +71,23 @@ class DaskPool:
     @property
     def pending(self) -> int:
         return self.completed.count()
+
+
+@contextmanager
+def pool_starting(scheduler: str | None = None, workers: int = 2) -> Iterator[Callable[[], Pool]]:
+    """`open_pool` started in a thread — a cluster takes seconds to start, the caller meanwhile learns digests —
+    and a callable that waits for it."""
+    stack = ExitStack()
+    with ThreadPoolExecutor(1, thread_name_prefix="seawall-pool") as starter:
+        future = starter.submit(stack.enter_context, open_pool(scheduler, workers))
+        try:
+            yield future.result
+        finally:
+            try:
+                future.result()
+            except BaseException:  # the caller has heard of it already, or is ending for another reason
+                pass
+            stack.close()
 
 
 @contextmanager

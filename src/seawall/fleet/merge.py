@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from seawall.errors import InputError
 from seawall.fleet.runner import new_run_id
@@ -17,6 +18,7 @@ def merge_stores(sources: Sequence[str], into: str, run_id: str | None = None) -
     shard_runs: list[tuple[ResultsStore, RunInfo]] = []
     try:
         for url in sources:
+            _require_existing(url)
             store = ResultsStore.open(url)
             run = store.latest_run()
             if run is None:
@@ -53,3 +55,11 @@ def merge_stores(sources: Sequence[str], into: str, run_id: str | None = None) -
     finally:
         for store, _ in shard_runs:
             store.close()
+
+
+def _require_existing(url: str) -> None:
+    """A shard that is not there is a missing shard, never an empty store created in its place."""
+    if url.startswith("sqlite:///"):
+        path = Path(url[len("sqlite:///"):])
+        if not path.is_file():
+            raise InputError(f"shard store {path} does not exist", remedy="check the path of every shard's store")

@@ -73,6 +73,7 @@ class ImageResult:
     duration: float | None = None
     error: str | None = None
     reused_from: str | None = None
+    alias_of: str | None = None  # key of the tag of this run that was scanned for the same digest
     scanned_at: str | None = None
     db_built_at: str | None = None
     match_no: int = 0

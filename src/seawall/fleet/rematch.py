@@ -12,7 +12,7 @@ import httpx
 
 from seawall import __version__
 from seawall.errors import InputError, NetworkError
-from seawall.fleet.records import ImageResult, apply_coverage, apply_findings, now_iso, unpack_inventory
+from seawall.fleet.records import FindingRow, ImageResult, apply_coverage, apply_findings, now_iso, unpack_inventory
 from seawall.fleet.store import ResultsStore
 
 
@@ -22,6 +22,9 @@ class ImageChange:
     digest: str | None
     newly_affected: list[str] = field(default_factory=list)  # "CVE-… (package)"
     newly_fixed: list[str] = field(default_factory=list)
+    # The same, one object each: what a receiver needs to decide who to wake (severity, fixed version, KEV).
+    affected: list[dict[str, Any]] = field(default_factory=list)
+    fixed: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -40,6 +43,11 @@ class RematchResult:
 
 def _label(vuln_id: str, package: str) -> str:
     return f"{vuln_id} ({package})"
+
+
+def _detail(row: FindingRow) -> dict[str, Any]:
+    return {"id": row.vuln_id, "package": row.package, "version": row.version, "severity": row.severity,
+            "state": row.state, "fixedVersion": row.fixed_version, "kev": bool(row.kev), "epss": row.epss}
 
 
 def rematch_run(store: ResultsStore, db: str | os.PathLike[str], run_id: str | None = None) -> RematchResult:
@@ -61,15 +69,18 @@ def rematch_run(store: ResultsStore, db: str | os.PathLike[str], run_id: str | N
             if result.error is not None or not result.inventory:
                 continue
             sbom = unpack_inventory(result.inventory, f"{run.id}/{result.key}")
-            before = {(row.vuln_id, row.package) for row in previous.get((result.key, result.match_no), [])}
+            before = {(row.vuln_id, row.package): row for row in previous.get((result.key, result.match_no), [])}
             coverage = compute_coverage(sbom, db_coverage)
             apply_findings(result, match_sbom(sbom, vulns))
             apply_coverage(result, coverage)
             result.db_identity = identity
-            after = {(row.vuln_id, row.package) for row in result.findings}
+            after = {(row.vuln_id, row.package): row for row in result.findings}
+            gained, lost = sorted(after.keys() - before.keys()), sorted(before.keys() - after.keys())
             change = ImageChange(result.key, result.digest,
-                                 newly_affected=sorted(_label(*item) for item in after - before),
-                                 newly_fixed=sorted(_label(*item) for item in before - after))
+                                 newly_affected=sorted(_label(*item) for item in gained),
+                                 newly_fixed=sorted(_label(*item) for item in lost),
+                                 affected=[_detail(after[item]) for item in gained],
+                                 fixed=[_detail(before[item]) for item in lost])
             result.db_built_at = built_at
             result.inventory = None
             pending.append((result, change))

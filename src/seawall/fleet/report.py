@@ -15,6 +15,7 @@ from seawall import __version__
 from seawall.catalog.eol import release_cycle
 from seawall.errors import InputError
 from seawall.fleet.records import SEVERITIES, ImageResult
+from seawall.fleet.report_trend import TrendPoint, build_trend, distinct, identity
 from seawall.fleet.store import ResultsStore, RunInfo
 from seawall.formats import FLEET_REPORT_FORMATS
 from seawall.model.sbom import Distro
@@ -56,17 +57,6 @@ class ImageView:
 
 
 @dataclass
-class TrendPoint:
-    run_id: str
-    started_at: str
-    images: int
-    findings: int
-    share_critical_high_fixable: float
-    share_eol: float
-    errors: int
-
-
-@dataclass
 class ReportData:
     run: RunInfo
     images: list[ImageView]
@@ -82,17 +72,32 @@ class ReportData:
     def errors(self) -> list[ImageView]:
         return [view for view in self.images if view.result.error is not None]
 
+    @property
+    def distinct(self) -> list[ImageView]:
+        """One view per digest scanned without error: the headline numbers count images, not tags."""
+        keep = {id(r) for r in distinct([view.result for view in self.images])}
+        return [view for view in self.images if id(view.result) in keep]
+
     def summary(self) -> dict[str, Any]:
-        scanned = [view.result for view in self.ok]
+        scanned = [view.result for view in self.distinct]
         # Shares are of images the DB judged fully: an image nothing checked is not "without a fixable critical".
         ok = [r for r in scanned if r.fully_covered]
+        tags = len(self.ok)
+        selected = max(self.run.selected or 0, len(self.images))
+        missing = selected - len(self.images)
 
         def share(n: int) -> float:
             return round(n / len(ok), 4) if ok else 0.0
 
+        judged = [r for r in scanned if r.verdict]
+        completeness = f"{tags} of {selected} images; {len(self.errors)} failed"
+        if missing:
+            completeness += f"; {missing} not scanned" + (" (the run is unfinished)" if self.run.status != "finished"
+                                                          else "")
         return {
             "repositories": len({view.result.repository for view in self.images}),
-            "images": len(self.images), "scanned": len(scanned), "errors": len(self.errors),
+            "selected": selected, "complete": tags == selected, "completeness": completeness,
+            "images": len(scanned), "tags": tags, "scanned": tags, "errors": len(self.errors), "missing": missing,
             "reused": sum(1 for r in scanned if r.reused_from),
             "fullyCovered": len(ok), "notFullyCovered": len(scanned) - len(ok),
             "uncoveredNamespaces": dict(Counter(ns for r in scanned for ns in r.uncovered_namespaces).most_common()),
@@ -103,23 +108,41 @@ class ReportData:
             "withCriticalHighFixable": sum(1 for r in ok if r.fixable_critical_high),
             "shareCriticalHighFixable": share(sum(1 for r in ok if r.fixable_critical_high)),
             "onEol": sum(1 for r in ok if r.distro_eol), "shareEol": share(sum(1 for r in ok if r.distro_eol)),
-            "failedPolicy": sum(1 for r in scanned if r.verdict == "fail"),
+            "judged": len(judged), "failedPolicy": sum(1 for r in judged if r.verdict == "fail"),
         }
 
     def top_cves(self, limit: int = 15) -> list[dict[str, Any]]:
+        """The vulnerabilities found in the most images (distinct digests: three tags of one image count once)."""
         images: dict[str, set[str]] = defaultdict(set)
         severity: dict[str, str] = {}
         kev: set[str] = set()
-        for view in self.ok:
+        for view in self.distinct:
             for row in view.result.findings:
                 for vuln_id in row.vulnerabilities:  # a DSA counts as each CVE it fixes, each CVE once per image
-                    images[vuln_id].add(view.result.key)
+                    images[vuln_id].add(identity(view.result))
                     if vuln_id not in severity or SEVERITY_RANK[row.severity] < SEVERITY_RANK[severity[vuln_id]]:
                         severity[vuln_id] = row.severity
                     if row.kev:
                         kev.add(vuln_id)
         ranked = sorted(images, key=lambda v: (-len(images[v]), SEVERITY_RANK[severity[v]], v))[:limit]
         return [{"id": v, "images": len(images[v]), "severity": severity[v], "kev": v in kev} for v in ranked]
+
+    def rollup(self) -> list[dict[str, Any]]:
+        """Per repository: its tags and distinct images, the latest tag, the worst tag, and the variants."""
+        by_repo: dict[str, list[ImageResult]] = defaultdict(list)
+        for view in self.ok:
+            by_repo[view.result.repository].append(view.result)
+        rows = []
+        for repo, results in sorted(by_repo.items()):
+            latest = next((r for r in results if r.tag == "latest"), None) or max(
+                results, key=lambda r: (r.hub_last_updated or r.created or "", r.key))
+            worst = min(results, key=lambda r: (-_critical_high(r), -r.total, r.alias_of is not None, r.key))
+            rows.append({"repository": repo, "tags": len(results), "images": len({identity(r) for r in results}),
+                         "latest": _brief(latest), "worst": _brief(worst),
+                         "variants": sorted({r.variant for r in results}),
+                         "pullCount": max((r.pull_count for r in results if r.pull_count is not None), default=None),
+                         "pushed": max((r.hub_last_updated for r in results if r.hub_last_updated), default=None)})
+        return rows
 
     def distros(self) -> list[dict[str, Any]]:
         counts: Counter[tuple[str, bool | None]] = Counter()
@@ -154,6 +177,11 @@ class ReportData:
         """image key -> its comparison with its repository's default variant (non-default variants only)."""
         return {v["image"]: v["vsDefault"] for group in self.variants()
                 for v in group["variants"].values() if v["vsDefault"] is not None}
+
+
+def _brief(result: ImageResult) -> dict[str, Any]:
+    return {"tag": result.tag, "image": result.key, "criticalHigh": _critical_high(result), "findings": result.total,
+            "fixable": result.fixable, "kev": result.kev}
 
 
 def _critical_high(result: ImageResult) -> int:
@@ -211,18 +239,7 @@ def build_report(store: ResultsStore, run_id: str | None = None, since: str | No
         run = (finished or runs)[-1]
     results = store.results(run.id, with_findings=True)
     images = [ImageView(r, _age_days(r.created, now)) for r in results]
-    trend = []
-    for past in runs:
-        if past.started_at > run.started_at:
-            continue
-        past_results = results if past.id == run.id else store.results(past.id)
-        ok = [r for r in past_results if r.error is None]
-        covered = [r for r in ok if r.fully_covered]
-        trend.append(TrendPoint(
-            past.id, past.started_at, len(ok), sum(r.total for r in ok),
-            round(sum(1 for r in covered if r.fixable_critical_high) / len(covered), 4) if covered else 0.0,
-            round(sum(1 for r in covered if r.distro_eol) / len(covered), 4) if covered else 0.0,
-            len(past_results) - len(ok)))
+    trend = build_trend(store, run, runs, results)
     return ReportData(run, images, trend, now.isoformat(timespec="seconds").replace("+00:00", "Z"),
                       store.rematches(run.id))
 
@@ -238,7 +255,8 @@ def render_json(data: ReportData) -> str:
         "images": [{**view.row(), "states": view.result.states,
                     "findingsList": [row.__dict__ for row in view.result.findings]} for view in data.images],
         "topCves": data.top_cves(), "distros": data.distros(), "variants": data.variants(),
-        "trend": [point.__dict__ for point in data.trend], "rematches": data.rematches,
+        "repositories": data.rollup(),
+        "trend": [{**point.__dict__, "label": point.label} for point in data.trend], "rematches": data.rematches,
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
@@ -262,10 +280,11 @@ def _md(value: object) -> str:
 
 def render_markdown(data: ReportData) -> str:
     s = data.summary()
-    lines = [f"# Fleet report — run {data.run.id}", "",
-             f"{s['repositories']} repositories, {s['images']} images ({s['scanned']} scanned, {s['errors']} errors);"
-             f" {s['findings']} findings, {s['fixable']} fixable, {s['kev']} known exploited.", "",
-             f"- {s['fullyCovered']} of {s['scanned']} images fully covered by the DB"
+    lines = [f"# Fleet report — run {data.run.id}", "", f"**{s['completeness']}.**", "",
+             f"{s['repositories']} repositories, {s['images']} distinct images ({s['tags']} tags, {s['errors']} "
+             f"failed); {s['findings']} findings, {s['fixable']} fixable, {s['kev']} known exploited"
+             + (f"; {s['failedPolicy']} of {s['judged']} fail the policy" if s["judged"] else "") + ".", "",
+             f"- {s['fullyCovered']} of {s['images']} images fully covered by the DB"
              + (" (not covered: " + ", ".join(f"{ns} in {n}" for ns, n in s["uncoveredNamespaces"].items()) + ")"
                 if s["uncoveredNamespaces"] else ""),
              f"- {s['shareCriticalHighFixable']:.0%} of fully covered images have a fixable critical or high "

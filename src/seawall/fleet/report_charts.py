@@ -16,6 +16,18 @@ PALETTE = ("#2f6fb0", "#d9822b", "#3a9a5b", "#8e5ea2", "#c44e52", "#6b7f8e")
 FONT = 'font-family="system-ui, sans-serif" font-size="11"'
 
 
+def short_name(name: str, limit: int = 30) -> str:
+    """A chart label: without the registry host and `library/`, and cut in the middle (the tag stays readable)."""
+    first, sep, rest = name.partition("/")
+    if sep and ("." in first or ":" in first or first == "localhost"):
+        name = rest
+    name = name.removeprefix("library/")
+    if len(name) <= limit:
+        return name
+    keep = limit - 1
+    return name[: keep - keep // 2] + "…" + name[-(keep // 2):]
+
+
 def _svg(width: int, height: int, body: list[str], label: str) -> Markup:
     return Markup(f'<svg class="chart" role="img" aria-label="{escape(label)}" viewBox="0 0 {width} {height}" '
                   f'width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg" {FONT}>'
@@ -54,7 +66,7 @@ def stacked_bars(rows: Sequence[tuple[str, Mapping[str, int]]], order: Sequence[
         x += 14 + 7 * len(key) + 14
     for index, (name, counts) in enumerate(rows):
         y = top + index * (bar + gap)
-        body.append(f'<text x="{left - 6}" y="{y + 11}" text-anchor="end">{escape(name[:30])}</text>')
+        body.append(f'<text x="{left - 6}" y="{y + 11}" text-anchor="end">{escape(short_name(name, 30))}</text>')
         x0 = float(left)
         for key in order:
             value = counts.get(key, 0)
@@ -79,7 +91,7 @@ def bars(items: Sequence[tuple[str, float, str]], label: str, width: int = 640, 
     for index, (name, value, color) in enumerate(items):
         y = top + index * (bar + gap)
         w = max(value * scale, 1)
-        body.append(f'<text x="{left - 6}" y="{y + 12}" text-anchor="end">{escape(name[:32])}</text>'
+        body.append(f'<text x="{left - 6}" y="{y + 12}" text-anchor="end">{escape(short_name(name, 32))}</text>'
                     f'<rect class="bar" x="{left}" y="{y}" width="{w:.1f}" height="{bar}" fill="{color}">'
                     f'<title>{escape(name)}: {value:g}{escape(unit)}</title></rect>'
                     f'<text x="{left + w + 4:.1f}" y="{y + 12}" fill="#444">{value:g}{escape(unit)}</text>')
@@ -155,7 +167,7 @@ def grouped_bars(groups: Sequence[tuple[str, Mapping[str, float]]], series: Sequ
                         f'width="{bar - 1:.1f}" height="{max(h, 0.5):.1f}" fill="{PALETTE[index % len(PALETTE)]}">'
                         f'<title>{escape(name)} {escape(key)}: {value:g}</title></rect>')
         body.append(f'<text x="{left + g * slot + slot / 2:.1f}" y="{top + plot_h + 16}" text-anchor="middle">'
-                    f'{escape(name[:14])}</text>')
+                    f'{escape(short_name(name, 14))}</text>')
     return _svg(width, height, body, label)
 
 

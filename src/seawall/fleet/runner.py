@@ -4,10 +4,12 @@ digests already scanned, scan the rest on the pool, and commit every image's res
 from __future__ import annotations
 
 import dataclasses
+import os
 import secrets
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -15,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from seawall.errors import InputError, SeawallError
-from seawall.fleet.catalog import CatalogImage, file_catalog, official_catalog, rewrite_for_mirror, shard
-from seawall.fleet.dask_runner import open_pool
+from seawall.fleet.catalog import CatalogImage, file_catalog, official_catalog, shard
+from seawall.fleet.dask_runner import pool_starting
+from seawall.fleet.heads import Heads
 from seawall.fleet.records import (
     ImageResult,
     apply_coverage,
@@ -26,7 +29,6 @@ from seawall.fleet.records import (
     unpack_inventory,
 )
 from seawall.fleet.store import ResultsStore, RunInfo
-from seawall.image.registry.ratelimit import RateLimit
 
 
 @dataclass
@@ -50,6 +52,8 @@ class RunOptions:
     auto_update: bool = True
     policy: str | None = None
     reuse: bool = True
+    retry_errors: bool = True  # a resumed run scans the images stored as errors again
+    reuse_url: str | None = None  # another store consulted (read only) for results by digest
     min_remaining: int = 10  # pause pulls when Docker Hub reports fewer left than this
 
 
@@ -61,6 +65,7 @@ class RunSummary:
     reused: int = 0
     errors: int = 0
     skipped: int = 0  # already done before a resume
+    aliases: int = 0  # tags whose digest another tag of this run stands for
     warnings: list[str] = field(default_factory=list)
 
 
@@ -80,6 +85,7 @@ def new_run_id() -> str:
 
 
 def select_images(options: RunOptions, warnings: list[str]) -> list[CatalogImage]:
+    """The whole catalog (every shard's images), sorted by key."""
     if options.catalog == "official":
         if not options.library_dir:
             raise InputError("the official catalog needs its definition files",
@@ -88,10 +94,10 @@ def select_images(options: RunOptions, warnings: list[str]) -> list[CatalogImage
                                   names=options.names, warnings=warnings)
     else:
         images = file_catalog(options.catalog)
-    return shard(images, options.shard)
+    return shard(images, None)
 
 
-def _open_run(store: ResultsStore, options: RunOptions, summary_warnings: list[str]) -> RunInfo:
+def _open_run(store: ResultsStore, options: RunOptions, summary_warnings: list[str], heads: Heads) -> RunInfo:
     existing = store.get_run(options.run_id) if options.run_id else None
     if existing is None and options.resume and not options.run_id:
         existing = store.latest_run(finished=False)
@@ -99,9 +105,13 @@ def _open_run(store: ResultsStore, options: RunOptions, summary_warnings: list[s
             raise InputError("there is no unfinished run to resume", remedy="leave out --resume to start a run")
     if existing is not None:
         if existing.status == "finished":
-            raise InputError(f"run {existing.id} has already finished", remedy="a new --run-id")
+            if not (options.retry_errors and existing.errors):
+                raise InputError(f"run {existing.id} has already finished"
+                                 + (" without errors" if options.retry_errors else ""), remedy="a new --run-id")
+            store.reopen_run(existing.id)  # its failed images are scanned again; the rest stays as it was
         return existing
-    images = select_images(options, summary_warnings)
+    # Digests first (HEAD requests, no pulls): shards split by digest, and a resumed run pulls what it first saw.
+    images = shard(heads.resolve(select_images(options, summary_warnings)), options.shard)
     run = RunInfo(id=options.run_id or new_run_id(), catalog=options.catalog, strategy=options.strategy,
                   platform=options.platform, started_at=now_iso(),
                   snapshot=[dataclasses.asdict(image) for image in images], selected=len(images),
@@ -110,16 +120,37 @@ def _open_run(store: ResultsStore, options: RunOptions, summary_warnings: list[s
     return run
 
 
+def absolute_paths(options: RunOptions) -> RunOptions:
+    """Paths as the caller meant them: workers run elsewhere (another process, directory or host)."""
+    def absolute(value: str | None) -> str | None:
+        return os.path.abspath(os.path.expanduser(value)) if value else value
+
+    catalog = options.catalog if options.catalog == "official" else absolute(options.catalog) or options.catalog
+    return dataclasses.replace(options, db=absolute(options.db), cache_dir=absolute(options.cache_dir),
+                               policy=absolute(options.policy), library_dir=absolute(options.library_dir),
+                               catalog=catalog)
+
+
+def _snapshot_images(run: RunInfo) -> list[CatalogImage]:
+    known = {f.name for f in dataclasses.fields(CatalogImage)}
+    return [CatalogImage(**{**{k: v for k, v in item.items() if k in known},
+                            "architectures": tuple(item.get("architectures") or ())})
+            for item in run.snapshot or []]
+
+
 def run_fleet(options: RunOptions, on_result: Callable[[ImageResult], None] | None = None) -> RunSummary:
     from seawall.db import ensure_db
     from seawall.paths import db_path
 
+    options = absolute_paths(options)
     warnings: list[str] = []
-    with ResultsStore.open(options.store_url, options.cache_dir) as store:
-        run = _open_run(store, options, warnings)
-        images = [CatalogImage(**{**item, "architectures": tuple(item.get("architectures") or ())})
-                  for item in run.snapshot or []]
-        done = store.done_keys(run.id)
+    with ResultsStore.open(options.store_url, options.cache_dir) as store, \
+            Heads(insecure_registries=options.insecure_registries, registry_mirror=options.registry_mirror,
+                  min_remaining=options.min_remaining) as heads, \
+            pool_starting(options.scheduler, options.workers) as started_pool:
+        run = _open_run(store, options, warnings, heads)
+        images = _snapshot_images(run)
+        done = store.done_keys(run.id, with_errors=not options.retry_errors)
         summary = RunSummary(run.id, len(images), skipped=sum(1 for image in images if image.key in done),
                              warnings=warnings)
         pending = [image for image in images if image.key not in done]
@@ -129,45 +160,82 @@ def run_fleet(options: RunOptions, on_result: Callable[[ImageResult], None] | No
         identity = _db_identity(db_file)
         platform = options.platform or run.platform
 
-        def commit(result: ImageResult) -> None:
-            if result.error is None and result.reused_from is None:
-                result.db_identity = identity
-            store.put_result(result)
-            summary.errors += result.error is not None
-            summary.reused += result.reused_from is not None
-            summary.scanned += result.reused_from is None and result.error is None
-            if on_result is not None:
-                on_result(result)
+        def commit(result: ImageResult, *aliases: ImageResult) -> None:
+            for each in (result, *aliases):
+                if each.error is None and each.reused_from is None:
+                    each.db_identity = identity
+            store.put_results([result, *aliases])
+            for each in (result, *aliases):
+                summary.errors += each.error is not None
+                summary.reused += each.reused_from is not None and each.alias_of is None
+                summary.aliases += each.alias_of is not None
+                summary.scanned += each.reused_from is None and each.alias_of is None and each.error is None
+                if on_result is not None:
+                    on_result(each)
 
-        with _Heads(options) as heads, open_pool(options.scheduler, options.workers) as pool:
-            for image in pending:
-                base = _base(run.id, image)
-                target = rewrite_for_mirror(image.reference, options.registry_mirror)
+        def completed(job: ScanJob, result: ImageResult) -> None:
+            commit(result, *(_alias(result, _base(run.id, alias)) for alias in groups.get(job.base.key, ())))
+
+        groups: dict[str, list[CatalogImage]] = {}  # scanned image's key → its alias tags in this run
+        by_digest: dict[str, CatalogImage] = {}
+        for image in pending:
+            digest = image.digest
+            if digest is None:  # the HEAD at selection failed (or a resumed run of an older seawall): ask again
                 try:
-                    digest = heads.digest(target)
+                    digest = heads.digest(heads.target(image))
                 except SeawallError as err:
-                    commit(_failed(base, err.one_line().removeprefix("error: ")))
+                    commit(_failed(_base(run.id, image), err.one_line().removeprefix("error: ")))
                     continue
                 if digest is None:
-                    commit(_failed(base, f"{target}: no such tag"))
+                    commit(_failed(_base(run.id, image), f"{heads.target(image)}: no such tag"))
                     continue
-                reused = store.reusable(digest, platform) if options.reuse else None
+                image = dataclasses.replace(image, digest=digest)
+            if digest in by_digest:
+                groups[by_digest[digest].key].append(image)
+            else:
+                by_digest[digest] = image
+                groups[image.key] = []
+
+        pool = started_pool()
+        with _history(options) as history:
+            for digest, image in by_digest.items():
+                base = _base(run.id, image)
+                reused = _reusable(digest, platform, store, history) if options.reuse else None
                 if reused is not None:
                     # A result matched against other data is not this run's answer: match its inventory again.
                     same_db = reused.db_identity == identity
                     if same_db or reused.inventory:
-                        commit(_reuse(reused, base) if same_db else _rematched(reused, base, db_file, identity))
+                        first = _reuse(reused, base) if same_db else _rematched(reused, base, db_file, identity)
+                        commit(first, *(_alias(first, _base(run.id, alias)) for alias in groups[image.key]))
                         continue
                 heads.pace()
+                target = heads.target(image)
                 pool.submit(scan_job, ScanJob(base, f"{target.split('@')[0]}@{digest}" if "@" not in target
                                               else target, platform, options.insecure_registries,
                                               options.cache_dir, str(db_file), options.policy))
                 for job, result, error in pool.finished(block=False):
-                    commit(result if error is None else _failed(job.base, _reason(error)))
+                    completed(job, result if error is None else _failed(job.base, _reason(error)))
             for job, result, error in pool.finished(block=True):
-                commit(result if error is None else _failed(job.base, _reason(error)))
+                completed(job, result if error is None else _failed(job.base, _reason(error)))
         store.finish_run(run.id, now_iso())
     return summary
+
+
+@contextmanager
+def _history(options: RunOptions) -> Iterator[ResultsStore | None]:
+    if not options.reuse_url or not options.reuse:
+        yield None
+        return
+    with ResultsStore.open(options.reuse_url) as history:
+        yield history
+
+
+def _reusable(digest: str, platform: str | None, store: ResultsStore,
+              history: ResultsStore | None) -> ImageResult | None:
+    found = store.reusable(digest, platform)
+    if found is None and history is not None:
+        found = history.reusable(digest, platform)
+    return found
 
 
 def _db_built_at(db_file: Path) -> str | None:
@@ -221,6 +289,12 @@ def _reason(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+def _alias(result: ImageResult, base: ImageResult) -> ImageResult:
+    """Another tag of the digest `result` holds: the same facts under that tag's identity, pulled once."""
+    copy = _reuse(result, base)
+    return dataclasses.replace(copy, reused_from=result.reused_from, alias_of=result.key)
+
+
 def _reuse(previous: ImageResult, base: ImageResult) -> ImageResult:
     """An earlier run's result for the same digest, under this run's identity for the image."""
     identity = {name: getattr(base, name) for name in ("run_id", "key", "repository", "tag", "reference",
@@ -265,37 +339,3 @@ def _verdict(policy: str, report: Any, target: str) -> str:
     from seawall.policy.gate import judge
 
     return judge(report, _loaded_policy(policy), target=target).verdict.decision.value
-
-
-class _Heads:
-    """HEAD requests for digests (Docker Hub does not count them as pulls) and pacing by its rate-limit headers."""
-
-    def __init__(self, options: RunOptions) -> None:
-        from seawall.image.registry.client import RegistryClient, RegistryOptions
-
-        self.min_remaining = options.min_remaining
-        self.rate: RateLimit | None = None
-        self.client = RegistryClient(RegistryOptions(insecure_registries=frozenset(options.insecure_registries),
-                                                     on_rate_limit=self._observe))
-
-    def __enter__(self) -> _Heads:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.client.close()
-
-    def _observe(self, rate: RateLimit, registry: str) -> None:
-        self.rate = rate
-
-    def digest(self, target: str) -> str | None:
-        from seawall.image.reference import parse_reference
-
-        return self.client.head_manifest(parse_reference(target))
-
-    def pace(self) -> None:
-        """With few pulls left, wait one refill interval (window / limit) per pull instead of running dry."""
-        rate = self.rate
-        if rate is None or rate.remaining is None or rate.remaining > self.min_remaining:
-            return
-        interval = (rate.window or 21600) / max(rate.limit, 1)
-        time.sleep(min(interval, 600.0))

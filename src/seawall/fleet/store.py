@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,10 @@ from sqlalchemy import (
     and_,
     create_engine,
     delete,
+    event,
     func,
     insert,
+    inspect,
     select,
     text,
     update,
@@ -36,7 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from seawall.errors import DatabaseError, InputError
+from seawall.errors import InputError, StoreError
 from seawall.fleet.records import FindingRow, ImageResult
 from seawall.paths import cache_dir as default_cache_dir
 
@@ -74,7 +77,8 @@ results_table = Table(
     Column("findings_total", Integer), Column("fixable", Integer), Column("fixable_critical_high", Integer),
     Column("kev", Integer), Column("max_epss", Float), Column("secrets", Integer), Column("misconfigs", Integer),
     Column("verdict", String(16)), Column("duration", Float), Column("error", Text),
-    Column("reused_from", String(128)), Column("scanned_at", String(32)), Column("db_built_at", String(32)),
+    Column("reused_from", String(128)), Column("alias_of", String(512)), Column("scanned_at", String(32)),
+    Column("db_built_at", String(32)),
     Column("match_no", Integer), Column("inventory", LargeBinary),
     # What the DB could judge: counts, the namespaces it had no data for (JSON list), and the DB's identity
     # (`VulnStore.identity`), so a later run copies this result only when it would match against the same data.
@@ -99,8 +103,8 @@ rematches_table = Table(
 _SIMPLE = ("repository", "tag", "reference", "variant", "digest", "platform", "created", "hub_last_updated",
            "pull_count", "distro", "distro_version", "distro_eol", "eol_date", "size", "size_uncompressed",
            "package_count", "fixable", "fixable_critical_high", "kev", "max_epss", "secrets", "misconfigs", "verdict",
-           "duration", "error", "reused_from", "scanned_at", "db_built_at", "match_no", "covered_packages",
-           "uncovered_packages", "db_identity")
+           "duration", "error", "reused_from", "alias_of", "scanned_at", "db_built_at", "match_no",
+           "covered_packages", "uncovered_packages", "db_identity")
 _FINDING_FIELDS = tuple(f.name for f in fields(FindingRow))
 
 
@@ -133,11 +137,13 @@ class ResultsStore:
                 path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.engine: Engine = create_engine(url, future=True)
+            if self.engine.dialect.name == "sqlite":
+                event.listen(self.engine, "connect", _sqlite_pragmas)
             metadata.create_all(self.engine)
             self._check_schema()
         except SQLAlchemyError as err:
-            raise DatabaseError(f"results store {_safe(url)}: {type(err).__name__}: {_first_line(err)}",
-                                remedy="check --store (sqlite:///FILE or postgresql+psycopg://USER@HOST/DB)") from None
+            raise StoreError(f"results store {_safe(url)}: {type(err).__name__}: {_first_line(err)}",
+                             remedy="check --store (sqlite:///FILE or postgresql+psycopg://USER@HOST/DB)") from None
         except ModuleNotFoundError as err:
             raise InputError(f"results store {_safe(url)} needs the {err.name} module",
                              remedy="pip install 'seawall[fleet]'") from None
@@ -155,8 +161,26 @@ class ResultsStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @contextmanager
+    def _tx(self) -> Iterator[Any]:
+        with self._errors(), self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _conn(self) -> Iterator[Any]:
+        with self._errors(), self.engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except SQLAlchemyError as err:
+            raise StoreError(f"results store {_safe(self.url)}: {type(err).__name__}: {_first_line(err)}",
+                             remedy="check that the store is reachable and writable") from None
+
     def _check_schema(self) -> None:
-        with self.engine.begin() as conn:
+        with self._tx() as conn:
             row = conn.execute(select(meta_table.c.value).where(meta_table.c.key == "schema_version")).first()
             if row is None:
                 conn.execute(insert(meta_table).values(key="schema_version", value=str(SCHEMA_VERSION)))
@@ -169,14 +193,15 @@ class ResultsStore:
                 conn.execute(update(meta_table).where(meta_table.c.key == "schema_version")
                              .values(value=str(version)))
             if version != SCHEMA_VERSION:
-                raise DatabaseError(f"results store {_safe(self.url)} has schema {row[0]}, this seawall uses "
-                                    f"{SCHEMA_VERSION}", remedy="a seawall release matching the store, or a new store")
+                raise StoreError(f"results store {_safe(self.url)} has schema {row[0]}, this seawall uses "
+                                 f"{SCHEMA_VERSION}", remedy="a seawall release matching the store, or a new store")
+            _add_columns(conn)
 
     # -- runs ------------------------------------------------------------------------------------------------
 
     def create_run(self, run: RunInfo) -> None:
         values = {**run.__dict__, "snapshot": json.dumps(run.snapshot or [])}
-        with self.engine.begin() as conn:
+        with self._tx() as conn:
             conn.execute(insert(runs_table).values(**values))
 
     def _run(self, row: Any) -> RunInfo:
@@ -185,7 +210,7 @@ class ResultsStore:
         return RunInfo(**data)
 
     def get_run(self, run_id: str) -> RunInfo | None:
-        with self.engine.connect() as conn:
+        with self._conn() as conn:
             row = conn.execute(select(runs_table).where(runs_table.c.id == run_id)).first()
         return self._run(row) if row is not None else None
 
@@ -193,7 +218,7 @@ class ResultsStore:
         query = select(runs_table).order_by(runs_table.c.started_at, runs_table.c.id)
         if since:
             query = query.where(runs_table.c.started_at >= since)
-        with self.engine.connect() as conn:
+        with self._conn() as conn:
             return [self._run(row) for row in conn.execute(query)]
 
     def latest_run(self, *, finished: bool | None = None) -> RunInfo | None:
@@ -203,31 +228,41 @@ class ResultsStore:
         return runs[-1] if runs else None
 
     def finish_run(self, run_id: str, finished_at: str) -> None:
-        with self.engine.begin() as conn:
+        with self._tx() as conn:
             errors = conn.execute(select(func.count()).select_from(results_table).where(
                 and_(results_table.c.run_id == run_id, results_table.c.error.is_not(None)))).scalar_one()
             conn.execute(update(runs_table).where(runs_table.c.id == run_id).values(
                 status="finished", finished_at=finished_at, errors=errors))
 
+    def reopen_run(self, run_id: str) -> None:
+        with self._tx() as conn:
+            conn.execute(update(runs_table).where(runs_table.c.id == run_id).values(status="running",
+                                                                                  finished_at=None))
+
     def set_run_db(self, run_id: str, db_built_at: str | None) -> None:
-        with self.engine.begin() as conn:
+        with self._tx() as conn:
             conn.execute(update(runs_table).where(runs_table.c.id == run_id).values(db_built_at=db_built_at))
 
     # -- results ---------------------------------------------------------------------------------------------
 
     def put_result(self, result: ImageResult) -> None:
         """Store one image's result and its findings in one transaction (replacing an earlier one)."""
-        row = {name: getattr(result, name) for name in _SIMPLE}
-        row.update(run_id=result.run_id, image_key=result.key, severities=json.dumps(result.severities),
-                   states=json.dumps(result.states), findings_total=result.total, inventory=result.inventory,
-                   uncovered_namespaces=json.dumps(result.uncovered_namespaces))
-        with self.engine.begin() as conn:
-            conn.execute(delete(results_table).where(and_(results_table.c.run_id == result.run_id,
-                                                          results_table.c.image_key == result.key)))
-            conn.execute(delete(findings_table).where(and_(findings_table.c.run_id == result.run_id,
-                                                           findings_table.c.image_key == result.key)))
-            conn.execute(insert(results_table).values(**row))
-            self._insert_findings(conn, result.run_id, result.key, result.match_no, result.findings)
+        self.put_results([result])
+
+    def put_results(self, results: list[ImageResult]) -> None:
+        """Several images (a digest and its alias tags) in one transaction."""
+        with self._tx() as conn:
+            for result in results:
+                row = {name: getattr(result, name) for name in _SIMPLE}
+                row.update(run_id=result.run_id, image_key=result.key, severities=json.dumps(result.severities),
+                           states=json.dumps(result.states), findings_total=result.total, inventory=result.inventory,
+                           uncovered_namespaces=json.dumps(result.uncovered_namespaces))
+                conn.execute(delete(results_table).where(and_(results_table.c.run_id == result.run_id,
+                                                              results_table.c.image_key == result.key)))
+                conn.execute(delete(findings_table).where(and_(findings_table.c.run_id == result.run_id,
+                                                               findings_table.c.image_key == result.key)))
+                conn.execute(insert(results_table).values(**row))
+                self._insert_findings(conn, result.run_id, result.key, result.match_no, result.findings)
 
     @staticmethod
     def _insert_findings(conn: Any, run_id: str, key: str, match_no: int, rows: list[FindingRow]) -> None:
@@ -242,15 +277,18 @@ class ResultsStore:
                                                            "uncovered_packages", "db_identity")}
         values.update(severities=json.dumps(result.severities), states=json.dumps(result.states),
                       findings_total=result.total, uncovered_namespaces=json.dumps(result.uncovered_namespaces))
-        with self.engine.begin() as conn:
+        with self._tx() as conn:
             conn.execute(update(results_table).where(and_(results_table.c.run_id == result.run_id,
                                                           results_table.c.image_key == result.key)).values(**values))
             self._insert_findings(conn, result.run_id, result.key, result.match_no, result.findings)
 
-    def done_keys(self, run_id: str) -> set[str]:
-        with self.engine.connect() as conn:
-            return {row[0] for row in conn.execute(
-                select(results_table.c.image_key).where(results_table.c.run_id == run_id))}
+    def done_keys(self, run_id: str, *, with_errors: bool = True) -> set[str]:
+        """Keys of the images of `run_id` already stored (without those stored as errors, unless asked)."""
+        query = select(results_table.c.image_key).where(results_table.c.run_id == run_id)
+        if not with_errors:
+            query = query.where(results_table.c.error.is_(None))
+        with self._conn() as conn:
+            return {row[0] for row in conn.execute(query)}
 
     def _result(self, row: Any) -> ImageResult:
         data = dict(row._mapping)
@@ -267,7 +305,7 @@ class ResultsStore:
                 ) -> list[ImageResult]:
         columns = [c for c in results_table.c if with_inventory or c.name != "inventory"]
         query = select(*columns).where(results_table.c.run_id == run_id).order_by(results_table.c.image_key)
-        with self.engine.connect() as conn:
+        with self._conn() as conn:
             results = [self._result(row) for row in conn.execute(query)]
         if with_findings:
             by_key = self.findings(run_id)
@@ -278,7 +316,7 @@ class ResultsStore:
     def iter_results(self, run_id: str) -> Iterator[ImageResult]:
         """Results with inventories, one at a time (inventories can be large)."""
         for key in sorted(self.done_keys(run_id)):
-            with self.engine.connect() as conn:
+            with self._conn() as conn:
                 row = conn.execute(select(results_table).where(and_(
                     results_table.c.run_id == run_id, results_table.c.image_key == key))).first()
             if row is not None:
@@ -287,7 +325,7 @@ class ResultsStore:
     def findings(self, run_id: str) -> dict[tuple[str, int], list[FindingRow]]:
         found: dict[tuple[str, int], list[FindingRow]] = {}
         query = select(findings_table).where(findings_table.c.run_id == run_id)
-        with self.engine.connect() as conn:
+        with self._conn() as conn:
             for row in conn.execute(query):
                 data = row._mapping
                 found.setdefault((data["image_key"], data["match_no"] or 0), []).append(
@@ -299,7 +337,7 @@ class ResultsStore:
         query = select(results_table).where(and_(results_table.c.digest == digest, results_table.c.error.is_(None)))
         if platform:
             query = query.where(results_table.c.platform == platform)
-        with self.engine.connect() as conn:
+        with self._conn() as conn:
             rows = list(conn.execute(query.order_by(results_table.c.scanned_at.desc()).limit(1)))
         if not rows:
             return None
@@ -307,11 +345,34 @@ class ResultsStore:
         result.findings = self.findings(result.run_id).get((result.key, result.match_no), [])
         return result
 
+    def known_digests(self) -> set[str]:
+        """Digests some run scanned without error (a run re-uses them instead of pulling)."""
+        query = select(results_table.c.digest).where(and_(results_table.c.error.is_(None),
+                                                          results_table.c.digest.is_not(None))).distinct()
+        with self._conn() as conn:
+            return {row[0] for row in conn.execute(query)}
+
+    def repository_sizes(self) -> dict[str, int]:
+        """The latest known compressed size per repository (estimates what a new tag of it weighs)."""
+        query = select(results_table.c.repository, results_table.c.size).where(
+            results_table.c.size.is_not(None)).order_by(results_table.c.scanned_at)
+        with self._conn() as conn:
+            return {row[0]: int(row[1]) for row in conn.execute(query)}
+
+    def scan_durations(self, limit: int = 500) -> list[float]:
+        """Durations of the latest real scans (not re-used), for time estimates."""
+        query = select(results_table.c.duration).where(and_(
+            results_table.c.duration.is_not(None), results_table.c.reused_from.is_(None),
+            results_table.c.alias_of.is_(None), results_table.c.error.is_(None)))
+        query = query.order_by(results_table.c.scanned_at.desc()).limit(limit)
+        with self._conn() as conn:
+            return [float(row[0]) for row in conn.execute(query)]
+
     # -- re-matches ------------------------------------------------------------------------------------------
 
     def put_rematch(self, run_id: str, at: str, db_built_at: str | None, images: int,
                     changes: list[dict[str, Any]]) -> int:
-        with self.engine.begin() as conn:
+        with self._tx() as conn:
             inserted = conn.execute(insert(rematches_table).values(
                 run_id=run_id, at=at, db_built_at=db_built_at, images=images, changes=json.dumps(changes)))
             key = inserted.inserted_primary_key
@@ -322,9 +383,30 @@ class ResultsStore:
         query = select(rematches_table).order_by(rematches_table.c.id)
         if run_id:
             query = query.where(rematches_table.c.run_id == run_id)
-        with self.engine.connect() as conn:
+        with self._conn() as conn:
             return [{**row._mapping, "changes": json.loads(row._mapping["changes"] or "[]")}
                     for row in conn.execute(query)]
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """WAL with synchronous=NORMAL: a commit no longer waits for the disk (a run commits every image), and a
+    killed process still loses nothing committed; only a power cut may take back the last commits."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _add_columns(conn: Any) -> None:
+    """Columns added since the store was created (nullable, so old rows read as unknown): additions need no
+    schema version, only a column here and in the table."""
+    inspector = inspect(conn)
+    for table in metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present and column.nullable and not column.primary_key:
+                kind = column.type.compile(dialect=conn.dialect)
+                conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
 
 
 def _first_line(err: BaseException) -> str:

@@ -2,7 +2,9 @@
 
 The unit of work is one layer plus what is wanted from it (`LayerJob`), so a caller that already knows a layer
 skips it by not asking. Layers are decompressed in parallel by a process pool reading `LayerFile` ranges (tar
-parsing holds the GIL, so threads would not help); one small layer is read in-process. Memory stays bounded:
+parsing holds the GIL, so processes beat threads); one small layer is read in-process. A daemonic process (a Dask
+worker under its nanny) may start no child, and in any Dask worker the cluster already spreads the work over the
+cores: there the pool is of threads (isal inflates without the GIL). Memory stays bounded:
 files up to `SMALL_FILE` bytes are held as bytes, larger ones are spooled to a private directory that `close()`
 removes.
 """
@@ -18,7 +20,7 @@ import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -233,6 +235,27 @@ def _mp_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("forkserver")
 
 
+def in_worker_process() -> bool:
+    """True where child processes are forbidden or wasteful: a daemonic process, or a Dask worker's task."""
+    if multiprocessing.current_process().daemon:
+        return True
+    try:
+        from distributed import get_worker
+    except ImportError:
+        return False
+    try:
+        get_worker()
+    except ValueError:  # not called from a Dask task
+        return False
+    return True
+
+
+def _pool(workers: int) -> Executor:
+    if in_worker_process():
+        return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="seawall-layer")
+    return ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context())
+
+
 class LayerCollector:
     """Runs `LayerJob`s (in parallel) and dir: rootfs scans; owns the spool directory of large files."""
 
@@ -264,7 +287,7 @@ class LayerCollector:
             local, parallel = local + parallel, []
         if parallel:
             ordered = sorted(parallel, key=lambda j: -(j.layer_file.size if j.layer_file else 0))
-            with ProcessPoolExecutor(max_workers=min(self.workers, len(ordered)), mp_context=_mp_context()) as pool:
+            with _pool(min(self.workers, len(ordered))) as pool:
                 futures = {pool.submit(_run, job, self.spool_dir, self.limits): job for job in ordered}
                 for future in as_completed(futures):
                     result = future.result()
