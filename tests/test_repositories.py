@@ -235,3 +235,25 @@ def test_a_compressed_index_is_read_within_its_bound() -> None:
     bomb = "/var/lib/apt/lists/evil.example_dists_x_main_binary-amd64_Packages.gz"
     result = RepositoryCataloger().catalog([entry(bomb, gzip.compress(b"\n" * (129 << 20)))])
     assert result.origins == () and "larger than" in result.unknowns[0].reason
+
+
+APT_LISTS = Path("/var/lib/apt/lists")
+
+
+def test_an_index_apt_wrote_lz4_compressed_is_read() -> None:
+    """apt in Debian's images keeps its indexes lz4-compressed; this machine's apt wrote real ones. python-debian's
+    deb822 parser is the oracle for the entries."""
+    from debian.deb822 import Packages
+
+    from seawall.catalog.apt_sources import index_entries, read_index
+
+    found = sorted(APT_LISTS.glob("deb.debian.org_debian*_dists_*_main_binary-*_Packages.lz4"),
+                   key=lambda p: p.stat().st_size)
+    if not found:
+        pytest.skip("no lz4-compressed apt index on this machine")
+    index = found[0]  # the smallest (bookworm-updates or -security): the oracle is slow
+    text = read_index(index.name, index.read_bytes(), 128 << 20).decode()
+    expected = {(p["Package"], p["Version"], p["Architecture"]) for p in Packages.iter_paragraphs(text.splitlines())}
+    assert set(index_entries(text)) == expected and expected
+    repo = index_repository(str(index))
+    assert repo is not None and is_distribution_apt_repo(repo)

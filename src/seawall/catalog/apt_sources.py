@@ -10,13 +10,15 @@ import re
 from collections.abc import Iterator
 from urllib.parse import unquote
 
+import lz4.frame
+
 from seawall.catalog.dpkg import ControlError, paragraph_blocks, parse_paragraph
 from seawall.model.repository import PackageOrigin, Repository
 
 SOURCES_LIST = "/etc/apt/sources.list"
 SOURCES_DIR = "/etc/apt/sources.list.d/"
 LISTS_DIR = "/var/lib/apt/lists/"
-INDEX_SUFFIXES = ("_Packages", "_Packages.gz", "_Packages.xz")
+INDEX_SUFFIXES = ("_Packages", "_Packages.gz", "_Packages.xz", "_Packages.lz4")  # apt in Debian images: lz4
 _OPTIONS = re.compile(r"^\[[^\]]*\]\s*")
 _ARCH = re.compile(r"^binary-[A-Za-z0-9-]+$")
 
@@ -94,6 +96,8 @@ def read_index(path: str, data: bytes, limit: int) -> bytes:
             data = handle.read(limit + 1)
     elif path.endswith(".xz"):
         data = lzma.LZMADecompressor().decompress(data, max_length=limit + 1)
+    elif path.endswith(".lz4"):
+        data = lz4.frame.LZ4FrameDecompressor().decompress(data, max_length=limit + 1)
     if len(data) > limit:
         raise ValueError(f"{path} is larger than {limit} bytes uncompressed")
     return data
