@@ -248,10 +248,12 @@ def test_gitlab_pipeline_end_to_end(seawall_venv: tuple[Path, Path], db_file: Pa
                   "CI_DEFAULT_BRANCH": "main", "CI_PIPELINE_SOURCE": "push", "CI_PROJECT_DIR": str(checkout),
                   "PROD_REGISTRY_USER": USER, "PROD_REGISTRY_PASSWORD": PASSWORD}
     overrides = {"SEAWALL_INSTALL": str(wheel), "SEAWALL_DB_IMAGE": f"{prod}/security/seawall-db:gl",
-                 "PROD_REGISTRY": prod, "PROD_RUNNING_IMAGE": f"{prod}/gl/api@{running}"}
+                 "PROD_REGISTRY": prod, "PROD_RUNNING_IMAGE": f"{prod}/gl/api@{running}",
+                 # its own repository: other tests promote to the recipe's default prod/api on the same registry
+                 "PROD_REPOSITORY": f"{prod}/gl/api"}
     variables = gitlab_variables(config, predefined, overrides)
     assert variables["BUILD_IMAGE"] == f"{build}/gl/app/build:feed1"
-    assert variables["PROD_IMAGE"] == f"{prod}/prod/api:feed1"
+    assert variables["PROD_IMAGE"] == f"{prod}/gl/api:feed1"
     # The build job (docker buildx) is what this machine cannot run: the same software, rebuilt, is pushed here.
     push_image(single_image(rootfs_files(dpkg_status())), variables["BUILD_IMAGE"], tmp_path)
     for job in ("gate", "promote"):
@@ -260,12 +262,12 @@ def test_gitlab_pipeline_end_to_end(seawall_venv: tuple[Path, Path], db_file: Pa
         run = run_gitlab_job(config, job, variables=variables, base_env=venv_env(venv, home), workspace=checkout)
         assert run.returncode == 0, run.output()
         if job == "gate":
-            assert f"published {prod}/prod/api:seawall-baseline@" in run.output()
+            assert f"published {prod}/gl/api:seawall-baseline@" in run.output()
             assert "PASS" in (checkout / "verdict.md").read_text()
     promotion = json.loads((checkout / "promotion.json").read_text())
     assert promotion["decision"] == "pass" and promotion["promotion"]["digest"]
-    assert manifest_status(auth_registry, "prod/api", "feed1") == 200
-    baseline = fetch_baseline_with(RegistryOptions(), f"{prod}/prod/api")
+    assert manifest_status(auth_registry, "gl/api", "feed1") == 200
+    baseline = fetch_baseline_with(RegistryOptions(), f"{prod}/gl/api")
     assert baseline is not None and baseline.image_digest == promotion["promotion"]["digest"]
 
     home = tmp_path / "home-audit"

@@ -71,10 +71,11 @@ EOL_DATES: dict[str, dict[str, date]] = {
         "3.22": _D("2027-05-01"),
         "3.23": _D("2027-11-01"),
     },
-    "rhel": {"6": _D("2020-11-30"), "7": _D("2024-06-30"), "8": _D("2029-05-31"), "9": _D("2032-05-31")},
+    "rhel": {"6": _D("2020-11-30"), "7": _D("2024-06-30"), "8": _D("2029-05-31"), "9": _D("2032-05-31"),
+             "10": _D("2035-05-31")},
     "centos": {"6": _D("2020-11-30"), "7": _D("2024-06-30"), "8": _D("2021-12-31"), "9": _D("2027-05-31")},
-    "rocky": {"8": _D("2029-05-31"), "9": _D("2032-05-31")},
-    "almalinux": {"8": _D("2029-05-31"), "9": _D("2032-05-31")},
+    "rocky": {"8": _D("2029-05-31"), "9": _D("2032-05-31"), "10": _D("2035-05-31")},
+    "almalinux": {"8": _D("2029-05-31"), "9": _D("2032-05-31"), "10": _D("2035-05-31")},
     "ol": {"7": _D("2024-12-31"), "8": _D("2029-07-31"), "9": _D("2032-06-30")},
     "fedora": {
         "35": _D("2022-12-13"),
@@ -95,6 +96,7 @@ EOL_DATES: dict[str, dict[str, date]] = {
         "15.5": _D("2024-12-31"),
         "15.6": _D("2025-12-31"),
     },
+    "photon": {"3.0": _D("2024-03-01")},  # VMware's Photon OS lifecycle page
     "opensuse-leap": {
         "15.2": _D("2022-01-04"),
         "15.3": _D("2022-12-31"),
@@ -111,7 +113,7 @@ def release_cycle(distro: Distro) -> str | None:
     if not version:
         return None
     parts = version.split(".")
-    if distro.id in ("ubuntu", "alpine", "sles", "opensuse-leap"):
+    if distro.id in ("ubuntu", "alpine", "sles", "opensuse-leap", "photon"):
         return ".".join(parts[:2])
     if distro.id == "amzn" and parts[0] not in ("2", "2023"):
         return ".".join(parts[:2])  # the first Amazon Linux: 2018.03

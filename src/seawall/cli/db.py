@@ -228,8 +228,8 @@ def import_cmd(ctx: click.Context, file: str) -> None:
 def push(ctx: click.Context, refs: tuple[str, ...]) -> None:
     """Push the DB to a registry as an OCI artifact (application/vnd.seawall.db.v1), under every REF.
 
-    A REF without a tag gets the DB schema's tag (`HOST/seawall-db` → `HOST/seawall-db:2`), the one `db pull` and
-    first-use pulls read."""
+    A REF without a tag gets the DB schema's tag (`HOST/seawall-db` → `HOST/seawall-db:3` for schema 3), the one
+    `db pull` and first-use pulls read."""
     from seawall.db.oci import push_db, with_default_tag
 
     digest = push_db(ctx.obj["db_path"], refs)

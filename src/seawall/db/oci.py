@@ -37,8 +37,8 @@ ANNOTATION_DB_SIZE = "dev.seawall.db.size"
 
 
 def with_default_tag(reference: str) -> str:
-    """A repository named without tag or digest means its schema's tag (`…/seawall-db` → `…/seawall-db:2`), so a
-    client never pulls a DB of a schema it cannot read."""
+    """A repository named without tag or digest means its schema's tag (`…/seawall-db` → `…/seawall-db:3` for
+    schema 3), so a client never pulls a DB of a schema it cannot read."""
     last = reference.rsplit("/", 1)[-1]
     return reference if "@" in reference or ":" in last else f"{reference}:{SCHEMA_VERSION}"
 
@@ -48,7 +48,7 @@ def push_db(db: Path, references: str | Sequence[str], *, options: RegistryOptio
     refs = [parse_reference(with_default_tag(r)) for r in ([references] if isinstance(references, str)
                                                            else references)]
     if not refs:
-        raise InputError("no reference to push the DB to", remedy="naming a repository, e.g. HOST/seawall-db:2")
+        raise InputError("no reference to push the DB to", remedy="naming a repository, e.g. HOST/seawall-db")
     with tempfile.TemporaryDirectory(prefix="seawall-push-") as tmp:
         bundle = Path(tmp) / "seawall-db.tar.zst"
         info = export_bundle(db, bundle)

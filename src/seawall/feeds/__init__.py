@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from seawall.errors import InputError
 from seawall.feeds.alpine import AlpineSecdbFeed
+from seawall.feeds.amazon import AmazonAlasFeed
 from seawall.feeds.debian import DebianTrackerFeed
 from seawall.feeds.debian_lists import DebianListsFeed
 from seawall.feeds.epss import EpssFeed
 from seawall.feeds.interface import Feed, FeedError
 from seawall.feeds.kev import KevFeed
 from seawall.feeds.nvd import NvdFeed
+from seawall.feeds.oracle import OracleOvalFeed
 from seawall.feeds.osv import OsvFeed
+from seawall.feeds.photon import PhotonFeed
+from seawall.feeds.redhat import RedHatCsafFeed
+from seawall.feeds.wolfi import ChainguardFeed, WolfiFeed
 
 FEEDS: dict[str, type[Feed]] = {
     cls.name: cls
-    for cls in (DebianTrackerFeed, DebianListsFeed, AlpineSecdbFeed, OsvFeed, KevFeed, EpssFeed, NvdFeed)
+    for cls in (DebianTrackerFeed, DebianListsFeed, AlpineSecdbFeed, OsvFeed, RedHatCsafFeed, OracleOvalFeed,
+                AmazonAlasFeed, PhotonFeed, WolfiFeed, ChainguardFeed, KevFeed, EpssFeed, NvdFeed)
 }
 
 __all__ = ["FEEDS", "Feed", "FeedError", "default_feeds", "feed_by_name", "select_feeds"]

@@ -21,13 +21,14 @@ import yaml
 from seawall.errors import NetworkError
 from seawall.feeds.interface import Feed, FetchResult, Input, Record, Workspace, summarise_sources, unusable
 from seawall.feeds.osv_record import parse_record
-from seawall.model.ecosystem import ECOSYSTEMS
+from seawall.model.ecosystem import DISTRIBUTIONS, ECOSYSTEMS
 
 DEFAULT_BASE = "https://osv-vulnerabilities.storage.googleapis.com"
 # Each distribution is downloaded from one source: Debian and Alpine come from their own feeds (the tracker JSON and
 # secdb hold the vendor's verdicts), so OSV carries the language ecosystems (from the ecosystem table) and the
-# distributions nobody else covers.
-DEFAULT_ECOSYSTEMS = (*(row.osv for row in ECOSYSTEMS if row.osv), "Ubuntu")
+# distributions the table gives to this feed (Ubuntu, AlmaLinux, Rocky Linux).
+DEFAULT_ECOSYSTEMS = (*(row.osv for row in ECOSYSTEMS if row.osv),
+                      *(row.osv for row in DISTRIBUTIONS if row.feed == "osv" and row.osv))
 MAX_RECORD_BYTES = 64 * 1024 * 1024
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CURSOR_MARGIN_S = 3600  # re-read records modified shortly before the zip was written, in case of clock skew
@@ -53,8 +54,9 @@ class OsvFeed(Feed):
     name = "osv"
     about = (
         'OSV records of the language ecosystems (PyPI, npm, Go, Maven, crates.io, RubyGems, Packagist, NuGet)'
-        " and of distributions no other feed covers (Ubuntu), kept current through each ecosystem's "
-        'modified_id.csv.'
+        " and of the distributions whose vendors publish OSV (Ubuntu's USNs and per-CVE records; AlmaLinux's ALSAs,"
+        " Rocky Linux's RLSAs and SUSE's and openSUSE's updates, which list fixes only, by binary rpm), kept current"
+        " through each ecosystem's modified_id.csv."
     )
     accepts = (
         '`osv=PATH_OR_URL` loads only that zip, folder of OSV JSON/YAML records (e.g. pypa/advisory-'

@@ -38,6 +38,13 @@ _VENDOR_SEVERITY = {
     "critical": Severity.CRITICAL,
 }
 _PEP503 = re.compile(r"[-_.]+")
+# AlmaLinux and Rocky Linux rate an erratum only in its summary, "Important: openssl security update" (the Red Hat
+# scale); vunnel's alma provider reads the same prefix.
+_SUMMARY_RATING = re.compile(r"^(Critical|Important|Moderate|Low):", re.I)
+_SUMMARY_RATED = {"almalinux": "almalinux", "rocky linux": "rocky"}
+# Their errata name the CVEs they fix under `related` (AlmaLinux) or `upstream` (Rocky, Ubuntu): the erratum is a
+# bundle of those CVEs, as a DSA is. Ubuntu's per-CVE records (UBUNTU-CVE-…) name their CVE and USNs under `related`.
+_ERRATA = re.compile(r"^(ALSA|ALBA|ALEA|RLSA|RLBA|RLEA|SUSE-SU|openSUSE-SU|UBUNTU-CVE)-")
 
 
 def namespace_of(ecosystem: str) -> str | None:
@@ -54,6 +61,8 @@ def namespace_of(ecosystem: str) -> str | None:
         if any(p in ("Pro", "FIPS", "FIPS-updates", "FIPS-preview") for p in parts):
             return None  # paid streams ship their own versions; plain releases carry the public verdict
         version = next((p for p in parts if re.fullmatch(r"\d+\.\d+", p)), None)
+    elif distro in ("sles", "opensuse-leap"):
+        return _suse_namespace(distro, rest)
     elif distro == "rhel":
         version = next((m.group(1) for p in parts if (m := re.match(r"(?:enterprise_linux:)?(\d+)", p))), None)
     elif distro == "alpine":
@@ -61,6 +70,24 @@ def namespace_of(ecosystem: str) -> str | None:
     else:
         version = parts[0]
     return f"{distro}:{namespace_version(distro, version)}" if version else None
+
+
+def _suse_namespace(distro: str, product: str) -> str | None:
+    """SUSE files a package under the product or module that ships it, with the support phase appended:
+    `SUSE:Linux Enterprise Module for Basesystem 15 SP5`, `…Server 15 SP5-LTSS` → sles:15.5 (os-release VERSION_ID);
+    `openSUSE:Leap 15.5` → opensuse-leap:15.5, `openSUSE:Tumbleweed` → opensuse-tumbleweed:rolling."""
+    if distro == "opensuse-leap":
+        if product.startswith("Tumbleweed"):
+            return "opensuse-tumbleweed:rolling"
+        match = re.fullmatch(r"Leap (\d+\.\d+)", product)
+        return f"opensuse-leap:{match.group(1)}" if match else None  # Leap Micro is another product
+    if not product.startswith("Linux Enterprise ") or "Micro" in product:
+        return None
+    match = re.search(r" (\d+)(?: SP(\d+))?(?:-[A-Z-]+)?$", product)
+    if not match:
+        return None
+    major, service_pack = match.groups()
+    return f"sles:{major}.{service_pack}" if service_pack else f"sles:{major}"
 
 
 def normalise_name(namespace: str, name: str) -> str:
@@ -91,7 +118,7 @@ def _vendor_severity(record: dict[str, Any], affected: dict[str, Any]) -> tuple[
     """The distribution's rating first; GHSA's `database_specific.severity` only without one (match/severity.py)."""
     eco = affected.get("ecosystem_specific") or {}
     if isinstance(eco, dict):
-        for key in ("urgency", "severity"):
+        for key in ("urgency", "severity", "ubuntu_priority"):  # ubuntu_priority: Ubuntu's per-CVE records
             if isinstance(eco.get(key), str):
                 level = eco[key].rstrip("*").lower()
                 source = str((affected.get("package") or {}).get("ecosystem", "")).partition(":")[0].lower()
@@ -99,6 +126,9 @@ def _vendor_severity(record: dict[str, Any], affected: dict[str, Any]) -> tuple[
     for sev in record.get("severity") or ():
         if isinstance(sev, dict) and sev.get("type") == "Ubuntu" and isinstance(sev.get("score"), str):
             return _VENDOR_SEVERITY.get(sev["score"].lower(), Severity.UNKNOWN), "ubuntu"
+    distro = str((affected.get("package") or {}).get("ecosystem", "")).partition(":")[0].lower()
+    if distro in _SUMMARY_RATED and (match := _SUMMARY_RATING.match(str(record.get("summary") or ""))):
+        return _VENDOR_SEVERITY[match.group(1).lower()], _SUMMARY_RATED[distro]
     db = record.get("database_specific") or {}
     if isinstance(db, dict) and isinstance(db.get("severity"), str):
         return _VENDOR_SEVERITY.get(db["severity"].lower(), Severity.UNKNOWN), "ghsa"
@@ -137,12 +167,16 @@ def _parse_record(record: Any, feed: str, *, origin: str = "", unreadable: str |
     ignored: list[Skipped | Flagged] = []
     for affected in record.get("affected") or ():
         advisory, notes = _affected(record, affected, feed)
-        if advisory is not None:
+        if advisory is not None and advisory not in advisories:  # SUSE lists a package once per module shipping it
             advisories.append(advisory)
         ignored.extend(note if isinstance(note, Flagged) else Skipped(note.reason, note.record, whole=False)
                        for note in notes)
     yield from ignored
-    aliases = tuple(dict.fromkeys(str(a) for a in (*(record.get("aliases") or ()), *(record.get("upstream") or ()))
+    related = record.get("related") or () if _ERRATA.match(vuln_id) else ()
+    upstream = [str(u) for u in record.get("upstream") or ()]
+    # A USN names its CVEs only as Ubuntu's per-CVE records, `UBUNTU-CVE-2024-6387`: the CVE is that id's tail.
+    upstream += [u.removeprefix("UBUNTU-") for u in upstream if u.startswith("UBUNTU-CVE-")]
+    aliases = tuple(dict.fromkeys(str(a) for a in (*(record.get("aliases") or ()), *upstream, *related)
                                   if a and a != vuln_id))
     cvss = _cvss(record.get("severity"), "osv")
     for affected in record.get("affected") or ():

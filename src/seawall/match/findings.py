@@ -14,7 +14,8 @@ from seawall.model.sbom import Package
 from seawall.model.vuln import CVSS, Severity, Status, VulnerabilityMeta
 
 # Ids that bundle several vulnerabilities (a DSA fixes many CVEs): attached to findings, never merging them.
-BUNDLE_PREFIXES = ("DSA-", "DLA-", "DTSA-", "USN-", "RHSA-", "RLSA-", "ALSA-", "ALAS")
+BUNDLE_PREFIXES = ("DSA-", "DLA-", "DTSA-", "USN-", "RHSA-", "RLSA-", "ALSA-", "ALAS", "ELSA-", "SUSE-SU-",
+                   "openSUSE-SU-")
 _ID_RANK = ("CVE-", "GHSA-", "GO-", "PYSEC-", "RUSTSEC-", "OSV-")
 # Which verdict wins when feeds disagree about the same vulnerability in the same package.
 _STATUS_RANK = [Status.FIXED, Status.AFFECTED, Status.UNDETERMINED, Status.FIX_DEFERRED, Status.MINOR,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from packageurl import PackageURL
 
 from seawall.model.ecosystem import ECOSYSTEMS as ECOSYSTEM_ROWS
-from seawall.model.ecosystem import OS_PACKAGE_TYPES, ecosystem_of_namespace, namespace_version
+from seawall.model.ecosystem import OS_PACKAGE_TYPES, distribution, ecosystem_of_namespace, namespace_version
 from seawall.model.sbom import Distro, Package
 from seawall.versions import VersionScheme, go_toolchain_to_semver, scheme_for
 
@@ -51,8 +51,12 @@ def target_for(package: Package, distro: Distro | None) -> Target | None:
         if namespace is None:
             return None
         scheme = scheme_for(ECOSYSTEM_SCHEMES[package.type])
-        name = package.source_name or package.name
-        version = package.source_version or package.version
+        row = distribution(distro.id) if distro is not None else None
+        if row is not None and row.advisory_key == "binary":
+            name, version = package.name, package.version  # the vendor lists every binary rpm of an erratum
+        else:
+            name = package.source_name or package.name
+            version = package.source_version or package.version
         if package.type == "rpm" and package.epoch and ":" not in version:
             version = f"{package.epoch}:{version}"
         return Target("distro-source", namespace, name, version, scheme)

@@ -104,7 +104,8 @@ class Distribution:
     id: str  # os-release ID
     display: str
     package_type: PackageType
-    # How the namespace is written from VERSION_ID: "major" (debian:12), "minor" (alpine:3.19) or "full" (ubuntu:22.04)
+    # How the namespace is written from VERSION_ID: "major" (debian:12), "minor" (alpine:3.19, photon:5.0), "full"
+    # (ubuntu:22.04) or "rolling" (wolfi:rolling: one namespace whatever the image's VERSION_ID says)
     namespace_version: str
     purl_namespace: str  # rpm vendors each get their own purl namespace, like syft and Trivy
     trivy_family: str
@@ -112,6 +113,9 @@ class Distribution:
     advisory_url: str | None = None  # the vendor's page about one vulnerability; {id} is the CVE or advisory id
     osv: str | None = None  # the OSV ecosystem prefix (Debian, Alpine, "Red Hat"…)
     aliases: tuple[str, ...] = ()  # other spellings (version-scheme and purl names, vendors' names)
+    # Which package name the vendor keys its advisories by: "source" (Debian, Ubuntu, Alpine, Wolfi, Photon) or
+    # "binary" (AlmaLinux and Rocky OSV, Oracle ELSA, Amazon ALAS list every binary rpm of an erratum).
+    advisory_key: str = "source"
 
     @property
     def version_scheme(self) -> str:
@@ -127,25 +131,35 @@ DISTRIBUTIONS: tuple[Distribution, ...] = (
                  "https://ubuntu.com/security/{id}", "Ubuntu"),
     Distribution("alpine", "Alpine", PackageType.APK, "minor", "alpine", "alpine", "alpine",
                  "https://security.alpinelinux.org/vuln/{id}", "Alpine"),
-    Distribution("wolfi", "Wolfi", PackageType.APK, "full", "wolfi", "wolfi"),
-    Distribution("chainguard", "Chainguard", PackageType.APK, "full", "chainguard", "chainguard"),
-    Distribution("rhel", "Red Hat", PackageType.RPM, "major", "redhat", "redhat", osv="Red Hat",
-                 aliases=("redhat", "red hat")),
+    # Wolfi and Chainguard images carry no VERSION_ID worth keying on (rolling): one namespace each, "wolfi:rolling".
+    Distribution("wolfi", "Wolfi", PackageType.APK, "rolling", "wolfi", "wolfi", "wolfi",
+                 "https://images.chainguard.dev/security/{id}"),
+    Distribution("chainguard", "Chainguard", PackageType.APK, "rolling", "chainguard", "chainguard", "wolfi",
+                 "https://images.chainguard.dev/security/{id}"),
+    # Red Hat's VEX names unfixed components by source rpm only: Red Hat is judged by source, the others by binary.
+    Distribution("rhel", "Red Hat", PackageType.RPM, "major", "redhat", "redhat", "redhat",
+                 "https://access.redhat.com/security/cve/{id}", osv="Red Hat", aliases=("redhat", "red hat")),
     Distribution("centos", "CentOS", PackageType.RPM, "major", "centos", "centos"),
-    Distribution("rocky", "Rocky Linux", PackageType.RPM, "major", "rocky", "rocky", "osv", osv="Rocky Linux",
-                 aliases=("rocky linux",)),
-    Distribution("almalinux", "AlmaLinux", PackageType.RPM, "major", "almalinux", "alma", "osv", osv="AlmaLinux",
-                 aliases=("alma",)),
-    Distribution("ol", "Oracle Linux", PackageType.RPM, "major", "oracle", "oracle", aliases=("oracle",)),
-    Distribution("amzn", "Amazon Linux", PackageType.RPM, "major", "amazon", "amazon",
-                 aliases=("amazon", "amazonlinux")),
+    Distribution("rocky", "Rocky Linux", PackageType.RPM, "major", "rocky", "rocky", "osv",
+                 osv="Rocky Linux", aliases=("rocky linux",), advisory_key="binary"),
+    Distribution("almalinux", "AlmaLinux", PackageType.RPM, "major", "almalinux", "alma", "osv",
+                 osv="AlmaLinux", aliases=("alma",), advisory_key="binary"),
+    Distribution("ol", "Oracle Linux", PackageType.RPM, "major", "oracle", "oracle", "oracle",
+                 "https://linux.oracle.com/cve/{id}.html", aliases=("oracle",), advisory_key="binary"),
+    Distribution("amzn", "Amazon Linux", PackageType.RPM, "major", "amazon", "amazon", "amazon",
+                 "https://explore.alas.aws.amazon.com/{id}.html", aliases=("amazon", "amazonlinux"),
+                 advisory_key="binary"),
     Distribution("fedora", "Fedora", PackageType.RPM, "major", "fedora", "fedora"),
-    Distribution("sles", "SUSE Linux Enterprise", PackageType.RPM, "full", "suse", "sles", aliases=("suse",)),
-    Distribution("opensuse-leap", "openSUSE Leap", PackageType.RPM, "full", "opensuse", "opensuse",
-                 aliases=("opensuse",)),
-    Distribution("opensuse-tumbleweed", "openSUSE Tumbleweed", PackageType.RPM, "full", "opensuse", "opensuse"),
+    Distribution("sles", "SUSE Linux Enterprise", PackageType.RPM, "full", "suse", "sles", "osv",
+                 "https://www.suse.com/security/cve/{id}.html", osv="SUSE", aliases=("suse",),
+                 advisory_key="binary"),
+    Distribution("opensuse-leap", "openSUSE Leap", PackageType.RPM, "full", "opensuse", "opensuse", "osv",
+                 "https://www.suse.com/security/cve/{id}.html", osv="openSUSE", aliases=("opensuse",),
+                 advisory_key="binary"),
+    Distribution("opensuse-tumbleweed", "openSUSE Tumbleweed", PackageType.RPM, "rolling", "opensuse", "opensuse",
+                 "osv", "https://www.suse.com/security/cve/{id}.html", advisory_key="binary"),
     Distribution("opensuse", "openSUSE", PackageType.RPM, "full", "opensuse", "opensuse"),
-    Distribution("photon", "Photon OS", PackageType.RPM, "full", "photon", "photon"),
+    Distribution("photon", "Photon OS", PackageType.RPM, "minor", "photon", "photon", "photon"),
     Distribution("mariner", "CBL-Mariner", PackageType.RPM, "full", "mariner", "mariner"),
     Distribution("azurelinux", "Azure Linux", PackageType.RPM, "full", "azurelinux", "azurelinux"),
 )
@@ -180,6 +194,8 @@ def namespace_version(distro_id: str, version_id: str) -> str:
         return version_id.split(".")[0]
     if rule == "minor":
         return ".".join(version_id.split(".")[:2])
+    if rule == "rolling":
+        return "rolling"
     return version_id
 
 

@@ -69,12 +69,21 @@ DATA_SOURCES = {
     "alpine": ("alpine", "Alpine Secdb", "https://secdb.alpinelinux.org/"),
     "ubuntu": ("ubuntu", "Ubuntu CVE Tracker", "https://git.launchpad.net/ubuntu-cve-tracker"),
     "nvd": ("nvd", "NVD", "https://nvd.nist.gov/"),
+    # Trivy's own ids and names for the distribution feeds (trivy-db pkg/vulnsrc/vulnerability/const.go).
+    "oracle": ("oracle-oval", "Oracle Linux OVAL definitions", "https://linux.oracle.com/security/oval/"),
+    "amazon": ("amazon", "Amazon Linux Security Center", "https://alas.aws.amazon.com/"),
+    "photon": ("photon", "Photon OS CVE metadata", "https://packages.vmware.com/photon/photon_cve_metadata/"),
+    "wolfi": ("wolfi", "Wolfi Secdb", "https://packages.wolfi.dev/os/security.json"),
+    "chainguard": ("chainguard", "Chainguard Security Data", "https://packages.cgr.dev/chainguard/security.json"),
 }
 OSV_SOURCES = {
     "GHSA": ("ghsa", "GitHub Security Advisory"),
     "PYSEC": ("osv", "Python Packaging Advisory Database"),
     "GO": ("govulndb", "The Go Vulnerability Database"),
     "RUSTSEC": ("osv", "RustSec Advisory Database"),
+    "ALSA": ("alma", "AlmaLinux Product Errata"),
+    "RLSA": ("rocky", "Rocky Linux updateinfo"),
+    "USN": ("ubuntu", "Ubuntu Security Notices"),
 }
 
 

@@ -21,7 +21,8 @@ from seawall.triage.targets import image_matches, image_names, source_of
 
 SEVERITY_ORDER = (Severity.UNKNOWN, Severity.NEGLIGIBLE, Severity.LOW, Severity.MEDIUM, Severity.HIGH,
                   Severity.CRITICAL)
-VENDOR_SOURCES = ("debian", "ubuntu", "alpine", "redhat", "ghsa", "osv")
+VENDOR_SOURCES = ("debian", "ubuntu", "alpine", "redhat", "almalinux", "rocky", "oracle", "amazon", "photon", "ghsa",
+                  "osv")
 OFFICIAL_IMAGES = ("docker.io/library/*",)
 
 
