@@ -122,10 +122,12 @@ def _change_osv(mirror: Path, ids: dict[str, list[str]], share: float, rnd: rand
 
 
 def _feeds(url: str, api: NvdApi, at: datetime) -> list[Any]:
+    from bench.feed_mirror import MIRRORED_FEEDS
+
     feeds = select_feeds([], [f"debian={url}/debian/tracker.json", f"alpine={url}/alpine",
                               f"kev={url}/kev/kev.json", f"epss={url}/epss/epss.csv.gz"])
     feeds = [OsvFeed(OsvConfig(base_url=f"{url}/osv", ecosystems=DEFAULT_ECOSYSTEMS)) if f.name == "osv" else f
-             for f in feeds if f.name != "nvd"]
+             for f in feeds if f.name in MIRRORED_FEEDS]
     # The local API is not NVD: no pacing, so the numbers are seawall's own cost (bench/nvd_sync.py times pacing).
     return [*feeds, NvdFeed(NvdConfig(url=api.url, limiter=RateLimiter(100_000, 1), now=lambda: at))]
 

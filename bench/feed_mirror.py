@@ -26,7 +26,11 @@ from bench.db_ingest import synthetic_tracker
 SHARED = HERE.parent.parent / "shared" / "data"
 ASSETS = HERE.parent / "tests" / "assets" / "feeds"
 OSV_RECORDS = {"PyPI": 16_000, "npm": 190_000, "Go": 5_500, "Maven": 6_000, "crates.io": 2_000, "RubyGems": 1_200,
-               "Packagist": 4_500, "NuGet": 1_000, "Ubuntu": 45_000, "Debian": 55_000, "Alpine": 18_000}
+               "Packagist": 4_500, "NuGet": 1_000, "Ubuntu": 45_000, "Debian": 55_000, "Alpine": 18_000,
+               "Rocky Linux": 3_000, "AlmaLinux": 3_500, "SUSE": 40_000, "openSUSE": 30_000}
+# The feeds this mirror serves; the vendor feeds without OSV data (Red Hat CSAF, Oracle OVAL, ALAS, Photon, Wolfi,
+# Chainguard) and NVD are not mirrored, so builds timed against it leave them out and say so.
+MIRRORED_FEEDS = frozenset({"debian", "debian-advisories", "alpine", "osv", "kev", "epss"})
 ALPINE_BRANCHES = ("v3.18", "v3.19", "v3.20", "v3.21", "v3.22", "edge")
 TRACKER_MB = 100
 KEV_ENTRIES = 1_400
@@ -49,10 +53,13 @@ def osv_zip(path: Path, ecosystem: str, count: int, templates: list[dict[str, ob
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         for n in range(count):
             record = copy.deepcopy(rnd.choice(templates))
-            prefix = {"Ubuntu": "UBUNTU-CVE", "Debian": "DEBIAN-CVE", "Alpine": "ALPINE-CVE"}.get(ecosystem, "GHSA")
+            prefix = {"Ubuntu": "UBUNTU-CVE", "Debian": "DEBIAN-CVE", "Alpine": "ALPINE-CVE", "Rocky Linux": "RLSA",
+                      "AlmaLinux": "ALSA", "SUSE": "SUSE-SU", "openSUSE": "openSUSE-SU"}.get(ecosystem, "GHSA")
             record["id"] = f"{prefix}-{n:06d}-{rnd.randint(0, 0xFFFF):04x}"
             record["aliases"] = [f"CVE-{rnd.randint(2005, 2026)}-{rnd.randint(1000, 99999)}"]
-            eco = {"Ubuntu": "Ubuntu:22.04:LTS", "Debian": "Debian:12", "Alpine": "Alpine:v3.20"}.get(ecosystem,
+            eco = {"Ubuntu": "Ubuntu:22.04:LTS", "Debian": "Debian:12", "Alpine": "Alpine:v3.20",
+                   "Rocky Linux": "Rocky Linux:9", "AlmaLinux": "AlmaLinux:9",
+                   "SUSE": "SUSE:Linux Enterprise Server 15 SP5", "openSUSE": "openSUSE:Leap 15.5"}.get(ecosystem,
                                                                                                        ecosystem)
             for affected in record["affected"]:  # type: ignore[union-attr]
                 affected["package"] = {"ecosystem": eco, "name": f"pkg-{rnd.randint(0, count // 3)}",

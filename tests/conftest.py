@@ -45,3 +45,6 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     monkeypatch.setenv("SEAWALL_CACHE_DIR", str(base / "cache"))
     monkeypatch.setenv("DOCKER_CONFIG", str(base / "docker"))
     monkeypatch.delenv("SEAWALL_DB", raising=False)
+    # Text output is as wide as COLUMNS says; pytest-xdist's workers set it to 80. Tests see output as a pipe
+    # without it does (each renderer's own width), and set COLUMNS themselves where width is what they test.
+    monkeypatch.delenv("COLUMNS", raising=False)

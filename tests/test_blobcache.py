@@ -133,6 +133,9 @@ def test_cache_cli_info_and_prune(tmp_path: Path) -> None:
     layer_entry = tmp_path / "layers" / "sha256" / ("ab" * 32) / "dpkg-v1.json"
     layer_entry.parent.mkdir(parents=True)
     layer_entry.write_text("{}")
+    listed = run_cli("--cache-dir", str(tmp_path), "cache", "info")
+    assert f"layer inventory cache: {tmp_path / 'layers'}" in listed.stdout
+    assert "layers:     1" in listed.stdout and "(2 bytes)" in listed.stdout
     everything = run_cli("--cache-dir", str(tmp_path), "cache", "prune", "--all")
     assert everything.returncode == 0 and "removed 1 blobs" in everything.stdout
     assert cache.info().count == 0

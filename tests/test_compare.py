@@ -237,3 +237,14 @@ def test_inventory_differences_with_a_report_that_lists_every_package(comparison
     assert trivy.only_report == () and trivy.other_version == () and trivy.agree == 12
     text = render(comparison, "markdown")
     assert "only seawall: `libgcrypt20` 1.10.1-3 (deb) at /var/lib/dpkg/status (layer 0)" in text
+
+
+def test_the_text_table_fits_80_columns_without_markdown(comparison: Comparison) -> None:
+    from seawall.compare.render import table
+
+    text = table(comparison, width=80)
+    assert all(len(line) <= 80 for line in text.splitlines())
+    assert "**" not in text and "`" not in text
+    assert not any(line.lstrip().startswith("- ") for line in text.splitlines())
+    assert "Trivy, severity differs: distribution-state-flattened" in text  # bracketed words are not eaten as markup
+    assert "only seawall: libgcrypt20 1.10.1-3 (deb)" in text

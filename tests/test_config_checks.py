@@ -137,6 +137,26 @@ def test_setuid_files_package_owned_are_low_others_medium(filesystem_image: Path
     assert "setuid and setgid" in backdoor.evidence and "6755" in backdoor.evidence
 
 
+def test_files_as_their_package_ships_them_are_marked_distro_defaults(filesystem_image: Path,
+                                                                     tmp_path: Path) -> None:
+    found = {f.path: f for f in by_id(findings(filesystem_image, tmp_path / "cache"), "setuid-binary")}
+    # su and newgrp come with `login` in the layer that installed it; the backdoor belongs to no package.
+    assert found["/usr/bin/su"].distro_default and found["/usr/bin/newgrp"].distro_default
+    assert not found["/usr/local/bin/backdoor"].distro_default
+
+
+def test_a_setuid_bit_added_by_a_later_layer_is_a_finding(tmp_path: Path) -> None:
+    layout = build_oci_layout(tmp_path / "img", layers=[
+        {"/etc/os-release": OS_RELEASE, "/var/lib/dpkg/status": STATUS,
+         "/var/lib/dpkg/info/login.list": b"/.\n/usr/bin/newgrp\n/usr/bin/faillog\n",
+         "/usr/bin/newgrp": File(b"\x7fELF", mode=0o4755), "/usr/bin/faillog": File(b"\x7fELF", mode=0o755)},
+        {"/usr/bin/faillog": File(b"\x7fELF", mode=0o4755)},  # RUN chmod u+s /usr/bin/faillog
+    ], history=["ADD rootfs.tar /", "RUN chmod u+s /usr/bin/faillog"])
+    found = {f.path: f for f in by_id(findings(layout, tmp_path / "cache"), "setuid-binary")}
+    assert found["/usr/bin/newgrp"].distro_default
+    assert not found["/usr/bin/faillog"].distro_default and found["/usr/bin/faillog"].layer_index == 1
+
+
 def test_world_writable_paths_outside_sticky_directories(filesystem_image: Path, tmp_path: Path) -> None:
     found = by_id(findings(filesystem_image, tmp_path / "cache"), "world-writable")
     assert sorted(f.path for f in found) == ["/etc/app.conf", "/srv/shared"]
@@ -157,3 +177,29 @@ def test_dir_sources_get_filesystem_checks_only(tmp_path: Path) -> None:
     with open_source(f"dir:{root}", fetch=FetchOptions(cache_dir=tmp_path / "cache")) as source:
         found = config_findings(build_inventory(source, analyzers=[FsFactsAnalyzer()], cache_dir=tmp_path / "cache"))
     assert [(f.id, f.path) for f in found] == [("world-writable", "/srv/open")]
+
+
+def test_a_stock_debian_image_has_no_setuid_findings_by_default(debian_layout: Path, tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    def scan(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "seawall", "--cache-dir", str(tmp_path), "scan",
+                               f"oci:{debian_layout}:bookworm", "--scanners", "secret,config", *args],
+                              capture_output=True, text=True, timeout=300)
+
+    sarif = json.loads(scan("--format", "sarif").stdout)
+    rules = [r["ruleId"] for run in sarif["runs"] for r in run["results"]]
+    assert rules and "config/setuid-binary" not in rules  # the config checks ran; passwd, su, mount are no finding
+    table = scan()
+    assert table.returncode == 0 and "/usr/bin/passwd" not in table.stdout
+    assert "--include-distro-defaults" in table.stdout
+    assert scan("--exit-code", "1", "--severity", "medium,high,critical").returncode == 0
+    shown = json.loads(scan("--format", "sarif", "--include-distro-defaults").stdout)
+    setuid = [r for run in shown["runs"] for r in run["results"] if r["ruleId"] == "config/setuid-binary"]
+    assert {r["level"] for r in setuid} == {"note"}
+    assert any("/usr/bin/passwd" in r["message"]["text"] for r in setuid)
+    listed = json.loads(scan("--format", "json").stdout)["config"]
+    passwd = next(c for c in listed if c.get("path") == "/usr/bin/passwd")
+    assert passwd["distro_default"] is True

@@ -161,13 +161,22 @@ def test_a_tampered_artifact_is_refused_and_nothing_installed(published: str, re
     assert not [p for p in db_dir.glob("*") if not p.name.endswith(".lock")] if db_dir.exists() else True
 
 
-def test_no_repository_answering_falls_back_to_the_feeds_and_says_so(down_registry: str, tmp_path: Path) -> None:
+def test_no_repository_and_no_feed_answering_is_one_line(down_registry: str, tmp_path: Path) -> None:
     env = {"SEAWALL_CACHE_DIR": str(tmp_path / "cache"), "SEAWALL_DB_REPOSITORY": f"{down_registry}/x/db"}
     layout = single_image("fallback").write_layout(tmp_path / "layout")
     scan = _run(["scan", f"oci:{layout}"], env)
     assert scan.returncode == 4  # the feeds cannot be reached through the dead proxy either
-    assert "building the vulnerability DB from the feeds" in scan.stderr
-    assert scan.stderr.strip().splitlines()[-1].startswith("error: cannot build the vulnerability DB")
+    lines = scan.stderr.strip().splitlines()
+    assert len(lines) == 1, scan.stderr
+    assert lines[0].startswith("error: cannot build the vulnerability DB: no DB repository answered")
+    assert f"{down_registry}/x/db" in lines[0] and "seawall db import FILE" in lines[0]
+
+
+def test_a_db_built_from_the_feeds_on_first_use_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from seawall.db import ensure_db
+
+    ensure_db(tmp_path / "seawall.db", feeds=fixture_feeds())
+    assert "building the vulnerability DB from the feeds" in capsys.readouterr().err
 
 
 def test_an_aged_pulled_db_is_refreshed_and_kept_when_no_repository_answers(published: str, down_registry: str,

@@ -30,3 +30,14 @@ def test_missing_local_copy_fails_that_feed_only(tmp_path: Path) -> None:
     assert "absent.json" in (report.failed[0].error or "")
     with VulnStore.open(db) as store:
         assert {f.name for f in store.feeds() if f.records} == {"kev"}
+
+
+def test_a_folder_where_a_feed_reads_one_file_is_named_as_such(tmp_path: Path) -> None:
+    from seawall.db.build import update_db
+    from seawall.feeds import select_feeds
+
+    report = update_db(tmp_path / "x.db", select_feeds(["debian"], [f"debian={tmp_path}"]))
+    (failed,) = report.failed
+    assert failed.error is not None and failed.error.startswith(
+        f"--source debian={tmp_path} is a folder, but the debian feed reads one JSON file there")
+    assert "x.feeds" not in failed.error  # nothing about the workspace's own paths

@@ -85,3 +85,18 @@ def test_sbom_writes_the_same_document_under_either_name(tmp_path: Path) -> None
     spdx, spdx_json = outputs["spdx"], outputs["spdx-json"]
     assert spdx["spdxVersion"].startswith("SPDX-2") and spdx_json["spdxVersion"] == spdx["spdxVersion"]
     assert spdx_packages(spdx) == spdx_packages(spdx_json) and len(spdx["packages"]) > 3
+
+
+@pytest.mark.parametrize("path", [("scan",), ("sbom",)], ids=" ".join)
+def test_help_says_what_cyclonedx_and_spdx_mean(path: tuple[str, ...]) -> None:
+    text = " ".join(run(*path, "--help").stdout.split())
+    assert "spdx is SPDX 2.3 JSON" in text and "cyclonedx is CycloneDX 1.6 JSON" in text
+    assert "spdx-json for spdx" in text and "cyclonedx-json for cyclonedx" in text
+
+
+@pytest.mark.skipif(not ROOTFS.is_dir(), reason="root filesystem asset missing")
+def test_scan_writes_cyclonedx_under_its_json_name(tmp_path: Path) -> None:
+    result = run("--cache-dir", str(tmp_path / "cache"), "scan", f"dir:{ROOTFS}", "--scanners", "secret,config",
+                 "--format", "cyclonedx-json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["bomFormat"] == "CycloneDX"

@@ -216,3 +216,18 @@ def test_composites_refuse_to_be_empty() -> None:
         r.all_of()
     with pytest.raises(ValueError, match="any_of needs at least one rule"):
         r.AnyOf(())
+
+
+def test_the_gate_table_names_the_secret_and_fits_80_columns(report: ScanReport) -> None:
+    from seawall.model.policy import Decision, Verdict
+    from seawall.policy.render import render_table
+
+    key = SecretFinding(rule_id="aws-access-key", title="AWS access key", severity=Severity.CRITICAL,
+                        path="/srv/app/config/production/.env", line=3, match="AKIA…(20 chars)", layer_index=2)
+    violations = tuple(r.NoSecrets().evaluate(dataclasses.replace(report, secrets=(key,))))
+    verdict = Verdict(Decision.FAIL, "registry.example.com/backend/api:1.4.2", "policy.yaml", violations=violations)
+    text = render_table(verdict, width=80)
+    assert all(len(line) <= 80 for line in text.splitlines())
+    assert "/srv/app/config/production/.env" in text and "aws-access-key found in" in text
+    wide = render_table(verdict, width=160)
+    assert "no-secrets  aws-access-key found in /srv/app/config/production/.env (layer 2)" in wide

@@ -44,14 +44,14 @@ def _resolve(path: str | os.PathLike[str], what: str) -> tuple[Path, os.stat_res
     except FileNotFoundError:
         st = None
     except OSError as err:
-        raise InputError(f"{what} {name}: {err.strerror}", remedy="name a file you can write") from None
+        raise InputError(f"{what} {name}: {err.strerror}", remedy="naming a file you can write") from None
     if st is not None and stat.S_ISDIR(st.st_mode):
-        raise InputError(f"{what} {name} is a directory", remedy="name a file")
+        raise InputError(f"{what} {name} is a directory", remedy="naming a file")
     if st is not None and not (stat.S_ISREG(st.st_mode) or stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode)):
         raise InputError(f"{what} {name} is neither a regular file, a character device nor a FIFO",
-                         remedy="name a regular file")
+                         remedy="naming a regular file")
     if st is None and not real.parent.is_dir():
-        raise InputError(f"{what} {name}: directory {real.parent} does not exist", remedy="create it first")
+        raise InputError(f"{what} {name}: directory {real.parent} does not exist", remedy="creating it first")
     return real, st
 
 
@@ -72,7 +72,8 @@ def output_file(path: str | os.PathLike[str], *, binary: bool = False, what: str
         try:
             handle = open(real, mode, encoding=encoding)  # noqa: SIM115 - closed below, after the caller's writes
         except OSError as err:
-            raise InputError(f"{what} {os.fspath(path)}: {err.strerror}", remedy="name a file you can write") from None
+            raise InputError(f"{what} {os.fspath(path)}: {err.strerror}",
+                             remedy="naming a file you can write") from None
         with handle:
             yield handle
         return

@@ -45,7 +45,7 @@ def scan_target(
     unknown = set(scanners) - set(SCANNERS)
     if unknown or not scanners:
         raise InputError(f"unknown scanner(s) {', '.join(sorted(unknown)) or '(none given)'}",
-                         remedy=f"choose from {', '.join(SCANNERS)}")
+                         remedy=f"choosing from {', '.join(SCANNERS)}")
     analyzers = _analyzers(scanners, secret_config)
     inventory = load_inventory(target, analyzers=analyzers, fetch=fetch, use_cache=use_cache,
                                show_progress=show_progress)

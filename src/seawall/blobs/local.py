@@ -32,7 +32,7 @@ def check_digest(digest: object, what: str) -> str:
     """A digest fit to name a blob file: sha256/sha512 and hex only, so it can never form a path escape."""
     if not isinstance(digest, str) or not DIGEST_RE.fullmatch(digest):
         raise IntegrityError(f"{what}: invalid blob digest {str(digest)[:120]!r} (rejected, it could name a path "
-                             "outside the image)", remedy="check where the image came from; it is malformed")
+                             "outside the image)", remedy="checking where the image came from; it is malformed")
     return digest
 
 
@@ -51,7 +51,7 @@ def check_relative(name: object, what: str) -> str:
     """A path inside an archive as a manifest names it; absolute paths and `..` are refused, not normalised."""
     if not isinstance(name, str) or not name or name.startswith("/") or ".." in name.split("/") or "\0" in name:
         raise IntegrityError(f"{what}: path {str(name)[:120]!r} escapes the archive",
-                             remedy="check where the image came from; it is malformed")
+                             remedy="checking where the image came from; it is malformed")
     return name
 
 
@@ -72,8 +72,8 @@ class LocalFiles:
         except OSError as err:
             raise InputError(f"cannot read {self.root}: {err.strerror}") from None
         if head.startswith(GZIP_MAGIC) or head == ZSTD_MAGIC:
-            raise InputError(f"{self.root} is a compressed archive", remedy=f"decompress it first (gunzip / unzstd "
-                             f"{self.root.name}) and pass the .tar")
+            raise InputError(f"{self.root} is a compressed archive", remedy=f"decompressing it first (gunzip / unzstd "
+                             f"{self.root.name}) and passing the .tar")
         links: dict[str, str] = {}
         try:
             # Random-access mode reads headers only: tarfile seeks over member data.
@@ -104,7 +104,7 @@ class LocalFiles:
         except OSError:
             return None
         if not stat.S_ISREG(st.st_mode):  # a symlinked blob could read anything on this machine
-            raise IntegrityError(f"{what}: {path} is not a regular file", remedy="check where the layout came from")
+            raise IntegrityError(f"{what}: {path} is not a regular file", remedy="checking where the layout came from")
         return Member(path, 0, st.st_size)
 
     def exists(self, name: str) -> bool:
@@ -124,10 +124,10 @@ class LocalFiles:
         member = self.find(name, what)
         if member is None:
             raise InputError(f"{what}: blob {digest} is missing from {self.root}",
-                             remedy="copy the image again; the layout is incomplete")
+                             remedy="copying the image again; the layout is incomplete")
         if size is not None and member.size != size:
             raise IntegrityError(f"{what}: blob {digest} is {member.size} bytes, the manifest says {size}",
-                                 remedy="copy the image again; the blob is corrupt")
+                                 remedy="copying the image again; the blob is corrupt")
         return member
 
     def read_blob(self, digest: str, size: int | None, what: str, max_size: int) -> bytes:
@@ -158,7 +158,7 @@ def verify_bytes(data: bytes, digest: str, what: str) -> None:
     algorithm, _, hexpart = digest.partition(":")
     if hashlib.new(algorithm, data).hexdigest() != hexpart:
         raise IntegrityError(f"{what}: blob content does not match its digest {digest}",
-                             remedy="copy the image again; the blob is corrupt or was tampered with")
+                             remedy="copying the image again; the blob is corrupt or was tampered with")
 
 
 def hash_range(member: Member) -> str:

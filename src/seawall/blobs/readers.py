@@ -103,11 +103,12 @@ class DigestReader(io.RawIOBase):
         self._checked = True
         if self._size is not None and self.count != self._size:
             raise IntegrityError(f"{self._what}: blob is truncated: {self.count} of {self._size} bytes",
-                                 remedy="fetch or export the image again")
+                                 remedy="fetching or exporting the image again")
         if self._hash is not None and self._digest and f"{self._digest.split(':')[0]}:{self._hash.hexdigest()}" \
                 != self._digest:
             raise IntegrityError(f"{self._what}: blob content does not match its digest {self._digest}",
-                                 remedy="fetch or export the image again; the blob is corrupt or was tampered with")
+                                 remedy="fetching or exporting the image again; the blob is corrupt "
+                                        "or was tampered with")
 
     def close(self) -> None:
         self._stream.close()

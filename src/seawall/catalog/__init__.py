@@ -12,6 +12,7 @@ from seawall.catalog.opkg import OpkgCataloger
 from seawall.catalog.pecl import PeclCataloger
 from seawall.catalog.php import ComposerCataloger
 from seawall.catalog.python import PythonCataloger
+from seawall.catalog.repos import RepositoryCataloger
 from seawall.catalog.rpm import RpmCataloger
 from seawall.catalog.rpm_manifest import RpmManifestCataloger
 from seawall.catalog.ruby import GemCataloger
@@ -29,4 +30,5 @@ CATALOGERS: list[type[Cataloger]] = [
     GemCataloger,
     ComposerCataloger,
     PeclCataloger,
+    RepositoryCataloger,
 ]

@@ -15,6 +15,7 @@ from typing import ClassVar
 
 from seawall.fs.globs import compile_globs
 from seawall.fs.request import FileEntry
+from seawall.model.repository import PackageOrigin, Repository
 from seawall.model.sbom import Package, Unknown
 
 EXEC_BITS = 0o111
@@ -26,12 +27,16 @@ class CatalogResult:
 
     Each package's first location names the file it was read from; the core keeps a package only while that
     file is visible in the final filesystem. `owned_files` maps an OS package name to the paths it owns, when
-    those come from files separate from the package database (dpkg `info/*.list`).
+    those come from files separate from the package database (dpkg `info/*.list`). `repositories` and `origins`
+    describe where the package manager installs from (sources lists, `.repo` files, apk tags) and, where it
+    recorded it, which repository each package version came from.
     """
 
     packages: tuple[Package, ...] = ()
     unknowns: tuple[Unknown, ...] = ()
     owned_files: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    repositories: tuple[Repository, ...] = ()
+    origins: tuple[PackageOrigin, ...] = ()
 
 
 class Cataloger(ABC):

@@ -79,6 +79,7 @@ def package_from_header(header: RpmHeader, entry: FileEntry, found_by: str) -> P
         for key, value in (
             ("vendor", header.string(tags.VENDOR)),
             ("modularitylabel", header.string(tags.MODULARITYLABEL)),
+            ("packager", header.string(tags.PACKAGER)),
         )
         if value
     ]
@@ -102,7 +103,7 @@ def package_from_header(header: RpmHeader, entry: FileEntry, found_by: str) -> P
 
 class RpmCataloger(Cataloger):
     name = "rpm"
-    version = 1
+    version = 2
     globs = tuple(f"{d}{f}" for d in RPMDB_DIRS for f in ("rpmdb.sqlite", "Packages", "Packages.db"))
     is_os = True
 

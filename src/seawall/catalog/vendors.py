@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from packageurl import PackageURL
 
+from seawall.model.repository import PackageOrigin, Repository
 from seawall.model.sbom import Distro, Package
 
 
@@ -26,28 +27,31 @@ class KnownVendor:
     maintainers: tuple[str, ...] = ()  # substrings of a Maintainer / rpm Vendor / Packager, lower case
     version_marks: tuple[str, ...] = ()  # substrings of the version only this vendor writes
     cpes: tuple[tuple[str, str, str], ...] = ()  # (package name prefix, CPE vendor, CPE product)
+    hosts: tuple[str, ...] = ()  # the domains its repositories are served from
 
 
 KNOWN_VENDORS: tuple[KnownVendor, ...] = (
     KnownVendor("nginx.org", "nginx", ("nginx-packaging@f5.com", "@nginx.com", "nginx inc", "nginx, inc"),
-                cpes=(("nginx-module-", "f5", "nginx"), ("nginx", "f5", "nginx"))),
+                cpes=(("nginx-module-", "f5", "nginx"), ("nginx", "f5", "nginx")), hosts=("nginx.org", "nginx.com")),
     KnownVendor("mongodb.org", "mongodb", ("packaging@mongodb.com", "mongodb"),
-                cpes=(("mongodb-org", "mongodb", "mongodb"), ("mongodb-mongosh", "mongodb", "mongosh"))),
+                cpes=(("mongodb-org", "mongodb", "mongodb"), ("mongodb-mongosh", "mongodb", "mongosh")),
+                hosts=("mongodb.org", "mongodb.com")),
     KnownVendor("nodesource.com", "nodesource", ("@nodesource.com", "nodesource"), ("nodesource",),
-                cpes=(("nodejs", "nodejs", "node.js"),)),
+                cpes=(("nodejs", "nodejs", "node.js"),), hosts=("nodesource.com",)),
     KnownVendor("docker.com", "docker", ("support@docker.com", "docker <", "docker inc"),
-                cpes=(("docker-ce", "docker", "docker"), ("containerd.io", "linuxfoundation", "containerd"))),
+                cpes=(("docker-ce", "docker", "docker"), ("containerd.io", "linuxfoundation", "containerd")),
+                hosts=("docker.com",)),
     KnownVendor("google.com", "google", ("chromium-dev@chromium.org", "google inc", "google llc"),
-                cpes=(("google-chrome", "google", "chrome"),)),
+                cpes=(("google-chrome", "google", "chrome"),), hosts=("google.com",)),
     KnownVendor("apt.postgresql.org", "pgdg", ("postgresql global development group",), ("pgdg",),
-                cpes=(("postgresql-", "postgresql", "postgresql"),)),
+                cpes=(("postgresql-", "postgresql", "postgresql"),), hosts=("postgresql.org",)),
     KnownVendor("mysql.com", "mysql", ("mysql-build@oss.oracle.com", "mysql release engineering"),
-                cpes=(("mysql-", "oracle", "mysql"),)),
-    KnownVendor("packages.microsoft.com", "microsoft", ("@microsoft.com",)),
+                cpes=(("mysql-", "oracle", "mysql"),), hosts=("mysql.com",)),
+    KnownVendor("packages.microsoft.com", "microsoft", ("@microsoft.com",), hosts=("microsoft.com",)),
     KnownVendor("mariadb.org", "mariadb", ("@lists.mariadb.org", "mariadb foundation"),
-                cpes=(("mariadb-server", "mariadb", "mariadb"),)),
-    KnownVendor("percona.com", "percona", ("@percona.com", "percona"),),
-    KnownVendor("elastic.co", "elastic", ("@elastic.co", "elasticsearch"),),
+                cpes=(("mariadb-server", "mariadb", "mariadb"),), hosts=("mariadb.org", "mariadb.com")),
+    KnownVendor("percona.com", "percona", ("@percona.com", "percona"), hosts=("percona.com",)),
+    KnownVendor("elastic.co", "elastic", ("@elastic.co", "elasticsearch"), hosts=("elastic.co",)),
 )
 
 # The rpm `Vendor` of each distribution's own packages (lower-case prefixes).
@@ -87,16 +91,19 @@ def _vendor_suffix(version: str, distro: Distro | None) -> bool:
 def third_party_vendor(package: Package, distro: Distro | None) -> KnownVendor | None:
     """The vendor of an OS package that did not come from the distribution, else None."""
     if package.type == "rpm":
-        rpm_vendor = dict(package.metadata).get("vendor", "")
-        if not rpm_vendor or distro is None:
+        metadata = dict(package.metadata)
+        rpm_vendor, packager = metadata.get("vendor", ""), metadata.get("packager", "")
+        if not (rpm_vendor or packager) or distro is None:
             return None
-        known = _known(rpm_vendor, package.version)
+        known = _known(f"{rpm_vendor} {packager}", package.version)
         own = DISTRO_RPM_VENDORS.get(distro.id)
         if own is not None and rpm_vendor.lower().startswith(own):
             return None
+        if not rpm_vendor:
+            return known  # a Packager alone names only vendors known here
         if known is None and own is None:
             return None  # a distribution whose own vendor string is not known here: no guess
-        return known or KnownVendor(rpm_vendor, _slug(rpm_vendor))
+        return known or KnownVendor(rpm_vendor, slug(rpm_vendor))
     if package.type not in ("deb", "apk"):
         return None
     known = _known(package.maintainer or "", package.version)
@@ -105,11 +112,11 @@ def third_party_vendor(package: Package, distro: Distro | None) -> KnownVendor |
     if package.type == "deb" and _vendor_suffix(package.version, distro):
         domain = _EMAIL_DOMAIN.search(package.maintainer or "")
         name = domain.group(1).lower() if domain else "unknown vendor"
-        return KnownVendor(name, _slug(name.split(".")[-2] if "." in name else name))
+        return KnownVendor(name, slug(name.split(".")[-2] if "." in name else name))
     return None
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "vendor"
 
 
@@ -132,10 +139,15 @@ def _purl(vendor: KnownVendor, package: Package) -> str:
                       qualifiers=qualifiers or None).to_string()
 
 
-def mark_third_party(packages: Sequence[Package], distro: Distro | None) -> list[Package]:
+def mark_third_party(packages: Sequence[Package], distro: Distro | None, repositories: Iterable[Repository] = (),
+                     origins: Iterable[PackageOrigin] = ()) -> list[Package]:
+    """Mark each OS package from another vendor's repository, by its own fields and by the image's repositories."""
+    from seawall.catalog.repo_vendors import RepositoryEvidence  # that module builds on this one's vendor table
+
+    evidence = RepositoryEvidence(repositories, origins, distro)
     out = []
     for package in packages:
-        vendor = third_party_vendor(package, distro)
+        vendor = evidence.vendor(package, third_party_vendor(package, distro))
         if vendor is None:
             out.append(package)
             continue

@@ -46,17 +46,25 @@ def _cache(ctx: click.Context) -> BlobCache:
 
 @click.group()
 def cache() -> None:
-    """Inspect or prune the blob cache (downloaded layers, manifests and configs)."""
+    """Inspect or prune the blob cache (downloaded layers, manifests and configs) and the per-layer inventories."""
 
 
 @cache.command()
 @click.pass_context
 def info(ctx: click.Context) -> None:
-    """Show where the blob cache is and how much it holds."""
+    """Show where the blob cache and the per-layer inventory cache are and how much each holds."""
+    from seawall.inventory.layercache import LayerCache
+
     summary = _cache(ctx).info()
     click.echo(f"blob cache: {summary.root}")
     click.echo(f"blobs:      {summary.count}")
     click.echo(f"size:       {human_size(summary.bytes)} ({summary.bytes} bytes)")
+    override = (ctx.find_root().obj or {}).get("cache_dir")
+    root = paths.layer_cache_dir(override)
+    layers, size = LayerCache(root).info()
+    click.echo(f"layer inventory cache: {root}")
+    click.echo(f"layers:     {layers}")
+    click.echo(f"size:       {human_size(size)} ({size} bytes)")
 
 
 @cache.command()

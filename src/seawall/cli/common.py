@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-from seawall.formats import Format
+from seawall.formats import ALIASES, Format
 from seawall.image.options import FetchOptions
 from seawall.outfile import write_text_output
 
@@ -36,8 +36,22 @@ class FormatChoice(click.Choice):
         raise AssertionError(value)
 
 
+# What a format name means where the name alone does not say it.
+_MEANING = {Format.CYCLONEDX: "CycloneDX 1.6 JSON", Format.SPDX: "SPDX 2.3 JSON"}
+
+
+def format_help(formats: Sequence[Format], text: str = "Output format.") -> str:
+    """`text` plus what `cyclonedx`/`spdx` mean and the other spellings accepted (the same in every command)."""
+    notes = [f"{fmt.value} is {_MEANING[fmt]}" for fmt in formats if fmt in _MEANING]
+    spellings = [f"{alias} for {fmt.value}" for alias, fmt in ALIASES.items() if fmt in formats]
+    if spellings:
+        notes.append("also accepted: " + ", ".join(spellings))
+    return f"{text.rstrip('.')} ({'; '.join(notes)})." if notes else text
+
+
 def format_option(formats: Sequence[Format], default: Format = Format.TABLE, **kwargs: Any) -> Callable[[F], F]:
     """The `--format` option of a command that writes `formats`."""
+    kwargs["help"] = format_help(formats, kwargs.get("help") or "Output format.")
     return click.option("--format", "fmt", type=FormatChoice(formats), default=default.value, show_default=True,
                         **kwargs)
 

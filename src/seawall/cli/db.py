@@ -78,14 +78,19 @@ def update(ctx: click.Context, feed_names: tuple[str, ...], sources: tuple[str, 
 
 
 class _Progress:
-    """A rich progress line per feed on a terminal; silence otherwise."""
+    """A rich progress line per feed on a terminal; without one, a plain line every few seconds."""
 
     def __init__(self) -> None:
+        from seawall.progress import PlainProgress
+
         self._progress: Any = None
         self._tasks: dict[str, Any] = {}
+        self._lines = PlainProgress("db update")
 
     def __enter__(self) -> _Progress:
-        if sys.stderr.isatty():
+        if not sys.stderr.isatty():
+            self._lines.__enter__()
+        else:
             from rich.console import Console
             from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -95,14 +100,16 @@ class _Progress:
         return self
 
     def update(self, feed: str, phase: str, count: int) -> None:
-        if self._progress is None:
-            return
         text = f"{feed}: {phase}" + (f" ({count:,} records)" if count else "")
+        if self._progress is None:
+            self._lines.update(text)
+            return
         if feed not in self._tasks:
             self._tasks[feed] = self._progress.add_task(text, total=None)
         self._progress.update(self._tasks[feed], description=text)
 
     def __exit__(self, *exc: object) -> None:
+        self._lines.__exit__(*exc)
         if self._progress is not None:
             self._progress.__exit__(*exc)
 
@@ -169,34 +176,46 @@ def _seconds_since(now: datetime, stamp: str | None) -> float | None:
     return (now - (when if when.tzinfo else when.replace(tzinfo=UTC))).total_seconds()
 
 
-def _table(path: Path, meta: dict[str, str], rows: list[dict[str, Any]]) -> None:
-    from rich.console import Console
-    from rich.table import Table
+def _print(*renderables: Any) -> None:
+    from seawall.output.width import output_width, render_text
 
-    table = Table(title=f"{path} (schema {meta.get('schema_version')}, updated {meta.get('updated_at')})")
-    numbers = ("data age", "fetched", "records", "skipped", "kept, flagged")
-    for col in ("feed", "data date", *numbers, "top skip and flag reasons", "source"):
-        table.add_column(col, justify="right" if col in numbers else "left")
+    click.echo(render_text(*renderables, width=output_width(100)), nl=False)
+
+
+def _table(path: Path, meta: dict[str, str], rows: list[dict[str, Any]]) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    # Seven narrow columns fit 80; the long texts (source, reasons) go on lines of their own below.
+    table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 1))
+    numbers = ("age", "fetched", "records", "skipped", "flagged")
+    for col in ("feed", "data date", *numbers):
+        table.add_column(col, justify="right" if col in numbers else "left", no_wrap=True)
     for r in rows:
-        reasons = ", ".join([*(f"{reason} ({n})" for reason, n in r["skip_reasons"][:3]),
-                             *(f"flagged: {reason} ({n})" for reason, n in r["flag_reasons"][:2])])
-        table.add_row(r["name"] + (" [red](failed)[/red]" if r["error"] else ""), str(r["data_date"] or "unknown"),
-                      _human_age(r["age_seconds"]), _human_age(r["fetch_age_seconds"]) + " ago",
-                      f"{r['records']:,}", f"{r['skipped']:,}", f"{r['flagged']:,}", reasons, r["source"])
-    Console(width=200 if not sys.stdout.isatty() else None).print(table)
+        table.add_row(r["name"] + (" (failed)" if r["error"] else ""),
+                      str(r["data_date"] or "unknown")[:10], _human_age(r["age_seconds"]),
+                      _human_age(r["fetch_age_seconds"]) + " ago", f"{r['records']:,}", f"{r['skipped']:,}",
+                      f"{r['flagged']:,}")
+    details: list[Text] = [Text(""), Text("sources, and why records were skipped or kept flagged:")]
+    for r in rows:
+        details.append(Text(f"{r['name']}: {r['source']}", overflow="fold"))
+        details += [Text(f"  skipped: {reason} ({n})", overflow="fold") for reason, n in r["skip_reasons"][:3]]
+        details += [Text(f"  kept, flagged: {reason} ({n})", overflow="fold") for reason, n in r["flag_reasons"][:2]]
+    _print(Text(f"{path} (schema {meta.get('schema_version')}, updated {meta.get('updated_at')})", overflow="fold"),
+           table, *details)
 
 
 def _coverage_table(coverage: list[Any]) -> None:
-    from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title="coverage: the namespaces and ecosystems the DB can judge")
+    table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 1))
     for col in ("namespace", "feed", "advisories", "data date", "lists"):
-        table.add_column(col, justify="right" if col == "advisories" else "left")
+        table.add_column(col, justify="right" if col == "advisories" else "left", no_wrap=col != "namespace")
     for c in coverage:
-        table.add_row(c.namespace, c.feed, f"{c.advisories:,}", c.data_date or "unknown",
+        table.add_row(c.namespace, c.feed, f"{c.advisories:,}", (c.data_date or "unknown")[:10],
                       "fixed only" if c.fixed_only else "fixed and unfixed")
-    Console(width=200 if not sys.stdout.isatty() else None).print(table)
+    _print(Text(""), Text("coverage: the namespaces and ecosystems the DB can judge"), table)
 
 
 @db.command("export")

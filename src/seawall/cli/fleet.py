@@ -64,11 +64,25 @@ def run(ctx: click.Context, catalog: str, library_dir: str | None, hub_url: str 
         db=db_file, auto_update=not skip_db_update, policy=policy, reuse=not no_reuse, retry_errors=not keep_errors,
         reuse_url=_store_url(reuse_url) if reuse_url else None)
 
+    import sys
+
+    from seawall.progress import PlainProgress
+
+    counts = {"done": 0, "re-used": 0, "errors": 0}
+    lines = PlainProgress("fleet run", first_at_once=True)
+
     def progress(result: ImageResult) -> None:
+        counts["done"] += 1
+        counts["re-used"] += bool(result.reused_from)
+        counts["errors"] += bool(result.error)
         state = f"error: {result.error}" if result.error else (
             f"{result.total} findings" + (f" (same digest as {result.alias_of})" if result.alias_of else
                                           " (re-used)" if result.reused_from else ""))
-        click.echo(f"{result.key}: {state}", err=True)
+        if sys.stderr.isatty() or result.error:  # a log gets every error, and the rest every few seconds
+            click.echo(f"{result.key}: {state}", err=True)
+        else:
+            lines.update(f"{counts['done']} images done ({counts['re-used']} re-used, {counts['errors']} errors), "
+                         f"last {result.key}: {state}")
 
     summary = run_fleet(options, on_result=progress)
     for warning in summary.warnings:

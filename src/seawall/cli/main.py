@@ -78,8 +78,13 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         click.echo("error: interrupted", err=True)
         sys.exit(130)
+    except click.UsageError as err:
+        click.echo(usage_error_line(err), err=True)
+        if err.ctx is not None:
+            click.echo(err.ctx.get_usage().replace("Usage: ", "usage: ", 1), err=True)
+        sys.exit(int(ExitCode.USAGE))
     except click.ClickException as err:
-        err.show()
+        click.echo(f"error: {' '.join(err.format_message().split())}", err=True)
         sys.exit(err.exit_code)
     except KeyboardInterrupt:
         click.echo("error: interrupted", err=True)
@@ -93,3 +98,11 @@ def main(argv: list[str] | None = None) -> None:
                    err=True)
         sys.exit(int(ExitCode.INTERNAL))
     sys.exit(int(result) if isinstance(result, int) else 0)
+
+
+def usage_error_line(err: click.UsageError) -> str:
+    """`error: WHAT — try `seawall CMD --help``: click's message on one line, pointing at the command's help."""
+    message = " ".join(err.format_message().split())
+    message = message[:1].lower() + message[1:]
+    command = err.ctx.command_path if err.ctx is not None else "seawall"
+    return f"error: {message.rstrip('.')} — try `{command} --help`"

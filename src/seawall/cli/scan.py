@@ -20,6 +20,7 @@ from seawall.model.vuln import Severity
 if TYPE_CHECKING:
     from seawall.model.extra import ConfigFinding, SecretFinding
     from seawall.model.finding import ScanReport
+    from seawall.output.scan import ScanView
 
 SEVERITIES = [s.value for s in Severity]
 
@@ -48,6 +49,10 @@ SEVERITIES = [s.value for s in Severity]
 @click.option("--show-suppressed", is_flag=True, help="Also show findings an allowlist or VEX suppressed.")
 @click.option("--scanners", default="vuln,secret,config", show_default=True, metavar="LIST",
               help="What to look for, comma-separated: vuln, secret, config.")
+@click.option("--include-distro-defaults", is_flag=True,
+              help="Also report configuration findings for files exactly as the distribution's packages ship "
+                   "them (the setuid passwd, su, mount… of every Debian image); the JSON always lists them, marked "
+                   "distro_default.")
 @click.option("--secret-config", type=click.Path(dir_okay=False),
               help="YAML file adding, disabling or allowing secret rules (see docs/secrets.md).")
 @click.pass_context
@@ -55,7 +60,8 @@ def scan(ctx: click.Context, target: str, platform: str | None, insecure: tuple[
          output: str | None, severity: str | None, ignore_unfixed: bool, only_app: bool, exit_code: int,
          base_image: str | None, db_file: str | None, skip_db_update: bool, no_cache: bool,
          allowlists: tuple[str, ...] = (), vex: tuple[str, ...] = (), show_suppressed: bool = False,
-         scanners: str = "vuln,secret,config", secret_config: str | None = None) -> int:
+         scanners: str = "vuln,secret,config", include_distro_defaults: bool = False,
+         secret_config: str | None = None) -> int:
     """Scan TARGET (an image, oci:/docker-archive:/dir: source, or sbom:FILE) for vulnerabilities."""
     from seawall.output.scan import ScanView, render_scan
     from seawall.scan import scan_target
@@ -80,14 +86,14 @@ def scan(ctx: click.Context, target: str, platform: str | None, insecure: tuple[
         for note in triage.notes():
             click.echo(f"warning: {note}", err=True)
     view = ScanView(severities=severities, ignore_unfixed=ignore_unfixed, only_app=only_app,
-                    show_suppressed=show_suppressed)
+                    show_suppressed=show_suppressed, include_distro_defaults=include_distro_defaults)
     if fmt == "table" and not output and sys.stdout.isatty():
         from seawall.output.scan_table import print_table
 
         print_table(report, view)  # colour on a terminal; plain text everywhere else
     else:
         write_output(render_scan(report, fmt, view), output)
-    if exit_code and (any(True for _ in view.visible(report.findings)) or _extra_findings(report, severities)):
+    if exit_code and (any(True for _ in view.visible(report.findings)) or _extra_findings(report, view)):
         return exit_code
     if exit_code and report.coverage is not None and not report.coverage.complete:
         # Packages nothing was checked for are undecided, never clean.
@@ -109,10 +115,12 @@ def _scanners(text: str) -> tuple[str, ...]:
     return names
 
 
-def _extra_findings(report: ScanReport, severities: frozenset[Severity] | None) -> bool:
-    """Secrets and configuration findings count for --exit-code too, within --severity."""
-    found: list[SecretFinding | ConfigFinding] = [*(report.secrets or ()), *(report.config or ())]
-    return any(severities is None or item.severity in severities for item in found)
+def _extra_findings(report: ScanReport, view: ScanView) -> bool:
+    """Secrets and the configuration findings the view shows count for --exit-code too, within --severity."""
+    from seawall.output.scan_extra import config
+
+    found: list[SecretFinding | ConfigFinding] = [*(report.secrets or ()), *config(report, view)]
+    return any(view.severities is None or item.severity in view.severities for item in found)
 
 
 def _severities(text: str | None) -> frozenset[Severity] | None:

@@ -120,26 +120,32 @@ def where(package: Package) -> str:
     return loc.path + (f" (layer {layer})" if layer is not None else "")
 
 
-def _inventory_lines(comparison: Comparison, limit: int = 25) -> Iterator[str]:
+def _inventory_lines(comparison: Comparison, limit: int = 25, *, markdown: bool = True) -> Iterator[str]:
+    """What a report that lists a whole inventory says beyond the findings: Markdown bullets, or plain indented text
+    for the terminal."""
+    def code(text: str) -> str:
+        return f"`{text}`" if markdown else text
+
+    top, sub = ("- ", "  - ") if markdown else ("", "  ")
     for inv in comparison.inventories:
         if inv is None:
             continue
         tool = comparison.reports[inv.report].tool
-        yield (f"- **{tool}** lists its whole inventory: {inv.agree} packages alike, {len(inv.only_seawall)} found "
-               f"only by seawall, {len(inv.only_report)} listed only by {tool}, {len(inv.other_version)} at another "
-               f"version")
+        yield (f"{top}{f'**{tool}**' if markdown else tool} lists its whole inventory: {inv.agree} packages alike, "
+               f"{len(inv.only_seawall)} found only by seawall, {len(inv.only_report)} listed only by {tool}, "
+               f"{len(inv.other_version)} at another version")
         for p in inv.only_seawall[:limit]:
-            yield f"  - only seawall: `{p.name}` {p.version} ({p.type}) at {where(p)}"
+            yield f"{sub}only seawall: {code(p.name)} {p.version} ({p.type}) at {where(p)}"
         for theirs in inv.only_report[:limit]:
             places = f" at {', '.join(theirs.locations)}" if theirs.locations else ""
-            yield (f"  - only {tool}: `{theirs.name}` {theirs.version} ({theirs.type}){places}: not in the image as "
-                   "seawall reads it")
+            yield (f"{sub}only {tool}: {code(theirs.name)} {theirs.version} ({theirs.type}){places}: not in the "
+                   "image as seawall reads it")
         for mine, theirs in inv.other_version[:limit]:
-            yield f"  - `{mine.name}`: seawall {mine.version}, {tool} {theirs.version}"
+            yield f"{sub}{code(mine.name)}: seawall {mine.version}, {tool} {theirs.version}"
         hidden = max(len(inv.only_seawall) - limit, 0) + max(len(inv.only_report) - limit, 0) + max(
             len(inv.other_version) - limit, 0)
         if hidden:
-            yield f"  - … and {hidden} more (see `--format json`)"
+            yield f"{sub}… and {hidden} more (see {code('--format json')})"
 
 
 def _diff(row: Row, report: int) -> Difference | None:
@@ -211,41 +217,51 @@ def markdown(comparison: Comparison, *, show_all: bool = False) -> str:
 
 # table -------------------------------------------------------------------------------------------------------------
 
-def table(comparison: Comparison, *, show_all: bool = False) -> str:
-    from rich.console import Console
+def table(comparison: Comparison, *, show_all: bool = False, width: int | None = None) -> str:
+    """Plain text for the terminal, `width` columns wide (default: the terminal's, or COLUMNS when piped): the
+    counts per report, then one block per disputed finding with each side's verdict and why they differ."""
+    from rich.padding import Padding
     from rich.table import Table
+    from rich.text import Text
 
-    buffer = io.StringIO()
-    console = Console(file=buffer, width=160, force_terminal=False, color_system=None)
-    summary = Table(title=f"{comparison.target}: seawall vs {', '.join(r.label for r in comparison.reports)}")
-    for column in ("report", "agree", "only seawall", "only report", "severity", "status", "reasons"):
-        summary.add_column(column)
+    from seawall.output.width import output_width, render_text
+
+    items: list[Any] = [Text(f"{comparison.target}: seawall vs {', '.join(r.label for r in comparison.reports)}",
+                             overflow="fold", style="bold")]
+    summary = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 1))
+    summary.add_column("report", overflow="fold")
+    for column in ("agree", "only seawall", "only report", "severity", "status"):
+        summary.add_column(column, justify="right", no_wrap=True)
     for i, report in enumerate(comparison.reports):
         counts = comparison.counts(i)
-        reasons = comparison.reason_counts(i)
         summary.add_row(report.label, str(counts[AGREE]), str(counts[MISSING]), str(counts[EXTRA]),
-                        str(counts[SEVERITY]), str(counts[STATUS]),
-                        ", ".join(f"{code} {reasons[code]}" for code in REASON_CODES if code in reasons))
-    console.print(summary)
-    for line in _inventory_lines(comparison, limit=10):
-        console.print(line, markup=False, highlight=False)
+                        str(counts[SEVERITY]), str(counts[STATUS]))
+    items.append(summary)
+    for i, report in enumerate(comparison.reports):
+        reasons = comparison.reason_counts(i)
+        if reasons:
+            text = ", ".join(f"{code} {reasons[code]}" for code in REASON_CODES if code in reasons)
+            items.append(Text(f"{report.label}, reasons: {text}", overflow="fold"))
+    inventory = list(_inventory_lines(comparison, limit=10, markdown=False))
+    if inventory:
+        items.append(Text(""))
+        items += [Padding(Text(line.strip(), overflow="fold"), (0, 0, 0, 2)) if line.startswith(" ")
+                  else Text(line, overflow="fold") for line in inventory]
     rows = shown_rows(comparison, show_all)
-    if rows:
-        detail = Table(show_lines=True)
-        detail.add_column("vulnerability", no_wrap=True)
-        detail.add_column("package", max_width=24, overflow="fold")
-        for column in ("seawall", *(r.tool for r in comparison.reports)):
-            detail.add_column(column, max_width=18, overflow="fold")
-        detail.add_column("why", ratio=1, min_width=50, overflow="fold")
-        for row in rows:
-            why: list[str] = []
-            for diff in row.differences:
-                tool = comparison.reports[diff.report].tool
-                kind = _KIND_WORDS[diff.kind].format(tool=tool)
-                why.extend(f"[{tool}: {kind}] {r.code}: {r.sentence}" for r in diff.reasons)
-            detail.add_row(row.vulnerability, f"{row.package_name} {row.package_version}", _sev(row.seawall),
-                           *(_sev(f) for f in row.others), "\n".join(why) or "agree")
-        console.print(detail)
-    else:
-        console.print("The reports agree on every finding.")
-    return buffer.getvalue()
+    if not rows:
+        items += [Text(""), Text("The reports agree on every finding.")]
+    for row in rows:
+        items += [Text(""), Text(f"{row.vulnerability}  {row.package_name} {row.package_version}", style="bold",
+                                 overflow="fold")]
+        sides = [f"seawall: {_sev(row.seawall)}",
+                 *(f"{r.tool}: {_sev(f)}" for r, f in zip(comparison.reports, row.others, strict=True))]
+        items.append(Padding(Text(" · ".join(sides), overflow="fold"), (0, 0, 0, 2)))
+        for diff in row.differences:
+            tool = comparison.reports[diff.report].tool
+            kind = _KIND_WORDS[diff.kind].format(tool=tool)
+            for reason in diff.reasons:
+                items.append(Padding(Text(f"{tool}, {kind}: {reason.code}: {reason.sentence}", overflow="fold"),
+                                     (0, 0, 0, 2)))
+        if not row.differences:
+            items.append(Padding(Text("every side agrees"), (0, 0, 0, 2)))
+    return render_text(*items, width=width or output_width(100))

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from seawall.config_checks.checks import CONFIG_CHECKS, FILESYSTEM_CHECKS, CheckInput
 from seawall.config_checks.fsfacts import FinalView, FsFactsAnalyzer
 from seawall.errors import ExitCode, SeawallError
+from seawall.model.ecosystem import OS_PACKAGE_TYPES
 from seawall.model.extra import ConfigFinding
 from seawall.model.vuln import Severity
 
@@ -35,7 +36,7 @@ def layer_facts(inventory: Inventory) -> list[tuple[int, dict[str, Any]]]:
         if not isinstance(analysis.result, dict) or "error" in analysis.result:
             reason = analysis.result.get("error") if isinstance(analysis.result, dict) else "no result"
             raise FsFactsError(f"filesystem checks of layer {analysis.index} failed: {reason}",
-                               remedy="run with --scanners vuln,secret to skip them, and report the error")
+                               remedy="running with --scanners vuln,secret to skip them, and reporting the error")
         out.append((analysis.index, analysis.result))
     return out
 
@@ -44,8 +45,18 @@ def config_findings(inventory: Inventory) -> list[ConfigFinding]:
     """Image-config checks (not for dir: and sbom: sources, which have no config) and, when the `FsFactsAnalyzer` ran,
     filesystem checks; most severe first."""
     facts = layer_facts(inventory)
+    owned = dict(inventory.owned_files)
+    layers: dict[str, int | None] = {}
+    for package in inventory.sbom.packages:
+        if package.type not in OS_PACKAGE_TYPES:
+            continue
+        # dpkg lists are named `name` or `name:arch`; rpm and apk packages carry their file lists themselves.
+        key = next((k for k in (package.name, f"{package.name}:{package.arch}") if k in owned), package.name)
+        if package.files and key not in owned:
+            owned[key] = package.files
+        layers[key] = package.layer_index
     data = CheckInput(image=inventory.sbom.image, view=FinalView(inventory.layers, [f for _, f in facts]),
-                      facts=facts, owned_files=inventory.owned_files)
+                      facts=facts, owned_files=owned, package_layers=layers)
     checks = [] if inventory.sbom.image.transport in ("dir", "sbom") else list(CONFIG_CHECKS)
     if facts:
         checks.extend(FILESYSTEM_CHECKS)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from seawall.config_checks.fsfacts import FinalView
@@ -50,6 +50,7 @@ class CheckInput:
     view: FinalView
     facts: Sequence[tuple[int, dict[str, Any]]]  # (layer index, fsfacts result), base first
     owned_files: Mapping[str, tuple[str, ...]]  # OS package → paths (dpkg lists)
+    package_layers: Mapping[str, int | None] = field(default_factory=dict)  # OS package → the layer installing it
 
 
 def _step_name(index: int) -> str:
@@ -178,15 +179,20 @@ def setuid_files(data: CheckInput) -> Iterator[ConfigFinding]:
     for index, path, mode in _current(data, "special"):
         owner = owners.get(_canonical(path))
         bits = " and ".join(b for b, bit in (("setuid", 0o4000), ("setgid", 0o2000)) if mode & bit)
+        # Written by the very layer that installed its package: the file as the distribution ships it (a later
+        # chmod or copy would be a later layer's version).
+        shipped = owner is not None and owner in data.package_layers and data.package_layers[owner] == index
         if owner or (path.rpartition("/")[2] in DISTRO_SETUID and _system_dir(path)):
             whose = f"owned by package {owner}" if owner else "a distribution tool"
+            if shipped:
+                whose += ", as the package ships it"
             severity = Severity.LOW
         else:
             whose, severity = "not owned by any OS package", Severity.MEDIUM
         yield ConfigFinding("setuid-binary", severity, f"{bits.capitalize()} file",
                             f"{path} is {bits} (mode {mode:04o}, layer {index}), {whose}",
                             "remove the setuid/setgid bit (chmod a-s) or the program if the container does not "
-                            "need it", path=path, layer_index=index)
+                            "need it", path=path, layer_index=index, distro_default=shipped)
 
 
 def _system_dir(path: str) -> bool:

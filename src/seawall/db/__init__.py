@@ -14,6 +14,7 @@ from seawall.paths import db_path
 
 if TYPE_CHECKING:
     from seawall.db.build import FeedOutcome, UpdateReport, update_db
+    from seawall.db.published import Attempt
     from seawall.feeds.http import Http
 
 __all__ = ["SCHEMA_VERSION", "FeedOutcome", "UpdateReport", "VulnStore", "ensure_db", "update_db"]
@@ -47,26 +48,61 @@ def ensure_db(path: str | os.PathLike[str] | None = None, *, auto_update: bool =
         with VulnStore.open(path) as store:
             meta = store.meta()
         if auto_update and repos and refresh_due(meta):
-            pulled, failed = pull_newest(repos, path)
+            pulled, skipped = pull_newest(repos, path)
             if pulled is None:
-                print(f"warning: keeping the aged DB at {path}: no DB repository answered ({failed[-1].error})",
+                print(f"warning: keeping the aged DB at {path}: no DB repository answered ({skipped[-1].error})",
                       file=sys.stderr)
         return path
     if not auto_update:
         raise DatabaseError(f"no vulnerability DB at {path}", remedy="`seawall db update` to download one")
+    failed: list[Attempt] = []
     if repos:
-        pulled, _ = pull_newest(repos, path)
+        pulled, failed = pull_newest(repos, path)
         if pulled is not None:
             return path
-        print("no DB repository answered: building the vulnerability DB from the feeds", file=sys.stderr)
     from seawall.db.build import update_db
     from seawall.feeds import default_feeds
 
-    report = update_db(path, list(feeds) if feeds is not None else default_feeds(), http=http)  # type: ignore[arg-type]
+    progress = _FirstBuild(failed)
+    with progress.lines:
+        report = update_db(path, list(feeds) if feeds is not None else default_feeds(),  # type: ignore[arg-type]
+                           http=http, progress=progress.update)
     if not report.installed:
-        first = report.failed[0].error if report.failed else "no feed selected"
-        first = (first or "").split(" — try ")[0]  # the outcome carries its own remedy; this error gives one
-        raise NetworkError(f"cannot build the vulnerability DB: {first}",
-                           remedy="checking the network, a DB repository (--db-repository), or "
-                                  "`seawall db import FILE` for an offline bundle")
+        raise offline_error(failed, report.failed[0].error if report.failed else None)
+    progress.done()
     return path
+
+
+class _FirstBuild:
+    """Says that the DB is being built from the feeds once a feed has answered (offline, the one error line says
+    it all), then a progress line every few seconds."""
+
+    def __init__(self, failed: Sequence[Attempt]) -> None:
+        from seawall.progress import PlainProgress
+
+        self.failed = failed
+        self.announced = False
+        self.lines = PlainProgress("building the vulnerability DB")
+
+    def update(self, feed: str, phase: str, count: int) -> None:
+        # Data arriving, or work still going after a moment: offline, every feed fails within a second.
+        if not self.announced and (phase == "loading" or self.lines.clock() - self.lines.started >= 2.0):
+            self.announced = True
+            why = f"no DB repository answered ({self.failed[0].repository}: {self.failed[0].error}): " \
+                if self.failed else ""
+            print(f"{why}building the vulnerability DB from the feeds; a first build takes a few minutes "
+                  "(`seawall db feeds` lists them)", file=sys.stderr, flush=True)
+        self.lines.update(f"{feed}: {phase}" + (f" ({count:,} records)" if count else ""))
+
+    def done(self) -> None:
+        self.lines.done("done")
+
+
+def offline_error(failed: Sequence[Attempt], feed_error: str | None) -> NetworkError:
+    """One line for "no DB and nothing to get one from": the first host that did not answer and what to do offline."""
+    first = (feed_error or "no feed selected").split(" — try ")[0]  # the outcome carries its own remedy; this gives one
+    pulled = f"no DB repository answered ({failed[0].repository}: {failed[0].error}) and " if failed else ""
+    return NetworkError(f"cannot build the vulnerability DB: {pulled}{first}",
+                        remedy="checking the network; offline, `seawall db import FILE` (a bundle written by "
+                               "`seawall db export`), `seawall db update --source NAME=PATH` from local copies "
+                               "(`seawall db feeds`), or --db-repository naming a registry you can reach")

@@ -10,7 +10,7 @@ import hashlib
 import io
 import json
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, cast
@@ -100,8 +100,10 @@ def artifact_manifest(client: RegistryClient, reference: str) -> tuple[ImageRef,
     return ref, manifest.digest, doc
 
 
-def pull_db(reference: str, db: Path, *, options: RegistryOptions | None = None) -> PulledDb:
-    """Pull the DB artifact at `reference`, verify it, and install it at `db` atomically."""
+def pull_db(reference: str, db: Path, *, options: RegistryOptions | None = None,
+            started: Callable[[int], None] | None = None) -> PulledDb:
+    """Pull the DB artifact at `reference`, verify it, and install it at `db` atomically; `started` hears the
+    bundle's size once the registry has answered with the manifest."""
     with RegistryClient(options) as client:
         ref, manifest_digest, doc = artifact_manifest(client, reference)
         layers = [layer for layer in doc.get("layers", ()) if isinstance(layer, dict)
@@ -113,6 +115,8 @@ def pull_db(reference: str, db: Path, *, options: RegistryOptions | None = None)
         check_digest(digest, str(ref))
         if not isinstance(size, int) or size < 0 or size > MAX_BUNDLE_BYTES:
             raise IntegrityError(f"{ref}: the DB bundle's size {size!r} is not a size up to {MAX_BUNDLE_BYTES}")
+        if started is not None:
+            started(size)
         response = client.request("GET", ref.registry, f"/v2/{ref.repository}/blobs/{digest}",
                                   scopes=(f"repository:{ref.repository}:pull",), stream=True,
                                   headers={"Accept-Encoding": "identity"})

@@ -60,7 +60,10 @@ class Attempt:
 
 
 def pull_newest(repos: Sequence[str], db: Path, *, say: bool = True) -> tuple[PulledDb | None, list[Attempt]]:
-    """Pull from the first repository that answers; (PulledDb or None, the repositories that did not answer)."""
+    """Pull from the first repository that answers; (PulledDb or None, the repositories that did not answer).
+
+    With `say`, a line once a repository answers (naming those skipped before it); none when none answers, so that
+    offline the caller's one error line is all there is."""
     from seawall.db.oci import pull_db
     from seawall.image.registry.client import RegistryOptions
     from seawall.image.registry.ratelimit import Backoff
@@ -69,14 +72,17 @@ def pull_newest(repos: Sequence[str], db: Path, *, say: bool = True) -> tuple[Pu
     # One retry at most per repository: the next repository is the better retry.
     options = RegistryOptions(backoff=Backoff(attempts=1, max_wait=5.0), timeout=20.0)
     for repo in repos:
-        if say:
-            _say(f"pulling the vulnerability DB from {repo}")
+
+        def started(size: int, repo: str = repo) -> None:
+            if say:
+                for attempt in failed:
+                    _say(f"{attempt.repository} did not answer with a DB: {attempt.error}")
+                _say(f"pulling the vulnerability DB from {repo} ({size / 1e6:.1f} MB)")
+
         try:
-            pulled = pull_db(repo, db, options=options)
+            pulled = pull_db(repo, db, options=options, started=started)
         except _FALL_BACK as err:
             failed.append(Attempt(repo, err.message))
-            if say:
-                _say(f"{repo} did not answer with a DB: {err.message}")
             continue
         return pulled, failed
     return None, failed

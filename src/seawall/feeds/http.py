@@ -57,6 +57,9 @@ def check_kind(path: Path, url: str, expect: str | None) -> None:
                              remedy="checking the URL: the server may have answered with an error page")
 
 
+CONNECT_TIMEOUT = 10.0
+
+
 @dataclass
 class Http:
     timeout: float = 60.0
@@ -70,7 +73,9 @@ class Http:
     def client(self) -> httpx.Client:
         if self._client is None:
             self._client = httpx.Client(
-                timeout=self.timeout, follow_redirects=True,
+                # A server that does not accept a connection in 10 s is not there (a network that drops packets):
+                # failing then, not after a minute per attempt, keeps the no-network case short.
+                timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, CONNECT_TIMEOUT)), follow_redirects=True,
                 headers={"User-Agent": f"seawall/{__version__}", **self.headers},
             )
         return self._client
@@ -213,6 +218,8 @@ class Http:
 
 
 def _unreachable(err: BaseException) -> bool:
+    if isinstance(err, httpx.ConnectTimeout):
+        return True
     seen: BaseException | None = err
     for _ in range(6):
         if seen is None:

@@ -57,6 +57,11 @@ class Workspace:
         """
         local = local_path(url)
         if local is not None and local.is_dir():
+            if expect is not None:  # this input is one file: say so rather than fail on a path inside the workspace
+                raise InputError(f"--source {self.dir.name}={url} is a folder, but the {self.dir.name} feed reads "
+                                 f"one {expect.upper()} file there",
+                                 remedy="naming the file itself (`seawall db feeds` shows what each --source "
+                                        "accepts)")
             self.changed = True  # a folder has no cheap validator; parse it every time
             return local
         dest = self.dir / name

@@ -31,7 +31,8 @@ def sqlite_path(url: str) -> Path:
         return Path(url)
     if not url.startswith("sqlite:///"):
         raise InputError(f"{url.split('://')[0]} stores are kept by their server, not pushed",
-                         remedy="push and pull a sqlite:///FILE store; point every job at the PostgreSQL URL instead")
+                         remedy="pushing and pulling a sqlite:///FILE store, and pointing every job at the "
+                                "PostgreSQL URL instead")
     return Path(url[len("sqlite:///"):])
 
 
@@ -44,7 +45,7 @@ def push_store(store_url: str, reference: str) -> tuple[str, int]:
 
     source = sqlite_path(store_url)
     if not source.is_file():
-        raise InputError(f"results store {source} does not exist", remedy="check --store")
+        raise InputError(f"results store {source} does not exist", remedy="checking --store")
     ResultsStore(f"sqlite:///{source}").close()  # a store of this seawall, not any file
     ref = parse_reference(reference)
     with tempfile.TemporaryDirectory(prefix="seawall-push-") as work:
@@ -84,7 +85,7 @@ def pull_store(reference: str, store_url: str, *, missing_ok: bool = False, repl
     if target.exists() and not replace:
         raise InputError(f"{target} exists", remedy="--replace to overwrite it with the pulled store")
     if target.is_symlink() or (target.exists() and not target.is_file()):
-        raise InputError(f"{target} is not a regular file", remedy="name a plain file for the store")
+        raise InputError(f"{target} is not a regular file", remedy="naming a plain file for the store")
     ref = parse_reference(reference)
     with RegistryClient() as client:
         if client.head_manifest(ref) is None:
@@ -96,7 +97,7 @@ def pull_store(reference: str, store_url: str, *, missing_ok: bool = False, repl
         if manifest.doc.get("artifactType") != ARTIFACT_TYPE or len(layers) != 1 \
                 or layers[0].get("mediaType") != LAYER_TYPE:
             raise InputError(f"{reference} is not a seawall fleet store",
-                             remedy="name the reference `seawall fleet push` wrote")
+                             remedy="naming the reference `seawall fleet push` wrote")
         layer = layers[0]
         size = layer.get("size")
         if not isinstance(size, int) or not 0 < size <= MAX_STORE_BYTES:

@@ -107,7 +107,7 @@ def file_catalog(path: str | os.PathLike[str]) -> list[CatalogImage]:
             raise InputError(f"catalog {path} is larger than {MAX_CATALOG_BYTES} bytes")
         text = path.read_text(encoding="utf-8")
     except OSError as err:
-        raise InputError(f"cannot read catalog {path}: {err.strerror}", remedy="check the --catalog path") from None
+        raise InputError(f"cannot read catalog {path}: {err.strerror}", remedy="checking the --catalog path") from None
     except UnicodeDecodeError:
         raise InputError(f"catalog {path} is not UTF-8 text", remedy="a YAML list of image references") from None
     try:
@@ -127,7 +127,7 @@ def file_catalog(path: str | os.PathLike[str]) -> list[CatalogImage]:
         try:
             ref = parse_reference(entry)
         except SeawallError as err:
-            raise InputError(f"catalog {path}: {err.message}", remedy="fix the reference in the catalog") from None
+            raise InputError(f"catalog {path}: {err.message}", remedy="fixing the reference in the catalog") from None
         image = CatalogImage(reference=str(ref), repository=_repository_name(ref), tag=ref.tag or ref.digest or "",
                              variant=variant_of(ref.tag or ""))
         if image.key not in seen:
@@ -144,7 +144,7 @@ def _entry(item: object, path: Path) -> str:
     if isinstance(item, dict) and isinstance(item.get("image"), str):
         return item["image"]
     raise InputError(f"catalog {path}: entry {item!r} is not an image reference",
-                     remedy="list references as strings or as `- image: REF`")
+                     remedy="listing references as strings or as `- image: REF`")
 
 
 def shard(images: Sequence[CatalogImage], spec: str | None) -> list[CatalogImage]:

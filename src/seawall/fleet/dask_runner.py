@@ -105,7 +105,7 @@ def open_pool(scheduler: str | None = None, workers: int = 2) -> Iterator[Pool]:
             client = Client(scheduler, timeout=30)
         except (OSError, TimeoutError) as err:
             raise NetworkError(f"cannot reach the Dask scheduler {scheduler}: {err}",
-                               remedy="check the address, or leave out --scheduler for a local cluster") from None
+                               remedy="checking the address, or leave out --scheduler for a local cluster") from None
         try:
             yield DaskPool(client)
         finally:

@@ -67,25 +67,25 @@ class HubClient:
             try:
                 response = self.http.get(url)
             except httpx.HTTPError as err:
-                raise NetworkError(f"Docker Hub API {url}: {err}", remedy="check the network or --hub-url") from None
+                raise NetworkError(f"Docker Hub API {url}: {err}", remedy="checking the network or --hub-url") from None
             if response.status_code == 404:
-                raise InputError(f"Docker Hub has no {path.split('?')[0]}", remedy="check the repository name")
+                raise InputError(f"Docker Hub has no {path.split('?')[0]}", remedy="checking the repository name")
             if response.status_code >= 400:
                 raise NetworkError(f"Docker Hub API answered HTTP {response.status_code} for {url}",
                                    remedy="again later")
             try:
                 page = response.json()
             except ValueError:
-                raise NetworkError(f"Docker Hub API {url} did not answer JSON", remedy="check --hub-url") from None
+                raise NetworkError(f"Docker Hub API {url} did not answer JSON", remedy="checking --hub-url") from None
             if not isinstance(page, dict):
-                raise NetworkError(f"Docker Hub API {url}: unexpected answer", remedy="check --hub-url")
+                raise NetworkError(f"Docker Hub API {url}: unexpected answer", remedy="checking --hub-url")
             yield page
             following = page.get("next")
             url = urljoin(url, following) if isinstance(following, str) and following else None
             # Follow paging only on the same host: a hostile `next` must not send us elsewhere.
             if url is not None and urlsplit(url).netloc != origin:
                 raise NetworkError(f"Docker Hub API paging left {origin} for {urlsplit(url).netloc}",
-                                   remedy="check --hub-url")
+                                   remedy="checking --hub-url")
 
     def repositories(self, namespace: str = "library") -> list[HubRepository]:
         found = []

@@ -81,17 +81,17 @@ def _stanzas(text: str, origin: str) -> list[tuple[int, dict[str, str]]]:
         if line[0] in " \t":
             if last_key is None:
                 raise LibraryFileError(f"{origin}:{number}: continuation line outside a field",
-                                       remedy="indent only lines that continue the field above")
+                                       remedy="indenting only lines that continue the field above")
             current[last_key] += " " + line.strip()
             continue
         key, sep, value = line.partition(":")
         key = key.strip()
         if not sep or not key or " " in key:
             raise LibraryFileError(f"{origin}:{number}: expected `Field: value`, got {line.strip()[:80]!r}",
-                                   remedy="fix the line in the definition file")
+                                   remedy="fixing the line in the definition file")
         if key in current:
             raise LibraryFileError(f"{origin}:{number}: field {key} given twice in one stanza",
-                                   remedy="keep one of them")
+                                   remedy="keeping one of them")
         if not current:
             start = number
         current[key] = value.strip()
@@ -116,11 +116,11 @@ def parse_library_file(text: str, name: str, origin: str | None = None) -> Libra
     for line, fields in stanzas:
         merged = {**DEFAULTS, **{k: v for k, v in globals_.items() if k not in ("Maintainers",)}, **fields}
         if not _split(merged.get("Tags", "")):
-            raise LibraryFileError(f"{origin}:{line}: entry without Tags", remedy="give the entry a Tags field")
+            raise LibraryFileError(f"{origin}:{line}: entry without Tags", remedy="giving the entry a Tags field")
         for required in ("GitRepo", "GitCommit"):
             if not merged.get(required):
                 raise LibraryFileError(f"{origin}:{line}: entry for {_split(merged['Tags'])[0]} has no {required}",
-                                       remedy=f"add {required} to the entry or to the file's globals")
+                                       remedy=f"adding {required} to the entry or to the file's globals")
         overrides = []
         for key, value in merged.items():
             arch, sep, base = key.rpartition("-")
@@ -149,9 +149,9 @@ def read_library_file(path: str | os.PathLike[str]) -> LibraryFile:
             raise LibraryFileError(f"{path}: {size} bytes is too large for a definition file")
         text = path.read_text(encoding="utf-8")
     except OSError as err:
-        raise LibraryFileError(f"cannot read {path}: {err.strerror}", remedy="check the path") from None
+        raise LibraryFileError(f"cannot read {path}: {err.strerror}", remedy="checking the path") from None
     except UnicodeDecodeError:
-        raise LibraryFileError(f"{path}: not UTF-8 text", remedy="point at the library/ folder") from None
+        raise LibraryFileError(f"{path}: not UTF-8 text", remedy="pointing at the library/ folder") from None
     return parse_library_file(text, path.name, str(path))
 
 

@@ -14,7 +14,7 @@ def merge_stores(sources: Sequence[str], into: str, run_id: str | None = None) -
     """Copy the latest run of every source store (results, inventories, current findings) into one run of `into`;
     returns (run id, images). Merging the same shard again replaces its images instead of doubling them."""
     if not sources:
-        raise InputError("nothing to merge", remedy="name the shard stores: seawall fleet merge A.db B.db --into URL")
+        raise InputError("nothing to merge", remedy="naming the shard stores: seawall fleet merge A.db B.db --into URL")
     shard_runs: list[tuple[ResultsStore, RunInfo]] = []
     try:
         for url in sources:
@@ -23,7 +23,7 @@ def merge_stores(sources: Sequence[str], into: str, run_id: str | None = None) -
             run = store.latest_run()
             if run is None:
                 store.close()
-                raise InputError(f"store {url} holds no run", remedy="check that the shard's run completed")
+                raise InputError(f"store {url} holds no run", remedy="checking that the shard's run completed")
             shard_runs.append((store, run))
         ids = {run.id for _, run in shard_runs}
         merged_id = run_id or (ids.pop() if len(ids) == 1 else new_run_id())
@@ -62,4 +62,4 @@ def _require_existing(url: str) -> None:
     if url.startswith("sqlite:///"):
         path = Path(url[len("sqlite:///"):])
         if not path.is_file():
-            raise InputError(f"shard store {path} does not exist", remedy="check the path of every shard's store")
+            raise InputError(f"shard store {path} does not exist", remedy="checking the path of every shard's store")

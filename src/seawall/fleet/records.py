@@ -170,7 +170,7 @@ def unpack_inventory(data: bytes, origin: str) -> SBOM:
         document: Any = json.loads(raw)
     except (OSError, ValueError) as err:
         raise InputError(f"{origin}: stored inventory is unreadable ({err})",
-                         remedy="scan the image again with `seawall fleet run`") from None
+                         remedy="scanning the image again with `seawall fleet run`") from None
     if isinstance(document, dict) and isinstance(document.get("image"), dict):
         # The SBOM writer leaves out None values, and the reader wants every field without a default.
         for name in _IMAGE_REQUIRED:

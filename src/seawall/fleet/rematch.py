@@ -98,7 +98,7 @@ def post_webhook(url: str, result: RematchResult, *, timeout: float = 30.0) -> N
         response = httpx.post(url, json=result.document(), timeout=timeout,
                               headers={"User-Agent": f"seawall/{__version__}"})
     except httpx.HTTPError as err:
-        raise NetworkError(f"webhook {url}: {err}", remedy="check the URL; the re-match itself is stored") from None
+        raise NetworkError(f"webhook {url}: {err}", remedy="checking the URL; the re-match itself is stored") from None
     if response.status_code >= 300:
         raise NetworkError(f"webhook {url} answered HTTP {response.status_code}",
-                           remedy="check the receiver; the re-match itself is stored")
+                           remedy="checking the receiver; the re-match itself is stored")

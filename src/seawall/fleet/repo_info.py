@@ -34,7 +34,7 @@ def read_repo_info(path: str | os.PathLike[str], today: date | None = None) -> S
             raise InputError(f"{path} is larger than {MAX_FILE_BYTES} bytes")
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as err:
-        raise InputError(f"cannot read {path}: {err.strerror}", remedy="check the path") from None
+        raise InputError(f"cannot read {path}: {err.strerror}", remedy="checking the path") from None
     except (ValueError, UnicodeDecodeError) as err:
         raise InputError(f"{path} is not JSON ({err})", remedy="a repo-info inventory JSON file") from None
     return parse_repo_info(data, str(path), today)

@@ -102,7 +102,7 @@ def _open_run(store: ResultsStore, options: RunOptions, summary_warnings: list[s
     if existing is None and options.resume and not options.run_id:
         existing = store.latest_run(finished=False)
         if existing is None:
-            raise InputError("there is no unfinished run to resume", remedy="leave out --resume to start a run")
+            raise InputError("there is no unfinished run to resume", remedy="leaving out --resume to start a run")
     if existing is not None:
         if existing.status == "finished":
             if not (options.retry_errors and existing.errors):

@@ -143,7 +143,8 @@ class ResultsStore:
             self._check_schema()
         except SQLAlchemyError as err:
             raise StoreError(f"results store {_safe(url)}: {type(err).__name__}: {_first_line(err)}",
-                             remedy="check --store (sqlite:///FILE or postgresql+psycopg://USER@HOST/DB)") from None
+                             remedy="checking --store (sqlite:///FILE or "
+                                    "postgresql+psycopg://USER@HOST/DB)") from None
         except ModuleNotFoundError as err:
             raise InputError(f"results store {_safe(url)} needs the {err.name} module",
                              remedy="pip install 'seawall[fleet]'") from None
@@ -177,7 +178,7 @@ class ResultsStore:
             yield
         except SQLAlchemyError as err:
             raise StoreError(f"results store {_safe(self.url)}: {type(err).__name__}: {_first_line(err)}",
-                             remedy="check that the store is reachable and writable") from None
+                             remedy="checking that the store is reachable and writable") from None
 
     def _check_schema(self) -> None:
         with self._tx() as conn:

@@ -156,13 +156,13 @@ class TarLayerReader:
             data = self._data.read(n)
         except (EOFError, OSError, ValueError) as err:  # zlib/isal/zstd report corrupt or truncated input so
             raise IntegrityError(f"{self.what}: corrupt or truncated {self.compression or 'tar'} stream ({err})",
-                                 remedy="fetch or export the image again") from None
+                                 remedy="fetching or exporting the image again") from None
         self.uncompressed += len(data)
         if self.uncompressed > self.limits.max_uncompressed:
             raise IntegrityError(
                 f"{self.what}: uncompressed layer exceeds {self.limits.max_uncompressed} bytes "
                 "(a decompression bomb, or raise SEAWALL_MAX_LAYER_BYTES)",
-                remedy="scan only images from trusted sources or raise SEAWALL_MAX_LAYER_BYTES")
+                remedy="scanning only images from trusted sources, or raising SEAWALL_MAX_LAYER_BYTES")
         if self._diff_hash is not None:
             self._diff_hash.update(data)
         return data
@@ -190,7 +190,8 @@ class TarLayerReader:
             need -= len(chunk)
         out = parts[0] if len(parts) == 1 else b"".join(parts)
         if out and len(out) < n:
-            raise IntegrityError(f"{self.what}: tar stream is truncated", remedy="fetch or export the image again")
+            raise IntegrityError(f"{self.what}: tar stream is truncated",
+                                 remedy="fetching or exporting the image again")
         return out
 
     def _skip(self, n: int) -> None:
@@ -203,7 +204,8 @@ class TarLayerReader:
         while n > 0:
             chunk = self._pull(min(CHUNK, n) if n > CHUNK else CHUNK)
             if not chunk:
-                raise IntegrityError(f"{self.what}: tar stream is truncated", remedy="fetch or export the image again")
+                raise IntegrityError(f"{self.what}: tar stream is truncated",
+                                     remedy="fetching or exporting the image again")
             if len(chunk) > n:
                 self._buf, self._pos = chunk, n
                 return
@@ -217,7 +219,8 @@ class TarLayerReader:
             raise IntegrityError(f"{self.what}: file is {self._remaining} bytes, over the {bound} byte read limit")
         data = self._take(self._remaining) if self._remaining else b""
         if len(data) != self._remaining:
-            raise IntegrityError(f"{self.what}: tar stream is truncated", remedy="fetch or export the image again")
+            raise IntegrityError(f"{self.what}: tar stream is truncated",
+                                 remedy="fetching or exporting the image again")
         self._remaining = 0
         return data
 
@@ -231,7 +234,8 @@ class TarLayerReader:
             n = min(self._remaining, CHUNK)
             data = self._take(n)
             if len(data) != n:
-                raise IntegrityError(f"{self.what}: tar stream is truncated", remedy="fetch or export the image again")
+                raise IntegrityError(f"{self.what}: tar stream is truncated",
+                                     remedy="fetching or exporting the image again")
             out.write(data)
             total += n
             self._remaining -= n
@@ -320,7 +324,7 @@ class TarLayerReader:
         computed = sum(header) - sum(field) + 256  # the checksum field counts as eight spaces
         if stored != computed:
             raise IntegrityError(f"{self.what}: corrupt tar header (bad checksum) after {self.entries} entries",
-                                 remedy="check that the layer is a tar archive and fetch it again")
+                                 remedy="checking that the layer is a tar archive and fetching it again")
 
     def finish(self) -> None:
         """Drain the rest of the stream (trailing blocks) and check the diff_id and blob digest."""
@@ -333,7 +337,8 @@ class TarLayerReader:
         if self._diff_hash is not None and self._diff_id and \
                 f"{self._diff_id.split(':')[0]}:{self._diff_hash.hexdigest()}" != self._diff_id:
             raise IntegrityError(f"{self.what}: uncompressed content does not match diff_id {self._diff_id}",
-                                 remedy="fetch or export the image again; the layer is corrupt or was tampered with")
+                                 remedy="fetching or exporting the image again; the layer is corrupt "
+                                        "or was tampered with")
         self._finished = True
 
 

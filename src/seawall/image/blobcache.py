@@ -102,7 +102,7 @@ class BlobCache:
                     written += len(chunk)
                     if expected_size is not None and written > expected_size:
                         raise IntegrityError(f"blob {digest} is larger than the {expected_size} bytes promised",
-                                             remedy="again, or check the image source; the blob was not cached")
+                                             remedy="again, or checking the image source; the blob was not cached")
                     hasher.update(chunk)
                     out.write(chunk)
                 out.flush()
@@ -113,7 +113,7 @@ class BlobCache:
             actual = f"{digest.split(':', 1)[0]}:{hasher.hexdigest()}"
             if actual != digest:
                 raise IntegrityError(f"blob digest mismatch: expected {digest}, got {actual}",
-                                     remedy="again, or check the image source; the blob was not cached")
+                                     remedy="again, or checking the image source; the blob was not cached")
             self._link_into_place(tmp, final, written)
         except OSError as err:
             raise cache_error(final.parent, err) from None

@@ -43,7 +43,8 @@ class DockerArchiveSource(ImageSource):
         self.platform = platform
         self.source = source or f"docker-archive:{path}" + (f":{tag}" if tag else "")
         if not self.path.is_file():
-            raise InputError(f"docker archive {self.path} is not a file", remedy="give the path of a `docker save` tar")
+            raise InputError(f"docker archive {self.path} is not a file",
+                             remedy="giving the path of a `docker save` tar")
         self.files = LocalFiles(self.path, archive=True)
         self._image: Image | None = None
         self._members: dict[int, Member] = {}
@@ -89,7 +90,7 @@ class DockerArchiveSource(ImageSource):
             member = self.files.find(name, what)
             if member is None:
                 raise InputError(f"{what}: layer {name} is missing from the archive",
-                                 remedy="save the image again; the archive is incomplete")
+                                 remedy="saving the image again; the archive is incomplete")
             head = read_range(Member(member.file, member.offset, min(4, member.size)))
             compression = "gzip" if head.startswith(GZIP_MAGIC) else "zstd" if head == ZSTD_MAGIC else ""
             # Uncompressed layers are content-addressed by their diff_id; compressed ones need one hashing pass.
@@ -110,7 +111,7 @@ class DockerArchiveSource(ImageSource):
             if len(entries) == 1:
                 return entries[0]
             raise InputError(f"{what}: holds {len(entries)} images ({', '.join(all_tags) or 'untagged'})",
-                             remedy="name one after the path, e.g. docker-archive:FILE:name:tag")
+                             remedy="naming one after the path, e.g. docker-archive:FILE:name:tag")
         if self.tag.startswith("@") and self.tag[1:].isdigit() and int(self.tag[1:]) < len(entries):
             return entries[int(self.tag[1:])]  # skopeo's `@N` picks the Nth image
 
@@ -125,7 +126,7 @@ class DockerArchiveSource(ImageSource):
         found = [e for e in entries if any(isinstance(t, str) and hit(t) for t in e.get("RepoTags") or [])]
         if len(found) != 1:
             raise InputError(f"{what}: {'no' if not found else 'more than one'} image tagged {self.tag!r} "
-                             f"(tags: {', '.join(all_tags) or 'none'})", remedy="name one of the tags listed")
+                             f"(tags: {', '.join(all_tags) or 'none'})", remedy="naming one of the tags listed")
         return found[0]
 
     def layer_file(self, layer: Layer) -> LayerFile:

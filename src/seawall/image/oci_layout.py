@@ -39,7 +39,7 @@ class OCILayoutSource(ImageSource):
     def _open_files(self) -> LocalFiles:
         if not self.path.is_dir():
             raise InputError(f"OCI layout {self.path} is not a directory",
-                             remedy="give the directory holding index.json, e.g. oci:./image:latest")
+                             remedy="giving the directory holding index.json, e.g. oci:./image:latest")
         return LocalFiles(self.path, archive=False)
 
     # -- resolution ------------------------------------------------------------------------------------
@@ -83,7 +83,7 @@ class OCILayoutSource(ImageSource):
                      and d["annotations"].get(REF_NAME) == self.tag]
             if not found:
                 raise InputError(f"{what}: no image tagged {self.tag!r} (tags: {', '.join(sorted(tags)) or 'none'})",
-                                 remedy="name one of the tags after the path, e.g. oci:DIR:TAG")
+                                 remedy="naming one of the tags after the path, e.g. oci:DIR:TAG")
             if len(found) > 1:  # several platforms under one name, written flat into index.json
                 return select_manifest(found, self.platform, what)
             return found[0]
@@ -91,7 +91,7 @@ class OCILayoutSource(ImageSource):
             return manifests[0]
         if len(tags) > 1:
             raise InputError(f"{what}: holds several images ({', '.join(sorted(tags))})",
-                             remedy="name one of them after the path, e.g. oci:DIR:TAG")
+                             remedy="naming one of them after the path, e.g. oci:DIR:TAG")
         return select_manifest(manifests, self.platform, what)
 
     def _image_from(self, manifest: dict[str, Any], media_type: str, digest: str, index_digest: str | None,
@@ -100,7 +100,7 @@ class OCILayoutSource(ImageSource):
         config_type = config_desc.get("mediaType")
         if config_type not in mt.CONFIG_TYPES:
             raise InputError(f"{what}: unknown config media type {config_type!r} (not a container image)",
-                             remedy="point at a container image, not another kind of artifact")
+                             remedy="pointing at a container image, not another kind of artifact")
         config_digest = check_digest(config_desc["digest"], what)
         config_what = self._what(f"config {config_digest}")
         config = mt.parse_config(self.files.read_blob(config_digest, config_desc["size"], config_what,
@@ -129,7 +129,7 @@ class OCIArchiveSource(OCILayoutSource):
 
     def _open_files(self) -> LocalFiles:
         if not self.path.is_file():
-            raise InputError(f"OCI archive {self.path} is not a file", remedy="give the path of the .tar file")
+            raise InputError(f"OCI archive {self.path} is not a file", remedy="giving the path of the .tar file")
         return LocalFiles(self.path, archive=True)
 
 
@@ -194,7 +194,7 @@ def build_layers(descriptors: list[dict[str, Any]], config: dict[str, Any], what
         media_type = desc.get("mediaType") or mt.OCI_LAYER_GZIP
         if media_type not in mt.LAYER_TYPES:
             raise InputError(f"{what}: unknown layer media type {media_type!r} for layer {index}",
-                             remedy="point at a container image; this manifest holds another kind of artifact")
+                             remedy="pointing at a container image; this manifest holds another kind of artifact")
         created_by, created = history[index] if index < len(history) else ("", None)
         layers.append(Layer(index=index, digest=check_digest(desc["digest"], what), diff_id=diff_id,
                             size=desc["size"], media_type=media_type, created_by=created_by, created=created))

@@ -31,10 +31,10 @@ def open_source(text: str, fetch: FetchOptions = DEFAULT_FETCH) -> ImageSource:
     transport, sep, rest = text.partition(":")
     if sep and transport in LOCAL_TRANSPORTS:
         if not rest:
-            raise InputError(f"{text!r} names no path", remedy=f"write {transport}:PATH")
+            raise InputError(f"{text!r} names no path", remedy=f"writing {transport}:PATH")
         path, ref = split_path(rest)
         if not os.path.exists(path):
-            raise InputError(f"{transport}: {path} does not exist", remedy="check the path")
+            raise InputError(f"{transport}: {path} does not exist", remedy="checking the path")
         if transport == "dir":
             from seawall.image.rootfs import RootfsSource
             return RootfsSource(Path(rest), platform=plat, source=text)
@@ -44,6 +44,9 @@ def open_source(text: str, fetch: FetchOptions = DEFAULT_FETCH) -> ImageSource:
         from seawall.image.oci_layout import OCIArchiveSource, OCILayoutSource
         cls = OCILayoutSource if transport == "oci" else OCIArchiveSource
         return cls(Path(path), ref, platform=plat, source=text)
+    from seawall.image.hints import check_not_local
+
+    check_not_local(text)
     # The network client loads only when needed.
     from seawall import paths
     from seawall.image.blobcache import BlobCache

@@ -17,7 +17,7 @@ class RootfsSource(ImageSource):
     def __init__(self, path: Path, *, platform: Platform | None = None, source: str | None = None) -> None:
         self.path = Path(path)
         if not self.path.is_dir():
-            raise InputError(f"{self.path} is not a directory", remedy="give a root filesystem directory: dir:PATH")
+            raise InputError(f"{self.path} is not a directory", remedy="giving a root filesystem directory: dir:PATH")
         self.platform = platform or host_platform()
         self.source = source or f"dir:{path}"
 

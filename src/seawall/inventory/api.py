@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
     from seawall.inventory.build import Inventory, LayerAnalyzer
+    from seawall.progress import PlainProgress
 
 
 def load_sbom(
@@ -44,12 +45,12 @@ def load_inventory(
 
         path = Path(target[len("sbom:"):])
         if not path.is_file():
-            raise InputError(f"sbom: {path} does not exist", remedy="check the path")
+            raise InputError(f"sbom: {path} does not exist", remedy="checking the path")
         return Inventory(sbom=read_sbom_file(path), layers=[], analyses={})
 
     from seawall.image.open import open_source
 
-    with _Progress(enabled=show_progress and sys.stderr.isatty()) as progress, open_source(
+    with _Progress(enabled=show_progress) as progress, open_source(
         target, fetch
     ) as source:
         return build_inventory(source, analyzers=analyzers, cache_dir=fetch.cache_dir, use_cache=use_cache,
@@ -57,7 +58,8 @@ def load_inventory(
 
 
 class _Progress:
-    """rich progress bars on stderr while layers download and stream; silent when not on a terminal."""
+    """rich progress bars on stderr while layers download and stream; without a terminal, a plain line every few
+    seconds (a small image is read before the first one is due)."""
 
     LABELS = {"download": "downloading layers", "layers": "reading layers"}
 
@@ -65,9 +67,14 @@ class _Progress:
         self.enabled = enabled
         self.bars: Progress | None = None
         self.tasks: dict[str, TaskID] = {}
+        self.lines: PlainProgress | None = None
 
     def __enter__(self) -> _Progress:
-        if self.enabled:
+        if self.enabled and not sys.stderr.isatty():
+            from seawall.progress import PlainProgress
+
+            self.lines = PlainProgress("reading the image").__enter__()
+        elif self.enabled:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -77,6 +84,8 @@ class _Progress:
         return self
 
     def report(self, stage: str, done: int, total: int) -> None:
+        if self.lines is not None and total:
+            self.lines.update(f"{self.LABELS.get(stage, stage)} {done}/{total}")
         if self.bars is None or not total:
             return
         if stage not in self.tasks:
@@ -84,5 +93,7 @@ class _Progress:
         self.bars.update(self.tasks[stage], completed=done, total=total)
 
     def __exit__(self, *exc: object) -> None:
+        if self.lines is not None:
+            self.lines.__exit__(*exc)
         if self.bars is not None:
             self.bars.stop()

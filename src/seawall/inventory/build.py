@@ -135,7 +135,11 @@ def build_inventory(
     squashed = squash(layers_facts, layer_results)
     distro = detect_distro(_visible_files(layers_facts, summaries), today=today)
     packages = [with_os_purl(p, distro) if p.purl is None else p for p in prefer_rpm_database(squashed.packages)]
-    packages = mark_third_party(mark_owned(packages, squashed.owned_files), distro)
+    # Every layer's repositories count, also those a later layer removed: packages installed from them stay.
+    everything = [result for layer in layer_results for result in layer]
+    packages = mark_third_party(mark_owned(packages, squashed.owned_files), distro,
+                                [r for result in everything for r in result.repositories],
+                                [o for result in everything for o in result.origins])
     packages.sort(key=lambda p: (p.type, p.name, p.version, p.locations[0].path if p.locations else ""))
     unknowns = sorted(squashed.unknowns, key=lambda u: (u.path, u.found_by))
     sbom = SBOM(image=image, distro=distro, packages=tuple(packages), unknowns=tuple(unknowns))

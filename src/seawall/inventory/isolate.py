@@ -44,5 +44,7 @@ def catalog_isolated(cataloger: Cataloger, files: Sequence[FileEntry]) -> Catalo
             packages=tuple(p for part in parts for p in part.packages),
             unknowns=tuple(u for part in parts for u in part.unknowns),
             owned_files=tuple(o for part in parts for o in part.owned_files),
+            repositories=tuple(r for part in parts for r in part.repositories),
+            origins=tuple(o for part in parts for o in part.origins),
         )
     return dataclasses.replace(result, unknowns=result.unknowns + tuple(bad))

@@ -60,6 +60,19 @@ class LayerCache:
             Path(tmp).unlink(missing_ok=True)
             raise
 
+    def info(self) -> tuple[int, int]:
+        """(layers with cached inventories, bytes they take)."""
+        layers = size = 0
+        base = self.root / "sha256"
+        if not base.is_dir():
+            return 0, 0
+        for layer_dir in base.iterdir():
+            files = [f for f in layer_dir.iterdir() if f.is_file()] if layer_dir.is_dir() else []
+            if files:
+                layers += 1
+                size += sum(f.stat().st_size for f in files)
+        return layers, size
+
     def prune(self, older_than: float | None = None) -> tuple[int, int]:
         """Drop layers' entries not written for `older_than` seconds (all when None): (layers removed, bytes)."""
         import shutil

@@ -47,6 +47,9 @@ class ConfigFinding:
     remedy: str
     path: str | None = None  # the file it concerns, when it concerns one
     layer_index: int | None = None
+    # The file is as the distribution's own package ships it (written by the layer that installed the package):
+    # information, shown with --include-distro-defaults and in the JSON, never a finding that fails CI.
+    distro_default: bool = False
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,10 @@ from rich.text import Text
 from seawall.model.sbom import SBOM, Package
 
 
-def render_table(sbom: SBOM, *, width: int = 120, color: bool = False) -> str:
+def render_table(sbom: SBOM, *, width: int | None = None, color: bool = False) -> str:
+    from seawall.output.width import output_width
+
+    width = width or output_width(120)
     console = Console(file=io.StringIO(), width=width, force_terminal=color, no_color=not color, highlight=False)
     image = sbom.image
     title = image.source + (f" ({image.digest})" if image.digest else "")

@@ -16,6 +16,7 @@ class ScanView:
     ignore_unfixed: bool = False
     only_app: bool = False
     show_suppressed: bool = False
+    include_distro_defaults: bool = False  # config findings for files exactly as their package ships them
 
     def shows(self, finding: Finding) -> bool:
         if finding.suppressed and not self.show_suppressed:

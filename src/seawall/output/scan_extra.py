@@ -36,9 +36,21 @@ def secrets(report: ScanReport, view: ScanView) -> list[SecretFinding]:
     return sorted(shown, key=lambda f: (severity_rank(f.severity), f.path, f.line, f.rule_id))
 
 
-def config(report: ScanReport, view: ScanView) -> list[ConfigFinding]:
+def config(report: ScanReport, view: ScanView, *, distro_defaults: bool | None = None) -> list[ConfigFinding]:
+    """The configuration findings `view` shows; files exactly as their distribution package ships them (the setuid
+    `passwd` of every Debian image) only when asked for."""
     found: list[ConfigFinding] = list(report.config or ())
-    return [f for f in found if view.severities is None or f.severity in view.severities]
+    with_defaults = view.include_distro_defaults if distro_defaults is None else distro_defaults
+    return [f for f in found if (view.severities is None or f.severity in view.severities)
+            and (with_defaults or not f.distro_default)]
+
+
+def config_data(item: ConfigFinding) -> dict[str, Any]:
+    """A configuration finding as JSON; `distro_default` only where it is true."""
+    data: dict[str, Any] = to_data(item)
+    if not item.distro_default:
+        data.pop("distro_default", None)
+    return data
 
 
 def json_sections(report: ScanReport, view: ScanView) -> dict[str, Any]:
@@ -47,7 +59,7 @@ def json_sections(report: ScanReport, view: ScanView) -> dict[str, Any]:
     if report.secrets is not None:
         out["secrets"] = [{**to_data(f), "deleted": f.deleted} for f in secrets(report, view)]
     if report.config is not None:
-        out["config"] = [to_data(f) for f in config(report, view)]
+        out["config"] = [config_data(f) for f in config(report, view, distro_defaults=True)]  # marked, as information
     minimality = report.minimality
     if minimality is not None:
         out["minimality"] = {**to_data(minimality), "has_shell": minimality.has_shell,
@@ -163,6 +175,10 @@ def table_renderables(report: ScanReport, view: ScanView) -> list[RenderableType
     if report.config is not None:
         found_config = config(report, view)
         items += [Text(""), Text(f"Configuration: {len(found_config)}", style="bold")]
+        hidden = len(config(report, view, distro_defaults=True)) - len(found_config)
+        if hidden:
+            items.append(Text(f"{hidden} more for files exactly as their distribution packages ship them (setuid "
+                              "passwd, su, mount…): --include-distro-defaults shows them", style="dim"))
         if found_config:
             table = _table("SEVERITY", "CHECK", "EVIDENCE")
             for c in found_config:

@@ -18,7 +18,7 @@ from seawall.model.finding import Finding, ScanReport
 from seawall.model.serialize import to_data
 from seawall.output.cyclonedx import bom_refs
 from seawall.output.scan import ScanView
-from seawall.output.scan_extra import config, secrets
+from seawall.output.scan_extra import config, config_data, secrets
 from seawall.output.scan_json import coverage_data
 from seawall.output.scan_text import document_serial, finding_order, package_key, recorded, scanned_at, status_text
 from seawall.output.spdx import render_spdx, spdx_id
@@ -54,7 +54,7 @@ def render(report: ScanReport, view: ScanView) -> str:
 def _extra_facts(report: ScanReport, view: ScanView) -> list[tuple[str, str, dict[str, Any]]]:
     out: list[tuple[str, str, dict[str, Any]]] = [
         ("REVIEW", "secret", {**to_data(f), "deleted": f.deleted}) for f in secrets(report, view)]
-    out += [("REVIEW", "config", to_data(item)) for item in config(report, view)]
+    out += [("REVIEW", "config", config_data(item)) for item in config(report, view)]
     minimality = report.minimality
     if minimality is not None:
         out.append(("OTHER", "minimality", to_data(minimality)))

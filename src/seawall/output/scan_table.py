@@ -51,7 +51,9 @@ STATUS_STYLES = {Status.FIXED: "green", Status.WILL_NOT_FIX: "magenta", Status.U
 
 
 def render(report: ScanReport, view: ScanView) -> str:
-    return render_table(report, view)
+    from seawall.output.width import output_width
+
+    return render_table(report, view, width=output_width(WIDTH))
 
 
 def render_table(report: ScanReport, view: ScanView, *, width: int = WIDTH, color: bool = False) -> str:

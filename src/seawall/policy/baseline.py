@@ -143,7 +143,7 @@ def baseline_from_report(report: ScanReport, repository: str, created_at: str | 
 def baseline_from_data(data: object, origin: str) -> Baseline:
     def bad(why: str) -> UndecidedError:
         return UndecidedError(f"baseline {origin} is unreadable: {why}",
-                              remedy="promote the repository again to write a new baseline, or name another one")
+                              remedy="promoting the repository again to write a new baseline, or naming another one")
 
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise bad(f"not a {FORMAT} document")
@@ -182,10 +182,10 @@ def load_baseline(path: str | os.PathLike[str]) -> Baseline:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as err:
         raise UndecidedError(f"baseline {path} does not exist",
-                             remedy="check the path, or leave out --baseline to use the last promotion's") from err
+                             remedy="checking the path, or leaving out --baseline to use the last promotion's") from err
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise UndecidedError(f"baseline {path} is unreadable: {err}",
-                             remedy="promote the repository again to write a new baseline") from err
+                             remedy="promoting the repository again to write a new baseline") from err
     return baseline_from_data(data, str(path))
 
 

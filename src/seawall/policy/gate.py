@@ -105,7 +105,7 @@ def _published_baseline(repository: str, cache_dir: str | os.PathLike[str] | Non
     name = baseline_tag_ref(repository).name
     if not allow_missing:
         raise UndecidedError(f"{name} has no published baseline (no {BASELINE_TAG} tag)",
-                             remedy=f"checking the repository name; promote to {name} once, or pass "
+                             remedy=f"checking the repository name; promoting to {name} once, or passing "
                                     "--allow-no-baseline if it was never promoted")
     return None, [f"{name} has no published baseline yet: every finding counts as new"]
 

@@ -152,7 +152,7 @@ def _destination_baseline(dst: ImageRef, inputs: GateInputs, options: RegistryOp
     if not inputs.allow_no_baseline:
         raise UndecidedError(f"{dst.name} has no published baseline (no {BASELINE_TAG} tag)",
                              remedy=f"`seawall baseline create` from what production runs and --publish it to "
-                                    f"{dst.name}, or pass --allow-no-baseline for the repository's first promotion")
+                                    f"{dst.name}, or passing --allow-no-baseline for the repository's first promotion")
     return None, [f"{dst.name} has no published baseline (never promoted): every finding counts as new"]
 
 

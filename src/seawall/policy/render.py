@@ -36,7 +36,13 @@ def _summary(verdict: Verdict) -> str:
     return ", ".join(parts)
 
 
-def render_table(verdict: Verdict) -> str:
+def render_table(verdict: Verdict, width: int | None = None) -> str:
+    """The verdict as text that fits `width` (default: the terminal, or COLUMNS when piped): each violation says
+    what broke the rule — the finding and package, the secret's path and layer — and what to do."""
+    from rich.table import Table
+
+    from seawall.output.width import output_width, render_text
+
     lines = [f"{_HEADLINE[verdict.decision]}  {verdict.target}  (policy {verdict.policy})"]
     if verdict.image_digest:
         lines.append(f"image {verdict.image_digest}")
@@ -44,17 +50,16 @@ def render_table(verdict: Verdict) -> str:
     for plat in verdict.platforms:
         lines.append(f"platform {plat.platform}  {_HEADLINE[plat.decision]}  {plat.digest}  "
                      f"({plat.findings} findings, {plat.suppressed} suppressed, {plat.violations} violations)")
-    for error in verdict.errors:
-        lines.append(f"cannot decide: {error}")
-    if verdict.violations:
-        lines.append("")
-        rows = [("RULE", "FINDING", "PACKAGE", "WHAT TO DO")]
-        rows += [(v.rule, v.finding_id or "-", _package(v), v.remedy) for v in verdict.violations]
-        widths = [min(max(len(r[i]) for r in rows), 40) for i in range(3)]
-        for row in rows:
-            lines.append("  ".join(c.ljust(w) for c, w in zip(row[:3], widths, strict=True)) + "  " + row[3])
-    for note in verdict.notes:
-        lines.append(f"note: {note}")
+    lines += [f"cannot decide: {error}" for error in verdict.errors]
+    if verdict.violations:  # lines above stay whole (digests, references: for grep); the table fits the width
+        table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 1), expand=True)
+        table.add_column("RULE", overflow="fold", max_width=24)
+        table.add_column("WHAT", overflow="fold", ratio=3)
+        table.add_column("WHAT TO DO", overflow="fold", ratio=2)
+        for v in verdict.violations:
+            table.add_row(v.rule, v.message + (f" ({v.platform})" if v.platform else ""), v.remedy)
+        lines += ["", render_text(table, width=width or output_width(100)).rstrip("\n")]
+    lines += [f"note: {note}" for note in verdict.notes]
     return "\n".join(lines) + "\n"
 
 

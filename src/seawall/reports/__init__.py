@@ -27,20 +27,22 @@ def read_json(path: str | os.PathLike[str], what: str = "report") -> Any:
         size = file.stat().st_size
         if size > MAX_REPORT_BYTES:
             raise InputError(f"{file} is {size} bytes, more than a {what} can be ({MAX_REPORT_BYTES})",
-                             remedy="check that this is the right file")
+                             remedy="checking that this is the right file")
         with file.open("rb") as handle:
             raw = handle.read(MAX_REPORT_BYTES + 1)
         check_depth(raw, str(file))
         return json.loads(raw)
     except FileNotFoundError:
-        raise InputError(f"{what} {file} does not exist", remedy="check the path") from None
+        raise InputError(f"{what} {file} does not exist", remedy="checking the path") from None
     except IsADirectoryError:
-        raise InputError(f"{what} {file} is a directory", remedy="name the report file") from None
+        raise InputError(f"{what} {file} is a directory", remedy="naming the report file") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise InputError(f"{file} is not JSON ({err})",
-                         remedy="pass a JSON report (Trivy -f json, grype -o json, SARIF or CycloneDX JSON)") from None
+                         remedy="passing a JSON report (Trivy -f json, grype -o json, SARIF "
+                                "or CycloneDX JSON)") from None
     except OSError as err:
-        raise InputError(f"cannot read {what} {file}: {err.strerror or err}", remedy="check its permissions") from None
+        raise InputError(f"cannot read {what} {file}: {err.strerror or err}",
+                         remedy="checking its permissions") from None
 
 
 def detect_format(doc: Any) -> str | None:
@@ -63,9 +65,9 @@ def parse_report(doc: Any, path: str) -> ImportedReport:
     if fmt is None:
         if isinstance(doc, dict) and str(doc.get("schema", "")).startswith("https://seawall.dev/schema/scan/"):
             raise InputError(f"{path} is seawall's own scan report",
-                             remedy=f"give it as the target (`seawall compare report:{path} --with …`)")
+                             remedy=f"giving it as the target (`seawall compare report:{path} --with …`)")
         raise InputError(f"{path} is not a report format seawall reads",
-                         remedy="pass Trivy JSON (-f json), Grype JSON (-o json), SARIF 2.1.0 or CycloneDX JSON")
+                         remedy="passing Trivy JSON (-f json), Grype JSON (-o json), SARIF 2.1.0 or CycloneDX JSON")
     module = importlib.import_module(REPORT_DECODERS[Format(fmt)])
     try:
         report: ImportedReport = module.parse(doc, path)
@@ -73,7 +75,7 @@ def parse_report(doc: Any, path: str) -> ImportedReport:
         raise
     except MALFORMED as err:  # a field of the wrong JSON type somewhere in another tool's report
         raise InputError(f"{path} is a malformed {fmt} report ({type(err).__name__}: {str(err)[:120]})",
-                         remedy="pass the report as the tool wrote it") from None
+                         remedy="passing the report as the tool wrote it") from None
     return report
 
 

@@ -76,4 +76,4 @@ def malformed(path: str, fmt: str) -> Iterator[None]:
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as err:
         detail = f"missing {err}" if isinstance(err, KeyError) else str(err)
         raise InputError(f"{path} is not a valid {fmt} report ({detail})",
-                         remedy=f"pass the file exactly as the scanner wrote it in {fmt} format") from None
+                         remedy=f"passing the file exactly as the scanner wrote it in {fmt} format") from None

@@ -37,7 +37,7 @@ def parse(doc: Any, path: str) -> ImportedReport:
     with malformed(path, FORMAT):
         runs = items(doc["runs"])
         if not runs:
-            raise InputError(f"{path} is a SARIF file without runs", remedy="pass the scanner's SARIF output")
+            raise InputError(f"{path} is a SARIF file without runs", remedy="passing the scanner's SARIF output")
         findings: list[ImportedFinding] = []
         tool, version = "", None
         for run in runs:

@@ -56,7 +56,7 @@ def parse_scan_report(doc: Any, path: str, *, other_packages: bool = False) -> S
     leaves them out and explains a saved report as listing vulnerable packages only."""
     if not isinstance(doc, dict) or not str(doc.get("schema", "")).startswith(SCHEMA_PREFIX):
         raise InputError(f"{path} is not a seawall scan report (no {SCHEMA_PREFIX}… schema)",
-                         remedy="write one with `seawall scan TARGET --format json -o FILE`")
+                         remedy="writing one with `seawall scan TARGET --format json -o FILE`")
     with malformed(path, "seawall scan JSON"):
         packages: list[Package] = []
         findings: list[Finding] = []

@@ -22,7 +22,7 @@ def parse(doc: Any, path: str) -> ImportedReport:
     with malformed(path, FORMAT):
         if doc.get("SchemaVersion") != 2:
             raise InputError(f"{path} is a Trivy report of SchemaVersion {doc.get('SchemaVersion')!r}, not 2",
-                             remedy="re-run the scan with Trivy 0.20 or newer (`trivy image -f json`)")
+                             remedy="re-running the scan with Trivy 0.20 or newer (`trivy image -f json`)")
         metadata = obj(doc.get("Metadata"))
         os_info = obj(metadata.get("OS"))
         packages: list[ImportedPackage] = []

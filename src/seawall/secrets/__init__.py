@@ -42,7 +42,7 @@ def secret_findings(inventory: Inventory, analyzer: SecretAnalyzer) -> list[Secr
         if not isinstance(result, dict) or "error" in result:
             reason = result.get("error") if isinstance(result, dict) else "no result"
             raise SecretScanError(f"secret scan of layer {analysis.index} failed: {reason}",
-                                  remedy="run with --scanners vuln,config to skip secrets, and report the error")
+                                  remedy="running with --scanners vuln,config to skip secrets, and reporting the error")
         for item in result.get("findings", []):
             if ruleset.allowed(item["rule"], item["path"]):
                 continue

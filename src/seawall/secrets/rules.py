@@ -107,11 +107,11 @@ def load_rules(config: str | os.PathLike[str] | None = None) -> RuleSet:
     unknown = [rule_id for rule_id in disabled if rule_id not in rules]
     if unknown:
         raise InputError(f"{where}: disable names unknown rule(s) {', '.join(unknown)}",
-                         remedy=f"use ids from: {', '.join(sorted(rules))}")
+                         remedy=f"using ids from: {', '.join(sorted(rules))}")
     allow = doc.get("allow") or {}
     if not isinstance(allow, dict):
         raise InputError(f"{where}: allow must be a mapping with `paths` and/or `rules`",
-                         remedy="write allow: {paths: [...], rules: [...]}")
+                         remedy="writing allow: {paths: [...], rules: [...]}")
     if doc.get("builtin_allow", True) is False:
         skip = ()
     kept = tuple(rule for rule_id, rule in rules.items() if rule_id not in disabled)
@@ -124,18 +124,18 @@ def _read_config(path: Path) -> dict[str, Any]:
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as err:
-        raise InputError(f"secret config {path} cannot be read: {err.strerror}", remedy="check the path") from err
+        raise InputError(f"secret config {path} cannot be read: {err.strerror}", remedy="checking the path") from err
     except yaml.YAMLError as err:
-        raise InputError(f"secret config {path} is not valid YAML: {err}", remedy="fix the YAML syntax") from err
+        raise InputError(f"secret config {path} is not valid YAML: {err}", remedy="fixing the YAML syntax") from err
     if doc is None:
         return {}
     if not isinstance(doc, dict):
         raise InputError(f"secret config {path} must be a mapping",
-                         remedy="start with `rules:`, `disable:` or `allow:`")
+                         remedy="starting with `rules:`, `disable:` or `allow:`")
     extra = set(doc) - {"rules", "disable", "allow", "builtin_allow"}
     if extra:
         raise InputError(f"secret config {path} has unknown key(s) {', '.join(sorted(extra))}",
-                         remedy="use rules, disable, allow and builtin_allow")
+                         remedy="using only the keys `rules`, `disable`, `allow` and `builtin_allow`")
     return doc
 
 
@@ -143,19 +143,19 @@ def _strings(value: Any, where: str) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise InputError(f"{where} must be a list of strings", remedy="write it as a YAML list")
+        raise InputError(f"{where} must be a list of strings", remedy="writing it as a YAML list")
     return value
 
 
 def _parse_rule(item: Any, where: str, *, check: bool = True) -> Rule:
     if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not isinstance(item.get("regex"), str):
         raise InputError(f"{where}: every rule needs a string `id` and `regex` (got {item!r:.80})",
-                         remedy="write rules as {id: ..., regex: ..., severity: ..., keywords: [...]}")
+                         remedy="writing rules as {id: ..., regex: ..., severity: ..., keywords: [...]}")
     rule_id = item["id"]
     severity = str(item.get("severity", "high")).lower()
     if severity not in RULE_SEVERITIES:
         raise InputError(f"{where}: rule {rule_id} has severity {severity!r}",
-                         remedy=f"use one of {', '.join(RULE_SEVERITIES)}")
+                         remedy=f"using one of {', '.join(RULE_SEVERITIES)}")
     rule = Rule(
         id=rule_id,
         title=str(item.get("title") or rule_id),
@@ -171,5 +171,5 @@ def _parse_rule(item: Any, where: str, *, check: bool = True) -> Rule:
             re.compile(rule.group_regex("t_"))
     except re.error as err:
         raise InputError(f"{where}: rule {rule_id} has an invalid regex: {err}",
-                         remedy="fix the pattern (Python `re` syntax)") from err
+                         remedy="fixing the pattern (Python `re` syntax)") from err
     return rule

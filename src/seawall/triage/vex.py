@@ -84,10 +84,10 @@ def load_vex(path: str | os.PathLike[str]) -> list[VexStatement]:
             raise VexError(f"VEX document {path} is larger than {MAX_BYTES // (1024 * 1024)} MiB")
         doc = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as err:
-        raise VexError(f"VEX document {path} does not exist", remedy="check the path") from err
+        raise VexError(f"VEX document {path} does not exist", remedy="checking the path") from err
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise VexError(f"cannot read VEX document {path}: {err}",
-                       remedy="pass an OpenVEX or CycloneDX VEX JSON file") from err
+                       remedy="passing an OpenVEX or CycloneDX VEX JSON file") from err
     if not isinstance(doc, dict):
         raise VexError(f"{path} is not a VEX document (not a JSON object)")
     context = str(doc.get("@context", ""))
@@ -96,7 +96,7 @@ def load_vex(path: str | os.PathLike[str]) -> list[VexStatement]:
     if doc.get("bomFormat") == "CycloneDX" or "vulnerabilities" in doc:
         return list(_cyclonedx(doc, str(path)))
     raise VexError(f"{path} is neither OpenVEX (@context …openvex…) nor CycloneDX (bomFormat CycloneDX)",
-                   remedy="pass an OpenVEX v0.2.0 or CycloneDX 1.4+ VEX document")
+                   remedy="passing an OpenVEX v0.2.0 or CycloneDX 1.4+ VEX document")
 
 
 def load_vex_files(paths: Iterable[str | os.PathLike[str]]) -> list[VexStatement]:
@@ -121,7 +121,7 @@ def _openvex(doc: dict[str, Any], path: str) -> Iterable[VexStatement]:
             raise VexError(f"{where}: `vulnerability` needs a `name`")
         status = st.get("status")
         if status not in OPENVEX_STATUSES:
-            raise VexError(f"{where}: unknown status {status!r}", remedy=f"use one of {', '.join(OPENVEX_STATUSES)}")
+            raise VexError(f"{where}: unknown status {status!r}", remedy=f"using one of {', '.join(OPENVEX_STATUSES)}")
         products = tuple(_openvex_products(st.get("products") or [], where))
         yield VexStatement(
             ids=tuple(ids), status=status, products=products, source=path,
@@ -160,7 +160,7 @@ def _cyclonedx(doc: dict[str, Any], path: str) -> Iterable[VexStatement]:
             continue  # a plain vulnerability listing, not a VEX statement
         if state not in CDX_STATES:
             raise VexError(f"{where}: unknown analysis.state {state!r}",
-                           remedy=f"use one of {', '.join(CDX_STATES)}")
+                           remedy=f"using one of {', '.join(CDX_STATES)}")
         ids = [vuln["id"], *(r["id"] for r in vuln.get("references") or ()
                              if isinstance(r, dict) and isinstance(r.get("id"), str))]
         products = tuple(Product(_resolve_ref(str(a["ref"]), refs)) for a in vuln.get("affects") or ()

@@ -78,12 +78,12 @@ def load_located(path: str | os.PathLike[str], what: str, error: type[InputError
     try:
         if path.stat().st_size > MAX_BYTES:
             raise error(f"{path}: {what} is larger than {MAX_BYTES // (1024 * 1024)} MiB",
-                        remedy=f"split it into several {what} files")
+                        remedy=f"splitting it into several {what} files")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as err:
-        raise error(f"{what} {path} does not exist", remedy="check the path") from err
+        raise error(f"{what} {path} does not exist", remedy="checking the path") from err
     except (OSError, UnicodeDecodeError) as err:
-        raise error(f"cannot read {what} {path}: {err}", remedy="check the file is readable UTF-8 text") from err
+        raise error(f"cannot read {what} {path}: {err}", remedy="checking the file is readable UTF-8 text") from err
     try:
         return yaml.load(text, Loader=_Loader)  # a SafeLoader subclass: no arbitrary objects
     except yaml.MarkedYAMLError as err:
@@ -92,9 +92,9 @@ def load_located(path: str | os.PathLike[str], what: str, error: type[InputError
             mark = err.context_mark
         line = f":{mark.line + 1}" if mark else ""
         raise error(f"{path}{line}: invalid YAML in {what}: {err.problem or err.context}",
-                    remedy="fix the YAML syntax at that line") from err
+                    remedy="fixing the YAML syntax at that line") from err
     except yaml.YAMLError as err:
-        raise error(f"{path}: invalid YAML in {what}: {err}", remedy="fix the YAML syntax") from err
+        raise error(f"{path}: invalid YAML in {what}: {err}", remedy="fixing the YAML syntax") from err
 
 
 class Problems:

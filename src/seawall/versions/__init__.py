@@ -71,6 +71,6 @@ def scheme_for(name: str) -> VersionScheme:
     if scheme is None:
         raise UnknownVersionScheme(
             f"no version scheme is known for {name!r}",
-            remedy=f"use one of: {', '.join(scheme_names())}",
+            remedy=f"using one of: {', '.join(scheme_names())}",
         )
     return scheme

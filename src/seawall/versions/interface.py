@@ -23,7 +23,7 @@ class InvalidVersion(InputError):
         detail = f" ({reason})" if reason else ""
         super().__init__(
             f"{shown!r} is not a valid {scheme} version{detail}",
-            remedy=f"check the version string, or record the package's version as unknown for {scheme} matching",
+            remedy=f"checking the version string, or record the package's version as unknown for {scheme} matching",
         )
         self.scheme = scheme
         self.text = text

@@ -109,7 +109,8 @@ class WatchStore:
             self._check_schema()
         except SQLAlchemyError as err:
             raise DatabaseError(f"watch store {_safe(url)}: {type(err).__name__}: {_first_line(err)}",
-                                remedy="check --store (sqlite:///FILE or postgresql+psycopg://USER@HOST/DB)") from None
+                                remedy="checking --store (sqlite:///FILE or "
+                                       "postgresql+psycopg://USER@HOST/DB)") from None
         except ModuleNotFoundError as err:
             raise InputError(f"watch store {_safe(url)} needs the {err.name} module",
                              remedy="pip install 'seawall[fleet]'") from None

@@ -256,7 +256,7 @@ class RegistryClient:
             creds = self.credentials(registry)
             who = f"as {creds.username!r}" if creds is not None and creds.username else "without credentials"
             raise AuthError(f"{host} refused access to {what} {who}: {detail}",
-                            remedy=f"`docker login {login_host}` (or check that {what} exists)")
+                            remedy=f"`docker login {login_host}` (or checking that {what} exists)")
         if status == 403:
             raise AuthError(f"{host} denied access to {what}: {detail}", remedy=f"`docker login {login_host}` "
                             "with an account that may read it")
@@ -264,7 +264,7 @@ class RegistryClient:
             rate = self.last_rate_limit
             quota = f" ({rate.describe()})" if rate is not None else ""
             raise NetworkError(f"{host}: toomanyrequests: pull rate limit reached{quota}",
-                               remedy=f"`docker login {login_host}` for a higher limit, or wait and retry")
+                               remedy=f"`docker login {login_host}` for a higher limit, or waiting and retrying")
         if status == 404:
             raise InputError(f"{detail.lower() if detail.isupper() else detail} on {host}: {what}")
         raise NetworkError(f"{host} answered {detail} for {what}", remedy="again later")
@@ -383,7 +383,7 @@ def _is_name_error(err: BaseException) -> bool:
     for _ in range(5):
         if seen is None:
             return False
-        if isinstance(seen, socket.gaierror):
+        if isinstance(seen, socket.gaierror | ConnectionRefusedError):  # nobody there: a retry finds nobody either
             return True
         seen = seen.__cause__ or seen.__context__
     return False

@@ -1,0 +1,33 @@
+"""How wide text tables are drawn: the terminal's width, or COLUMNS when output goes to a pipe or file."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+
+MIN_WIDTH = 40  # narrower than this, no table is readable: wrap at this width instead
+
+
+def output_width(default: int = 80) -> int:
+    """COLUMNS when set (a pipe has no width of its own), else the terminal's width, else `default`."""
+    text = os.environ.get("COLUMNS", "").strip()
+    if text.isdigit() and int(text) > 0:
+        return max(int(text), MIN_WIDTH)
+    if sys.stdout.isatty():
+        return max(shutil.get_terminal_size((default, 24)).columns, MIN_WIDTH)
+    return default
+
+
+def render_text(*renderables: object, width: int) -> str:
+    """rich renderables as plain text `width` columns wide, without the trailing blanks rich pads lines with."""
+    import io
+
+    from rich.console import Console
+
+    console = Console(file=io.StringIO(), width=width, force_terminal=False, no_color=True, highlight=False,
+                      emoji=False)
+    for item in renderables:
+        console.print(item)
+    text = console.file.getvalue()  # type: ignore[attr-defined]
+    return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
