@@ -44,6 +44,12 @@ EXPLAINED: list[tuple[str, str, str, str]] = [
      "whose build info names no module; (devel) is no version"),
     ("syft", "go-module", r"^github.com/docker/distribution 2.8.2\+ds1$", "GOPATH-mode build: no module in the "
      "build info; Syft makes one from the main package path and a version string found in the binary"),
+    ("syft", "npm", r"^(bin 1\.0\.0|web-streams-(poly|pony)fill(-es2018|-es6)? )$", "a package.json nested inside "
+     "one module's own tree (/usr/share/nodejs/terser/bin, web-streams-polyfill/es6): a build artefact of that "
+     "module, not an installed package; Syft reads every package.json"),
+    ("seawall", "python", r"^example 21\.12$", "CPython's own test data, a real egg archive "
+     "(/usr/lib/python3.11/test/test_importlib/data/example-21.12-py3.6.egg): seawall reads egg archives, "
+     "Syft and Trivy do not"),
 ]
 FORMAT_PROBLEMS: list[str] = []  # seawall outputs that failed or disagree with its JSON inventory
 # Packages the image removed in a later layer: no tool may report them.

@@ -12,7 +12,7 @@ REPO = BENCH.parent
 CORPUS = Path(os.environ.get("SEAWALL_BENCH_CORPUS", BENCH / "corpus"))
 WORK = CORPUS / ".work"
 OUT = BENCH / "out"
-IMAGE_NAMES = ["debian-minbase", "py-app", "node-app", "go-bins", "java-app", "rpm-db", "php-egg", "big",
+IMAGE_NAMES = ["debian-minbase", "py-app", "node-app", "go-bins", "java-app", "rpm-db", "php-egg", "big", "runtimes",
                "secret-deleted", "secret-env"]
 # debian-minbase plus a planted secret: for the secret scanner; their packages are debian-minbase's, so the inventory
 # comparisons and timings leave them out unless named.

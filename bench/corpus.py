@@ -11,6 +11,7 @@ files become whiteouts. Needs root (mmdebstrap, chroot), pigz, skopeo, rpmbuild.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import secrets
 import shutil
@@ -58,6 +59,8 @@ ANSI_COLOR="0;32"
 CPE_NAME="cpe:/o:rocky:rocky:9::baseos"
 HOME_URL="https://rockylinux.org/"
 """
+RUNTIMES = ["python3-full,python3-numpy,python3-scipy,python3-pandas", "nodejs,npm", "openjdk-17-jdk-headless,maven"]
+DEB_CACHE = WORK / "debs"
 BULK_SOURCES = ["/usr/share/doc", "/usr/lib/x86_64-linux-gnu/perl", "/usr/share/perl"]
 DEFAULT_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -83,6 +86,13 @@ def snapshot(name: str, build: Callable[[Path], None]) -> Path:
 
 def mmdebstrap(root: Path, include: str = "") -> None:
     args = ["mmdebstrap", "--quiet", "--variant=minbase"] + ([f"--include={include}"] if include else [])
+    if include:  # the stacked runtime snapshots share their .debs instead of downloading them once per snapshot
+        DEB_CACHE.mkdir(parents=True, exist_ok=True)
+        args += ["--skip=download/empty", "--skip=essential/unlink",
+                 f'--setup-hook=mkdir -p "$1"/var/cache/apt/archives && '
+                 f'find {DEB_CACHE} -name "*.deb" -exec cp -t "$1"/var/cache/apt/archives {{}} +',
+                 f"--customize-hook=sync-out /var/cache/apt/archives {DEB_CACHE}",
+                 '--customize-hook=rm -f "$1"/var/cache/apt/archives/*.deb']
     root.rmdir()  # mmdebstrap wants to create (or find empty) its target
     run(*args, SUITE, str(root))
 
@@ -93,6 +103,12 @@ def base_root() -> Path:
 
 def python_root() -> Path:
     return snapshot("python-curl", lambda root: mmdebstrap(root, "python3,curl"))
+
+
+def runtime_root(step: int) -> Path:
+    """Debian's own runtimes stacked: Python with the scientific stack, then Node.js, then Java with Maven."""
+    include = ",".join(RUNTIMES[: step + 1])
+    return snapshot(f"runtimes-{step}", lambda root: mmdebstrap(root, include))
 
 
 def purged_root() -> Path:
@@ -319,6 +335,16 @@ def pecl_egg_layers() -> list[LayerBlob]:
             layer("pecl-egg", php_root, pecl_egg_root, "RUN pecl install redis && python3 setup.py install")]
 
 
+def runtime_layers() -> list[LayerBlob]:
+    previous: Callable[[], Path] = base_root
+    blobs = []
+    for step, packages in enumerate(RUNTIMES):
+        blobs.append(layer(f"runtimes-{step}", previous, functools.partial(runtime_root, step),
+                           "RUN apt-get install -y " + packages.replace(",", " ")))
+        previous = functools.partial(runtime_root, step)
+    return blobs
+
+
 def token_env() -> dict[str, object]:
     """An image config whose ENV carries a GitHub token of the real shape, drawn afresh for every build."""
     token = "ghp_" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(36))
@@ -335,6 +361,7 @@ IMAGES: dict[str, Callable[[], list[LayerBlob]]] = {
     "php-egg": lambda: [base_layer(), *pecl_egg_layers()],
     "big": lambda: [base_layer(), *python_layers(), npm_layer(), go_layer(), java_layer(),
                     layer("bulk", None, bulk_tree, "COPY /usr/share/doc /usr/share/locale ... /")],
+    "runtimes": lambda: [base_layer(), *runtime_layers()],
     "secret-deleted": lambda: [base_layer(), *secret_layers()],
     "secret-env": lambda: [base_layer()],
 }

@@ -4,10 +4,12 @@
 
 Every tool reads the same OCI layout (Trivy can read the docker-archive copy instead). Cold runs start with empty
 caches (seawall's SEAWALL_CACHE_DIR, Trivy's --cache-dir and every tool's TMPDIR fresh); warm runs reuse the caches of
-one priming run. The floor is `gzip -dc` of the image's layer blobs to /dev/null: reading the layers once, on one
-core. Prints the median wall time of N runs and the peak RSS (from /usr/bin/time), with ratios seawall/peer and
-seawall/floor; the full table is also written to bench/out/speed.json. `--scan --scanners vuln` against
-`--scan --scanners vuln,secret` is the cost of the secret scanner.
+one priming run. Two floors: `gzip -dc` of the image's layer blobs to /dev/null (reading the layers once, on one
+core), and `ISA-L ×2`, `python -m isal.igzip -d -c` of every blob, two at a time: the fastest inflater on both cores,
+which no tool that decompresses every layer can beat here. Prints the median wall time of N runs, the median CPU
+seconds (user + system, `c`) and the peak RSS (from /usr/bin/time), with ratios seawall/peer and seawall/floor; the
+full table is also written to bench/out/speed.json. `--scan --scanners vuln` against `--scan --scanners vuln,secret`
+is the cost of the secret scanner. `--tools seawall` times seawall and the floors only.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +32,7 @@ from layout import layer_blobs
 from peers import Peers, ensure_peers, peer_env
 
 TIME = "/usr/bin/time"
+ISAL_FLOOR = "ISA-L ×2"
 Command = Callable[[Path, Path], list[str]]  # (image name's layout, cache/scratch dir) -> argv
 
 
@@ -36,19 +40,54 @@ Command = Callable[[Path, Path], list[str]]  # (image name's layout, cache/scrat
 class Sample:
     seconds: float
     peak_rss_kib: int
+    cpu_seconds: float = 0.0  # user + system of the whole process tree: steadier than wall time on a shared machine
 
 
 def timed(cmd: list[str], scratch: Path, env: dict[str, str]) -> Sample:
-    """One run under /usr/bin/time: wall seconds and peak RSS of the process tree's largest member."""
+    """One run under /usr/bin/time: wall seconds, peak RSS of the process tree's largest member, CPU seconds."""
     report = scratch / "time.out"
     tmpdir = scratch / "tmp"
     tmpdir.mkdir(exist_ok=True)
-    proc = subprocess.run([TIME, "-f", "%e %M", "-o", str(report), *cmd], stdout=subprocess.DEVNULL,
+    proc = subprocess.run([TIME, "-f", "%e %M %U %S", "-o", str(report), *cmd], stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, env={**env, "TMPDIR": str(tmpdir)}, check=False)
     if proc.returncode != 0:
         sys.exit(f"{' '.join(cmd[:4])} … failed ({proc.returncode}): {proc.stderr.decode(errors='replace')[-1500:]}")
-    seconds, rss = report.read_text().split()[-2:]
-    return Sample(float(seconds), int(rss))
+    seconds, rss, user, system = report.read_text().split()[-4:]
+    return Sample(float(seconds), int(rss), float(user) + float(system))
+
+
+def _tree(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo.extend(children.get(pid, ()))
+    return out
+
+
+def peak_pss(cmd: list[str], env: dict[str, str]) -> int:
+    """Peak of the summed PSS (KiB) of the command's whole process tree, sampled every 20 ms from smaps_rollup:
+    worker processes share pages with their parent, so adding their RSS would count those twice."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    peak = 0
+    while proc.poll() is None:
+        total = 0
+        for pid in _tree(proc.pid):
+            try:
+                rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+            except OSError:
+                continue
+            total += sum(int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Pss:"))
+        peak = max(peak, total)
+        time.sleep(0.02)
+    return peak
 
 
 def measure(cmd_for: Command, layout: Path, runs: int, warm: bool, env: dict[str, str]) -> list[Sample]:
@@ -108,11 +147,19 @@ def tools(peers: Peers, trivy_input: str, scan: Path | None = None,
         blobs = " ".join(f"'{blob}'" for blob in layer_blobs(layout))
         return ["sh", "-c", f"gzip -dc {blobs} > /dev/null"]
 
-    return {"seawall": (seawall, True), "syft": (syft, False), "trivy": (trivy, True), "gzip -dc": (floor, False)}
+    def isal_floor(layout: Path, scratch: Path) -> list[str]:
+        largest_first = sorted(layer_blobs(layout), key=lambda blob: -blob.stat().st_size)
+        inflate = f"{sys.executable} -m isal.igzip -d -c \"$0\" > /dev/null"
+        return ["xargs", "-P", "2", "-n", "1", "sh", "-c", inflate, *map(str, largest_first)]
+
+    return {"seawall": (seawall, True), "syft": (syft, False), "trivy": (trivy, True), "gzip -dc": (floor, False),
+            ISAL_FLOOR: (isal_floor, False)}
 
 
 def _fmt(sample: Sample | None) -> str:
-    return f"{sample.seconds:7.2f}s {sample.peak_rss_kib / 1024:5.0f}M" if sample else f"{'-':>15}"
+    if sample is None:
+        return f"{'-':>21}"
+    return f"{sample.seconds:6.2f}s {sample.cpu_seconds:5.2f}c {sample.peak_rss_kib / 1024:4.0f}M"
 
 
 def _ratio(seconds: float, other: Sample | None) -> str:
@@ -120,7 +167,8 @@ def _ratio(seconds: float, other: Sample | None) -> str:
 
 
 def median(samples: list[Sample]) -> Sample:
-    return Sample(statistics.median(s.seconds for s in samples), max(s.peak_rss_kib for s in samples))
+    return Sample(statistics.median(s.seconds for s in samples), max(s.peak_rss_kib for s in samples),
+                  statistics.median(s.cpu_seconds for s in samples))
 
 
 def main() -> None:
@@ -130,6 +178,10 @@ def main() -> None:
     parser.add_argument("--trivy-input", choices=["oci", "docker-archive"], default="oci")
     parser.add_argument("--scan", action="store_true",
                         help="time a full `seawall scan` (inventory + match + table) instead of `seawall sbom`")
+    parser.add_argument("--tools", metavar="LIST",
+                        help="comma-separated subset of seawall,syft,trivy to time (the floors always run)")
+    parser.add_argument("--pss", action="store_true",
+                        help="also sample the peak total PSS of one cold seawall run (all its processes)")
     parser.add_argument("--scanners", metavar="LIST",
                         help="with --scan: seawall's --scanners (vuln, secret, config); default: seawall's own")
     args = parser.parse_args()
@@ -141,10 +193,15 @@ def main() -> None:
     peers = ensure_peers()
     env = peer_env()
     table: dict[str, dict[str, dict[str, Sample]]] = {}
+    pss_of: dict[str, int] = {}
     print(f"median of {args.runs} runs; wall seconds and peak RSS; cpu cores: {os.cpu_count()}", flush=True)
     runners = tools(peers, args.trivy_input, db, args.scanners)
-    header = f"{'image':15} {'size':>9} {'mode':5}" + "".join(f"{t:>16}" for t in runners) \
-        + f"{'sw/syft':>9}{'sw/trivy':>9}{'sw/floor':>9}"
+    if args.tools:
+        keep = {"seawall", *args.tools.split(","), "gzip -dc", ISAL_FLOOR}
+        runners = {name: runner for name, runner in runners.items() if name in keep}
+    header = f"{'image':15} {'size':>9} {'mode':5}" + "".join(f"{t:>22}" for t in runners) \
+        + f"{'sw/syft':>9}{'sw/trivy':>9}{'sw/floor':>9}{'sw/isal2':>9}"
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
     print(header)
     for name in corpus_names(args.names):
         layout = layout_of(name)
@@ -157,15 +214,23 @@ def main() -> None:
                     continue
                 row[tool] = median(measure(cmd_for, layout, args.runs, mode == "warm", env))
             table[name][mode] = row
+            if args.pss and mode == "cold":
+                with tempfile.TemporaryDirectory(prefix="seawall-speed-pss-") as fresh:
+                    pss = peak_pss(runners["seawall"][0](layout, Path(fresh)), {**env, "TMPDIR": fresh})
+                pss_of[name] = pss
+                print(f"{name:15} peak PSS of a cold seawall run, all processes: {pss / 1024:.0f} MiB", flush=True)
             floor = table[name]["cold"]["gzip -dc"]
             sw = row["seawall"].seconds
-            syft_any = row.get("syft") or table[name]["cold"]["syft"]  # Syft keeps no cache: warm is cold
+            syft_any = row.get("syft") or table[name]["cold"].get("syft")  # Syft keeps no cache: warm is cold
+            isal2 = table[name]["cold"][ISAL_FLOOR] if mode == "cold" else None
             print(f"{name:15} {human_size(size):>9} {mode:5}"
-                  + "".join(f"{_fmt(row.get(tool)):>16}" for tool in runners)
-                  + _ratio(sw, syft_any) + _ratio(sw, row.get("trivy")) + _ratio(sw, floor), flush=True)
+                  + "".join(f"{_fmt(row.get(tool)):>22}" for tool in runners)
+                  + _ratio(sw, syft_any) + _ratio(sw, row.get("trivy")) + _ratio(sw, floor) + _ratio(sw, isal2),
+                  flush=True)
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "speed.json").write_text(json.dumps(
         {"runs": args.runs, "trivy_input": args.trivy_input, "scan": args.scan, "scanners": args.scanners,
+         "load_average_after": os.getloadavg(), "peak_pss_kib": pss_of,
          "results": {
             name: {mode: {tool: s.__dict__ for tool, s in row.items()} for mode, row in modes.items()}
             for name, modes in table.items()}}, indent=2))

@@ -37,6 +37,17 @@ def test_fixture_manifests_and_lockfiles_are_not_selected() -> None:
     assert not cataloger.wants("/app/package.json", 0o100644, 10)
 
 
+def test_debian_module_directories_are_selected_like_node_modules() -> None:
+    cataloger = NpmCataloger()
+    for path in ("/usr/share/nodejs/acorn/package.json", "/usr/share/nodejs/@types/node/package.json",
+                 "/usr/lib/nodejs/busboy/package.json", "/usr/lib/x86_64-linux-gnu/nodejs/cjs-module/package.json",
+                 "/usr/share/nodejs/npm/node_modules/abbrev/package.json"):
+        assert cataloger.wants(path, 0o100644, 10), path
+    for path in ("/usr/share/nodejs/acorn/dist/package.json", "/usr/share/nodejs/package.json",
+                 "/usr/share/nodejs/.hidden/package.json"):
+        assert not cataloger.wants(path, 0o100644, 10), path
+
+
 def test_broken_manifest_is_an_unknown() -> None:
     result = catalog_folder("npm-app", NpmCataloger())
     assert [u.path for u in result.unknowns] == ["/app/node_modules/broken/package.json"]

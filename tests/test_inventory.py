@@ -33,8 +33,9 @@ def metadata(name: str, version: str) -> bytes:
 
 
 BASE = [("base-files", "12.4", None), ("libc6", "2.36-9", "glibc")]
-WITH_CURL = [*BASE, ("curl", "7.88.1-10", None), ("python3-requests", "2.28.1-1", "requests")]
-AFTER_PURGE = [*BASE, ("python3-requests", "2.28.1-1", "requests")]
+WITH_CURL = [*BASE, ("curl", "7.88.1-10", None), ("python3-requests", "2.28.1-1", "requests"),
+             ("node-acorn", "8.8.1+ds+~cs25.17.7-2", None), ("npm", "9.2.0~ds1-1", None)]
+AFTER_PURGE = [*BASE, *WITH_CURL[3:]]
 
 
 @pytest.fixture
@@ -48,7 +49,11 @@ def layout(tmp_path: Path) -> Path:
              f"{SITE}/requests-2.28.1.egg-info": Dir(),
              f"{SITE}/requests-2.28.1.egg-info/PKG-INFO": metadata("requests", "2.28.1"),
              "/var/lib/dpkg/info/python3-requests.list":
-                 f"{SITE}/requests-2.28.1.egg-info\n{SITE}/requests-2.28.1.egg-info/PKG-INFO\n".encode()},
+                 f"{SITE}/requests-2.28.1.egg-info\n{SITE}/requests-2.28.1.egg-info/PKG-INFO\n".encode(),
+             "/usr/share/nodejs/acorn/package.json": b'{"name": "acorn", "version": "8.8.1"}',
+             "/var/lib/dpkg/info/node-acorn.list": b"/usr/share/nodejs/acorn\n/usr/share/nodejs/acorn/package.json\n",
+             "/usr/share/nodejs/npm/node_modules/abbrev/package.json": b'{"name": "abbrev", "version": "1.1.1"}',
+             "/var/lib/dpkg/info/npm.list": b"/usr/share/nodejs/npm/node_modules/abbrev/package.json\n"},
             {"/var/lib/dpkg/status": status(*AFTER_PURGE)},
             {"/app/venv/lib/python3.11/site-packages/flask-2.0.0.dist-info/METADATA": metadata("Flask", "2.0.0"),
              "/app/venv/lib/python3.11/site-packages/old-1.0.dist-info/METADATA": metadata("old", "1.0")},
@@ -76,6 +81,9 @@ def test_squashed_inventory_with_origins(layout: Path) -> None:
     assert flask.owned_by is None
     # apt's requests: the matcher must use Debian's advisories for it
     assert found[("python", "requests")].owned_by == found[("deb", "python3-requests")].purl
+    # one rule for every ecosystem: OS-installed language packages are listed, and marked as their deb's
+    assert found[("npm", "acorn")].owned_by == found[("deb", "node-acorn")].purl
+    assert found[("npm", "abbrev")].owned_by == found[("deb", "npm")].purl
 
 
 def test_second_scan_reads_no_layer_bytes(layout: Path) -> None:

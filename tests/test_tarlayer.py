@@ -8,11 +8,13 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from seawall.blobs.layerfile import LayerFile
 from seawall.blobs.readers import normalize_path
 from seawall.errors import IntegrityError
-from seawall.fs.tarlayer import DIR, FILE, HARDLINK, SYMLINK, LayerLimits, TarLayerReader
+from seawall.fs.tarlayer import DIR, FILE, HARDLINK, SYMLINK, LayerLimits, TarLayerReader, _number
 from tests.imagebuild import Dir, File, Hardlink, Raw, Symlink, compress, digest_of, layer_tar
 
 SPEC = {"/etc": Dir(), "/etc/hosts": b"127.0.0.1 localhost\n", "/bin/sh": Symlink("dash"),
@@ -133,3 +135,45 @@ def test_unread_content_is_skipped_and_digest_still_checked(tmp_path: Path) -> N
             if entry.path == "/b":
                 content = reader.read()
     assert names == ["/a", "/b"] and content == b"bee"
+
+
+def _normalize_by_segments(name: str) -> str:
+    parts: list[str] = []
+    for part in name.split("/"):
+        if part == "..":
+            if parts:
+                parts.pop()
+        elif part not in ("", "."):
+            parts.append(part)
+    return "/" + "/".join(parts)
+
+
+@given(st.lists(st.sampled_from(["", ".", "..", "usr", ".wh.x", "a.b", "..c", "é", " "]), max_size=8))
+def test_normalisation_shortcut_agrees_with_the_segment_walk(segments: list[str]) -> None:
+    for name in ("/".join(segments), "./" + "/".join(segments), "/".join(segments) + "/"):
+        assert normalize_path(name) == _normalize_by_segments(name)
+
+
+@given(st.binary(min_size=12, max_size=12))
+def test_number_shortcut_agrees_with_the_tar_spelling(field: bytes) -> None:
+    def reference() -> int | None:
+        if field[0] & 0x80:
+            value = int.from_bytes(field[1:], "big")
+            return -value if field[0] & 0x40 else value
+        try:
+            return int(field.replace(b"\0", b" ").strip() or b"0", 8)
+        except ValueError:
+            return None
+
+    expected = reference()
+    if expected is None:
+        with pytest.raises(IntegrityError):
+            _number(field, "layer")
+    else:
+        assert _number(field, "layer") == expected
+
+
+def test_a_chunk_boundary_inside_headers_and_content_changes_nothing(tmp_path: Path) -> None:
+    files = {f"/d/f{i}": bytes([i % 251]) * (i * 997 % 70_000) for i in range(120)}  # spans several 1 MiB chunks
+    got = read_all(blob_file(tmp_path, compress(layer_tar(files), "gzip")))
+    assert {path: data for path, (_t, _s, _m, _l, data) in got.items()} == files

@@ -21,6 +21,12 @@ ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 def normalize_path(name: str) -> str:
     """An archive member name as an absolute path that cannot leave the root: `..` stops at `/`."""
+    clean = name[2:] if name.startswith("./") else name
+    if clean.endswith("/"):
+        clean = clean[:-1]
+    # Most names are already clean (no empty, `.` or `..` segment): one scan of the string instead of a split.
+    if clean and clean[0] not in "/." and clean[-1] != "/" and "//" not in clean and "/." not in clean:
+        return "/" + clean
     parts: list[str] = []
     for part in name.split("/"):
         if part in ("", "."):

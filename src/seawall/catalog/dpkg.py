@@ -132,6 +132,7 @@ class DpkgCataloger(Cataloger):
     version = 2
     globs = (STATUS_PATH, STATUS_D + "*", INFO_DIR + "*.list")
     is_os = True
+    wants_only_globbed = True
     max_file_size = MAX_STATUS_FILE
 
     def wants(self, path: str, mode: int, size: int) -> bool:

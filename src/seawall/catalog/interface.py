@@ -50,10 +50,15 @@ class Cataloger(ABC):
     # OS package catalogers describe the distribution's packages; their purls get the distro qualifier later.
     is_os: ClassVar[bool] = False
     _matcher: ClassVar[re.Pattern[str]]
+    # True when `wants` never accepts a path `globs` does not match (so the reader may skip asking);
+    # set for every cataloger that keeps the default `wants`, declared by those that narrow it.
+    wants_only_globbed: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
         cls._matcher = compile_globs(getattr(cls, "globs", ()))
+        if "wants" not in cls.__dict__ and cls.wants is Cataloger.wants:
+            cls.wants_only_globbed = True
 
     def wants(self, path: str, mode: int, size: int) -> bool:
         """Whether the core should collect this regular file for us. Override for content-typed files."""

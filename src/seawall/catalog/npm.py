@@ -58,11 +58,18 @@ def parse_package_json(entry: FileEntry, found_by: str) -> Package | str | None:
     )
 
 
+# Where Debian's node-* packages put modules (no node_modules segment). Listed like every OS-installed language
+# package (dist-packages, /usr/share/java, rubygems-integration), and marked as owned by their deb.
+DISTRO_MODULE_DIRS = ("/usr/share/nodejs", "/usr/lib/nodejs", "/usr/lib/*/nodejs")
+
+
 class NpmCataloger(Cataloger):
     name = "npm"
-    version = 1
+    version = 2
     # One segment after node_modules (or two for @scope): a package's own manifest, not its test fixtures'.
-    globs = ("**/node_modules/[!@.]*/package.json", "**/node_modules/@*/*/package.json")
+    globs = ("**/node_modules/[!@.]*/package.json", "**/node_modules/@*/*/package.json",
+             *(f"{d}/[!@.]*/package.json" for d in DISTRO_MODULE_DIRS),
+             *(f"{d}/@*/*/package.json" for d in DISTRO_MODULE_DIRS))
 
     def catalog(self, files: Sequence[FileEntry]) -> CatalogResult:
         packages: list[Package] = []

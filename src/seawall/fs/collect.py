@@ -12,18 +12,17 @@ removes.
 from __future__ import annotations
 
 import functools
-import multiprocessing
 import os
+import re
 import shutil
 import stat
 import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from seawall import paths
 from seawall.blobs.layerfile import LayerFile
@@ -45,6 +44,10 @@ from seawall.fs.tarlayer import (
     TarLayerReader,
 )
 from seawall.image.source import ImageSource
+
+if TYPE_CHECKING:
+    import multiprocessing.context
+    from concurrent.futures import Executor
 
 SMALL_FILE = 1024 * 1024
 IN_PROCESS_BYTES = 8 * 1024 * 1024  # below this in total, starting worker processes costs more than it saves
@@ -96,12 +99,18 @@ class _Wants:
     def __init__(self, job: LayerJob) -> None:
         self.catalogers = job.catalogers
         self.extra = job.extra_paths
+        # Requesters that want only paths their globs match are asked only when one combined regex matches:
+        # most entries of a layer are wanted by no one, and one match is cheaper than a call per requester.
+        gated = [c for c in job.catalogers if getattr(c, "wants_only_globbed", False)]
+        self.ungated = tuple(c for c in job.catalogers if not getattr(c, "wants_only_globbed", False))
+        self.gate = re.compile("|".join(f"(?:{c._matcher.pattern})" for c in gated)) if gated else None  # type: ignore[attr-defined]
 
     def who(self, path: str, mode: int, size: int) -> tuple[list[str], list[str]]:
         """(names that want the content, names that want it but it is too large)."""
         wanted: list[str] = []
         too_large: list[str] = []
-        for cataloger in self.catalogers:
+        gate = self.gate
+        for cataloger in self.catalogers if gate is None or gate.match(path) else self.ungated:
             # Asked with the size clamped to the bound, so a file a cataloger refuses only for its size is
             # reported as too large instead of passing unmentioned.
             if cataloger.wants(path, mode, min(size, cataloger.max_file_size)):
@@ -137,7 +146,7 @@ def scan_layer(job: LayerJob, spool_dir: str, limits: LayerLimits, stream: Binar
     reader = _reader(job, limits, what, stream)
     with reader:
         for entry in reader:
-            if _classify(scan, entry.path):
+            if WHITEOUT_PREFIX in entry.path and _classify(scan, entry.path):
                 continue
             number = len(scan.entries)
             if entry.path in contributed:  # written again in this layer: the last entry wins, as on extraction
@@ -229,6 +238,8 @@ def _run(job: LayerJob, spool_dir: str, limits: LayerLimits) -> LayerScan | tupl
 
 
 def _mp_context() -> multiprocessing.context.BaseContext:
+    import multiprocessing  # here, not at the top: a warm scan starts no pool and should not pay for the import
+
     # fork is cheapest (no re-import) and safe while this process runs no other threads.
     if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("fork")
@@ -237,6 +248,8 @@ def _mp_context() -> multiprocessing.context.BaseContext:
 
 def in_worker_process() -> bool:
     """True where child processes are forbidden or wasteful: a daemonic process, or a Dask worker's task."""
+    import multiprocessing
+
     if multiprocessing.current_process().daemon:
         return True
     try:
@@ -251,6 +264,8 @@ def in_worker_process() -> bool:
 
 
 def _pool(workers: int) -> Executor:
+    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
     if in_worker_process():
         return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="seawall-layer")
     return ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context())
@@ -286,6 +301,8 @@ class LayerCollector:
         if len(parallel) <= 1 or self.workers <= 1 or total < IN_PROCESS_BYTES:
             local, parallel = local + parallel, []
         if parallel:
+            from concurrent.futures import as_completed
+
             ordered = sorted(parallel, key=lambda j: -(j.layer_file.size if j.layer_file else 0))
             with _pool(min(self.workers, len(ordered))) as pool:
                 futures = {pool.submit(_run, job, self.spool_dir, self.limits): job for job in ordered}
