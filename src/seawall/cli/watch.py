@@ -120,7 +120,7 @@ def watch(ctx: click.Context, repositories: tuple[str, ...], interval: str, once
 def _tick(options: Any, store: Any, report_path: str | None, repositories: list[str]) -> Any:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from seawall.errors import DatabaseError
+    from seawall.errors import DatabaseError, StoreError
     from seawall.watch.runner import run_tick
     from seawall.watch.status_page import render_status
 
@@ -130,8 +130,8 @@ def _tick(options: Any, store: Any, report_path: str | None, repositories: list[
             write_output(render_status(store, repositories), report_path)
     except SQLAlchemyError as err:  # the store went away mid-tick (a PostgreSQL restart): the next tick retries
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise DatabaseError(f"watch store: {type(err).__name__}: {first}",
-                            remedy="checking the store; the watch retries on the next tick") from None
+        raise StoreError(f"watch store: {type(err).__name__}: {first}",
+                         remedy="checking the store; the watch retries on the next tick") from None
     except OSError as err:
         raise DatabaseError(f"cannot write {err.filename or 'the status page'}: {err.strerror}",
                             remedy="checking the path and its permissions") from None

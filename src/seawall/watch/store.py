@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from seawall.errors import DatabaseError, InputError
+from seawall.errors import InputError, StoreError
 from seawall.fleet.store import _first_line, _safe
 from seawall.paths import cache_dir as default_cache_dir
 from seawall.watch.changes import Change, FindingState
@@ -108,7 +108,7 @@ class WatchStore:
             metadata.create_all(self.engine)
             self._check_schema()
         except SQLAlchemyError as err:
-            raise DatabaseError(f"watch store {_safe(url)}: {type(err).__name__}: {_first_line(err)}",
+            raise StoreError(f"watch store {_safe(url)}: {type(err).__name__}: {_first_line(err)}",
                                 remedy="checking --store (sqlite:///FILE or "
                                        "postgresql+psycopg://USER@HOST/DB)") from None
         except ModuleNotFoundError as err:
@@ -134,7 +134,7 @@ class WatchStore:
             if row is None:
                 conn.execute(insert(meta_table).values(key="schema_version", value=str(SCHEMA_VERSION)))
             elif row[0] != str(SCHEMA_VERSION):
-                raise DatabaseError(f"watch store {_safe(self.url)} has schema {row[0]}, this seawall uses "
+                raise StoreError(f"watch store {_safe(self.url)} has schema {row[0]}, this seawall uses "
                                     f"{SCHEMA_VERSION}", remedy="a seawall release matching the store, or a new store")
 
     # -- ticks -----------------------------------------------------------------------------------------------
