@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -128,26 +128,32 @@ def default_url(cache: str | os.PathLike[str] | None = None) -> str:
     return f"sqlite:///{default_cache_dir(cache) / 'fleet' / 'results.db'}"
 
 
+def open_engine(url: str, label: str, tables: MetaData, check: Callable[[Engine], None]) -> Engine:
+    """An engine on `url` (a SQLite file's folder made, WAL) with `tables` created and `check` run on it (the
+    schema version); a refusal is one StoreError line naming the store, a missing driver an InputError."""
+    if url.startswith("sqlite:///"):
+        path = Path(url[len("sqlite:///"):])
+        if str(path) not in ("", ":memory:"):
+            path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        engine = create_engine(url, future=True)
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        tables.create_all(engine)
+        check(engine)
+        return engine
+    except SQLAlchemyError as err:
+        raise StoreError(f"{label} {_safe(url)}: {type(err).__name__}: {_first_line(err)}",
+                         remedy="checking --store (sqlite:///FILE or postgresql+psycopg://USER@HOST/DB)") from None
+    except ModuleNotFoundError as err:
+        raise InputError(f"{label} {_safe(url)} needs the {err.name} module",
+                         remedy="pip install 'seawall[fleet]'") from None
+
+
 class ResultsStore:
     def __init__(self, url: str) -> None:
         self.url = url
-        if url.startswith("sqlite:///"):
-            path = Path(url[len("sqlite:///"):])
-            if str(path) not in ("", ":memory:"):
-                path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.engine: Engine = create_engine(url, future=True)
-            if self.engine.dialect.name == "sqlite":
-                event.listen(self.engine, "connect", _sqlite_pragmas)
-            metadata.create_all(self.engine)
-            self._check_schema()
-        except SQLAlchemyError as err:
-            raise StoreError(f"results store {_safe(url)}: {type(err).__name__}: {_first_line(err)}",
-                             remedy="checking --store (sqlite:///FILE or "
-                                    "postgresql+psycopg://USER@HOST/DB)") from None
-        except ModuleNotFoundError as err:
-            raise InputError(f"results store {_safe(url)} needs the {err.name} module",
-                             remedy="pip install 'seawall[fleet]'") from None
+        self.engine: Engine = open_engine(url, "results store", metadata, self._check_schema)
 
     @classmethod
     def open(cls, url: str | None = None, cache: str | os.PathLike[str] | None = None) -> ResultsStore:
@@ -180,8 +186,8 @@ class ResultsStore:
             raise StoreError(f"results store {_safe(self.url)}: {type(err).__name__}: {_first_line(err)}",
                              remedy="checking that the store is reachable and writable") from None
 
-    def _check_schema(self) -> None:
-        with self._tx() as conn:
+    def _check_schema(self, engine: Engine) -> None:
+        with engine.begin() as conn:
             row = conn.execute(select(meta_table.c.value).where(meta_table.c.key == "schema_version")).first()
             if row is None:
                 conn.execute(insert(meta_table).values(key="schema_version", value=str(SCHEMA_VERSION)))

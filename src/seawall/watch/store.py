@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -23,16 +22,14 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
-    create_engine,
     insert,
     select,
     update,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
-from seawall.errors import InputError, StoreError
-from seawall.fleet.store import _first_line, _safe
+from seawall.errors import StoreError
+from seawall.fleet.store import _safe, open_engine
 from seawall.paths import cache_dir as default_cache_dir
 from seawall.watch.changes import Change, FindingState
 
@@ -99,21 +96,7 @@ def default_url(cache: str | os.PathLike[str] | None = None) -> str:
 class WatchStore:
     def __init__(self, url: str) -> None:
         self.url = url
-        if url.startswith("sqlite:///"):
-            path = Path(url[len("sqlite:///"):])
-            if str(path) not in ("", ":memory:"):
-                path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.engine: Engine = create_engine(url, future=True)
-            metadata.create_all(self.engine)
-            self._check_schema()
-        except SQLAlchemyError as err:
-            raise StoreError(f"watch store {_safe(url)}: {type(err).__name__}: {_first_line(err)}",
-                                remedy="checking --store (sqlite:///FILE or "
-                                       "postgresql+psycopg://USER@HOST/DB)") from None
-        except ModuleNotFoundError as err:
-            raise InputError(f"watch store {_safe(url)} needs the {err.name} module",
-                             remedy="pip install 'seawall[fleet]'") from None
+        self.engine: Engine = open_engine(url, "watch store", metadata, self._check_schema)
 
     @classmethod
     def open(cls, url: str | None = None, cache: str | os.PathLike[str] | None = None) -> WatchStore:
@@ -128,14 +111,14 @@ class WatchStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _check_schema(self) -> None:
-        with self.engine.begin() as conn:
+    def _check_schema(self, engine: Engine) -> None:
+        with engine.begin() as conn:
             row = conn.execute(select(meta_table.c.value).where(meta_table.c.key == "schema_version")).first()
             if row is None:
                 conn.execute(insert(meta_table).values(key="schema_version", value=str(SCHEMA_VERSION)))
             elif row[0] != str(SCHEMA_VERSION):
                 raise StoreError(f"watch store {_safe(self.url)} has schema {row[0]}, this seawall uses "
-                                    f"{SCHEMA_VERSION}", remedy="a seawall release matching the store, or a new store")
+                                 f"{SCHEMA_VERSION}", remedy="a seawall release matching the store, or a new store")
 
     # -- ticks -----------------------------------------------------------------------------------------------
 
