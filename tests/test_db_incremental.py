@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from seawall.db import VulnStore, update_db
-from seawall.db.build import write_coverage
+from seawall.db.coverage import write_coverage
 from seawall.feeds.epss import EpssConfig, EpssFeed
 from seawall.feeds.http import Http
 from seawall.feeds.kev import KevConfig, KevFeed

@@ -21,14 +21,14 @@ import sqlite3
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
 from seawall import __version__
+from seawall.db.coverage import changed_date, source_date, write_coverage
 from seawall.db.store import SCHEMA_VERSION, advisory_row, read_schema_version, schema_sql
 from seawall.errors import DatabaseError, ExitCode, SeawallError
 from seawall.feeds.http import Http
@@ -343,64 +343,6 @@ def _compact(conn: sqlite3.Connection) -> None:
     free = conn.execute("PRAGMA freelist_count").fetchone()[0]
     if pages and free / pages > 0.25:
         conn.execute("VACUUM")
-
-
-COVERAGE_DDL = """CREATE TABLE IF NOT EXISTS coverage (namespace TEXT NOT NULL, feed TEXT NOT NULL,
-  advisories INTEGER NOT NULL, data_date TEXT, fixed_only INTEGER NOT NULL, PRIMARY KEY (namespace, feed)
-) WITHOUT ROWID"""
-COVERAGE_QUERY = """
-SELECT a.namespace, a.feed, count(*),
-       nullif(max(max(coalesce(v.published, ''), coalesce(v.modified, ''))), ''),
-       sum(a.status NOT IN ('fixed', 'not-affected')) = 0
-FROM advisories AS a LEFT JOIN vulnerabilities AS v ON v.id = a.id AND v.feed = a.feed
-GROUP BY a.namespace, a.feed"""
-
-
-def write_coverage(conn: sqlite3.Connection, feeds: Collection[str] | None = None) -> None:
-    """Rebuild the `coverage` table: per (namespace, feed), how many advisories, of what date, fixes only or not.
-
-    `feeds`: only those feeds' rows are recomputed (a row depends on its own feed's data alone), so an update that
-    changed one feed does not read every advisory again; None, or a table not filled yet: every row.
-    """
-    conn.execute(COVERAGE_DDL)
-    if feeds is not None and conn.execute("SELECT count(*) FROM coverage").fetchone()[0] == 0:
-        feeds = None
-    feed_dates = dict(conn.execute("SELECT name, data_date FROM feeds"))
-    query, params = COVERAGE_QUERY, ()  # type: tuple[str, tuple[str, ...]]
-    if feeds is not None:
-        if not feeds:
-            return
-        params = tuple(feeds)
-        query = COVERAGE_QUERY.replace("GROUP BY", f"WHERE a.feed IN ({','.join('?' * len(params))})\nGROUP BY")
-    rows = [(ns, feed, count, date or feed_dates.get(feed), int(bool(fixed_only)))
-            for ns, feed, count, date, fixed_only in conn.execute(query, params)]
-    if feeds is None:
-        conn.execute("DELETE FROM coverage")
-    else:
-        conn.execute(f"DELETE FROM coverage WHERE feed IN ({','.join('?' * len(params))})", params)
-    conn.executemany("INSERT INTO coverage VALUES (?, ?, ?, ?, ?)", rows)
-
-
-def changed_date(prev: dict[str, Any] | None, digest: str) -> str:
-    """For data that dates nothing itself and came without `Last-Modified`: when its content last changed, as this
-    DB saw it. A mirror that stops changing keeps that date and grows stale; a local file's mtime is not used, since a
-    copy or a checkout stamps it with the day it was made."""
-    if prev is not None and prev.get("digest") == digest and prev.get("data_date"):
-        return str(prev["data_date"])
-    return now_iso()
-
-
-def source_date(ws: Workspace) -> str | None:
-    """The inputs' own date when the records carry none: the newest `Last-Modified` the server sent."""
-    dates: list[datetime] = []
-    for validators in ws.new_validators.values():
-        with contextlib.suppress(TypeError, ValueError):
-            if validators.get("last_modified"):
-                dates.append(parsedate_to_datetime(validators["last_modified"]))
-    if not dates:
-        return None
-    newest = max(d if d.tzinfo else d.replace(tzinfo=UTC) for d in dates)
-    return newest.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _failed(conn: sqlite3.Connection, feed: Feed, message: str, started: float, code: int) -> FeedOutcome:

@@ -358,7 +358,7 @@ class VulnStore:
             rows = self._conn.execute("SELECT namespace, feed, advisories, data_date, fixed_only FROM coverage "
                                       "ORDER BY namespace, feed").fetchall()
         except sqlite3.OperationalError:
-            from seawall.db.build import COVERAGE_QUERY
+            from seawall.db.coverage import COVERAGE_QUERY
 
             dates = {str(name): date for name, date in self._query("SELECT name, data_date FROM feeds")}
             rows = sorted((ns, feed, n, date or dates.get(str(feed)), fixed)
