@@ -18,9 +18,10 @@ import io
 import os
 import queue
 import threading
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from seawall.blobs.layerfile import LayerFile
 from seawall.blobs.readers import CHUNK, GZIP_MAGIC, ZSTD_MAGIC, DigestReader, normalize_path, open_range
@@ -36,6 +37,7 @@ OPAQUE_MARKER = ".wh..wh..opq"
 BLOCK_SIZE = 512
 _ZERO_BLOCK = bytes(BLOCK_SIZE)
 _MAX_META = 1024 * 1024  # a pax or GNU long-name record larger than this is hostile
+_PAX_KEYS = frozenset({b"path", b"linkpath", b"size", b"uid", b"gid"})  # the pax keys an entry is built from
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,7 @@ class LayerLimits:
     max_file_read: int = 1024**3
 
 
-@dataclass(frozen=True, slots=True)
-class TarEntry:
+class TarEntry(NamedTuple):  # a tuple, not a frozen dataclass: built once per entry, three times faster
     path: str  # absolute, normalised, never outside the root
     type: str  # file | dir | symlink | hardlink | char | block | fifo | other
     size: int
@@ -253,39 +254,59 @@ class TarLayerReader:
         """The next entry, or None after the end-of-archive (having checked the digests)."""
         if self._finished:
             return None
-        self._skip(self._remaining + self._padding)
+        skip = self._remaining + self._padding
+        if len(self._buf) - self._pos >= skip:  # the common case, inline: the rest of this entry is buffered
+            self._pos += skip
+        else:
+            self._skip(skip)
         self._remaining = self._padding = 0
         long_name: str | None = None
         long_link: str | None = None
         pax: dict[str, str] = {}
+        what = self.what
         while True:
-            header = self._take(BLOCK_SIZE)
+            buf, pos = self._buf, self._pos
+            if len(buf) - pos >= BLOCK_SIZE:
+                header = buf[pos: pos + BLOCK_SIZE]
+                self._pos = pos + BLOCK_SIZE
+            else:
+                header = self._take(BLOCK_SIZE)
             if not header or header == _ZERO_BLOCK:
                 self.finish()
                 return None
-            self._check_header(header)
+            field = header[148:156]
+            try:
+                stored = int(field.rstrip(b"\0 ") or b"0", 8)  # the common spelling: digits, then NUL and/or space
+            except ValueError:
+                stored = _odd_checksum(field)
+            if stored != _byte_sum(header) - sum(field) + 256:  # the checksum field counts as eight spaces
+                raise IntegrityError(f"{what}: corrupt tar header (bad checksum) after {self.entries} entries",
+                                     remedy="checking that the layer is a tar archive and fetching it again")
             kind = header[156:157]
-            size = _number(header[124:136], self.what)
+            try:
+                size = int(header[124:136].rstrip(b"\0 ") or b"0", 8)
+            except ValueError:
+                size = _number(header[124:136], what)
             if kind in (b"L", b"K", b"x", b"g"):
                 if size > _MAX_META:
-                    raise IntegrityError(f"{self.what}: tar metadata record of {size} bytes is too large")
+                    raise IntegrityError(f"{what}: tar metadata record of {size} bytes is too large")
                 body = self._take(size) if size else b""
                 if len(body) != size:
-                    raise IntegrityError(f"{self.what}: tar stream is truncated")
+                    raise IntegrityError(f"{what}: tar stream is truncated")
                 self._skip(-size % BLOCK_SIZE)
                 if kind == b"L":
                     long_name = _cstr(body)
                 elif kind == b"K":
                     long_link = _cstr(body)
                 elif kind == b"x":
-                    pax.update(_parse_pax(body, self.what))
+                    pax.update(_parse_pax(body, what))
                 else:
-                    self._globals.update(_parse_pax(body, self.what))
+                    self._globals.update(_parse_pax(body, what))
                 continue
             break
         self.entries += 1
         if self.entries > self.limits.max_entries:
-            raise IntegrityError(f"{self.what}: layer has more than {self.limits.max_entries} entries")
+            raise IntegrityError(f"{what}: layer has more than {self.limits.max_entries} entries")
         fields = {**self._globals, **pax} if self._globals else pax
         name = fields.get("path") or long_name
         if name is None:
@@ -294,16 +315,27 @@ class TarLayerReader:
                 name = _cstr(header[345:500]) + "/" + name
         link = fields.get("linkpath") or long_link or _cstr(header[157:257])
         if "size" in fields:
-            size = _pax_int(fields["size"], self.what)
+            size = _pax_int(fields["size"], what)
         etype = _TYPES.get(kind, OTHER)
         if kind in (b"0", b"\0") and name.endswith("/"):
             etype = DIR  # pre-POSIX archives mark directories by a trailing slash only
-        mode = _number(header[100:108], self.what) & 0o7777
-        uid = _pax_int(fields["uid"], self.what) if "uid" in fields else _number(header[108:116], self.what)
-        gid = _pax_int(fields["gid"], self.what) if "gid" in fields else _number(header[116:124], self.what)
-        mtime = _number(header[136:148], self.what)
+        try:  # the common spelling of all four at once; any other goes field by field through _number below
+            mode = int(header[100:108].rstrip(b"\0 ") or b"0", 8) & 0o7777
+            uid = int(header[108:116].rstrip(b"\0 ") or b"0", 8)
+            gid = int(header[116:124].rstrip(b"\0 ") or b"0", 8)
+            mtime = int(header[136:148].rstrip(b"\0 ") or b"0", 8)
+        except ValueError:
+            mode = _number(header[100:108], what) & 0o7777
+            uid = 0 if "uid" in fields else _number(header[108:116], what)
+            gid = 0 if "gid" in fields else _number(header[116:124], what)
+            mtime = _number(header[136:148], what)
+        if fields:
+            if "uid" in fields:
+                uid = _pax_int(fields["uid"], what)
+            if "gid" in fields:
+                gid = _pax_int(fields["gid"], what)
         if size < 0:
-            raise IntegrityError(f"{self.what}: negative size in tar header for {name!r}")
+            raise IntegrityError(f"{what}: negative size in tar header for {name!r}")
         # Links, devices, fifos and directories carry no content whatever their size field says.
         data_size = 0 if kind in (b"1", b"2", b"3", b"4", b"5", b"6") else size
         self._remaining = data_size
@@ -311,20 +343,6 @@ class TarLayerReader:
         path = normalize_path(name)
         linkname = normalize_path(link) if etype == HARDLINK else link
         return TarEntry(path, etype, size if etype == FILE else 0, mode, linkname, uid, gid, mtime)
-
-    def _check_header(self, header: bytes) -> None:
-        field = header[148:156]
-        try:
-            stored = int(field.rstrip(b"\0 ") or b"0", 8)  # the common spelling: digits, then NUL and/or space
-        except ValueError:
-            try:
-                stored = int(field.replace(b"\0", b" ").strip() or b"0", 8)
-            except ValueError:
-                stored = -1
-        computed = sum(header) - sum(field) + 256  # the checksum field counts as eight spaces
-        if stored != computed:
-            raise IntegrityError(f"{self.what}: corrupt tar header (bad checksum) after {self.entries} entries",
-                                 remedy="checking that the layer is a tar archive and fetching it again")
 
     def finish(self) -> None:
         """Drain the rest of the stream (trailing blocks) and check the diff_id and blob digest."""
@@ -340,6 +358,22 @@ class TarLayerReader:
                                  remedy="fetching or exporting the image again; the layer is corrupt "
                                         "or was tampered with")
         self._finished = True
+
+
+def _odd_checksum(field: bytes) -> int:
+    try:
+        return int(field.replace(b"\0", b" ").strip() or b"0", 8)
+    except ValueError:
+        return -1
+
+
+def _byte_sum(block: bytes) -> int:
+    """The sum of a header's bytes. sum() walks them one Python int at a time (half of all header parsing);
+    adler32's low 16 bits are 1 + that sum mod 65521, which is the sum itself when every byte is ASCII
+    (512 × 127 < 65521): almost every header."""
+    if block.isascii():
+        return (zlib.adler32(block) & 0xFFFF) - 1
+    return sum(block)
 
 
 def _cstr(field: bytes) -> str:
@@ -389,7 +423,7 @@ def _parse_pax(body: bytes, what: str) -> dict[str, str]:
             raise IntegrityError(f"{what}: corrupt pax header")
         record = body[space + 1: pos + length - 1]
         key, sep, value = record.partition(b"=")
-        if sep:
-            out[key.decode("utf-8", "replace")] = value.decode("utf-8", "surrogateescape")
+        if sep and key in _PAX_KEYS:  # the others (times, xattrs, …) are read by no one: not decoded
+            out[key.decode()] = value.decode("utf-8", "surrogateescape")
         pos += length
     return out
