@@ -28,6 +28,7 @@ from typing import BinaryIO
 from seawall import paths
 from seawall.blobs.layerfile import LayerFile
 from seawall.errors import IntegrityError
+from seawall.fs.globs import literal_ends
 from seawall.fs.layered import FileView, IndexEntry
 from seawall.fs.request import FileEntry, FileRequester
 from seawall.fs.tarlayer import (
@@ -101,13 +102,18 @@ class _Wants:
         gated = [c for c in job.catalogers if getattr(c, "wants_only_globbed", False)]
         self.ungated = tuple(c for c in job.catalogers if not getattr(c, "wants_only_globbed", False))
         self.gate = re.compile("|".join(f"(?:{c._matcher.pattern})" for c in gated)) if gated else None  # type: ignore[attr-defined]
+        self.tails, self.heads = literal_ends(g for c in gated for g in getattr(c, "globs", ()))
 
     def who(self, path: str, mode: int, size: int) -> tuple[list[str], list[str]]:
         """(names that want the content, names that want it but it is too large)."""
         wanted: list[str] = []
         too_large: list[str] = []
         gate = self.gate
-        for cataloger in self.catalogers if gate is None or gate.match(path) else self.ungated:
+        if gate is None or ((path.endswith(self.tails) or path.startswith(self.heads)) and gate.match(path)):
+            asked = self.catalogers
+        else:
+            asked = self.ungated
+        for cataloger in asked:
             # Asked with the size clamped to the bound, so a file a cataloger refuses only for its size is
             # reported as too large instead of passing unmentioned.
             if cataloger.wants(path, mode, min(size, cataloger.max_file_size)):
