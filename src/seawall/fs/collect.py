@@ -254,8 +254,9 @@ class LayerCollector:
         shutil.rmtree(self.spool_dir, ignore_errors=True)
 
     def run(self, jobs: Sequence[LayerJob], source: ImageSource | None = None,
-            on_done: Callable[[LayerJob], None] | None = None) -> list[LayerScan]:
-        """Scan every job's layer; results in the order of `jobs`. `on_done` hears of each layer as it finishes."""
+            on_done: Callable[[LayerScan], None] | None = None) -> list[LayerScan]:
+        """Scan every job's layer; results in the order of `jobs`. `on_done` is given each layer's scan as it
+        finishes, in the calling thread, while the pool goes on reading the others."""
         results: dict[int, LayerScan] = {}
         local = [j for j in jobs if j.layer_file is None]
         parallel = [j for j in jobs if j.layer_file is not None]
@@ -276,11 +277,11 @@ class LayerCollector:
                             other.cancel()
                         raise
                     if on_done:
-                        on_done(futures[future])
+                        on_done(results[futures[future].index])
         for job in local:
             results[job.index] = self._run_local(job, source)
             if on_done:
-                on_done(job)
+                on_done(results[job.index])
         return [results[job.index] for job in jobs]
 
     def _run_local(self, job: LayerJob, source: ImageSource | None) -> LayerScan:
