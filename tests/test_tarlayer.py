@@ -91,6 +91,16 @@ def test_wrong_diff_id_is_rejected(tmp_path: Path) -> None:
         read_all(blob_file(tmp_path, compress(layer_tar(SPEC), "zstd")), diff_id=digest_of(b"not it"))
 
 
+def test_uncompressed_layer_named_by_its_diff_id_is_still_checked(tmp_path: Path) -> None:
+    tar = layer_tar(SPEC)
+    good = blob_file(tmp_path, tar)
+    assert read_all(good, diff_id=good.digest)["/etc/hosts"][4] == b"127.0.0.1 localhost\n"
+    tampered = blob_file(tmp_path, tar.replace(b"127.0.0.1 localhost", b"10.6.6.6 localhost!"), "tampered")
+    claimed = LayerFile(tampered.path, 0, tampered.size, good.digest, False)  # the digest and diff_id of the original
+    with pytest.raises(IntegrityError, match="does not match its digest"):
+        read_all(claimed, diff_id=good.digest)
+
+
 @pytest.mark.parametrize("compression", ["gzip", "zstd", "none"])
 def test_truncated_layer_is_an_error_not_a_short_listing(tmp_path: Path, compression: str) -> None:
     tar = layer_tar({"/big": bytes(range(256)) * 4000, "/after": b"z"})

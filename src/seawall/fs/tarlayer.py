@@ -170,7 +170,10 @@ class TarLayerReader:
             buffered.close()
             raise
         self._diff_id = diff_id
-        self._diff_hash = _BackgroundHash(diff_id.split(":", 1)[0]) if diff_id else None
+        # An uncompressed blob whose digest is its diff_id (docker save, OCI tar layers) is hashed once: the blob
+        # digest, checked over these same bytes, is the diff_id check.
+        same = not self.compression and digest is not None and digest == diff_id
+        self._diff_hash = _BackgroundHash(diff_id.split(":", 1)[0]) if diff_id and not same else None
         self._inflater = _Inflater(self._data, self._diff_hash)
         self._buf = b""
         self._pos = 0
