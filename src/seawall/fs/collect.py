@@ -13,14 +13,17 @@ removes.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
 import shutil
 import stat
+import sys
 import tempfile
+import threading
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -233,6 +236,32 @@ def _resolve_links(job: LayerJob, limits: LayerLimits, scan: LayerScan,
             _emit(scan, wanted, path, size, mode, job.index, (data, spooled))
 
 
+_SWITCH_INTERVAL = 0.0005  # seconds; CPython's default is 0.005
+_switch_lock = threading.Lock()
+_switch_users = 0
+_switch_saved = 0.0
+
+
+@contextlib.contextmanager
+def _short_gil_slices() -> Iterator[None]:
+    """While layers are read, the threads that inflate and hash take the GIL back after every chunk; with the
+    default 5 ms slices each such hand-over can wait that long behind a thread parsing headers, which stalls the
+    inflating that bounds the whole read. Nested and concurrent readers share one setting, restored by the last."""
+    global _switch_users, _switch_saved
+    with _switch_lock:
+        if _switch_users == 0:
+            _switch_saved = sys.getswitchinterval()
+            sys.setswitchinterval(min(_switch_saved, _SWITCH_INTERVAL))
+        _switch_users += 1
+    try:
+        yield
+    finally:
+        with _switch_lock:
+            _switch_users -= 1
+            if _switch_users == 0:
+                sys.setswitchinterval(_switch_saved)
+
+
 class LayerCollector:
     """Runs `LayerJob`s (in parallel) and dir: rootfs scans; owns the spool directory of large files."""
 
@@ -257,6 +286,11 @@ class LayerCollector:
             on_done: Callable[[LayerScan], None] | None = None) -> list[LayerScan]:
         """Scan every job's layer; results in the order of `jobs`. `on_done` is given each layer's scan as it
         finishes, in the calling thread, while the pool goes on reading the others."""
+        with _short_gil_slices():
+            return self._run(jobs, source, on_done)
+
+    def _run(self, jobs: Sequence[LayerJob], source: ImageSource | None,
+             on_done: Callable[[LayerScan], None] | None) -> list[LayerScan]:
         results: dict[int, LayerScan] = {}
         local = [j for j in jobs if j.layer_file is None]
         parallel = [j for j in jobs if j.layer_file is not None]
