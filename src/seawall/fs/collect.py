@@ -53,6 +53,7 @@ from seawall.image.source import ImageSource
 SMALL_FILE = 1024 * 1024
 IN_PROCESS_BYTES = 8 * 1024 * 1024  # below this in total, layers are read one after another in the calling thread
 EXTRAS = "*extra*"  # the key under which files asked for by path are collected
+_NO_ONE: list[str] = []  # who() wants nothing of most files: one shared empty list, never appended to
 
 
 @dataclass(frozen=True)
@@ -108,9 +109,9 @@ class _Wants:
         self.tails, self.heads = literal_ends(g for c in gated for g in getattr(c, "globs", ()))
 
     def who(self, path: str, mode: int, size: int) -> tuple[list[str], list[str]]:
-        """(names that want the content, names that want it but it is too large)."""
-        wanted: list[str] = []
-        too_large: list[str] = []
+        """(names that want the content, names that want it but it is too large); most files get two empty,
+        shared lists (never to be changed by the caller)."""
+        wanted = too_large = _NO_ONE
         gate = self.gate
         if gate is None or ((path.endswith(self.tails) or path.startswith(self.heads)) and gate.match(path)):
             asked = self.catalogers
@@ -119,10 +120,14 @@ class _Wants:
         for cataloger in asked:
             # Asked with the size clamped to the bound, so a file a cataloger refuses only for its size is
             # reported as too large instead of passing unmentioned.
-            if cataloger.wants(path, mode, min(size, cataloger.max_file_size)):
-                (wanted if size <= cataloger.max_file_size else too_large).append(cataloger.name)
+            bound = cataloger.max_file_size
+            if cataloger.wants(path, mode, size if size < bound else bound):
+                if size <= bound:
+                    wanted = [*wanted, cataloger.name]
+                else:
+                    too_large = [*too_large, cataloger.name]
         if path in self.extra:
-            wanted.append(EXTRAS)
+            wanted = [*wanted, EXTRAS]
         return wanted, too_large
 
 
@@ -150,24 +155,26 @@ def scan_layer(job: LayerJob, spool_dir: str, limits: LayerLimits, stream: Binar
     taken_at: dict[int, int] = {}  # id of each FileEntry / too-large item / pending link → its entry's number
     what = job.what or f"layer {job.index}"
     reader = _reader(job, limits, what, stream)
+    entries = scan.entries
     with reader:
         for entry in reader:
-            if WHITEOUT_PREFIX in entry.path and _classify(scan, entry.path):
+            path = entry.path
+            if WHITEOUT_PREFIX in path and _classify(scan, path):
                 continue
-            number = len(scan.entries)
-            if entry.path in contributed:  # written again in this layer: the last entry wins, as on extraction
-                last_write[entry.path] = number
-            scan.entries.append((entry.path, entry.type, entry.size, entry.mode, entry.linkname))
+            number = len(entries)
+            if path in contributed:  # written again in this layer: the last entry wins, as on extraction
+                last_write[path] = number
+            entries.append(entry[:5])  # path, type, size, mode, linkname: an IndexEntry
             if entry.type == FILE:
-                contributed.add(entry.path)
-                sizes[entry.path] = entry.size
-                wanted, too_large = wants.who(entry.path, entry.mode, entry.size)
+                contributed.add(path)
+                sizes[path] = entry.size
+                wanted, too_large = wants.who(path, entry.mode, entry.size)
                 for name in too_large:
-                    scan.too_large.setdefault(name, []).append(item := (entry.path, entry.size))
+                    scan.too_large.setdefault(name, []).append(item := (path, entry.size))
                     taken_at[id(item)] = number
                 if wanted:
-                    captured[entry.path] = _capture(reader, entry.size, spool_dir)
-                    emitted = _emit(scan, wanted, entry.path, entry.size, entry.mode, job.index, captured[entry.path])
+                    captured[path] = _capture(reader, entry.size, spool_dir)
+                    emitted = _emit(scan, wanted, path, entry.size, entry.mode, job.index, captured[path])
                     taken_at[id(emitted)] = number
             elif entry.type == HARDLINK:
                 contributed.add(entry.path)
