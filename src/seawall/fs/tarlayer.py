@@ -21,7 +21,7 @@ import threading
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 from seawall.blobs.layerfile import LayerFile
 from seawall.blobs.readers import CHUNK, GZIP_MAGIC, ZSTD_MAGIC, DigestReader, normalize_path, open_range
@@ -60,31 +60,55 @@ class TarEntry(NamedTuple):  # a tuple, not a frozen dataclass: built once per e
     mtime: int
 
 
-class _BackgroundHash:
-    """A digest of the uncompressed stream, computed a few chunks behind in a thread of its own: hashlib releases
-    the GIL, so hashing runs beside inflating and header parsing instead of after them."""
+class _HashThread:
+    """Digests computed a few chunks behind in a thread of its own: hashlib releases the GIL, so the blob digest
+    and the diff_id are hashed beside inflating and header parsing instead of in line with them (the blob digest
+    in the inflating thread made that thread, which bounds the read of a large layer, an eighth slower)."""
 
-    def __init__(self, algorithm: str) -> None:
-        self._hash = hashlib.new(algorithm)
-        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=8)  # bounds the bytes held in flight
-        self._thread = threading.Thread(target=self._run, name="diff-id-hash", daemon=True)
+    def __init__(self) -> None:
+        self._queue: queue.Queue[tuple[Any, bytes] | None] = queue.Queue(maxsize=8)  # bounds the bytes in flight
+        self._thread = threading.Thread(target=self._run, name="layer-hash", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
-        while (chunk := self._queue.get()) is not None:
-            self._hash.update(chunk)
+        while (item := self._queue.get()) is not None:
+            target, data = item
+            if isinstance(target, threading.Event):
+                target.set()
+            else:
+                target.update(data)
 
-    def update(self, data: bytes) -> None:
-        self._queue.put(data)
+    def put(self, target: Any, data: bytes) -> None:
+        self._queue.put((target, data))
 
-    def hexdigest(self) -> str:
-        self.close()
-        return self._hash.hexdigest()
+    def drained(self) -> None:
+        """Wait until everything queued so far is hashed."""
+        if self._thread.is_alive():
+            done = threading.Event()
+            self._queue.put((done, b""))
+            done.wait()
 
     def close(self) -> None:
         if self._thread.is_alive():
             self._queue.put(None)
             self._thread.join()
+
+
+class _DeferredHash:
+    """A hashlib object fed through a `_HashThread`; `hexdigest()` waits for what is queued. `copy` for callers
+    that reuse their buffer (a reader's readinto); chunks that are bytes already are queued as they are."""
+
+    def __init__(self, thread: _HashThread, algorithm: str, *, copy: bool) -> None:
+        self._thread = thread
+        self._hash = hashlib.new(algorithm)
+        self._copy = copy
+
+    def update(self, data: bytes | memoryview) -> None:
+        self._thread.put(self._hash, bytes(data) if self._copy or not isinstance(data, bytes) else data)
+
+    def hexdigest(self) -> str:
+        self._thread.drained()
+        return self._hash.hexdigest()
 
 
 class _Inflater:
@@ -93,7 +117,7 @@ class _Inflater:
     (isal's own threaded reader copies each into a BytesIO and again into the caller's buffer) and, when there
     is a diff_id to check, its hash thread as well."""
 
-    def __init__(self, data: BinaryIO, diff_hash: _BackgroundHash | None) -> None:
+    def __init__(self, data: BinaryIO, diff_hash: _DeferredHash | None) -> None:
         self._data = data
         self._diff_hash = diff_hash
         self._queue: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=4)  # bounds the bytes read ahead
@@ -162,18 +186,22 @@ class TarLayerReader:
                  diff_id: str | None = None, limits: LayerLimits | None = None, what: str = "layer") -> None:
         self.what = what
         self.limits = limits or LayerLimits()
-        self._raw = DigestReader(stream, digest, size, what)
+        self._hashes = _HashThread()
+        blob_hash = _DeferredHash(self._hashes, digest.split(":", 1)[0], copy=True) if digest else None
+        self._raw = DigestReader(stream, digest, size, what, hasher=blob_hash)
         buffered = io.BufferedReader(self._raw, CHUNK)
         try:
             self._data, self.compression = _decompressor(buffered, what)
         except Exception:
             buffered.close()
+            self._hashes.close()
             raise
         self._diff_id = diff_id
         # An uncompressed blob whose digest is its diff_id (docker save, OCI tar layers) is hashed once: the blob
         # digest, checked over these same bytes, is the diff_id check.
         same = not self.compression and digest is not None and digest == diff_id
-        self._diff_hash = _BackgroundHash(diff_id.split(":", 1)[0]) if diff_id and not same else None
+        self._diff_hash = _DeferredHash(self._hashes, diff_id.split(":", 1)[0], copy=False) \
+            if diff_id and not same else None
         self._inflater = _Inflater(self._data, self._diff_hash)
         self._buf = b""
         self._pos = 0
@@ -197,9 +225,8 @@ class TarLayerReader:
         self.close()
 
     def close(self) -> None:
-        self._inflater.close()
-        if self._diff_hash is not None:
-            self._diff_hash.close()
+        self._inflater.close()  # first: its thread may be waiting for the hash thread
+        self._hashes.close()
         self._data.close()
         self._raw.close()
 
