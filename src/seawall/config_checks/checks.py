@@ -163,12 +163,12 @@ def _looks_secret(name: str, value: str) -> bool:
         "true", "false", "none", "null", "0", "1", "yes", "no")
 
 
+_MERGED_USR = ("/bin/", "/sbin/", "/lib/", "/lib64/", "/lib32/")
+
+
 def _canonical(path: str) -> str:
     """/bin/x and /usr/bin/x are one file on merged-/usr systems; package lists may name either."""
-    for short in ("/bin/", "/sbin/", "/lib/", "/lib64/", "/lib32/"):
-        if path.startswith("/usr" + short):
-            return path[4:]
-    return path
+    return path[4:] if path.startswith("/usr/") and path.startswith(_MERGED_USR, 4) else path
 
 
 def setuid_files(data: CheckInput) -> Iterator[ConfigFinding]:

@@ -158,6 +158,27 @@ def _read_layers(
     progress: Callable[[str, int, int], None] | None,
     stats: InventoryStats,
 ) -> tuple[list[LayerFacts], list[list[CatalogResult]], list[LayerSummary], dict[str, list[LayerAnalysis]]]:
+    args = (source, image, catalogers, analyzers, cache, collector, progress, stats)
+    if cache is None:
+        return _read_layers_now(*args)
+    names = [*(f"{c.name}-v{c.version}" for c in catalogers), *(f"analysis-{a.name}-v{a.version}" for a in analyzers)]
+    unread = [layer.diff_id for layer in image.layers if not cache.complete(layer.diff_id, names)]
+    if not unread:
+        return _read_layers_now(*args)
+    with cache.claim(unread):  # what another process read meanwhile is a cache hit now
+        return _read_layers_now(*args)
+
+
+def _read_layers_now(
+    source: ImageSource,
+    image: Image,
+    catalogers: Sequence[Cataloger],
+    analyzers: Sequence[LayerAnalyzer],
+    cache: LayerCache | None,
+    collector: LayerCollector,
+    progress: Callable[[str, int, int], None] | None,
+    stats: InventoryStats,
+) -> tuple[list[LayerFacts], list[list[CatalogResult]], list[LayerSummary], dict[str, list[LayerAnalysis]]]:
     cached: dict[int, dict[str, tuple[frozenset[str], CatalogResult]]] = {}
     analyzed: dict[int, dict[str, dict[str, Any] | list[Any]]] = {}
     summaries: dict[int, LayerSummary] = {}

@@ -6,10 +6,13 @@ Entries are JSON (never pickle: a cache directory may be shared), written to a t
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import re
 import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,8 +93,34 @@ class LayerCache:
                 continue
             freed += sum(f.stat().st_size for f in files)
             shutil.rmtree(layer_dir, ignore_errors=True)
+            (self.root / "locks" / f"{layer_dir.name}.lock").unlink(missing_ok=True)
             removed += 1
         return removed, freed
+
+    def complete(self, diff_id: str, names: Iterable[str]) -> bool:
+        """Whether the layer's summary and each named entry (`NAME-vVERSION`, `analysis-…`) are on disk (no read)."""
+        base = self._dir(diff_id)
+        return base is not None and all((base / f"{name}.json").is_file()
+                                        for name in (f"layer-v{FACTS_VERSION}", *names))
+
+    @contextmanager
+    def claim(self, diff_ids: Iterable[str]) -> Iterator[None]:
+        """Hold these layers while reading them: another process (a fleet's other worker, a parallel CI job on a
+        shared cache) that wants one of them waits, then finds it cached, rather than reading it a second time.
+        Locks are taken in digest order, so two claims never wait on each other; a cache directory where locks
+        cannot be made is read without them."""
+        wanted = sorted({d.split(":", 1)[1] for d in diff_ids if _DIGEST.match(d or "")})
+        with ExitStack() as held:
+            for hex_digest in wanted:
+                try:
+                    (self.root / "locks").mkdir(parents=True, exist_ok=True)
+                    fd = os.open(self.root / "locks" / f"{hex_digest}.lock",
+                                 os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+                    held.callback(os.close, fd)
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                except OSError:
+                    break
+            yield
 
     def get_result(self, diff_id: str, name: str, version: int) -> tuple[frozenset[str], CatalogResult] | None:
         base = self._dir(diff_id)
