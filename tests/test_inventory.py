@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -124,6 +125,33 @@ def test_a_layer_another_scan_is_reading_is_waited_for_then_taken_from_the_cache
         shutil.copytree(layer_cache_dir(warm) / "sha256", layer_cache_dir(shared) / "sha256")
     thread.join(60)
     assert done and waiting.layers_read == 0 and waiting.bytes_read == 0
+
+
+def test_while_waiting_for_a_shared_base_layer_the_other_layers_are_read(layout: Path, tmp_path: Path) -> None:
+    warm, shared = tmp_path / "warm", tmp_path / "shared"
+    with open_source(f"oci:{layout}") as source:
+        build_sbom(source, cache_dir=warm)
+        base, *others = [layer.diff_id for layer in source.resolve().layers]
+    stats = InventoryStats()
+    done: list[object] = []
+
+    def scan() -> None:
+        with open_source(f"oci:{layout}") as source:
+            done.append(build_sbom(source, cache_dir=shared, stats=stats))
+
+    cache = LayerCache(layer_cache_dir(shared))
+    names = [f"{c.name}-v{c.version}" for c in default_catalogers()]
+    with cache.claim([base]):  # another worker is reading the base layer
+        thread = threading.Thread(target=scan)
+        thread.start()
+        deadline = time.monotonic() + 60
+        while not all(cache.complete(d, names) for d in others) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert all(cache.complete(d, names) for d in others) and thread.is_alive() and not done
+        digest = base.split(":", 1)[1]
+        shutil.copytree(layer_cache_dir(warm) / "sha256" / digest, layer_cache_dir(shared) / "sha256" / digest)
+    thread.join(60)
+    assert done and stats.layers_read == len(others) and stats.layers == len(others) + 1
 
 
 def test_bumping_a_cataloger_version_rereads_only_for_it(layout: Path) -> None:

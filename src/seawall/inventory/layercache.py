@@ -104,23 +104,30 @@ class LayerCache:
                                         for name in (f"layer-v{FACTS_VERSION}", *names))
 
     @contextmanager
-    def claim(self, diff_ids: Iterable[str]) -> Iterator[None]:
-        """Hold these layers while reading them: another process (a fleet's other worker, a parallel CI job on a
-        shared cache) that wants one of them waits, then finds it cached, rather than reading it a second time.
-        Locks are taken in digest order, so two claims never wait on each other; a cache directory where locks
-        cannot be made is read without them."""
-        wanted = sorted({d.split(":", 1)[1] for d in diff_ids if _DIGEST.match(d or "")})
+    def claim(self, diff_ids: Iterable[str], *, wait: bool = True) -> Iterator[set[str]]:
+        """Hold these layers while reading them, so another process (a fleet's other worker, a CI job on a shared
+        cache) that wants one waits and then finds it cached instead of reading it a second time. Yields the
+        layers another process holds: none when `wait` (locks are taken in digest order, so two waiting claims
+        never wait on each other), else those it could not take at once. A cache directory where locks cannot be
+        made is read without them."""
+        wanted = sorted({d for d in diff_ids if _DIGEST.match(d or "")})
+        busy: set[str] = set()
         with ExitStack() as held:
-            for hex_digest in wanted:
+            for diff_id in wanted:
                 try:
                     (self.root / "locks").mkdir(parents=True, exist_ok=True)
-                    fd = os.open(self.root / "locks" / f"{hex_digest}.lock",
+                    fd = os.open(self.root / "locks" / f"{diff_id.split(':', 1)[1]}.lock",
                                  os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-                    held.callback(os.close, fd)
-                    fcntl.flock(fd, fcntl.LOCK_EX)
                 except OSError:
                     break
-            yield
+                held.callback(os.close, fd)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    busy.add(diff_id)
+                except OSError:
+                    break
+            yield busy
 
     def get_result(self, diff_id: str, name: str, version: int) -> tuple[frozenset[str], CatalogResult] | None:
         base = self._dir(diff_id)
