@@ -28,12 +28,17 @@ import sys
 import tarfile
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
 sys.path.insert(0, str(BENCH))
 from common import OUT, human_size, layout_of
+
+if TYPE_CHECKING:
+    from seawall.fleet.records import ImageResult
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync"]
@@ -117,6 +122,11 @@ def build_catalog(host: str, count: int, bases: list[str], work: Path) -> tuple[
     return catalog, len(lines)
 
 
+def _arrived(arrivals: list[float], result: ImageResult) -> None:
+    if result.alias_of is None:
+        arrivals.append(time.perf_counter())
+
+
 def chromium_load(report: Path, work: Path) -> tuple[float, float, float]:
     """(ms to the load event, ms to DOMContentLoaded, wall seconds of the headless run) for `report`."""
     binary = shutil.which("chromium") or "/usr/bin/chromium"
@@ -184,17 +194,22 @@ def main() -> None:
                 store = f"sqlite:///{work / f'store-{workers}-{attempt}.db'}"
                 load = os.getloadavg()[0]
                 cpu, children = time.process_time(), resource.getrusage(resource.RUSAGE_CHILDREN)
+                arrivals: list[float] = []
                 started = time.perf_counter()
                 summary = run_fleet(RunOptions(catalog=str(catalog), store_url=store, workers=workers,
-                                               cache_dir=str(cache), db=str(db), auto_update=False, reuse=False))
+                                               cache_dir=str(cache), db=str(db), auto_update=False, reuse=False),
+                                    on_result=partial(_arrived, arrivals))
                 seconds = time.perf_counter() - started
+                # Between the first and the last result: the scanning itself, without start-up and shutdown.
+                steady = (len(arrivals) - 1) / (arrivals[-1] - arrivals[0]) * 60 if len(arrivals) > 1 else 0.0
                 after = resource.getrusage(resource.RUSAGE_CHILDREN)
                 workers_cpu = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
                 if summary.errors:
                     raise SystemExit(f"workers={workers}: {summary.errors} errors")
                 rates.setdefault(workers, []).append(summary.scanned / seconds * 60)
                 print(f"workers={workers}: {summary.scanned} images ({summary.aliases} alias tags) in {seconds:.1f}s "
-                      f"= {rates[workers][-1]:.0f} images/min (cold cache, cluster start-up included); CPU: "
+                      f"= {rates[workers][-1]:.0f} images/min (cold cache, cluster start-up included; "
+                      f"{steady:.0f}/min from the first result to the last); CPU: "
                       f"{time.process_time() - cpu:.1f}s this process, {workers_cpu:.1f}s workers; load {load:.1f}",
                       flush=True)
                 shutil.rmtree(cache, ignore_errors=True)
