@@ -14,15 +14,20 @@ OS_TYPES = OS_PACKAGE_TYPES
 
 
 def mark_owned(packages: Sequence[Package], owned_files: Mapping[str, tuple[str, ...]]) -> list[Package]:
+    # Only the paths a language package could be owned through are looked up: an OS image lists ~10k files.
+    wanted = {p for package in packages if package.type not in OS_TYPES and package.locations
+              for p in (package.locations[0].path, posixpath.dirname(package.locations[0].path))}
     owner: dict[str, str] = {}
-    for package in packages:
+    for package in packages if wanted else ():
         if package.type not in OS_TYPES:
             continue
         purl = package.purl or f"{package.type}:{package.name}"
         files = package.files or owned_files.get(package.name, ()) or owned_files.get(
             f"{package.name}:{package.arch}", ())
         for path in files:
-            owner.setdefault(path if path.startswith("/") else "/" + path, purl)
+            path = path if path.startswith("/") else "/" + path
+            if path in wanted:
+                owner.setdefault(path, purl)
     if not owner:
         return list(packages)
     out: list[Package] = []

@@ -16,7 +16,7 @@ SCHEMA_URI = "https://seawall.dev/schema/sbom/v1"
 SCHEMA_VERSION = 1
 
 
-def render_json(sbom: SBOM, *, now: datetime | None = None) -> str:
+def render_json(sbom: SBOM, *, now: datetime | None = None, indent: int | None = 2) -> str:
     document: dict[str, Any] = {
         "schema": SCHEMA_URI,
         "schemaVersion": SCHEMA_VERSION,
@@ -27,7 +27,7 @@ def render_json(sbom: SBOM, *, now: datetime | None = None) -> str:
         "packages": [to_data(package) for package in sbom.packages],
         "unknowns": [to_data(unknown) for unknown in sbom.unknowns],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(document, indent=indent, ensure_ascii=False) + "\n"
 
 
 def is_seawall_json(data: object) -> bool:
