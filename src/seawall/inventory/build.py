@@ -10,26 +10,28 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from seawall import paths
-from seawall.catalog import CATALOGERS
+from seawall.catalog import CATALOGER_KEYS
 from seawall.catalog.distro import DISTRO_PATHS, detect_distro
 from seawall.catalog.interface import Cataloger, CatalogResult, FileEntry
 from seawall.catalog.purls import with_os_purl
 from seawall.catalog.rpm_manifest import prefer_rpm_database
 from seawall.catalog.vendors import mark_third_party
-from seawall.fs.collect import LayerCollector, LayerJob, LayerScan
-from seawall.fs.layered import IndexEntry
 from seawall.image.source import ImageSource
-from seawall.inventory.isolate import catalog_isolated
 from seawall.inventory.layercache import LayerCache, LayerSummary
 from seawall.inventory.ownership import mark_owned
 from seawall.inventory.squash import LayerFacts, squash, visible_layer
 from seawall.model.image import Image
 from seawall.model.sbom import SBOM, Package, Unknown
+
+if TYPE_CHECKING:
+    from seawall.fs.collect import LayerCollector, LayerJob, LayerScan
+    from seawall.fs.layered import IndexEntry
 
 MAX_DISTRO_FILE = 64 * 1024
 
@@ -85,7 +87,46 @@ class Inventory:
 
 
 def default_catalogers() -> list[Cataloger]:
+    from seawall.catalog import CATALOGERS
+
     return [cls() for cls in CATALOGERS]
+
+
+class _Named(Protocol):
+    """What the cache lookups need of a cataloger: a `Cataloger` or a `CatalogerKey`."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def version(self) -> int: ...
+
+
+class _Lazy:
+    """The catalogers and the layer reader, loaded when a layer must be read: a warm re-scan whose every result is
+    cached imports neither (they are most of its start-up)."""
+
+    def __init__(self, catalogers: Sequence[Cataloger] | None, stack: ExitStack, workers: int | None,
+                 cache_dir: str | os.PathLike[str] | None) -> None:
+        self.keys: Sequence[_Named] = list(catalogers) if catalogers is not None else CATALOGER_KEYS
+        self._given = catalogers
+        self._stack, self._workers, self._cache_dir = stack, workers, cache_dir
+        self._catalogers: dict[str, Cataloger] | None = None
+        self._collector: LayerCollector | None = None
+
+    def catalogers(self, keys: Iterable[_Named] | None = None) -> list[Cataloger]:
+        if self._catalogers is None:
+            loaded = list(self._given) if self._given is not None else default_catalogers()
+            self._catalogers = {c.name: c for c in loaded}
+        return [self._catalogers[k.name] for k in (self.keys if keys is None else keys)]
+
+    def collector(self) -> LayerCollector:
+        if self._collector is None:
+            from seawall.fs.collect import LayerCollector
+
+            self._collector = self._stack.enter_context(LayerCollector(workers=self._workers,
+                                                                       cache_dir=self._cache_dir))
+        return self._collector
 
 
 def build_sbom(
@@ -117,21 +158,22 @@ def build_inventory(
     stats: InventoryStats | None = None,
 ) -> Inventory:
     """The SBOM of the image `source` resolves to, and each analyzer's result for each of its layers."""
-    catalogers = list(catalogers) if catalogers is not None else default_catalogers()
     stats = stats if stats is not None else InventoryStats()
     image = source.resolve()
     cache = LayerCache(paths.layer_cache_dir(cache_dir)) if use_cache else None
-    with LayerCollector(workers=workers, cache_dir=cache_dir) as collector:
+    with ExitStack() as stack:
+        lazy = _Lazy(catalogers, stack, workers, cache_dir)
         rootfs = source.rootfs()
         if rootfs is not None:
-            scan = collector.scan_rootfs(rootfs, [*catalogers, *analyzers], DISTRO_PATHS)  # type: ignore[list-item]
-            facts, results, summary = _digest_scan(scan, catalogers, image, None, ())
+            loaded = lazy.catalogers()
+            scan = lazy.collector().scan_rootfs(rootfs, [*loaded, *analyzers], DISTRO_PATHS)  # type: ignore[list-item]
+            facts, results, summary = _digest_scan(scan, loaded, image, None, ())
             layers_facts, layer_results, summaries = [facts], [results], [summary]
             analyses = {a.name: [LayerAnalysis(0, None, "", _run_analyzer(a, scan))] for a in analyzers}
             stats.layers, stats.layers_read = 1, 1
         else:
-            layers_facts, layer_results, summaries, analyses = _read_layers(source, image, catalogers, analyzers,
-                                                                            cache, collector, progress, stats)
+            layers_facts, layer_results, summaries, analyses = _read_layers(source, image, lazy, analyzers,
+                                                                            cache, progress, stats)
     squashed = squash(layers_facts, layer_results)
     distro = detect_distro(_visible_files(layers_facts, summaries), today=today)
     packages = [with_os_purl(p, distro) if p.purl is None else p for p in prefer_rpm_database(squashed.packages)]
@@ -151,10 +193,9 @@ def build_inventory(
 def _read_layers(
     source: ImageSource,
     image: Image,
-    catalogers: Sequence[Cataloger],
+    lazy: _Lazy,
     analyzers: Sequence[LayerAnalyzer],
     cache: LayerCache | None,
-    collector: LayerCollector,
     progress: Callable[[str, int, int], None] | None,
     stats: InventoryStats,
 ) -> tuple[list[LayerFacts], list[list[CatalogResult]], list[LayerSummary], dict[str, list[LayerAnalysis]]]:
@@ -163,6 +204,7 @@ def _read_layers(
     summaries: dict[int, LayerSummary] = {}
     jobs: list[LayerJob] = []
     stats.layers = len(image.layers)
+    catalogers = lazy.keys
     for layer in image.layers:
         hits: dict[str, tuple[frozenset[str], CatalogResult]] = {}
         summary = cache.get_summary(layer.diff_id) if cache else None
@@ -179,15 +221,17 @@ def _read_layers(
         if summary is not None and not missing and not unanalyzed:
             summaries[layer.index] = summary
             continue
+        from seawall.fs.collect import LayerJob
+
         jobs.append(LayerJob(index=layer.index, layer_file=source.layer_file(layer), diff_id=layer.diff_id,
-                             catalogers=(*missing, *unanalyzed),  # type: ignore[arg-type]
+                             catalogers=(*lazy.catalogers(missing), *unanalyzed),  # type: ignore[arg-type]
                              extra_paths=frozenset(DISTRO_PATHS),
                              what=f"layer {layer.index} ({layer.digest})"))
         stats.bytes_read += layer.size
     stats.layers_read = len(jobs)
     if progress:
         progress("layers", 0, len(jobs))
-    scans = {scan.index: scan for scan in collector.run(jobs, source)} if jobs else {}
+    scans = {scan.index: scan for scan in lazy.collector().run(jobs, source)} if jobs else {}
     if progress:
         progress("layers", len(jobs), len(jobs))
 
@@ -203,7 +247,7 @@ def _read_layers(
                                     summary.whiteouts, summary.opaque_dirs))
             results.append([hits[c.name][1] for c in catalogers])
             continue
-        fresh = [c for c in catalogers if c.name not in cached[layer.index]]
+        fresh = lazy.catalogers(c for c in catalogers if c.name not in cached[layer.index])
         layer_facts, fresh_results, summary = _digest_scan(scan, fresh, image, cache, cached[layer.index].items())
         for analyzer in analyzers:
             if analyzer.name not in analyzed[layer.index]:
@@ -271,6 +315,8 @@ def _digest_scan(
 
 
 def _run_cataloger(cataloger: Cataloger, files: list[FileEntry], scan: LayerScan, diff_id: str | None) -> CatalogResult:
+    from seawall.inventory.isolate import catalog_isolated
+
     result = catalog_isolated(cataloger, files)  # a file that breaks the cataloger becomes an unknown of its own
     too_large = tuple(
         Unknown(path, f"not read: {size} bytes is over the {cataloger.max_file_size}-byte bound", cataloger.name,
