@@ -7,7 +7,6 @@ the library's strict 1.6 schema validator.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import cache
@@ -16,7 +15,7 @@ from uuid import UUID, uuid4
 
 from seawall import __version__
 from seawall.model.sbom import SBOM, Distro, Package
-from seawall.output import license_kinds
+from seawall.output import json_text, license_kinds
 from seawall.output import sbom_properties as props
 
 SPEC_VERSION = "1.6"
@@ -30,7 +29,7 @@ def render_cyclonedx(sbom: SBOM, *, now: datetime | None = None, serial: UUID | 
 
 
 def dump(document: Document) -> str:
-    return json.dumps(document, indent=2) + "\n"
+    return json_text.dumps(document) + "\n"
 
 
 def inventory_document(sbom: SBOM, *, now: datetime | None = None, serial: UUID | None = None) -> Document:

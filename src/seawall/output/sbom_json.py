@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,6 +10,7 @@ from seawall.errors import InputError
 from seawall.model.image import Image
 from seawall.model.sbom import SBOM, Distro, Package, Unknown
 from seawall.model.serialize import from_data, to_data
+from seawall.output import json_text
 
 SCHEMA_URI = "https://seawall.dev/schema/sbom/v1"
 SCHEMA_VERSION = 1
@@ -27,7 +27,7 @@ def render_json(sbom: SBOM, *, now: datetime | None = None) -> str:
         "packages": [to_data(package) for package in sbom.packages],
         "unknowns": [to_data(unknown) for unknown in sbom.unknowns],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json_text.dumps(document, ensure_ascii=False) + "\n"
 
 
 def is_seawall_json(data: object) -> bool:
