@@ -20,7 +20,6 @@ from seawall.catalog import CATALOGER_KEYS
 from seawall.catalog.distro import DISTRO_PATHS, detect_distro
 from seawall.catalog.interface import Cataloger, CatalogResult, FileEntry
 from seawall.catalog.purls import with_os_purl
-from seawall.catalog.rpm_manifest import prefer_rpm_database
 from seawall.catalog.vendors import mark_third_party
 from seawall.image.source import ImageSource
 from seawall.inventory.layercache import LayerCache, LayerSummary
@@ -176,7 +175,7 @@ def build_inventory(
                                                                             cache, progress, stats)
     squashed = squash(layers_facts, layer_results)
     distro = detect_distro(_visible_files(layers_facts, summaries), today=today)
-    packages = [with_os_purl(p, distro) if p.purl is None else p for p in prefer_rpm_database(squashed.packages)]
+    packages = [with_os_purl(p, distro) if p.purl is None else p for p in _prefer_rpm_database(squashed.packages)]
     # Every layer's repositories count, also those a later layer removed: packages installed from them stay.
     everything = [result for layer in layer_results for result in layer]
     packages = mark_third_party(mark_owned(packages, squashed.owned_files), distro,
@@ -331,6 +330,14 @@ def _locate(package: Package, index: int, diff_id: str | None) -> Package:
     """Stamp the reading layer on every location (catalogers do not know layers' digests)."""
     locations = tuple(dataclasses.replace(loc, layer_index=index, layer_diff_id=diff_id) for loc in package.locations)
     return dataclasses.replace(package, locations=locations)
+
+
+def _prefer_rpm_database(packages: Sequence[Package]) -> Sequence[Package]:
+    if not any(p.type == "rpm" for p in packages):
+        return packages  # the rpm readers (and sqlite3) load only for an image that has rpm packages
+    from seawall.catalog.rpm_manifest import prefer_rpm_database
+
+    return prefer_rpm_database(packages)
 
 
 def _visible_files(facts: Sequence[LayerFacts], summaries: Sequence[LayerSummary]) -> dict[str, bytes]:
