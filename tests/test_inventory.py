@@ -10,7 +10,7 @@ import pytest
 from seawall.catalog.dpkg import DpkgCataloger
 from seawall.catalog.python import PythonCataloger
 from seawall.image.open import open_source
-from seawall.inventory.build import InventoryStats, build_sbom, default_catalogers
+from seawall.inventory.build import InventoryStats, build_inventory, build_sbom, default_catalogers
 from tests.imagebuild import Dir, Whiteout, build_oci_layout
 
 OS_RELEASE = b'ID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\nPRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n'
@@ -160,10 +160,10 @@ def test_a_missing_result_loads_the_catalogers_and_rereads(layout: Path) -> None
     from seawall import paths
 
     with open_source(f"oci:{layout}") as source:
-        cold = build_sbom(source)
+        cold = build_inventory(source)
         for entry in paths.layer_cache_dir().glob("sha256/*/python-v*.json"):
             entry.unlink()
         stats = InventoryStats()
-        again = build_sbom(source, stats=stats)
+        again = build_inventory(source, stats=stats)
     assert stats.layers_read == 5 and stats.fresh_results == 5
-    assert again.packages == cold.packages
+    assert again.sbom.packages == cold.sbom.packages

@@ -141,7 +141,7 @@ def build_sbom(
 ) -> SBOM:
     """The inventory of the image `source` resolves to."""
     return build_inventory(source, catalogers=catalogers, cache_dir=cache_dir, use_cache=use_cache, workers=workers,
-                           today=today, progress=progress, stats=stats).sbom
+                           today=today, progress=progress, stats=stats, sbom_only=True).sbom
 
 
 def build_inventory(
@@ -155,14 +155,28 @@ def build_inventory(
     today: date | None = None,
     progress: Callable[[str, int, int], None] | None = None,
     stats: InventoryStats | None = None,
+    sbom_only: bool = False,
 ) -> Inventory:
-    """The SBOM of the image `source` resolves to, and each analyzer's result for each of its layers."""
+    """The SBOM of the image `source` resolves to, and each analyzer's result for each of its layers.
+
+    `sbom_only`: the caller reads only `.sbom` and the sizes; without analyzers and custom catalogers, the merged
+    inventory of an image seen before then comes from one cache entry, and `.layers` and `.owned_files` stay empty.
+    """
     stats = stats if stats is not None else InventoryStats()
     image = source.resolve()
     cache = LayerCache(paths.layer_cache_dir(cache_dir)) if use_cache else None
+    rootfs = source.rootfs()
+    key = None
+    if sbom_only and cache is not None and catalogers is None and not analyzers and rootfs is None:
+        from seawall.inventory import imagecache
+
+        key = imagecache.image_key(image)
+        hit = imagecache.load(cache, key, image, today) if key is not None else None
+        if hit is not None:
+            stats.layers = len(image.layers)
+            return Inventory(sbom=hit[0], layers=[], analyses={}, uncompressed_size=hit[1], entries=hit[2])
     with ExitStack() as stack:
         lazy = _Lazy(catalogers, stack, workers, cache_dir)
-        rootfs = source.rootfs()
         if rootfs is not None:
             loaded = lazy.catalogers()
             scan = lazy.collector().scan_rootfs(rootfs, [*loaded, *analyzers], DISTRO_PATHS)  # type: ignore[list-item]
@@ -184,9 +198,14 @@ def build_inventory(
     packages.sort(key=lambda p: (p.type, p.name, p.version, p.locations[0].path if p.locations else ""))
     unknowns = sorted(squashed.unknowns, key=lambda u: (u.path, u.found_by))
     sbom = SBOM(image=image, distro=distro, packages=tuple(packages), unknowns=tuple(unknowns))
-    return Inventory(sbom=sbom, layers=layers_facts, analyses=analyses,
-                     uncompressed_size=sum(s.uncompressed_size for s in summaries) if rootfs is None else None,
-                     entries=sum(s.entries for s in summaries) or None, owned_files=dict(squashed.owned_files))
+    inventory = Inventory(sbom=sbom, layers=layers_facts, analyses=analyses,
+                          uncompressed_size=sum(s.uncompressed_size for s in summaries) if rootfs is None else None,
+                          entries=sum(s.entries for s in summaries) or None, owned_files=dict(squashed.owned_files))
+    if key is not None and cache is not None:
+        from seawall.inventory import imagecache
+
+        imagecache.store(cache, key, sbom, inventory.uncompressed_size, inventory.entries)
+    return inventory
 
 
 def _read_layers(
