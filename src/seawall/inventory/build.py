@@ -17,20 +17,17 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from seawall import paths
 from seawall.catalog import CATALOGER_KEYS
-from seawall.catalog.distro import DISTRO_PATHS, detect_distro
-from seawall.catalog.interface import Cataloger, CatalogResult, FileEntry
-from seawall.catalog.purls import with_os_purl
-from seawall.catalog.vendors import mark_third_party
+from seawall.catalog.distro import DISTRO_PATHS
 from seawall.image.source import ImageSource
 from seawall.inventory.layercache import LayerCache, LayerSummary
-from seawall.inventory.ownership import mark_owned
-from seawall.inventory.squash import LayerFacts, squash, visible_layer
 from seawall.model.image import Image
 from seawall.model.sbom import SBOM, Package, Unknown
 
 if TYPE_CHECKING:
+    from seawall.catalog.interface import Cataloger, CatalogResult, FileEntry
     from seawall.fs.collect import LayerCollector, LayerJob, LayerScan
     from seawall.fs.layered import IndexEntry
+    from seawall.inventory.squash import LayerFacts
 
 MAX_DISTRO_FILE = 64 * 1024
 
@@ -187,6 +184,13 @@ def build_inventory(
         else:
             layers_facts, layer_results, summaries, analyses = _read_layers(source, image, lazy, analyzers,
                                                                             cache, progress, stats)
+    # The merge loads here, not with the module: a cached whole-image entry (above) needs none of it.
+    from seawall.catalog.distro import detect_distro
+    from seawall.catalog.purls import with_os_purl
+    from seawall.catalog.vendors import mark_third_party
+    from seawall.inventory.ownership import mark_owned
+    from seawall.inventory.squash import squash
+
     squashed = squash(layers_facts, layer_results)
     distro = detect_distro(_visible_files(layers_facts, summaries), today=today)
     packages = [with_os_purl(p, distro) if p.purl is None else p for p in _prefer_rpm_database(squashed.packages)]
@@ -253,6 +257,8 @@ def _read_layers(
     if progress:
         progress("layers", len(jobs), len(jobs))
 
+    from seawall.inventory.squash import LayerFacts
+
     facts: list[LayerFacts] = []
     results: list[list[CatalogResult]] = []
     for layer in image.layers:
@@ -307,6 +313,8 @@ def _digest_scan(
     hits: Iterable[tuple[str, tuple[frozenset[str], CatalogResult]]],
 ) -> tuple[LayerFacts, list[CatalogResult], LayerSummary]:
     """Run catalogers over one scanned layer, cache what they found, and describe the layer for squashing."""
+    from seawall.inventory.squash import LayerFacts
+
     layer = next((la for la in image.layers if la.index == scan.index), None)
     diff_id = layer.diff_id if layer else None
     results: list[CatalogResult] = []
@@ -361,6 +369,8 @@ def _prefer_rpm_database(packages: Sequence[Package]) -> Sequence[Package]:
 
 def _visible_files(facts: Sequence[LayerFacts], summaries: Sequence[LayerSummary]) -> dict[str, bytes]:
     """The distro files as the final filesystem shows them."""
+    from seawall.inventory.squash import visible_layer
+
     out: dict[str, bytes] = {}
     for path in DISTRO_PATHS:
         index = visible_layer(path, facts)

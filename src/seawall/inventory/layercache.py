@@ -12,10 +12,12 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from seawall.catalog.interface import CatalogResult
 from seawall.model.serialize import from_data, to_data
+
+if TYPE_CHECKING:
+    from seawall.catalog.interface import CatalogResult
 
 # Bumped when what the core records about a layer (not what catalogers find) changes shape.
 FACTS_VERSION = 1
@@ -120,6 +122,8 @@ class LayerCache:
         data = self._read(base / f"{name}-v{version}.json")
         if not isinstance(data, dict):
             return None
+        from seawall.catalog.interface import CatalogResult
+
         try:
             return frozenset(data["paths"]), from_data(CatalogResult, data["result"])
         except (KeyError, TypeError, ValueError):
