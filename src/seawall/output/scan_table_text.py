@@ -138,17 +138,21 @@ def _truncate(text: str, width: int, ellipsis: bool) -> str:
     return text
 
 
+def _fold(line: str, width: int) -> list[str]:
+    """One line word-wrapped, long words folded, as rich's `Text.wrap` cuts it (before justification)."""
+    out = []
+    cuts = [0, *divide_line(line, width, fold=True), len(line)]
+    for start, end in pairwise(cuts):
+        piece = line[start:end]
+        if len(piece) > width:  # trailing blanks past the width go first (rich's `rstrip_end`)
+            piece = piece[:len(piece) - min(len(piece) - len(piece.rstrip()), len(piece) - width)]
+        out.append(_truncate(piece, width, ellipsis=False))
+    return out
+
+
 def _wrapped(text: str, width: int) -> list[str]:
     """A top-level `Text` (fold overflow, no justification) as rich prints it."""
-    out: list[str] = []
-    for line in _check(text).split("\n"):
-        cuts = [0, *divide_line(line, width, fold=True), len(line)]
-        for start, end in pairwise(cuts):
-            piece = line[start:end]
-            if len(piece) > width:
-                piece = piece[:len(piece) - min(len(piece) - len(piece.rstrip()), len(piece) - width)]
-            out.append(_truncate(piece, width, ellipsis=False))
-    return out
+    return [piece for line in _check(text).split("\n") for piece in _fold(line, width)]
 
 
 def _cell(text: str, width: int, *, wrap: bool, right: bool = False) -> list[str]:
@@ -159,14 +163,7 @@ def _cell(text: str, width: int, *, wrap: bool, right: bool = False) -> list[str
         if right:
             return [_truncate(text.rstrip(), width, ellipsis=True).rjust(width)]
         return [_truncate(text, width, ellipsis=True).ljust(width)]
-    lines = []
-    cuts = [0, *divide_line(text, width, fold=True), len(text)]
-    for start, end in pairwise(cuts):
-        piece = text[start:end]
-        if len(piece) > width:
-            piece = piece[:len(piece) - min(len(piece) - len(piece.rstrip()), len(piece) - width)]
-        lines.append(_truncate(piece, width, ellipsis=False).ljust(width))
-    return lines
+    return [piece.ljust(width) for piece in _fold(text, width)]
 
 
 def _lines(report: ScanReport, view: ScanView, width: int) -> list[str]:
