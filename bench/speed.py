@@ -9,7 +9,8 @@ core), and `ISA-L ×2`, `python -m isal.igzip -d -c` of every blob, two at a tim
 which no tool that decompresses every layer can beat here. Prints the median wall time of N runs, the median CPU
 seconds (user + system, `c`) and the peak RSS (from /usr/bin/time), with ratios seawall/peer and seawall/floor; the
 full table is also written to bench/out/speed.json. `--scan --scanners vuln` against `--scan --scanners vuln,secret`
-is the cost of the secret scanner. `--tools seawall` times seawall and the floors only.
+is the cost of the secret scanner. `--tools seawall` times seawall and the floors only. seawall's modules are
+byte-compiled first, as installing its wheel does.
 """
 
 from __future__ import annotations
