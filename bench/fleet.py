@@ -2,13 +2,14 @@
 report of the run: its size, its load time and a screenshot in headless Chromium.
 
     python bench/corpus.py debian-minbase py-app node-app     # the base images (once)
-    python bench/fleet.py [--images 150] [--workers 0,1,2] [--bases debian-minbase,py-app,node-app]
+    python bench/fleet.py [--images 150] [--workers 0,1,2] [--repeat 3] [--bases debian-minbase,py-app,node-app]
 
 Starts Debian's docker-registry on 127.0.0.1 and pushes a synthetic catalog: each image is a corpus image plus one
 small layer of its own (so no two share a digest), under `library/app-NNN` with 2–3 tags (`1.N`, `1`, and `latest`
 for every other image) — alias tags are pulled once, as in the official catalog. Then, for each worker count, a
 `seawall fleet run` over the catalog with a fresh cache and a fresh store (cold: no blob cache, no re-use), timed.
-Images per minute counts distinct digests. Writes bench/out/fleet-report.html and bench/out/fleet-report.png.
+Images per minute counts distinct digests; with `--repeat N` the runs are interleaved and the best of each counts
+(the load average and CPU seconds of every run are printed). Writes bench/out/fleet-report.html and .png.
 """
 
 from __future__ import annotations
@@ -20,18 +21,24 @@ import io
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
 import tarfile
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
 sys.path.insert(0, str(BENCH))
 from common import OUT, human_size, layout_of
+
+if TYPE_CHECKING:
+    from seawall.fleet.records import ImageResult
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync"]
@@ -115,6 +122,11 @@ def build_catalog(host: str, count: int, bases: list[str], work: Path) -> tuple[
     return catalog, len(lines)
 
 
+def _arrived(arrivals: list[float], result: ImageResult) -> None:
+    if result.alias_of is None:
+        arrivals.append(time.perf_counter())
+
+
 def chromium_load(report: Path, work: Path) -> tuple[float, float, float]:
     """(ms to the load event, ms to DOMContentLoaded, wall seconds of the headless run) for `report`."""
     binary = shutil.which("chromium") or "/usr/bin/chromium"
@@ -143,6 +155,7 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=150)
     parser.add_argument("--workers", default="0,1,2")
     parser.add_argument("--bases", default="debian-minbase,py-app,node-app")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per worker count, interleaved; the best counts")
     parser.add_argument("--db", help="vulnerability DB (default: a small Debian DB built from the test tracker)")
     args = parser.parse_args()
 
@@ -172,24 +185,40 @@ def main() -> None:
                 sources["osv"] = str(shared / "pypa-advisory-db" / "vulns")
             update_db(db, select_feeds(list(sources), [f"{name}={path}" for name, path in sources.items()]))
             print(f"DB from {', '.join(sources)}")
-        rates: dict[int, float] = {}
+        rates: dict[int, list[float]] = {}
         last_store = ""
-        for workers in (int(w) for w in args.workers.split(",")):
-            cache = work / f"cache-{workers}"
-            store = f"sqlite:///{work / f'store-{workers}.db'}"
-            started = time.perf_counter()
-            summary = run_fleet(RunOptions(catalog=str(catalog), store_url=store, workers=workers,
-                                           cache_dir=str(cache), db=str(db), auto_update=False, reuse=False))
-            seconds = time.perf_counter() - started
-            if summary.errors:
-                raise SystemExit(f"workers={workers}: {summary.errors} errors")
-            rates[workers] = summary.scanned / seconds * 60
-            print(f"workers={workers}: {summary.scanned} images ({summary.aliases} alias tags) in {seconds:.1f}s "
-                  f"= {rates[workers]:.0f} images/min (cold cache, cluster start-up included)", flush=True)
-            shutil.rmtree(cache, ignore_errors=True)
-            last_store = store
-        if 1 in rates and 2 in rates:
-            print(f"2 workers / 1 worker: {rates[2] / rates[1]:.2f}x")
+        counts = [int(w) for w in args.workers.split(",")]
+        for attempt in range(args.repeat):  # interleaved, so a burst of other load hits every worker count alike
+            for workers in counts:
+                cache = work / f"cache-{workers}"
+                store = f"sqlite:///{work / f'store-{workers}-{attempt}.db'}"
+                load = os.getloadavg()[0]
+                cpu, children = time.process_time(), resource.getrusage(resource.RUSAGE_CHILDREN)
+                arrivals: list[float] = []
+                started = time.perf_counter()
+                summary = run_fleet(RunOptions(catalog=str(catalog), store_url=store, workers=workers,
+                                               cache_dir=str(cache), db=str(db), auto_update=False, reuse=False),
+                                    on_result=partial(_arrived, arrivals))
+                seconds = time.perf_counter() - started
+                # Between the first and the last result: the scanning itself, without start-up and shutdown.
+                steady = (len(arrivals) - 1) / (arrivals[-1] - arrivals[0]) * 60 if len(arrivals) > 1 else 0.0
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                workers_cpu = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
+                if summary.errors:
+                    raise SystemExit(f"workers={workers}: {summary.errors} errors")
+                rates.setdefault(workers, []).append(summary.scanned / seconds * 60)
+                print(f"workers={workers}: {summary.scanned} images ({summary.aliases} alias tags) in {seconds:.1f}s "
+                      f"= {rates[workers][-1]:.0f} images/min (cold cache, cluster start-up included; "
+                      f"{steady:.0f}/min from the first result to the last); CPU: "
+                      f"{time.process_time() - cpu:.1f}s this process, {workers_cpu:.1f}s workers; load {load:.1f}",
+                      flush=True)
+                shutil.rmtree(cache, ignore_errors=True)
+                last_store = store
+        best = {workers: max(values) for workers, values in rates.items()}
+        if args.repeat > 1:
+            print("best of", args.repeat, ", ".join(f"workers={w}: {r:.0f} images/min" for w, r in best.items()))
+        if 1 in best and 2 in best:
+            print(f"2 workers / 1 worker: {best[2] / best[1]:.2f}x")
         with ResultsStore.open(last_store) as results:
             html = render(build_report(results), "html")
         report = OUT / "fleet-report.html"

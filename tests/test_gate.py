@@ -95,9 +95,14 @@ def test_db_older_than_the_policy_allows_is_undecided(capsys: pytest.CaptureFixt
     with sqlite3.connect(old) as conn:
         conn.execute("UPDATE meta SET value = '2020-01-01T00:00:00Z' WHERE key = 'updated_at'")
     policy = tmp_path / "p.yaml"
-    policy.write_text("rules:\n  - severity: {at_least: critical}\n  - db_age: {max_hours: 24}\n")
+    policy.write_text("rules:\n  - db_age: {max_hours: 24}\n")
     code, out, _ = gate(capsys, TARGET, "--policy", str(policy), "--db", str(old), "--skip-db-update")
     assert code == 8
+    assert "data" in out and "h old" in out
+    # A critical finding the stale data already shows rejects the image; the stale data is still named.
+    policy.write_text("rules:\n  - severity: {at_least: critical}\n  - db_age: {max_hours: 24}\n")
+    code, out, _ = gate(capsys, TARGET, "--policy", str(policy), "--db", str(old), "--skip-db-update")
+    assert code == 1 and out.startswith("FAIL")
     assert "data" in out and "h old" in out
 
 

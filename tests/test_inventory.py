@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,8 @@ from seawall.catalog.dpkg import DpkgCataloger
 from seawall.catalog.python import PythonCataloger
 from seawall.image.open import open_source
 from seawall.inventory.build import InventoryStats, build_inventory, build_sbom, default_catalogers
+from seawall.inventory.layercache import LayerCache
+from seawall.paths import layer_cache_dir
 from tests.imagebuild import Dir, Whiteout, build_oci_layout
 
 OS_RELEASE = b'ID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\nPRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n'
@@ -96,6 +101,57 @@ def test_second_scan_reads_no_layer_bytes(layout: Path) -> None:
     assert second.layers_read == 0 and second.bytes_read == 0
     assert warm.packages == cold.packages
     assert warm.distro == cold.distro
+
+
+def test_a_layer_another_scan_is_reading_is_waited_for_then_taken_from_the_cache(layout: Path, tmp_path: Path) -> None:
+    # Two fleet workers (or two CI jobs on one cache) starting on images with the same base layer: the second
+    # waits for the first to finish that layer and reads nothing itself.
+    warm, shared = tmp_path / "warm", tmp_path / "shared"
+    with open_source(f"oci:{layout}") as source:
+        build_sbom(source, cache_dir=warm)
+        diff_ids = [layer.diff_id for layer in source.resolve().layers]
+    waiting = InventoryStats()
+    done: list[object] = []
+
+    def second_scan() -> None:
+        with open_source(f"oci:{layout}") as source:
+            done.append(build_sbom(source, cache_dir=shared, stats=waiting))
+
+    with LayerCache(layer_cache_dir(shared)).claim(diff_ids):  # the first scan, reading those layers
+        thread = threading.Thread(target=second_scan)
+        thread.start()
+        thread.join(0.5)
+        assert thread.is_alive() and not done  # waits rather than reading the same layers again
+        shutil.copytree(layer_cache_dir(warm) / "sha256", layer_cache_dir(shared) / "sha256")
+    thread.join(60)
+    assert done and waiting.layers_read == 0 and waiting.bytes_read == 0
+
+
+def test_while_waiting_for_a_shared_base_layer_the_other_layers_are_read(layout: Path, tmp_path: Path) -> None:
+    warm, shared = tmp_path / "warm", tmp_path / "shared"
+    with open_source(f"oci:{layout}") as source:
+        build_sbom(source, cache_dir=warm)
+        base, *others = [layer.diff_id for layer in source.resolve().layers]
+    stats = InventoryStats()
+    done: list[object] = []
+
+    def scan() -> None:
+        with open_source(f"oci:{layout}") as source:
+            done.append(build_sbom(source, cache_dir=shared, stats=stats))
+
+    cache = LayerCache(layer_cache_dir(shared))
+    names = [f"{c.name}-v{c.version}" for c in default_catalogers()]
+    with cache.claim([base]):  # another worker is reading the base layer
+        thread = threading.Thread(target=scan)
+        thread.start()
+        deadline = time.monotonic() + 60
+        while not all(cache.complete(d, names) for d in others) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert all(cache.complete(d, names) for d in others) and thread.is_alive() and not done
+        digest = base.split(":", 1)[1]
+        shutil.copytree(layer_cache_dir(warm) / "sha256" / digest, layer_cache_dir(shared) / "sha256" / digest)
+    thread.join(60)
+    assert done and stats.layers_read == len(others) and stats.layers == len(others) + 1
 
 
 def test_bumping_a_cataloger_version_rereads_only_for_it(layout: Path) -> None:

@@ -231,3 +231,17 @@ def test_the_gate_table_names_the_secret_and_fits_80_columns(report: ScanReport)
     assert "/srv/app/config/production/.env" in text and "aws-access-key found in" in text
     wide = render_table(verdict, width=160)
     assert "no-secrets  aws-access-key found in /srv/app/config/production/.env (layer 2)" in wide
+
+
+def test_a_definite_violation_fails_even_when_another_rule_cannot_decide(report: ScanReport, tmp_path: Path) -> None:
+    from seawall.model.policy import Decision
+    from seawall.policy.gate import Loaded, judge
+
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\nrules:\n  - severity:\n      at_least: high\n      by: vendor\n"
+                      "  - db_age:\n      max_hours: 24\n")
+    unknown_age = dataclasses.replace(report, coverage=None, db_built_at=None)
+    verdict = judge(unknown_age, Loaded(load_policy(policy), [], []), target="api:1", now=NOW).verdict
+    assert verdict.decision is Decision.FAIL  # rejected whatever the unknown would have said: exit 1, not 8
+    assert verdict.errors and any("db" in e.lower() or "date" in e.lower() for e in verdict.errors)
+    assert any(not v.undecided for v in verdict.violations)

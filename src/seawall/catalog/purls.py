@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 
 from packageurl import PackageURL
 
@@ -40,13 +41,16 @@ def os_purl(package: Package, distro: Distro | None) -> str:
         qualifiers["distro"] = f"{distro.id}-{distro.version_id}"
     elif distro is not None and distro.codename:
         qualifiers["distro"] = f"{distro.id}-{distro.codename}"
-    return PackageURL(
-        type=purl_type,
-        namespace=os_namespace(purl_type, distro),
-        name=package.name,
-        version=version,
-        qualifiers=qualifiers or None,
-    ).to_string()
+    return _purl_string(purl_type, os_namespace(purl_type, distro), package.name, version,
+                        tuple(qualifiers.items()))
+
+
+@lru_cache(maxsize=65536)
+def _purl_string(purl_type: str, namespace: str | None, name: str, version: str,
+                 qualifiers: tuple[tuple[str, str], ...]) -> str:
+    # Memoised: a fleet worker meets the same base-image packages in image after image, and encoding is slow.
+    return PackageURL(type=purl_type, namespace=namespace, name=name, version=version,
+                      qualifiers=dict(qualifiers) or None).to_string()
 
 
 def with_os_purl(package: Package, distro: Distro | None) -> Package:

@@ -163,21 +163,23 @@ def _looks_secret(name: str, value: str) -> bool:
         "true", "false", "none", "null", "0", "1", "yes", "no")
 
 
-def _canonical(path: str) -> str:
+_MERGED_USR = ("/bin/", "/sbin/", "/lib/", "/lib64/", "/lib32/")
+
+
+def _merged_usr_twin(path: str) -> str:
     """/bin/x and /usr/bin/x are one file on merged-/usr systems; package lists may name either."""
-    for short in ("/bin/", "/sbin/", "/lib/", "/lib64/", "/lib32/"):
-        if path.startswith("/usr" + short):
-            return path[4:]
-    return path
+    if path.startswith("/usr/") and path.startswith(_MERGED_USR, 4):
+        return path[4:]
+    return "/usr" + path if path.startswith(_MERGED_USR) else path
 
 
 def setuid_files(data: CheckInput) -> Iterator[ConfigFinding]:
+    special = list(_current(data, "special"))
     owners: dict[str, str] = {}
-    for package, files in data.owned_files.items():
-        for path in files:
-            owners[_canonical(path)] = package
-    for index, path, mode in _current(data, "special"):
-        owner = owners.get(_canonical(path))
+    for package, files in data.owned_files.items() if special else ():
+        owners.update(dict.fromkeys(files, package))
+    for index, path, mode in special:
+        owner = owners.get(path) or owners.get(_merged_usr_twin(path))
         bits = " and ".join(b for b, bit in (("setuid", 0o4000), ("setgid", 0o2000)) if mode & bit)
         # Written by the very layer that installed its package: the file as the distribution ships it (a later
         # chmod or copy would be a later layer's version).

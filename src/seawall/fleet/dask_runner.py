@@ -113,7 +113,7 @@ def open_pool(scheduler: str | None = None, workers: int = 2) -> Iterator[Pool]:
         return
     # Worker processes, one thread each: scans are CPU-bound (decompression, parsing) and hold the GIL.
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-                           silence_logs=logging.ERROR)
+                           silence_logs=logging.ERROR, preload=["seawall.fleet.worker_setup"])
     client = Client(cluster)
     try:
         yield DaskPool(client)

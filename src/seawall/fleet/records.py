@@ -155,7 +155,8 @@ def summarize(report: ScanReport, base: ImageResult) -> ImageResult:
 def pack_inventory(sbom: SBOM) -> bytes:
     from seawall.output.sbom_json import render_json
 
-    return gzip.compress(render_json(sbom).encode(), compresslevel=6, mtime=0)
+    # Compact: only seawall reads it back, and json's C encoder does not indent.
+    return gzip.compress(render_json(sbom, indent=None).encode(), compresslevel=6, mtime=0)
 
 
 def unpack_inventory(data: bytes, origin: str) -> SBOM:

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -150,6 +151,14 @@ def open_engine(url: str, label: str, tables: MetaData, check: Callable[[Engine]
                          remedy="pip install 'seawall[fleet]'") from None
 
 
+# Built once: composing a statement costs more than running it, and the runner stores one image at a time.
+_DELETE_RESULT = delete(results_table).where(and_(results_table.c.run_id == bindparam("run"),
+                                                  results_table.c.image_key == bindparam("key")))
+_DELETE_FINDINGS = delete(findings_table).where(and_(findings_table.c.run_id == bindparam("run"),
+                                                     findings_table.c.image_key == bindparam("key")))
+_INSERT_RESULT = insert(results_table)
+
+
 class ResultsStore:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -264,11 +273,10 @@ class ResultsStore:
                 row.update(run_id=result.run_id, image_key=result.key, severities=json.dumps(result.severities),
                            states=json.dumps(result.states), findings_total=result.total, inventory=result.inventory,
                            uncovered_namespaces=json.dumps(result.uncovered_namespaces))
-                conn.execute(delete(results_table).where(and_(results_table.c.run_id == result.run_id,
-                                                              results_table.c.image_key == result.key)))
-                conn.execute(delete(findings_table).where(and_(findings_table.c.run_id == result.run_id,
-                                                               findings_table.c.image_key == result.key)))
-                conn.execute(insert(results_table).values(**row))
+                same = {"run": result.run_id, "key": result.key}
+                conn.execute(_DELETE_RESULT, same)
+                conn.execute(_DELETE_FINDINGS, same)
+                conn.execute(_INSERT_RESULT, row)
                 self._insert_findings(conn, result.run_id, result.key, result.match_no, result.findings)
 
     @staticmethod

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 
 def glob_to_regex(pattern: str) -> str:
@@ -48,6 +49,11 @@ def glob_to_regex(pattern: str) -> str:
 
 def compile_globs(patterns: Iterable[str]) -> re.Pattern[str]:
     """One regex matching any of the patterns against a whole absolute path."""
+    return _compiled(tuple(patterns))
+
+
+@lru_cache(maxsize=1024)  # the secret scanner asks again for every image a fleet worker scans
+def _compiled(patterns: tuple[str, ...]) -> re.Pattern[str]:
     parts = [glob_to_regex(p) for p in patterns]
     if not parts:
         return re.compile(r"(?!)")

@@ -221,6 +221,39 @@ def _read_layers(
     progress: Callable[[str, int, int], None] | None,
     stats: InventoryStats,
 ) -> tuple[list[LayerFacts], list[list[CatalogResult]], list[LayerSummary], dict[str, list[LayerAnalysis]]]:
+    args = (source, image, lazy, analyzers, cache, progress, stats)
+    if cache is None:
+        return _read_layers_now(*args)
+    names = [*(f"{c.name}-v{c.version}" for c in lazy.keys), *(f"analysis-{a.name}-v{a.version}" for a in analyzers)]
+    unread = [layer.diff_id for layer in image.layers if not cache.complete(layer.diff_id, names)]
+    if not unread:
+        return _read_layers_now(*args)
+    with cache.claim(unread, wait=False) as busy:
+        if not busy:
+            return _read_layers_now(*args)
+        # Another process reads some of them: read the others meanwhile, then wait for it.
+        early = InventoryStats()
+        mine = tuple(layer for layer in image.layers if layer.diff_id in set(unread) - busy)
+        if mine:
+            _read_layers_now(source, dataclasses.replace(image, layers=mine), lazy, analyzers, cache, None, early)
+    with cache.claim(busy):
+        read = _read_layers_now(*args)  # a layer its reader gave up on is read here
+    stats.layers_read += early.layers_read
+    stats.bytes_read += early.bytes_read
+    stats.fresh_results += early.fresh_results
+    stats.cached_results -= early.fresh_results
+    return read
+
+
+def _read_layers_now(
+    source: ImageSource,
+    image: Image,
+    lazy: _Lazy,
+    analyzers: Sequence[LayerAnalyzer],
+    cache: LayerCache | None,
+    progress: Callable[[str, int, int], None] | None,
+    stats: InventoryStats,
+) -> tuple[list[LayerFacts], list[list[CatalogResult]], list[LayerSummary], dict[str, list[LayerAnalysis]]]:
     cached: dict[int, dict[str, tuple[frozenset[str], CatalogResult]]] = {}
     analyzed: dict[int, dict[str, dict[str, Any] | list[Any]]] = {}
     summaries: dict[int, LayerSummary] = {}

@@ -6,10 +6,13 @@ Entries are JSON (never pickle: a cache directory may be shared), written to a t
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import re
 import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -104,6 +107,7 @@ class LayerCache:
                 continue
             freed += sum(f.stat().st_size for f in files)
             shutil.rmtree(layer_dir, ignore_errors=True)
+            (self.root / "locks" / f"{layer_dir.name}.lock").unlink(missing_ok=True)
             removed += 1
         return removed, freed
 
@@ -114,6 +118,38 @@ class LayerCache:
     def put_image(self, key: str, data: Any) -> None:
         if _IMAGE_KEY.match(key):
             self._write(self.root / IMAGES / f"{key}.json", data)
+
+    def complete(self, diff_id: str, names: Iterable[str]) -> bool:
+        """Whether the layer's summary and each named entry (`NAME-vVERSION`, `analysis-…`) are on disk (no read)."""
+        base = self._dir(diff_id)
+        return base is not None and all((base / f"{name}.json").is_file()
+                                        for name in (f"layer-v{FACTS_VERSION}", *names))
+
+    @contextmanager
+    def claim(self, diff_ids: Iterable[str], *, wait: bool = True) -> Iterator[set[str]]:
+        """Hold these layers while reading them, so another process (a fleet's other worker, a CI job on a shared
+        cache) that wants one waits and then finds it cached instead of reading it a second time. Yields the
+        layers another process holds: none when `wait` (locks are taken in digest order, so two waiting claims
+        never wait on each other), else those it could not take at once. A cache directory where locks cannot be
+        made is read without them."""
+        wanted = sorted({d for d in diff_ids if _DIGEST.match(d or "")})
+        busy: set[str] = set()
+        with ExitStack() as held:
+            for diff_id in wanted:
+                try:
+                    (self.root / "locks").mkdir(parents=True, exist_ok=True)
+                    fd = os.open(self.root / "locks" / f"{diff_id.split(':', 1)[1]}.lock",
+                                 os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+                except OSError:
+                    break
+                held.callback(os.close, fd)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    busy.add(diff_id)
+                except OSError:
+                    break
+            yield busy
 
     def get_result(self, diff_id: str, name: str, version: int) -> tuple[frozenset[str], CatalogResult] | None:
         base = self._dir(diff_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ SCHEMA_URI = "https://seawall.dev/schema/sbom/v1"
 SCHEMA_VERSION = 1
 
 
-def render_json(sbom: SBOM, *, now: datetime | None = None) -> str:
+def render_json(sbom: SBOM, *, now: datetime | None = None, indent: int | None = 2) -> str:
     document: dict[str, Any] = {
         "schema": SCHEMA_URI,
         "schemaVersion": SCHEMA_VERSION,
@@ -27,7 +28,9 @@ def render_json(sbom: SBOM, *, now: datetime | None = None) -> str:
         "packages": [to_data(package) for package in sbom.packages],
         "unknowns": [to_data(unknown) for unknown in sbom.unknowns],
     }
-    return json_text.dumps(document, ensure_ascii=False) + "\n"
+    if indent == 2:
+        return json_text.dumps(document, ensure_ascii=False) + "\n"  # json.dumps(indent=2)'s text, faster
+    return json.dumps(document, indent=indent, ensure_ascii=False) + "\n"
 
 
 def is_seawall_json(data: object) -> bool:

@@ -117,10 +117,11 @@ def judge(report: ScanReport, loaded: Loaded, *, target: str, baseline: Baseline
     rule = loaded.policy.rule(baseline=baseline, now=now)
     violations: list[Violation] = rule.evaluate(triaged)
     all_notes = [*notes, *triage.notes(), *rule.notes(triaged), *lapsed_notes(triaged, baseline)]
-    if any(v.undecided for v in violations):
-        decision = Decision.UNDECIDED
-    elif violations:
+    # A definite violation rejects the image whatever the undecided rules would have said; their reasons still show.
+    if any(not v.undecided for v in violations):
         decision = Decision.FAIL
+    elif violations:
+        decision = Decision.UNDECIDED
     else:
         decision = Decision.PASS
     verdict = Verdict(

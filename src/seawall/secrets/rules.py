@@ -85,6 +85,7 @@ def _rule_doc(rule: Rule) -> dict[str, Any]:
             "generic": rule.generic}
 
 
+@cache  # read-only to every caller; a fleet worker would otherwise parse it for each image
 def builtin_document() -> dict[str, Any]:
     text = resources.files("seawall.secrets").joinpath("rules.yaml").read_text(encoding="utf-8")
     return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml when built with it

@@ -24,6 +24,7 @@ from seawall.image.docker_config import Credentials, credentials_for
 from seawall.image.reference import check_digest, registry_api_host
 from seawall.image.registry.auth import Challenge, TokenCache, basic_header, fetch_token, parse_challenge, token_key
 from seawall.image.registry.ratelimit import Backoff, RateLimit, parse_rate_limit, parse_retry_after, warn_when_low
+from seawall.image.registry.tls import tls_context
 from seawall.image.transfer import TransferBudget, error_body
 from seawall.model.image import ImageRef
 
@@ -95,7 +96,8 @@ class RegistryClient:
     def __init__(self, options: RegistryOptions | None = None, http: httpx.Client | None = None) -> None:
         self.options = options or RegistryOptions()
         self.http = http or httpx.Client(
-            timeout=httpx.Timeout(self.options.timeout), verify=self.options.verify, follow_redirects=False,
+            timeout=httpx.Timeout(self.options.timeout), verify=tls_context(self.options.verify),
+            follow_redirects=False,
             headers={"User-Agent": f"seawall/{__version__}"})
         self.tokens = TokenCache()
         self.last_rate_limit: RateLimit | None = None
