@@ -82,11 +82,18 @@ def test_the_code_fingerprint_follows_the_modules(tmp_path: Path) -> None:
     (package / "catalog" / "__pycache__").mkdir(parents=True)
     module = package / "catalog" / "dpkg.py"
     module.write_text("VERSION = 2\n")
-    first = imagecache.fingerprint(package)
+    (package / "cli").mkdir()
+    (package / "cli" / "main.py").write_text("")
+    (package / "jsonbound.py").write_text("MAX_DEPTH = 64\n")
+    first = imagecache.fingerprint(package, ("catalog",))
     (package / "catalog" / "__pycache__" / "dpkg.cpython-311.pyc").write_bytes(b"compiled")
-    assert imagecache.fingerprint(package) == first  # compiling changes nothing
+    (package / "cli" / "main.py").write_text("# a command's help")
+    assert imagecache.fingerprint(package, ("catalog",)) == first  # compiling, or code that decides nothing
     module.write_text("VERSION = 3\n")
-    assert imagecache.fingerprint(package) != first
+    second = imagecache.fingerprint(package, ("catalog",))
+    assert second != first
+    (package / "jsonbound.py").write_text("MAX_DEPTH = 32\n")  # a shared helper catalogers use
+    assert imagecache.fingerprint(package, ("catalog",)) != second
     assert len(imagecache.code_fingerprint()) == 64
 
 

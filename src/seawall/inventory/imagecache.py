@@ -2,7 +2,8 @@
 unchanged reads one file instead of merging every layer's results again (the squash, the package URLs, ownership
 and vendors were most of a warm run's work on a large image).
 
-The key is seawall's version, a fingerprint of seawall's own modules (size and modification time of each, so that a
+The key is seawall's version, a fingerprint of the modules that decide what an inventory holds (size and
+modification time of each module directly in the package and under catalog/, fs/, inventory/ and model/, so that a
 changed cataloger or merge step never serves an old inventory, even before its version is bumped), the catalogers'
 keys, the layer-facts version and, per layer, its index, diff_id and history line. Only what follows from those is
 kept: the image itself is always the one just resolved, the distribution's end-of-life flag is worked out again for
@@ -27,23 +28,26 @@ from seawall.model.sbom import SBOM, Distro, Package, Unknown
 from seawall.model.serialize import from_data, to_data
 
 FORMAT = 1  # of the stored entry
+DECIDING = ("catalog", "fs", "inventory", "model")  # subpackages whose code shapes the merged inventory
 
 
 @cache
 def code_fingerprint() -> str:
-    """A digest of (path, size, mtime) of every module of the installed seawall package."""
-    return fingerprint(Path(__file__).resolve().parent.parent)
+    """A digest of (path, size, mtime) of every module of the installed seawall package that shapes an inventory."""
+    return fingerprint(Path(__file__).resolve().parent.parent, DECIDING)
 
 
-def fingerprint(root: Path) -> str:
+def fingerprint(root: Path, folders: tuple[str, ...]) -> str:
+    """The modules directly in `root` (shared helpers such as jsonbound.py) and everything under `folders`."""
     rows: list[str] = []
-    pending = [root]
+    pending = [root, *(root / folder for folder in folders)]
     while pending:
         folder = pending.pop()
         with os.scandir(folder) as entries:
             for entry in entries:
-                if entry.is_dir(follow_symlinks=False) and entry.name != "__pycache__":
-                    pending.append(Path(entry.path))
+                if entry.is_dir(follow_symlinks=False):
+                    if folder != root and entry.name != "__pycache__":
+                        pending.append(Path(entry.path))
                 elif entry.name.endswith((".py", ".sql", ".yaml", ".json")) and entry.is_file():
                     stat = entry.stat()
                     rows.append(f"{os.path.relpath(entry.path, root)}:{stat.st_size}:{stat.st_mtime_ns}")
