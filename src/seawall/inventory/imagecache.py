@@ -3,7 +3,7 @@ unchanged reads one file instead of merging every layer's results again (the squ
 and vendors were most of a warm run's work on a large image).
 
 The key is seawall's version, a fingerprint of the modules that decide what an inventory holds (size and
-modification time of each module directly in the package and under catalog/, fs/, inventory/ and model/, so that a
+modification time of each module directly in the package and under blobs/, catalog/, fs/, inventory/, model/: a
 changed cataloger or merge step never serves an old inventory, even before its version is bumped), the catalogers'
 keys, the layer-facts version and, per layer, its index, diff_id and history line. Only what follows from those is
 kept: the image itself is always the one just resolved, the distribution's end-of-life flag is worked out again for
@@ -28,7 +28,7 @@ from seawall.model.sbom import SBOM, Distro, Package, Unknown
 from seawall.model.serialize import from_data, to_data
 
 FORMAT = 1  # of the stored entry
-DECIDING = ("catalog", "fs", "inventory", "model")  # subpackages whose code shapes the merged inventory
+DECIDING = ("blobs", "catalog", "fs", "inventory", "model")  # subpackages whose code shapes an inventory
 
 
 @cache
