@@ -4,6 +4,7 @@ entry whenever seawall, its code, a cataloger or a layer differs."""
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -113,3 +114,38 @@ def test_prune_removes_image_entries(layout: Path) -> None:
     assert _entries()
     LayerCache(paths.layer_cache_dir()).prune()
     assert not _entries()
+
+
+def _osv_db(folder: Path, records: list[dict]) -> Path:
+    from seawall.db.build import update_db
+    from seawall.feeds import select_feeds
+
+    folder.mkdir()
+    for record in records:
+        (folder / f"{record['id']}.json").write_text(json.dumps(record))
+    db = folder / "seawall.db"
+    assert update_db(db, select_feeds(["osv"], [f"osv={folder}"])).installed
+    return db
+
+
+def test_a_scan_served_by_the_entry_still_matches_against_the_current_db(layout: Path, tmp_path: Path) -> None:
+    from seawall.scan import scan_target
+
+    def advisory(vuln_id: str, name: str) -> dict:
+        return {"schema_version": "1.6.0", "id": vuln_id, "modified": "2024-01-01T00:00:00Z",
+                "affected": [{"package": {"ecosystem": "PyPI", "name": name},
+                              "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.2.5"}]}]}]}
+
+    old_db = _osv_db(tmp_path / "old", [advisory("GHSA-test-other", "django")])
+    new_db = _osv_db(tmp_path / "new", [advisory("GHSA-test-other", "django"), advisory("GHSA-test-flask", "flask")])
+    before = scan_target(f"oci:{layout}", db=old_db, auto_update=False, scanners=["vuln"])
+    assert len(_entries()) == 1 and not [f for f in before.findings if f.package.name == "Flask"]
+    # Only the whole-image entry can serve the inventory now: no layer blob, no layer entry.
+    with open_source(f"oci:{layout}") as source:
+        digests = [layer.digest for layer in source.resolve().layers]
+    for digest in digests:
+        (layout / "blobs" / "sha256" / digest.split(":", 1)[1]).unlink()
+    shutil.rmtree(paths.layer_cache_dir() / "sha256")
+    after = scan_target(f"oci:{layout}", db=new_db, auto_update=False, scanners=["vuln"])
+    assert [f.id for f in after.findings if f.package.name == "Flask"] == ["GHSA-test-flask"]
+    assert after.sbom.packages == before.sbom.packages
