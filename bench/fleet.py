@@ -167,6 +167,10 @@ def main() -> None:
     from seawall.fleet.runner import RunOptions, run_fleet
     from seawall.fleet.store import ResultsStore
 
+    # As installing the wheel does: an editable install under PYTHONDONTWRITEBYTECODE would recompile every module
+    # in every worker process it starts.
+    subprocess.run([sys.executable, "-c", "import compileall, seawall, sys; "
+                    "sys.exit(not compileall.compile_dir(seawall.__path__[0], quiet=1))"], check=True)
     work = Path(tempfile.mkdtemp(prefix="seawall-bench-fleet-"))
     server = start_registry(work / "registry")
     OUT.mkdir(parents=True, exist_ok=True)

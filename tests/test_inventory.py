@@ -13,7 +13,7 @@ import pytest
 from seawall.catalog.dpkg import DpkgCataloger
 from seawall.catalog.python import PythonCataloger
 from seawall.image.open import open_source
-from seawall.inventory.build import InventoryStats, build_sbom, default_catalogers
+from seawall.inventory.build import InventoryStats, build_inventory, build_sbom, default_catalogers
 from seawall.inventory.layercache import LayerCache
 from seawall.paths import layer_cache_dir
 from tests.imagebuild import Dir, Whiteout, build_oci_layout
@@ -176,3 +176,50 @@ def test_corrupt_metadata_is_an_unknown_not_a_failure(tmp_path: Path) -> None:
     assert [p.name for p in sbom.packages] == ["good"]
     assert [u.path for u in sbom.unknowns] == ["/usr/lib/python3.11/site-packages/bad-1.0.dist-info/METADATA"]
     assert dataclasses.asdict(sbom.unknowns[0])["found_by"] == "python"
+
+
+def test_cataloger_keys_are_the_classes_own() -> None:
+    from seawall.catalog import CATALOGER_KEYS, CATALOGERS
+
+    # A key that disagrees with its class would serve results cached by another version of the cataloger.
+    assert [(k.name, k.version) for k in CATALOGER_KEYS] == [(c.name, c.version) for c in CATALOGERS]
+
+
+def test_warm_build_loads_no_cataloger_and_no_layer_reader(layout: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    with open_source(f"oci:{layout}") as source:
+        cold = build_sbom(source)
+    script = (
+        "import json, sys\n"
+        "from seawall.image.open import open_source\n"
+        "from seawall.inventory.build import InventoryStats, build_sbom\n"
+        "stats = InventoryStats()\n"
+        f"with open_source({f'oci:{layout}'!r}) as source:\n"
+        "    sbom = build_sbom(source, stats=stats)\n"
+        "loaded = sorted(m for m in sys.modules if m in ('seawall.fs.collect', 'seawall.fs.tarlayer')\n"
+        "                or m in ('seawall.catalog.' + n for n in ('dpkg', 'python', 'npm', 'java', 'golang')))\n"
+        "print(json.dumps({'loaded': loaded, 'read': stats.layers_read,\n"
+        "                  'packages': sorted([p.type, p.name, p.version, p.purl] for p in sbom.packages)}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                         env=dict(os.environ)).stdout
+    warm = json.loads(out)
+    assert warm["loaded"] == [] and warm["read"] == 0
+    assert warm["packages"] == sorted([p.type, p.name, p.version, p.purl] for p in cold.packages)
+
+
+def test_a_missing_result_loads_the_catalogers_and_rereads(layout: Path) -> None:
+    from seawall import paths
+
+    with open_source(f"oci:{layout}") as source:
+        cold = build_inventory(source)
+        for entry in paths.layer_cache_dir().glob("sha256/*/python-v*.json"):
+            entry.unlink()
+        stats = InventoryStats()
+        again = build_inventory(source, stats=stats)
+    assert stats.layers_read == 5 and stats.fresh_results == 5
+    assert again.sbom.packages == cold.sbom.packages

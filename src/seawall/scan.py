@@ -47,8 +47,9 @@ def scan_target(
         raise InputError(f"unknown scanner(s) {', '.join(sorted(unknown)) or '(none given)'}",
                          remedy=f"choosing from {', '.join(SCANNERS)}")
     analyzers = _analyzers(scanners, secret_config)
+    # Without secret and configuration scanners only the SBOM is read (whole-image cache entries serve it).
     inventory = load_inventory(target, analyzers=analyzers, fetch=fetch, use_cache=use_cache,
-                               show_progress=show_progress)
+                               show_progress=show_progress, sbom_only=not analyzers)
     sbom = inventory.sbom
     findings: list[Finding] = []
     meta: dict[str, str] = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from seawall.cli.common import fetch_options, format_option, image_options, write_output
+from seawall.cli.common import cache_dir, fetch_options, format_option, image_options, write_output
 from seawall.formats import SBOM_FORMATS
 
 
@@ -24,6 +24,10 @@ def sbom(ctx: click.Context, image: str, platform: str | None, insecure: tuple[s
     from seawall.inventory.api import load_sbom
     from seawall.output import render_sbom
 
+    if not no_cache:
+        from seawall.output.license_kinds import remember_in
+
+        remember_in(cache_dir(ctx))
     document = load_sbom(image, fetch=fetch_options(ctx, platform, insecure),
                          use_cache=not no_cache, show_progress=output is not None or fmt == "table")
     write_output(render_sbom(document, fmt), output)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from seawall.cli.common import (
+    cache_dir,
     db_repository_option,
     fetch_options,
     format_option,
@@ -75,6 +76,10 @@ def scan(ctx: click.Context, target: str, platform: str | None, insecure: tuple[
 
         # Read triage files before scanning: a typo in one should not cost a whole scan.
         loaded_allowlists, statements = list(load_allowlists(allowlists)), list(load_vex_files(vex))
+    if not no_cache:
+        from seawall.output.license_kinds import remember_in
+
+        remember_in(cache_dir(ctx))
     report = scan_target(target, fetch=fetch_options(ctx, platform, insecure),
                          db=db_file, auto_update=not skip_db_update, base_image=base_image,
                          use_cache=not no_cache, show_progress=fmt == "table" or output is not None,

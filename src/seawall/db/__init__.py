@@ -39,10 +39,13 @@ def ensure_db(path: str | os.PathLike[str] | None = None, *, auto_update: bool =
     repository answers). Explicit `feeds` skip the repositories. Raises DatabaseError for a DB of an unknown schema
     or when `auto_update` is off, NetworkError when nothing could be downloaded, IntegrityError for a tampered pull.
     """
+    path = Path(path) if path else db_path()
+    if path.is_file() and not auto_update:
+        with VulnStore.open(path):  # readable, of a schema this version knows
+            return path  # nothing may be fetched: the repositories are not even looked up
     from seawall.db.published import pull_newest, refresh_due
     from seawall.db.published import repositories as configured
 
-    path = Path(path) if path else db_path()
     repos = configured(repositories) if feeds is None else ()
     if path.is_file():
         with VulnStore.open(path) as store:

@@ -51,7 +51,7 @@ FLEET_REPORT_FORMATS = (Format.HTML, Format.MARKDOWN, Format.CSV, Format.JSON)
 
 # Encoders: format → module under seawall.output with `render(report, view) -> str` (scan reports) …
 SCAN_ENCODERS: dict[Format, str] = {
-    Format.TABLE: "scan_table",
+    Format.TABLE: "scan_table_text",
     Format.JSON: "scan_json",
     Format.SARIF: "sarif",
     Format.CYCLONEDX: "cyclonedx_vulns",

@@ -26,7 +26,7 @@ def load_sbom(
     show_progress: bool = False,
 ) -> SBOM:
     """`sbom:FILE` is read as it is; anything else is opened as an image and cataloged."""
-    return load_inventory(target, fetch=fetch, use_cache=use_cache, show_progress=show_progress).sbom
+    return load_inventory(target, fetch=fetch, use_cache=use_cache, show_progress=show_progress, sbom_only=True).sbom
 
 
 def load_inventory(
@@ -36,8 +36,10 @@ def load_inventory(
     fetch: FetchOptions = DEFAULT_FETCH,
     use_cache: bool = True,
     show_progress: bool = False,
+    sbom_only: bool = False,
 ) -> Inventory:
-    """As `load_sbom`, with the layer analyzers' results beside the SBOM (none for an `sbom:FILE`)."""
+    """As `load_sbom`, with the layer analyzers' results beside the SBOM (none for an `sbom:FILE`); `sbom_only` as
+    for `build_inventory`."""
     from seawall.inventory.build import Inventory, build_inventory
 
     if target.startswith("sbom:"):
@@ -54,7 +56,7 @@ def load_inventory(
         target, fetch
     ) as source:
         return build_inventory(source, analyzers=analyzers, cache_dir=fetch.cache_dir, use_cache=use_cache,
-                               progress=progress.report)
+                               progress=progress.report, sbom_only=sbom_only)
 
 
 class _Progress:

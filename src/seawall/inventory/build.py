@@ -10,26 +10,24 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from seawall import paths
-from seawall.catalog import CATALOGERS
-from seawall.catalog.distro import DISTRO_PATHS, detect_distro
-from seawall.catalog.interface import Cataloger, CatalogResult, FileEntry
-from seawall.catalog.purls import with_os_purl
-from seawall.catalog.rpm_manifest import prefer_rpm_database
-from seawall.catalog.vendors import mark_third_party
-from seawall.fs.collect import LayerCollector, LayerJob, LayerScan
-from seawall.fs.layered import IndexEntry
+from seawall.catalog import CATALOGER_KEYS
+from seawall.catalog.distro import DISTRO_PATHS
 from seawall.image.source import ImageSource
-from seawall.inventory.isolate import catalog_isolated
 from seawall.inventory.layercache import LayerCache, LayerSummary
-from seawall.inventory.ownership import mark_owned
-from seawall.inventory.squash import LayerFacts, squash, visible_layer
 from seawall.model.image import Image
 from seawall.model.sbom import SBOM, Package, Unknown
+
+if TYPE_CHECKING:
+    from seawall.catalog.interface import Cataloger, CatalogResult, FileEntry
+    from seawall.fs.collect import LayerCollector, LayerJob, LayerScan
+    from seawall.fs.layered import IndexEntry
+    from seawall.inventory.squash import LayerFacts
 
 MAX_DISTRO_FILE = 64 * 1024
 
@@ -85,7 +83,46 @@ class Inventory:
 
 
 def default_catalogers() -> list[Cataloger]:
+    from seawall.catalog import CATALOGERS
+
     return [cls() for cls in CATALOGERS]
+
+
+class _Named(Protocol):
+    """What the cache lookups need of a cataloger: a `Cataloger` or a `CatalogerKey`."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def version(self) -> int: ...
+
+
+class _Lazy:
+    """The catalogers and the layer reader, loaded when a layer must be read: a warm re-scan whose every result is
+    cached imports neither (they are most of its start-up)."""
+
+    def __init__(self, catalogers: Sequence[Cataloger] | None, stack: ExitStack, workers: int | None,
+                 cache_dir: str | os.PathLike[str] | None) -> None:
+        self.keys: Sequence[_Named] = list(catalogers) if catalogers is not None else CATALOGER_KEYS
+        self._given = catalogers
+        self._stack, self._workers, self._cache_dir = stack, workers, cache_dir
+        self._catalogers: dict[str, Cataloger] | None = None
+        self._collector: LayerCollector | None = None
+
+    def catalogers(self, keys: Iterable[_Named] | None = None) -> list[Cataloger]:
+        if self._catalogers is None:
+            loaded = list(self._given) if self._given is not None else default_catalogers()
+            self._catalogers = {c.name: c for c in loaded}
+        return [self._catalogers[k.name] for k in (self.keys if keys is None else keys)]
+
+    def collector(self) -> LayerCollector:
+        if self._collector is None:
+            from seawall.fs.collect import LayerCollector
+
+            self._collector = self._stack.enter_context(LayerCollector(workers=self._workers,
+                                                                       cache_dir=self._cache_dir))
+        return self._collector
 
 
 def build_sbom(
@@ -101,7 +138,7 @@ def build_sbom(
 ) -> SBOM:
     """The inventory of the image `source` resolves to."""
     return build_inventory(source, catalogers=catalogers, cache_dir=cache_dir, use_cache=use_cache, workers=workers,
-                           today=today, progress=progress, stats=stats).sbom
+                           today=today, progress=progress, stats=stats, sbom_only=True).sbom
 
 
 def build_inventory(
@@ -115,26 +152,48 @@ def build_inventory(
     today: date | None = None,
     progress: Callable[[str, int, int], None] | None = None,
     stats: InventoryStats | None = None,
+    sbom_only: bool = False,
 ) -> Inventory:
-    """The SBOM of the image `source` resolves to, and each analyzer's result for each of its layers."""
-    catalogers = list(catalogers) if catalogers is not None else default_catalogers()
+    """The SBOM of the image `source` resolves to, and each analyzer's result for each of its layers.
+
+    `sbom_only`: the caller reads only `.sbom` and the sizes; without analyzers and custom catalogers, the merged
+    inventory of an image seen before then comes from one cache entry, and `.layers` and `.owned_files` stay empty.
+    """
     stats = stats if stats is not None else InventoryStats()
     image = source.resolve()
     cache = LayerCache(paths.layer_cache_dir(cache_dir)) if use_cache else None
-    with LayerCollector(workers=workers, cache_dir=cache_dir) as collector:
-        rootfs = source.rootfs()
+    rootfs = source.rootfs()
+    key = None
+    if sbom_only and cache is not None and catalogers is None and not analyzers and rootfs is None:
+        from seawall.inventory import imagecache
+
+        key = imagecache.image_key(image)
+        hit = imagecache.load(cache, key, image, today) if key is not None else None
+        if hit is not None:
+            stats.layers = len(image.layers)
+            return Inventory(sbom=hit[0], layers=[], analyses={}, uncompressed_size=hit[1], entries=hit[2])
+    with ExitStack() as stack:
+        lazy = _Lazy(catalogers, stack, workers, cache_dir)
         if rootfs is not None:
-            scan = collector.scan_rootfs(rootfs, [*catalogers, *analyzers], DISTRO_PATHS)  # type: ignore[list-item]
-            facts, results, summary = _digest_scan(scan, catalogers, image, None, ())
+            loaded = lazy.catalogers()
+            scan = lazy.collector().scan_rootfs(rootfs, [*loaded, *analyzers], DISTRO_PATHS)  # type: ignore[list-item]
+            facts, results, summary = _digest_scan(scan, loaded, image, None, ())
             layers_facts, layer_results, summaries = [facts], [results], [summary]
             analyses = {a.name: [LayerAnalysis(0, None, "", _run_analyzer(a, scan))] for a in analyzers}
             stats.layers, stats.layers_read = 1, 1
         else:
-            layers_facts, layer_results, summaries, analyses = _read_layers(source, image, catalogers, analyzers,
-                                                                            cache, collector, progress, stats)
+            layers_facts, layer_results, summaries, analyses = _read_layers(source, image, lazy, analyzers,
+                                                                            cache, progress, stats)
+    # The merge loads here, not with the module: a cached whole-image entry (above) needs none of it.
+    from seawall.catalog.distro import detect_distro
+    from seawall.catalog.purls import with_os_purl
+    from seawall.catalog.vendors import mark_third_party
+    from seawall.inventory.ownership import mark_owned
+    from seawall.inventory.squash import squash
+
     squashed = squash(layers_facts, layer_results)
     distro = detect_distro(_visible_files(layers_facts, summaries), today=today)
-    packages = [with_os_purl(p, distro) if p.purl is None else p for p in prefer_rpm_database(squashed.packages)]
+    packages = [with_os_purl(p, distro) if p.purl is None else p for p in _prefer_rpm_database(squashed.packages)]
     # Every layer's repositories count, also those a later layer removed: packages installed from them stay.
     everything = [result for layer in layer_results for result in layer]
     packages = mark_third_party(mark_owned(packages, squashed.owned_files), distro,
@@ -143,25 +202,29 @@ def build_inventory(
     packages.sort(key=lambda p: (p.type, p.name, p.version, p.locations[0].path if p.locations else ""))
     unknowns = sorted(squashed.unknowns, key=lambda u: (u.path, u.found_by))
     sbom = SBOM(image=image, distro=distro, packages=tuple(packages), unknowns=tuple(unknowns))
-    return Inventory(sbom=sbom, layers=layers_facts, analyses=analyses,
-                     uncompressed_size=sum(s.uncompressed_size for s in summaries) if rootfs is None else None,
-                     entries=sum(s.entries for s in summaries) or None, owned_files=dict(squashed.owned_files))
+    inventory = Inventory(sbom=sbom, layers=layers_facts, analyses=analyses,
+                          uncompressed_size=sum(s.uncompressed_size for s in summaries) if rootfs is None else None,
+                          entries=sum(s.entries for s in summaries) or None, owned_files=dict(squashed.owned_files))
+    if key is not None and cache is not None:
+        from seawall.inventory import imagecache
+
+        imagecache.store(cache, key, sbom, inventory.uncompressed_size, inventory.entries)
+    return inventory
 
 
 def _read_layers(
     source: ImageSource,
     image: Image,
-    catalogers: Sequence[Cataloger],
+    lazy: _Lazy,
     analyzers: Sequence[LayerAnalyzer],
     cache: LayerCache | None,
-    collector: LayerCollector,
     progress: Callable[[str, int, int], None] | None,
     stats: InventoryStats,
 ) -> tuple[list[LayerFacts], list[list[CatalogResult]], list[LayerSummary], dict[str, list[LayerAnalysis]]]:
-    args = (source, image, catalogers, analyzers, cache, collector, progress, stats)
+    args = (source, image, lazy, analyzers, cache, progress, stats)
     if cache is None:
         return _read_layers_now(*args)
-    names = [*(f"{c.name}-v{c.version}" for c in catalogers), *(f"analysis-{a.name}-v{a.version}" for a in analyzers)]
+    names = [*(f"{c.name}-v{c.version}" for c in lazy.keys), *(f"analysis-{a.name}-v{a.version}" for a in analyzers)]
     unread = [layer.diff_id for layer in image.layers if not cache.complete(layer.diff_id, names)]
     if not unread:
         return _read_layers_now(*args)
@@ -172,8 +235,7 @@ def _read_layers(
         early = InventoryStats()
         mine = tuple(layer for layer in image.layers if layer.diff_id in set(unread) - busy)
         if mine:
-            _read_layers_now(source, dataclasses.replace(image, layers=mine), catalogers, analyzers, cache,
-                             collector, None, early)
+            _read_layers_now(source, dataclasses.replace(image, layers=mine), lazy, analyzers, cache, None, early)
     with cache.claim(busy):
         read = _read_layers_now(*args)  # a layer its reader gave up on is read here
     stats.layers_read += early.layers_read
@@ -186,10 +248,9 @@ def _read_layers(
 def _read_layers_now(
     source: ImageSource,
     image: Image,
-    catalogers: Sequence[Cataloger],
+    lazy: _Lazy,
     analyzers: Sequence[LayerAnalyzer],
     cache: LayerCache | None,
-    collector: LayerCollector,
     progress: Callable[[str, int, int], None] | None,
     stats: InventoryStats,
 ) -> tuple[list[LayerFacts], list[list[CatalogResult]], list[LayerSummary], dict[str, list[LayerAnalysis]]]:
@@ -198,6 +259,7 @@ def _read_layers_now(
     summaries: dict[int, LayerSummary] = {}
     jobs: list[LayerJob] = []
     stats.layers = len(image.layers)
+    catalogers = lazy.keys
     for layer in image.layers:
         hits: dict[str, tuple[frozenset[str], CatalogResult]] = {}
         summary = cache.get_summary(layer.diff_id) if cache else None
@@ -214,8 +276,10 @@ def _read_layers_now(
         if summary is not None and not missing and not unanalyzed:
             summaries[layer.index] = summary
             continue
+        from seawall.fs.collect import LayerJob
+
         jobs.append(LayerJob(index=layer.index, layer_file=source.layer_file(layer), diff_id=layer.diff_id,
-                             catalogers=(*missing, *unanalyzed),  # type: ignore[arg-type]
+                             catalogers=(*lazy.catalogers(missing), *unanalyzed),  # type: ignore[arg-type]
                              extra_paths=frozenset(DISTRO_PATHS),
                              what=f"layer {layer.index} ({layer.digest})"))
         stats.bytes_read += layer.size
@@ -226,7 +290,7 @@ def _read_layers_now(
 
     def digest(scan: LayerScan) -> None:
         # Called as each layer is read, while the pool still reads the others: cataloguing overlaps with inflating.
-        fresh = [c for c in catalogers if c.name not in cached[scan.index]]
+        fresh = lazy.catalogers(c for c in catalogers if c.name not in cached[scan.index])
         layer_facts, fresh_results, summaries[scan.index] = _digest_scan(scan, fresh, image, cache,
                                                                          cached[scan.index].items())
         diff_id = layer_facts.diff_id or ""
@@ -244,7 +308,9 @@ def _read_layers_now(
             progress("layers", len(digested), len(jobs))
 
     if jobs:
-        collector.run(jobs, source, on_done=digest)
+        lazy.collector().run(jobs, source, on_done=digest)
+
+    from seawall.inventory.squash import LayerFacts
 
     facts: list[LayerFacts] = []
     results: list[list[CatalogResult]] = []
@@ -288,6 +354,8 @@ def _digest_scan(
     hits: Iterable[tuple[str, tuple[frozenset[str], CatalogResult]]],
 ) -> tuple[LayerFacts, list[CatalogResult], LayerSummary]:
     """Run catalogers over one scanned layer, cache what they found, and describe the layer for squashing."""
+    from seawall.inventory.squash import LayerFacts
+
     layer = next((la for la in image.layers if la.index == scan.index), None)
     diff_id = layer.diff_id if layer else None
     results: list[CatalogResult] = []
@@ -314,6 +382,8 @@ def _digest_scan(
 
 
 def _run_cataloger(cataloger: Cataloger, files: list[FileEntry], scan: LayerScan, diff_id: str | None) -> CatalogResult:
+    from seawall.inventory.isolate import catalog_isolated
+
     result = catalog_isolated(cataloger, files)  # a file that breaks the cataloger becomes an unknown of its own
     too_large = tuple(
         Unknown(path, f"not read: {size} bytes is over the {cataloger.max_file_size}-byte bound", cataloger.name,
@@ -330,8 +400,18 @@ def _locate(package: Package, index: int, diff_id: str | None) -> Package:
     return dataclasses.replace(package, locations=locations)
 
 
+def _prefer_rpm_database(packages: Sequence[Package]) -> Sequence[Package]:
+    if not any(p.type == "rpm" for p in packages):
+        return packages  # the rpm readers (and sqlite3) load only for an image that has rpm packages
+    from seawall.catalog.rpm_manifest import prefer_rpm_database
+
+    return prefer_rpm_database(packages)
+
+
 def _visible_files(facts: Sequence[LayerFacts], summaries: Sequence[LayerSummary]) -> dict[str, bytes]:
     """The distro files as the final filesystem shows them."""
+    from seawall.inventory.squash import visible_layer
+
     out: dict[str, bytes] = {}
     for path in DISTRO_PATHS:
         index = visible_layer(path, facts)

@@ -15,14 +15,22 @@ from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from seawall.catalog.interface import CatalogResult
 from seawall.model.serialize import from_data, to_data
+
+if TYPE_CHECKING:
+    from seawall.catalog.interface import CatalogResult
 
 # Bumped when what the core records about a layer (not what catalogers find) changes shape.
 FACTS_VERSION = 1
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}\Z")
+_IMAGE_KEY = re.compile(r"[0-9a-f]{64}\Z")
+IMAGES = "images"  # whole images' merged inventories (inventory/imagecache.py), beside the layers' entries
+
+
+def is_layer_digest(value: str | None) -> bool:
+    return bool(_DIGEST.match(value or ""))
 
 
 @dataclass(frozen=True)
@@ -84,9 +92,15 @@ class LayerCache:
 
         removed = freed = 0
         base = self.root / "sha256"
-        if not base.is_dir():
-            return 0, 0
         cutoff = None if older_than is None else time.time() - older_than
+        images = self.root / IMAGES
+        for entry in images.iterdir() if images.is_dir() else ():
+            stat = entry.stat()
+            if entry.is_file() and (cutoff is None or stat.st_mtime < cutoff):
+                entry.unlink(missing_ok=True)
+                freed += stat.st_size
+        if not base.is_dir():
+            return 0, freed
         for layer_dir in base.iterdir():
             files = [f for f in layer_dir.iterdir() if f.is_file()] if layer_dir.is_dir() else []
             newest = max((f.stat().st_mtime for f in files), default=0.0)
@@ -97,6 +111,14 @@ class LayerCache:
             (self.root / "locks" / f"{layer_dir.name}.lock").unlink(missing_ok=True)
             removed += 1
         return removed, freed
+
+    def get_image(self, key: str) -> Any | None:
+        """A whole image's merged inventory as stored, or None."""
+        return self._read(self.root / IMAGES / f"{key}.json") if _IMAGE_KEY.match(key) else None
+
+    def put_image(self, key: str, data: Any) -> None:
+        if _IMAGE_KEY.match(key):
+            self._write(self.root / IMAGES / f"{key}.json", data)
 
     def complete(self, diff_id: str, names: Iterable[str]) -> bool:
         """Whether the layer's summary and each named entry (`NAME-vVERSION`, `analysis-…`) are on disk (no read)."""
@@ -137,6 +159,8 @@ class LayerCache:
         data = self._read(base / f"{name}-v{version}.json")
         if not isinstance(data, dict):
             return None
+        from seawall.catalog.interface import CatalogResult
+
         try:
             return frozenset(data["paths"]), from_data(CatalogResult, data["result"])
         except (KeyError, TypeError, ValueError):

@@ -14,9 +14,12 @@ OS_TYPES = OS_PACKAGE_TYPES
 
 
 def mark_owned(packages: Sequence[Package], owned_files: Mapping[str, tuple[str, ...]]) -> list[Package]:
-    # Only the paths a language package could be owned through are looked up: an OS image lists ~10k files.
-    wanted = {p for package in packages if package.type not in OS_TYPES and package.locations
-              for p in (package.locations[0].path, posixpath.dirname(package.locations[0].path))}
+    # Only the paths a language package could be matched by are looked for: OS packages list far more files
+    # (84k on a big image) than there are language packages.
+    wanted = {path for package in packages if package.type not in OS_TYPES and package.locations
+              for path in (package.locations[0].path, posixpath.dirname(package.locations[0].path))
+              if path.startswith("/")}
+    relative = {path[1:] for path in wanted}  # dpkg lists may leave out the leading slash
     owner: dict[str, str] = {}
     for package in packages if wanted else ():
         if package.type not in OS_TYPES:
@@ -24,10 +27,10 @@ def mark_owned(packages: Sequence[Package], owned_files: Mapping[str, tuple[str,
         purl = package.purl or f"{package.type}:{package.name}"
         files = package.files or owned_files.get(package.name, ()) or owned_files.get(
             f"{package.name}:{package.arch}", ())
-        for path in files:
-            path = path if path.startswith("/") else "/" + path
-            if path in wanted:
-                owner.setdefault(path, purl)
+        for path in wanted.intersection(files):
+            owner.setdefault(path, purl)
+        for path in relative.intersection(files):
+            owner.setdefault("/" + path, purl)
     if not owner:
         return list(packages)
     out: list[Package] = []

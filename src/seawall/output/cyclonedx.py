@@ -7,7 +7,6 @@ the library's strict 1.6 schema validator.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import cache
@@ -16,6 +15,7 @@ from uuid import UUID, uuid4
 
 from seawall import __version__
 from seawall.model.sbom import SBOM, Distro, Package
+from seawall.output import json_text, license_kinds
 from seawall.output import sbom_properties as props
 
 SPEC_VERSION = "1.6"
@@ -29,7 +29,7 @@ def render_cyclonedx(sbom: SBOM, *, now: datetime | None = None, serial: UUID | 
 
 
 def dump(document: Document) -> str:
-    return json.dumps(document, indent=2) + "\n"
+    return json_text.dumps(document) + "\n"
 
 
 def inventory_document(sbom: SBOM, *, now: datetime | None = None, serial: UUID | None = None) -> Document:
@@ -54,6 +54,8 @@ def inventory_document(sbom: SBOM, *, now: datetime | None = None, serial: UUID 
     ordered = sorted(zip(bom_refs(sbom.packages), sbom.packages, strict=True),
                      key=lambda item: (item[1].name, item[1].version, item[0]))
     packages = [_package_component(package, ref) for ref, package in ordered]
+    if (kinds := license_kinds.memo()) is not None:
+        kinds.save()
     components = packages + ([_os_component(sbom.distro)] if sbom.distro is not None else [])
     component_refs = sorted(component["bom-ref"] for component in components)
     dependencies = [{"ref": ref} for ref in component_refs]
@@ -136,6 +138,16 @@ def component_licenses(values: tuple[str, ...]) -> list[dict[str, Any]]:
 @cache
 def license_kind(value: str) -> tuple[str, str]:
     """`("id", canonical id)`, `("expression", value)` or `("name", value)`: the choice the library's factory makes."""
+    memo = license_kinds.memo()
+    if memo is not None and (known := memo.get(value)) is not None:
+        return known
+    kind = _classify(value)
+    if memo is not None:
+        memo.put(value, kind)
+    return kind
+
+
+def _classify(value: str) -> tuple[str, str]:
     from cyclonedx.spdx import fixup_id, is_expression  # loads the SPDX licence list: only when a licence is written
 
     if (spdx_id := fixup_id(value)) is not None:

@@ -9,12 +9,12 @@ relative to the image root, as Trivy and grype do.
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from seawall import __version__
 from seawall.model.finding import Finding, ScanReport
 from seawall.model.vuln import Severity
+from seawall.output import json_text
 from seawall.output.scan import ScanView
 from seawall.output.scan_extra import sarif_parts
 from seawall.output.scan_text import coverage_notes, finding_order, recorded, status_text
@@ -41,7 +41,7 @@ LEVELS = {
 
 
 def render(report: ScanReport, view: ScanView) -> str:
-    return json.dumps(sarif_log(report, view), indent=2, ensure_ascii=False) + "\n"
+    return json_text.dumps(sarif_log(report, view), ensure_ascii=False) + "\n"
 
 
 def sarif_log(report: ScanReport, view: ScanView) -> dict[str, Any]:

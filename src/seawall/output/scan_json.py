@@ -7,13 +7,13 @@ model, unknown values left out rather than written as null.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from seawall import __version__
 from seawall.model.finding import Finding, ScanReport
 from seawall.model.serialize import to_data
 from seawall.model.vuln import FeedProvenance
+from seawall.output import json_text
 from seawall.output.scan import ScanView
 from seawall.output.scan_extra import json_sections, redact_image
 from seawall.output.scan_text import SEVERITY_ORDER, Summary, by_package, coverage_statement, package_key, recorded
@@ -23,7 +23,7 @@ SCHEMA_VERSION = 1
 
 
 def render(report: ScanReport, view: ScanView) -> str:
-    return json.dumps(scan_document(report, view), indent=2, ensure_ascii=False) + "\n"
+    return json_text.dumps(scan_document(report, view), ensure_ascii=False) + "\n"
 
 
 def scan_document(report: ScanReport, view: ScanView) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from seawall.model.finding import Finding, ScanReport
 from seawall.model.serialize import to_data
+from seawall.output import json_text
 from seawall.output.cyclonedx import bom_refs
 from seawall.output.scan import ScanView
 from seawall.output.scan_extra import config, config_data, secrets
@@ -48,7 +49,7 @@ def render(report: ScanReport, view: ScanView) -> str:
                    for kind, name, facts in _extra_facts(report, view)]
     if annotations:
         document["annotations"] = document.get("annotations", []) + annotations
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json_text.dumps(document, ensure_ascii=False) + "\n"
 
 
 def _extra_facts(report: ScanReport, view: ScanView) -> list[tuple[str, str, dict[str, Any]]]:

@@ -7,8 +7,6 @@ Console, which colours when the console is a terminal.
 from __future__ import annotations
 
 import io
-from datetime import datetime
-from typing import NamedTuple
 
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
@@ -20,6 +18,14 @@ from seawall.model.vuln import Severity, Status
 from seawall.output.scan import ScanView
 from seawall.output.scan_extra import table_renderables, vuln_scanned
 from seawall.output.scan_redact import redacted
+from seawall.output.scan_table_text import (  # the text of each cell, shared with the plain-text writer
+    UNCOMPARABLE,
+    UNDECIDABLE,
+    WIDTH,
+)
+from seawall.output.scan_table_text import Widths as _Widths
+from seawall.output.scan_table_text import age as _age
+from seawall.output.scan_table_text import status_label as _status
 from seawall.output.scan_text import (
     SEVERITY_ORDER,
     Summary,
@@ -31,13 +37,8 @@ from seawall.output.scan_text import (
     severity_hint,
     severity_rank,
     shorten,
-    status_text,
 )
 
-WIDTH = 100
-STATUS_WIDTH = 26
-UNCOMPARABLE = "†"
-UNDECIDABLE = "‡"
 SEVERITY_STYLES = {
     Severity.CRITICAL: "bold red",
     Severity.HIGH: "red",
@@ -105,22 +106,6 @@ def renderables(report: ScanReport, view: ScanView) -> list[RenderableType]:
     return items
 
 
-class _Widths(NamedTuple):
-    """Column widths shared by every package's block, so the blocks line up as one table."""
-
-    id: int
-    severity: int
-    status: int
-
-    @classmethod
-    def of(cls, findings: list[Finding]) -> _Widths:
-        return cls(
-            id=max((len(f.id) for f in findings), default=2),
-            severity=max((len(_severity(f)) for f in findings), default=8),
-            status=min(max((len(_status(f)) for f in findings), default=6), STATUS_WIDTH),
-        )
-
-
 def _heading(report: ScanReport) -> Text:
     image = report.image
     text = Text(image.source, style="bold")
@@ -176,24 +161,12 @@ def _findings_table(findings: list[Finding], widths: _Widths) -> Table:
     return table
 
 
-def _severity(finding: Finding) -> str:
-    hint = severity_hint(finding)
-    return f"{finding.severity.value} ({hint})" if hint and hint != "unrated" else finding.severity.value
-
-
 def _severity_cell(finding: Finding, dim: str) -> Text:
     text = Text(finding.severity.value, style=dim or SEVERITY_STYLES[finding.severity])
     hint = severity_hint(finding)
     if hint and hint != "unrated":
         text.append(f" ({hint})", style="dim")
     return text
-
-
-def _status(finding: Finding) -> str:
-    if finding.suppressed:
-        return f"suppressed ({finding.suppressions[0].kind})"
-    return (status_text(finding) + (f" {UNCOMPARABLE}" if finding.version_unknown else "")
-            + (f" {UNDECIDABLE}" if finding.range_unparseable else ""))
 
 
 def _summary_line(summary: Summary) -> Text:
@@ -231,20 +204,3 @@ def _db_lines(report: ScanReport) -> list[Text]:
     failed = [Text(f"{feed.name}: last update failed: {feed.error}", style="yellow")
               for feed in report.feeds if feed.error]
     return [built, feeds, *failed]
-
-
-def _age(then: str, now: str) -> str:
-    try:
-        hours = (_time(now) - _time(then)).total_seconds() / 3600
-    except ValueError:
-        return ""
-    if hours < 0:
-        return ""
-    return f" ({hours:.0f} h before the scan)" if hours < 48 else f" ({hours / 24:.0f} days before the scan)"
-
-
-def _time(text: str) -> datetime:
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if value.tzinfo is None:
-        raise ValueError(text)
-    return value

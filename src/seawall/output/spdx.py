@@ -7,7 +7,6 @@ rdflib and a dozen other dependencies to produce the same JSON.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from datetime import UTC, datetime
 from functools import cache
@@ -19,6 +18,7 @@ from license_expression import Licensing, get_spdx_licensing
 
 from seawall import __version__
 from seawall.model.sbom import SBOM, Distro, Package
+from seawall.output import json_text
 from seawall.output import sbom_properties as props
 from seawall.output.cyclonedx import bom_refs
 
@@ -84,7 +84,7 @@ def render_spdx(sbom: SBOM, *, now: datetime | None = None, serial: UUID | None 
         ]
     if sbom.unknowns:
         document["annotations"] = annotations(props.unknown_pairs(sbom.unknowns))
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json_text.dumps(document, ensure_ascii=False) + "\n"
 
 
 def spdx_id(package: Package, ref: str) -> str:

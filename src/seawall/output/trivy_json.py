@@ -24,7 +24,6 @@ results, as Trivy orders them (seawall.output.trivy_extra).
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from seawall.model.ecosystem import ECOSYSTEMS, OS_PACKAGE_TYPES
@@ -32,6 +31,7 @@ from seawall.model.finding import Finding, ScanReport
 from seawall.model.sbom import Package
 from seawall.model.serialize import to_data
 from seawall.model.vuln import CVSS, Severity, Status, split_source
+from seawall.output import json_text
 from seawall.output.scan import ScanView
 from seawall.output.scan_extra import config, secrets
 from seawall.output.scan_text import recorded, severity_rank
@@ -88,7 +88,7 @@ OSV_SOURCES = {
 
 
 def render(report: ScanReport, view: ScanView) -> str:
-    return json.dumps(trivy_report(report, view), indent=2, ensure_ascii=False) + "\n"
+    return json_text.dumps(trivy_report(report, view), ensure_ascii=False) + "\n"
 
 
 def trivy_report(report: ScanReport, view: ScanView) -> dict[str, Any]:
