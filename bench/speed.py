@@ -44,17 +44,42 @@ class Sample:
     cpu_seconds: float = 0.0  # user + system of the whole process tree: steadier than wall time on a shared machine
 
 
+def _become_subreaper() -> None:
+    """Adopt the orphans of the timed commands: a multiprocessing forkserver outlives the command that started it
+    and is never waited for, so its workers' CPU time would reach no one's rusage and go uncounted."""
+    import ctypes
+
+    pr_set_child_subreaper = 36
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(pr_set_child_subreaper, 1, 0, 0, 0) != 0:
+        sys.exit(f"prctl(PR_SET_CHILD_SUBREAPER) failed: {os.strerror(ctypes.get_errno())}")
+
+
+def _reap_orphans() -> None:
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+
+
 def timed(cmd: list[str], scratch: Path, env: dict[str, str]) -> Sample:
-    """One run under /usr/bin/time: wall seconds, peak RSS of the process tree's largest member, CPU seconds."""
+    """One run under /usr/bin/time: wall seconds and peak RSS of the process tree's largest member; CPU seconds of
+    every process the command started, orphans included (this process is their subreaper)."""
     report = scratch / "time.out"
     tmpdir = scratch / "tmp"
     tmpdir.mkdir(exist_ok=True)
-    proc = subprocess.run([TIME, "-f", "%e %M %U %S", "-o", str(report), *cmd], stdout=subprocess.DEVNULL,
+    _reap_orphans()
+    before = os.times()
+    proc = subprocess.run([TIME, "-f", "%e %M", "-o", str(report), *cmd], stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, env={**env, "TMPDIR": str(tmpdir)}, check=False)
+    _reap_orphans()
+    after = os.times()
     if proc.returncode != 0:
         sys.exit(f"{' '.join(cmd[:4])} … failed ({proc.returncode}): {proc.stderr.decode(errors='replace')[-1500:]}")
-    seconds, rss, user, system = report.read_text().split()[-4:]
-    return Sample(float(seconds), int(rss), float(user) + float(system))
+    seconds, rss = report.read_text().split()[-2:]
+    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    return Sample(float(seconds), int(rss), cpu)
 
 
 def _tree(root: int) -> list[int]:
@@ -160,7 +185,9 @@ def tools(peers: Peers, trivy_input: str, scan: Path | None = None,
     def isal_floor(layout: Path, scratch: Path) -> list[str]:
         largest_first = sorted(layer_blobs(layout), key=lambda blob: -blob.stat().st_size)
         inflate = f"{sys.executable} -m isal.igzip -d -c \"$0\" > /dev/null"
-        return ["xargs", "-P", "2", "-n", "1", "sh", "-c", inflate, *map(str, largest_first)]
+        # xargs takes its items from stdin (given after the command they would only be its arguments: one run).
+        return ["sh", "-c", "printf '%s\\0' \"$@\" | xargs -0 -P 2 -n 1 sh -c \"$0\"", inflate,
+                *map(str, largest_first)]
 
     return {"seawall": (seawall, True), "syft": (syft, False), "trivy": (trivy, True), "gzip -dc": (floor, False),
             ISAL_FLOOR: (isal_floor, False)}
@@ -200,6 +227,7 @@ def main() -> None:
     db = scan_db() if args.scan else None
     if not Path(TIME).exists():
         sys.exit(f"{TIME} is missing: apt-get install time")
+    _become_subreaper()
     peers = ensure_peers()
     env = peer_env()
     byte_compile()

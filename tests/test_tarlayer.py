@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from seawall.blobs.layerfile import LayerFile
 from seawall.blobs.readers import normalize_path
 from seawall.errors import IntegrityError
-from seawall.fs.tarlayer import DIR, FILE, HARDLINK, SYMLINK, LayerLimits, TarLayerReader, _number
+from seawall.fs.tarlayer import DIR, FILE, HARDLINK, SYMLINK, LayerLimits, TarLayerReader, _byte_sum, _number
 from tests.imagebuild import Dir, File, Hardlink, Raw, Symlink, compress, digest_of, layer_tar
 
 SPEC = {"/etc": Dir(), "/etc/hosts": b"127.0.0.1 localhost\n", "/bin/sh": Symlink("dash"),
@@ -89,6 +89,16 @@ def test_wrong_digest_is_rejected(tmp_path: Path) -> None:
 def test_wrong_diff_id_is_rejected(tmp_path: Path) -> None:
     with pytest.raises(IntegrityError, match="diff_id"):
         read_all(blob_file(tmp_path, compress(layer_tar(SPEC), "zstd")), diff_id=digest_of(b"not it"))
+
+
+def test_uncompressed_layer_named_by_its_diff_id_is_still_checked(tmp_path: Path) -> None:
+    tar = layer_tar(SPEC)
+    good = blob_file(tmp_path, tar)
+    assert read_all(good, diff_id=good.digest)["/etc/hosts"][4] == b"127.0.0.1 localhost\n"
+    tampered = blob_file(tmp_path, tar.replace(b"127.0.0.1 localhost", b"10.6.6.6 localhost!"), "tampered")
+    claimed = LayerFile(tampered.path, 0, tampered.size, good.digest, False)  # the digest and diff_id of the original
+    with pytest.raises(IntegrityError, match="does not match its digest"):
+        read_all(claimed, diff_id=good.digest)
 
 
 @pytest.mark.parametrize("compression", ["gzip", "zstd", "none"])
@@ -171,6 +181,26 @@ def test_number_shortcut_agrees_with_the_tar_spelling(field: bytes) -> None:
             _number(field, "layer")
     else:
         assert _number(field, "layer") == expected
+
+
+@given(st.one_of(st.binary(min_size=512, max_size=512),
+                 st.text(st.characters(max_codepoint=127), min_size=512, max_size=512).map(str.encode),
+                 st.sampled_from([b"\x7f" * 512, b"\xff" * 512, b"\0" * 512, b"\x7f" * 511 + b"\x80"])))
+def test_header_checksum_sum_agrees_with_summing_every_byte(block: bytes) -> None:
+    assert _byte_sum(block) == sum(block)
+
+
+def test_pax_headers_of_every_entry_and_uid_gid_from_pax(tmp_path: Path) -> None:
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name, uid in (("a/é.txt", 7), ("b/plain", 2_000_000_000_000)):  # the second uid needs pax
+            info = tarfile.TarInfo(name)
+            info.size, info.uid, info.gid, info.mtime = 3, uid, uid + 1, 1_700_000_000.5  # a float mtime: pax
+            tar.addfile(info, io.BytesIO(b"abc"))
+    with TarLayerReader(io.BytesIO(out.getvalue()), digest=None) as reader:
+        got = [(e.path, e.uid, e.gid, e.size, e.mtime, reader.read()) for e in reader]
+    assert got == [("/a/é.txt", 7, 8, 3, 1_700_000_000, b"abc"),
+                   ("/b/plain", 2_000_000_000_000, 2_000_000_000_001, 3, 1_700_000_000, b"abc")]
 
 
 def test_a_chunk_boundary_inside_headers_and_content_changes_nothing(tmp_path: Path) -> None:

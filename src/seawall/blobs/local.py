@@ -1,7 +1,7 @@
 """Files of a local image (an OCI layout directory, or a tar of one, or a `docker save` tar) found by their path.
 
 A tarball is never extracted: its member headers are indexed once and each member is a byte range of the file,
-so worker processes can read layers straight from the archive.
+so each layer is read straight from the archive, by whichever thread reads it.
 """
 
 from __future__ import annotations

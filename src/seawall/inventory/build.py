@@ -286,38 +286,46 @@ def _read_layers_now(
     stats.layers_read = len(jobs)
     if progress:
         progress("layers", 0, len(jobs))
-    scans = {scan.index: scan for scan in lazy.collector().run(jobs, source)} if jobs else {}
-    if progress:
-        progress("layers", len(jobs), len(jobs))
+    digested: dict[int, tuple[LayerFacts, list[CatalogResult]]] = {}
+
+    def digest(scan: LayerScan) -> None:
+        # Called as each layer is read, while the pool still reads the others: cataloguing overlaps with inflating.
+        fresh = lazy.catalogers(c for c in catalogers if c.name not in cached[scan.index])
+        layer_facts, fresh_results, summaries[scan.index] = _digest_scan(scan, fresh, image, cache,
+                                                                         cached[scan.index].items())
+        diff_id = layer_facts.diff_id or ""
+        for analyzer in analyzers:
+            if analyzer.name not in analyzed[scan.index]:
+                analyzed[scan.index][analyzer.name] = result = _run_analyzer(analyzer, scan)
+                stats.fresh_results += 1
+                if cache is not None and "error" not in result:
+                    cache.put_analysis(diff_id, analyzer.name, analyzer.version, result)
+        stats.fresh_results += len(fresh)
+        by_name = {c.name: r for c, r in zip(fresh, fresh_results, strict=True)}
+        by_name.update({name: hit[1] for name, hit in cached[scan.index].items()})
+        digested[scan.index] = layer_facts, [by_name[c.name] for c in catalogers]
+        if progress:
+            progress("layers", len(digested), len(jobs))
+
+    if jobs:
+        lazy.collector().run(jobs, source, on_done=digest)
 
     from seawall.inventory.squash import LayerFacts
 
     facts: list[LayerFacts] = []
     results: list[list[CatalogResult]] = []
     for layer in image.layers:
-        scan = scans.get(layer.index)
-        if scan is None:
-            summary = summaries[layer.index]
-            hits = cached[layer.index]
-            written = frozenset().union(*(p for p, _ in hits.values()), summary.files)
-            facts.append(LayerFacts(layer.index, layer.diff_id, layer.created_by, written,
-                                    summary.whiteouts, summary.opaque_dirs))
-            results.append([hits[c.name][1] for c in catalogers])
+        if layer.index in digested:
+            layer_facts, layer_results = digested[layer.index]
+            facts.append(layer_facts)
+            results.append(layer_results)
             continue
-        fresh = lazy.catalogers(c for c in catalogers if c.name not in cached[layer.index])
-        layer_facts, fresh_results, summary = _digest_scan(scan, fresh, image, cache, cached[layer.index].items())
-        for analyzer in analyzers:
-            if analyzer.name not in analyzed[layer.index]:
-                analyzed[layer.index][analyzer.name] = result = _run_analyzer(analyzer, scan)
-                stats.fresh_results += 1
-                if cache is not None and "error" not in result:
-                    cache.put_analysis(layer.diff_id, analyzer.name, analyzer.version, result)
-        stats.fresh_results += len(fresh)
-        summaries[layer.index] = summary
-        facts.append(layer_facts)
-        by_name = {c.name: r for c, r in zip(fresh, fresh_results, strict=True)}
-        by_name.update({name: hit[1] for name, hit in cached[layer.index].items()})
-        results.append([by_name[c.name] for c in catalogers])
+        summary = summaries[layer.index]
+        hits = cached[layer.index]
+        written = frozenset().union(*(p for p, _ in hits.values()), summary.files)
+        facts.append(LayerFacts(layer.index, layer.diff_id, layer.created_by, written,
+                                summary.whiteouts, summary.opaque_dirs))
+        results.append([hits[c.name][1] for c in catalogers])
     analyses = {a.name: [LayerAnalysis(la.index, la.diff_id, la.created_by, analyzed[la.index][a.name])
                          for la in image.layers] for a in analyzers}
     return facts, results, [summaries[layer.index] for layer in image.layers], analyses
