@@ -140,14 +140,14 @@ def test_while_waiting_for_a_shared_base_layer_the_other_layers_are_read(layout:
             done.append(build_sbom(source, cache_dir=shared, stats=stats))
 
     cache = LayerCache(layer_cache_dir(shared))
-    names = [f"{c.name}-v{c.version}" for c in default_catalogers()]
+    names = [(c.name, c.version) for c in default_catalogers()]
     with cache.claim([base]):  # another worker is reading the base layer
         thread = threading.Thread(target=scan)
         thread.start()
         deadline = time.monotonic() + 60
-        while not all(cache.complete(d, names) for d in others) and time.monotonic() < deadline:
+        while not all(cache.complete(d, names, ()) for d in others) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert all(cache.complete(d, names) for d in others) and thread.is_alive() and not done
+        assert all(cache.complete(d, names, ()) for d in others) and thread.is_alive() and not done
         digest = base.split(":", 1)[1]
         shutil.copytree(layer_cache_dir(warm) / "sha256" / digest, layer_cache_dir(shared) / "sha256" / digest)
     thread.join(60)

@@ -13,19 +13,17 @@ data for the end of the archive). ustar, GNU long names/links and pax (per-file 
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
-import queue
-import threading
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, BinaryIO, NamedTuple
+from typing import BinaryIO, NamedTuple
 
 from seawall.blobs.layerfile import LayerFile
-from seawall.blobs.readers import CHUNK, GZIP_MAGIC, ZSTD_MAGIC, DigestReader, normalize_path, open_range
+from seawall.blobs.readers import CHUNK, DigestReader, normalize_path, open_range
 from seawall.errors import IntegrityError
+from seawall.fs.layerstream import DeferredHash, HashThread, Inflater, decompressor
 
 FILE, DIR, SYMLINK, HARDLINK, CHAR, BLOCK, FIFO, OTHER = (
     "file", "dir", "symlink", "hardlink", "char", "block", "fifo", "other")
@@ -60,121 +58,6 @@ class TarEntry(NamedTuple):  # a tuple, not a frozen dataclass: built once per e
     mtime: int
 
 
-class _HashThread:
-    """Digests computed a few chunks behind in a thread of its own: hashlib releases the GIL, so the blob digest
-    and the diff_id are hashed beside inflating and header parsing instead of in line with them (the blob digest
-    in the inflating thread made that thread, which bounds the read of a large layer, an eighth slower)."""
-
-    def __init__(self) -> None:
-        self._queue: queue.Queue[tuple[Any, bytes] | None] = queue.Queue(maxsize=8)  # bounds the bytes in flight
-        self._thread = threading.Thread(target=self._run, name="layer-hash", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while (item := self._queue.get()) is not None:
-            target, data = item
-            if isinstance(target, threading.Event):
-                target.set()
-            else:
-                target.update(data)
-
-    def put(self, target: Any, data: bytes) -> None:
-        self._queue.put((target, data))
-
-    def drained(self) -> None:
-        """Wait until everything queued so far is hashed."""
-        if self._thread.is_alive():
-            done = threading.Event()
-            self._queue.put((done, b""))
-            done.wait()
-
-    def close(self) -> None:
-        if self._thread.is_alive():
-            self._queue.put(None)
-            self._thread.join()
-
-
-class _DeferredHash:
-    """A hashlib object fed through a `_HashThread`; `hexdigest()` waits for what is queued. `copy` for callers
-    that reuse their buffer (a reader's readinto); chunks that are bytes already are queued as they are."""
-
-    def __init__(self, thread: _HashThread, algorithm: str, *, copy: bool) -> None:
-        self._thread = thread
-        self._hash = hashlib.new(algorithm)
-        self._copy = copy
-
-    def update(self, data: bytes | memoryview) -> None:
-        self._thread.put(self._hash, bytes(data) if self._copy or not isinstance(data, bytes) else data)
-
-    def hexdigest(self) -> str:
-        self._thread.drained()
-        return self._hash.hexdigest()
-
-
-class _Inflater:
-    """Reads the (decompressed) stream in a thread of its own and hands over whole chunks: isal, zstd and the blob
-    digest release the GIL, so inflating runs beside header parsing. The chunks reach the parser as they are
-    (isal's own threaded reader copies each into a BytesIO and again into the caller's buffer) and, when there
-    is a diff_id to check, its hash thread as well."""
-
-    def __init__(self, data: BinaryIO, diff_hash: _DeferredHash | None) -> None:
-        self._data = data
-        self._diff_hash = diff_hash
-        self._queue: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=4)  # bounds the bytes read ahead
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="layer-inflate", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            while not self._stop.is_set():
-                chunk = self._data.read(CHUNK)
-                if chunk and self._diff_hash is not None:
-                    self._diff_hash.update(chunk)
-                self._queue.put(chunk)
-                if not chunk:
-                    return
-        except BaseException as err:  # handed to the reading thread, which raises it where it reads
-            self._queue.put(err)
-
-    def read(self) -> bytes:
-        """The next chunk; b"" at the end of the stream."""
-        item = self._queue.get()
-        if isinstance(item, BaseException) or not item:
-            self._queue.put(item)  # every later read ends, or fails, the same way
-        if isinstance(item, BaseException):
-            raise item
-        return item
-
-    def close(self) -> None:
-        self._stop.set()
-        while self._thread.is_alive():
-            try:
-                while True:
-                    self._queue.get_nowait()  # a full queue would keep the thread waiting to put
-            except queue.Empty:
-                pass
-            self._thread.join(0.01)
-
-
-def _decompressor(raw: BinaryIO, what: str) -> tuple[BinaryIO, str]:
-    head = raw.peek(4)[:4] if hasattr(raw, "peek") else b""  # type: ignore[attr-defined]
-    if head.startswith(GZIP_MAGIC):
-        # isal inflates about 2x faster than zlib. Its reader class, as isal's own threaded reader uses it: with
-        # large reads of the compressed input (igzip.open's 128 KiB ones would each take the GIL).
-        from isal import igzip
-        return igzip._IGzipReader(raw, buffersize=8 * CHUNK), "gzip"  # type: ignore[attr-defined,return-value]
-    if head == ZSTD_MAGIC:
-        # CPython's zstd reader (3.14's compression.zstd) reports a truncated frame; zstandard's stream_reader
-        # ends such a stream silently, which would turn a cut layer into a short listing.
-        try:
-            from compression.zstd import ZstdFile  # type: ignore[import-not-found]
-        except ImportError:
-            from backports.zstd import ZstdFile
-        return ZstdFile(raw, "rb"), "zstd"  # type: ignore[return-value]
-    return raw, ""
-
-
 class TarLayerReader:
     """Iterate the entries of one layer blob; read the content of the current entry when wanted.
 
@@ -186,12 +69,12 @@ class TarLayerReader:
                  diff_id: str | None = None, limits: LayerLimits | None = None, what: str = "layer") -> None:
         self.what = what
         self.limits = limits or LayerLimits()
-        self._hashes = _HashThread()
-        blob_hash = _DeferredHash(self._hashes, digest.split(":", 1)[0], copy=True) if digest else None
+        self._hashes = HashThread()
+        blob_hash = DeferredHash(self._hashes, digest.split(":", 1)[0], copy=True) if digest else None
         self._raw = DigestReader(stream, digest, size, what, hasher=blob_hash)
         buffered = io.BufferedReader(self._raw, CHUNK)
         try:
-            self._data, self.compression = _decompressor(buffered, what)
+            self._data, self.compression = decompressor(buffered, what)
         except Exception:
             buffered.close()
             self._hashes.close()
@@ -200,9 +83,9 @@ class TarLayerReader:
         # An uncompressed blob whose digest is its diff_id (docker save, OCI tar layers) is hashed once: the blob
         # digest, checked over these same bytes, is the diff_id check.
         same = not self.compression and digest is not None and digest == diff_id
-        self._diff_hash = _DeferredHash(self._hashes, diff_id.split(":", 1)[0], copy=False) \
+        self._diff_hash = DeferredHash(self._hashes, diff_id.split(":", 1)[0], copy=False) \
             if diff_id and not same else None
-        self._inflater = _Inflater(self._data, self._diff_hash)
+        self._inflater = Inflater(self._data, self._diff_hash)
         self._buf = b""
         self._pos = 0
         self.uncompressed = 0

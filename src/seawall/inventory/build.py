@@ -224,8 +224,8 @@ def _read_layers(
     args = (source, image, lazy, analyzers, cache, progress, stats)
     if cache is None:
         return _read_layers_now(*args)
-    names = [*(f"{c.name}-v{c.version}" for c in lazy.keys), *(f"analysis-{a.name}-v{a.version}" for a in analyzers)]
-    unread = [layer.diff_id for layer in image.layers if not cache.complete(layer.diff_id, names)]
+    results, analyses = [(c.name, c.version) for c in lazy.keys], [(a.name, a.version) for a in analyzers]
+    unread = [layer.diff_id for layer in image.layers if not cache.complete(layer.diff_id, results, analyses)]
     if not unread:
         return _read_layers_now(*args)
     with cache.claim(unread, wait=False) as busy:
@@ -233,7 +233,8 @@ def _read_layers(
             return _read_layers_now(*args)
         # Another process reads some of them: read the others meanwhile, then wait for it.
         early = InventoryStats()
-        mine = tuple(layer for layer in image.layers if layer.diff_id in set(unread) - busy)
+        free = set(unread) - busy
+        mine = tuple(layer for layer in image.layers if layer.diff_id in free)
         if mine:
             _read_layers_now(source, dataclasses.replace(image, layers=mine), lazy, analyzers, cache, None, early)
     with cache.claim(busy):

@@ -44,6 +44,17 @@ class LayerSummary:
     uncompressed_size: int = 0
 
 
+_SUMMARY = f"layer-v{FACTS_VERSION}.json"
+
+
+def _result(name: str, version: int) -> str:
+    return f"{name}-v{version}.json"
+
+
+def _analysis(name: str, version: int) -> str:
+    return f"analysis-{name}-v{version}.json"
+
+
 class LayerCache:
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -120,11 +131,12 @@ class LayerCache:
         if _IMAGE_KEY.match(key):
             self._write(self.root / IMAGES / f"{key}.json", data)
 
-    def complete(self, diff_id: str, names: Iterable[str]) -> bool:
-        """Whether the layer's summary and each named entry (`NAME-vVERSION`, `analysis-…`) are on disk (no read)."""
+    def complete(self, diff_id: str, results: Iterable[tuple[str, int]], analyses: Iterable[tuple[str, int]]) -> bool:
+        """Whether the layer's summary and the entry of each (name, version) result and analysis are on disk (no
+        read)."""
         base = self._dir(diff_id)
-        return base is not None and all((base / f"{name}.json").is_file()
-                                        for name in (f"layer-v{FACTS_VERSION}", *names))
+        names = (_SUMMARY, *(_result(n, v) for n, v in results), *(_analysis(n, v) for n, v in analyses))
+        return base is not None and all((base / name).is_file() for name in names)
 
     @contextmanager
     def claim(self, diff_ids: Iterable[str], *, wait: bool = True) -> Iterator[set[str]]:
@@ -156,7 +168,7 @@ class LayerCache:
         base = self._dir(diff_id)
         if base is None:
             return None
-        data = self._read(base / f"{name}-v{version}.json")
+        data = self._read(base / _result(name, version))
         if not isinstance(data, dict):
             return None
         from seawall.catalog.interface import CatalogResult
@@ -169,26 +181,26 @@ class LayerCache:
     def put_result(self, diff_id: str, name: str, version: int, paths: frozenset[str], result: CatalogResult) -> None:
         base = self._dir(diff_id)
         if base is not None:
-            self._write(base / f"{name}-v{version}.json", {"paths": sorted(paths), "result": to_data(result)})
+            self._write(base / _result(name, version), {"paths": sorted(paths), "result": to_data(result)})
 
     def get_analysis(self, diff_id: str, name: str, version: int) -> dict[str, Any] | list[Any] | None:
         """A layer analyzer's JSON result (an object or an array), or None when not cached."""
         base = self._dir(diff_id)
         if base is None:
             return None
-        data = self._read(base / f"analysis-{name}-v{version}.json")
+        data = self._read(base / _analysis(name, version))
         return data if isinstance(data, dict | list) else None
 
     def put_analysis(self, diff_id: str, name: str, version: int, result: dict[str, Any] | list[Any]) -> None:
         base = self._dir(diff_id)
         if base is not None:
-            self._write(base / f"analysis-{name}-v{version}.json", result)
+            self._write(base / _analysis(name, version), result)
 
     def get_summary(self, diff_id: str) -> LayerSummary | None:
         base = self._dir(diff_id)
         if base is None:
             return None
-        data = self._read(base / f"layer-v{FACTS_VERSION}.json")
+        data = self._read(base / _SUMMARY)
         if not isinstance(data, dict):
             return None
         try:
@@ -207,7 +219,7 @@ class LayerCache:
         if base is None:
             return
         self._write(
-            base / f"layer-v{FACTS_VERSION}.json",
+            base / _SUMMARY,
             {
                 "whiteouts": list(summary.whiteouts),
                 "opaque_dirs": list(summary.opaque_dirs),
