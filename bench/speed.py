@@ -4,9 +4,11 @@
 
 Every tool reads the same OCI layout (Trivy can read the docker-archive copy instead). Cold runs start with empty
 caches (seawall's SEAWALL_CACHE_DIR, Trivy's --cache-dir and every tool's TMPDIR fresh); warm runs reuse the caches of
-one priming run. Two floors: `gzip -dc` of the image's layer blobs to /dev/null (reading the layers once, on one
-core), and `ISA-L ×2`, `python -m isal.igzip -d -c` of every blob, two at a time: the fastest inflater on both cores,
-which no tool that decompresses every layer can beat here. Prints the median wall time of N runs, the median CPU
+one priming run. Three floors: `gzip -dc` of the image's layer blobs to /dev/null (reading the layers once, on one
+core); `ISA-L ×2`, `python -m isal.igzip -d -c` of every blob, two at a time: the fastest inflater on both cores,
+which no tool that decompresses every layer can beat here; and `checked ×2`, the same inflate with the two sha256
+a scanner owes every layer (its blob digest and its diff_id, `checked_inflate.py`), two blobs at a time: the
+floor of reading an image whose digests are checked. Prints the median wall time of N runs, the median CPU
 seconds (user + system, `c`) and the peak RSS (from /usr/bin/time), with ratios seawall/peer and seawall/floor; the
 full table is also written to bench/out/speed.json. `--scan --scanners vuln` against `--scan --scanners vuln,secret`
 is the cost of the secret scanner. `--tools seawall` times seawall and the floors only. seawall's modules are
@@ -34,6 +36,7 @@ from peers import Peers, ensure_peers, peer_env
 
 TIME = "/usr/bin/time"
 ISAL_FLOOR = "ISA-L ×2"
+CHECKED_FLOOR = "checked ×2"
 Command = Callable[[Path, Path], list[str]]  # (image name's layout, cache/scratch dir) -> argv
 
 
@@ -182,15 +185,21 @@ def tools(peers: Peers, trivy_input: str, scan: Path | None = None,
         blobs = " ".join(f"'{blob}'" for blob in layer_blobs(layout))
         return ["sh", "-c", f"gzip -dc {blobs} > /dev/null"]
 
-    def isal_floor(layout: Path, scratch: Path) -> list[str]:
+    def two_at_a_time(layout: Path, command: str) -> list[str]:
+        """`command` once per layer blob ($0), largest first, two running at a time."""
         largest_first = sorted(layer_blobs(layout), key=lambda blob: -blob.stat().st_size)
-        inflate = f"{sys.executable} -m isal.igzip -d -c \"$0\" > /dev/null"
         # xargs takes its items from stdin (given after the command they would only be its arguments: one run).
-        return ["sh", "-c", "printf '%s\\0' \"$@\" | xargs -0 -P 2 -n 1 sh -c \"$0\"", inflate,
+        return ["sh", "-c", "printf '%s\\0' \"$@\" | xargs -0 -P 2 -n 1 sh -c \"$0\"", command,
                 *map(str, largest_first)]
 
+    def isal_floor(layout: Path, scratch: Path) -> list[str]:
+        return two_at_a_time(layout, f"{sys.executable} -m isal.igzip -d -c \"$0\" > /dev/null")
+
+    def checked_floor(layout: Path, scratch: Path) -> list[str]:
+        return two_at_a_time(layout, f"{sys.executable} {Path(__file__).with_name('checked_inflate.py')} \"$0\"")
+
     return {"seawall": (seawall, True), "syft": (syft, False), "trivy": (trivy, True), "gzip -dc": (floor, False),
-            ISAL_FLOOR: (isal_floor, False)}
+            ISAL_FLOOR: (isal_floor, False), CHECKED_FLOOR: (checked_floor, False)}
 
 
 def _fmt(sample: Sample | None) -> str:
@@ -236,10 +245,10 @@ def main() -> None:
     print(f"median of {args.runs} runs; wall seconds and peak RSS; cpu cores: {os.cpu_count()}", flush=True)
     runners = tools(peers, args.trivy_input, db, args.scanners)
     if args.tools:
-        keep = {"seawall", *args.tools.split(","), "gzip -dc", ISAL_FLOOR}
+        keep = {"seawall", *args.tools.split(","), "gzip -dc", ISAL_FLOOR, CHECKED_FLOOR}
         runners = {name: runner for name, runner in runners.items() if name in keep}
     header = f"{'image':15} {'size':>9} {'mode':5}" + "".join(f"{t:>22}" for t in runners) \
-        + f"{'sw/syft':>9}{'sw/trivy':>9}{'sw/floor':>9}{'sw/isal2':>9}"
+        + f"{'sw/syft':>9}{'sw/trivy':>9}{'sw/floor':>9}{'sw/isal2':>9}{'sw/chk2':>9}"
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
     print(header)
     for name in corpus_names(args.names):
@@ -262,9 +271,11 @@ def main() -> None:
             sw = row["seawall"].seconds
             syft_any = row.get("syft") or table[name]["cold"].get("syft")  # Syft keeps no cache: warm is cold
             isal2 = table[name]["cold"][ISAL_FLOOR] if mode == "cold" else None
+            checked2 = table[name]["cold"][CHECKED_FLOOR] if mode == "cold" else None
             print(f"{name:15} {human_size(size):>9} {mode:5}"
                   + "".join(f"{_fmt(row.get(tool)):>22}" for tool in runners)
-                  + _ratio(sw, syft_any) + _ratio(sw, row.get("trivy")) + _ratio(sw, floor) + _ratio(sw, isal2),
+                  + _ratio(sw, syft_any) + _ratio(sw, row.get("trivy")) + _ratio(sw, floor) + _ratio(sw, isal2)
+                  + _ratio(sw, checked2),
                   flush=True)
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "speed.json").write_text(json.dumps(

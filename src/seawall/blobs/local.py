@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import stat
-import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,6 +73,8 @@ class LocalFiles:
         if head.startswith(GZIP_MAGIC) or head == ZSTD_MAGIC:
             raise InputError(f"{self.root} is a compressed archive", remedy=f"decompressing it first (gunzip / unzstd "
                              f"{self.root.name}) and passing the .tar")
+        import tarfile  # only docker-archive sources need it; OCI layouts and warm scans do not
+
         links: dict[str, str] = {}
         try:
             # Random-access mode reads headers only: tarfile seeks over member data.

@@ -14,19 +14,29 @@ T = TypeVar("T")
 
 def to_data(value: Any) -> Any:
     """A dataclass tree as JSON-ready data; tuples become lists, None fields are dropped."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    cls = type(value)
+    if cls is str or cls is int or cls is bool or cls is float or value is None:
+        return value
+    names = _field_names(cls)
+    if names is not None:
         out: dict[str, Any] = {}
-        for field in dataclasses.fields(value):
-            item = getattr(value, field.name)
-            if item is None or item == () or item == {}:
+        for name in names:
+            item = getattr(value, name)
+            if item is None or (not item and isinstance(item, tuple | dict)):
                 continue
-            out[field.name] = to_data(item)
+            out[name] = to_data(item)
         return out
     if isinstance(value, tuple | list):
         return [to_data(item) for item in value]
     if isinstance(value, dict):
         return {str(key): to_data(item) for key, item in value.items()}
     return value
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    # Once per class: a layer's cache entry is thousands of records, and fields() rebuilds its tuple on each call.
+    return tuple(field.name for field in dataclasses.fields(cls)) if dataclasses.is_dataclass(cls) else None
 
 
 @cache

@@ -7,20 +7,12 @@ ecosystems or package types that use them (purl types, OSV ecosystem names, cata
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterator, Mapping
+
 from seawall.errors import InputError
 from seawall.model.ecosystem import version_scheme_names
-from seawall.versions.apk import ApkScheme
-from seawall.versions.cargo import CargoScheme
-from seawall.versions.composer import ComposerScheme
-from seawall.versions.dpkg import DpkgScheme
-from seawall.versions.gem import GemScheme
-from seawall.versions.generic import GenericScheme
-from seawall.versions.go import GoScheme, go_toolchain_to_semver
 from seawall.versions.interface import InvalidVersion, Version, VersionScheme
-from seawall.versions.maven import MavenScheme
-from seawall.versions.pep440 import Pep440Scheme
-from seawall.versions.rpm import RpmScheme
-from seawall.versions.semver import SemverScheme
 
 __all__ = [
     "SCHEMES",
@@ -38,22 +30,58 @@ class UnknownVersionScheme(InputError):
     """A scheme or ecosystem name with no version ordering."""
 
 
-SCHEMES: dict[str, VersionScheme] = {
-    s.name: s
-    for s in (
-        DpkgScheme(),
-        RpmScheme(),
-        ApkScheme(),
-        Pep440Scheme(),
-        SemverScheme(),
-        MavenScheme(),
-        GoScheme(),
-        GemScheme(),
-        ComposerScheme(),
-        CargoScheme(),
-        GenericScheme(),
-    )
+# name -> (module, class): a scheme's module is imported when the scheme is first asked for, so a scan of a Debian
+# image never loads the Composer, Maven or Cargo rules (and their regular expressions) at start-up.
+_SCHEME_CLASSES = {
+    "dpkg": ("dpkg", "DpkgScheme"),
+    "rpm": ("rpm", "RpmScheme"),
+    "apk": ("apk", "ApkScheme"),
+    "pep440": ("pep440", "Pep440Scheme"),
+    "semver": ("semver", "SemverScheme"),
+    "maven": ("maven", "MavenScheme"),
+    "go": ("go", "GoScheme"),
+    "gem": ("gem", "GemScheme"),
+    "composer": ("composer", "ComposerScheme"),
+    "cargo": ("cargo", "CargoScheme"),
+    "generic": ("generic", "GenericScheme"),
 }
+
+
+class _Schemes(Mapping[str, VersionScheme]):
+    """Every scheme by its own name, each made once, on first use."""
+
+    def __init__(self) -> None:
+        self._made: dict[str, VersionScheme] = {}
+
+    def __getitem__(self, name: str) -> VersionScheme:
+        scheme = self._made.get(name)
+        if scheme is None:
+            module, cls = _SCHEME_CLASSES[name]
+            scheme = self._made[name] = getattr(importlib.import_module(f"seawall.versions.{module}"), cls)()
+        return scheme
+
+    def get(self, name: str, default: VersionScheme | None = None) -> VersionScheme | None:  # type: ignore[override]
+        return self[name] if name in _SCHEME_CLASSES else default
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_SCHEME_CLASSES)
+
+    def __len__(self) -> int:
+        return len(_SCHEME_CLASSES)
+
+    def __contains__(self, name: object) -> bool:
+        return name in _SCHEME_CLASSES
+
+
+SCHEMES: Mapping[str, VersionScheme] = _Schemes()
+
+
+def go_toolchain_to_semver(name: str) -> str | None:
+    """`go1.21.3` → `v1.21.3`, `go1.21rc2` → `v1.21.0-rc.2`; None for anything else (see `versions.go`)."""
+    from seawall.versions.go import go_toolchain_to_semver as convert
+
+    return convert(name)
+
 
 # Ecosystem, package-type and distribution names, from the one table of them.
 _ALIASES = version_scheme_names()
