@@ -37,6 +37,8 @@ TRANSPORT_FIELDS = ("source", "transport", "reference", "digest", "index_digest"
 
 @dataclass(frozen=True)
 class InspectResult:
+    """What `seawall inspect` tells of an image: the image, its distribution, and each layer's unpacked size."""
+
     image: Image
     distro: Distro | None
     release_file: str | None  # the file the distribution was read from, after following symlinks

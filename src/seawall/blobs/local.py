@@ -22,6 +22,8 @@ _BLOB_PATH = re.compile(r"blobs/(sha256)/([a-f0-9]{64})")
 
 @dataclass(frozen=True)
 class Member:
+    """A file's bytes as a range of a file on disk: a member of a tar archive, or a whole file."""
+
     file: Path
     offset: int
     size: int

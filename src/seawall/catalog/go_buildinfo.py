@@ -29,6 +29,8 @@ class BuildInfoError(ValueError):
 
 @dataclass(frozen=True)
 class Module:
+    """One module of a Go binary's module list, with its go.sum hash and the module a `=>` replace put in its place."""
+
     path: str
     version: str
     sum: str | None = None
@@ -37,6 +39,8 @@ class Module:
 
 @dataclass(frozen=True)
 class BuildInfo:
+    """What `go version -m` prints for one binary: toolchain, main package and module, dependencies, build settings."""
+
     go_version: str
     path: str | None = None
     main: Module | None = None

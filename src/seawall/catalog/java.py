@@ -46,6 +46,8 @@ class _Found:
 
 @dataclass
 class _Budget:
+    """How many more bytes nested archives of one outer archive may decompress to; shared by every level."""
+
     remaining: int = MAX_TOTAL_NESTED
 
 

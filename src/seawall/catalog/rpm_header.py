@@ -28,6 +28,8 @@ class HeaderError(ValueError):
 
 @dataclass(frozen=True)
 class RpmHeader:
+    """The tags of one rpm database header that were asked for, by tag number, with typed accessors."""
+
     tags: dict[int, str | list[str] | list[int] | bytes]
 
     def string(self, tag: int) -> str | None:

@@ -22,6 +22,8 @@ from seawall.model.sbom import Distro, Package
 
 @dataclass(frozen=True)
 class KnownVendor:
+    """A vendor whose OS packages are its own builds, and the marks its packages are recognised by."""
+
     name: str  # what reports say: nginx.org
     purl_namespace: str
     maintainers: tuple[str, ...] = ()  # substrings of a Maintainer / rpm Vendor / Packager, lower case

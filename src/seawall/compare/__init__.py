@@ -48,6 +48,8 @@ STATUS = "status"  # both have it, the verdict differs (e.g. Debian's "will not 
 
 @dataclass(frozen=True)
 class Reason:
+    """Why one difference exists: a reason code (docs/compare.md), one sentence, and the facts it was built from."""
+
     code: str
     sentence: str  # one human sentence, the facts spelled out
     facts: tuple[tuple[str, str], ...] = ()
@@ -96,6 +98,8 @@ class Row:
 
 @dataclass(frozen=True)
 class Comparison:
+    """Everything `seawall compare` found: seawall's scan, the other reports, and their findings aligned row by row."""
+
     target: str
     scan: ScanReport
     reports: tuple[ImportedReport, ...]

@@ -46,6 +46,8 @@ _FETCH_TO_SHELL = re.compile(
 
 @dataclass(frozen=True)
 class CheckInput:
+    """What every configuration check looks at: the image config, the final filesystem, per-layer facts, dpkg lists."""
+
     image: Image
     view: FinalView
     facts: Sequence[tuple[int, dict[str, Any]]]  # (layer index, fsfacts result), base first

@@ -41,6 +41,8 @@ Progress = Callable[[str, str, int], None]  # (feed, phase, records so far)
 
 @dataclass(frozen=True)
 class FeedOutcome:
+    """How one feed fared in a DB update: updated, unchanged or failed, with record counts and time taken."""
+
     name: str
     state: str  # updated | unchanged | failed
     records: int = 0
@@ -54,6 +56,8 @@ class FeedOutcome:
 
 @dataclass
 class UpdateReport:
+    """The result of a DB update: where the DB is, whether a new file was put in place, and each feed's outcome."""
+
     path: Path
     installed: bool
     outcomes: list[FeedOutcome] = field(default_factory=list)
@@ -221,6 +225,8 @@ def read_previous(path: Path) -> tuple[str | None, dict[str, dict[str, Any]]]:
 
 @dataclass
 class _Fetched:
+    """One feed after its fetch, before any write: what it downloaded, its previous row in the DB, or its error."""
+
     feed: Feed
     ws: Workspace
     prev: dict[str, Any] | None
@@ -367,6 +373,8 @@ def _digest(directory: Path) -> str:
 
 @dataclass
 class _Loaded:
+    """What one feed's parse put into the DB: records written, skipped and flagged (with reasons), newest date seen."""
+
     records: int = 0
     skipped: int = 0
     reasons: Counter[str] = field(default_factory=Counter)

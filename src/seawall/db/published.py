@@ -55,6 +55,8 @@ def max_age_seconds() -> float | None:
 
 @dataclass(frozen=True)
 class Attempt:
+    """A DB repository that did not answer with a usable DB, and the one-line error it gave."""
+
     repository: str
     error: str
 

@@ -32,6 +32,8 @@ _YAML_LOADER = getattr(yaml, "CBaseLoader", yaml.BaseLoader)  # every scalar a s
 
 @dataclass(frozen=True)
 class AlpineConfig:
+    """Where the Alpine feed reads the secdb: base URL, branches and repositories, JSON or the older YAML form."""
+
     base_url: str = DEFAULT_BASE
     branches: tuple[str, ...] = DEFAULT_BRANCHES
     repos: tuple[str, ...] = ("main", "community")

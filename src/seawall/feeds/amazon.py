@@ -38,6 +38,8 @@ _UPDATEINFO = ("updateinfo.xml", "updateinfo.xml.gz", "updateinfo.xml.bz2")
 
 @dataclass(frozen=True)
 class AmazonConfig:
+    """Where the Amazon feed finds each Amazon Linux release's updateinfo.xml: a mirror.list URL or a local file."""
+
     # release → its repository's mirror.list, or a local updateinfo.xml[.gz|.bz2]
     mirrors: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_MIRRORS))
 

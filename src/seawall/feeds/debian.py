@@ -74,6 +74,8 @@ def verdict(release: dict[str, Any]) -> tuple[Status, tuple[str, ...]] | None:
 
 @dataclass(frozen=True)
 class DebianConfig:
+    """Where the Debian feed reads the security tracker's JSON: its URL, or a local copy."""
+
     url: str = DEFAULT_URL
 
     def with_source(self, key: str | None, url: str) -> DebianConfig:

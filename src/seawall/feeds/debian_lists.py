@@ -31,6 +31,8 @@ _STATES = {"<not-affected>": Status.NOT_AFFECTED, "<end-of-life>": Status.UNSUPP
 
 @dataclass(frozen=True)
 class DebianListsConfig:
+    """Where the Debian lists feed reads the DSA and DLA lists: the tracker's files, or local copies."""
+
     dsa_url: str = f"{DEFAULT_BASE}/DSA/list"
     dla_url: str = f"{DEFAULT_BASE}/DLA/list"
 

@@ -19,6 +19,8 @@ DEFAULT_URL = "https://epss.empiricalsecurity.com/epss_scores-current.csv.gz"
 
 @dataclass(frozen=True)
 class EpssConfig:
+    """Where the EPSS feed reads FIRST's daily scores file: its URL, or a local copy."""
+
     url: str = DEFAULT_URL
 
     def with_source(self, key: str | None, url: str) -> EpssConfig:

@@ -36,6 +36,8 @@ def local_path(url: str) -> Path | None:
 
 @dataclass(frozen=True)
 class Download:
+    """The result of one conditional download: whether the file is new, and the validators to send next time."""
+
     changed: bool
     validators: dict[str, str]
 
@@ -62,6 +64,8 @@ CONNECT_TIMEOUT = 10.0
 
 @dataclass
 class Http:
+    """The feeds' HTTP client: timeouts, retries with backoff, a size bound; its connection pool opened on first use."""
+
     timeout: float = 60.0
     retries: int = 3
     backoff: float = 1.0  # seconds before the first retry; doubles each time

@@ -37,6 +37,8 @@ class Input:
 
 @dataclass
 class Workspace:
+    """A feed's folder in the cache, with the validators and cursor of the previous update and those this fetch sets."""
+
     dir: Path
     http: Http
     validators: dict[str, dict[str, str]] = field(default_factory=dict)  # previous, from the DB
@@ -95,6 +97,8 @@ def read_manifest(directory: Path) -> list[Input]:
 
 @dataclass(frozen=True)
 class FetchResult:
+    """What a feed's fetch reports: whether anything is new, where the data came from, and which records changed."""
+
     changed: bool  # False: every input answered 304 / was unchanged
     source: str  # human summary of where the data came from (first URL, "+N more")
     data_date: str | None = None

@@ -18,6 +18,8 @@ DEFAULT_URL = "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vu
 
 @dataclass(frozen=True)
 class KevConfig:
+    """Where the KEV feed reads CISA's Known Exploited Vulnerabilities catalogue: its URL, or a local copy."""
+
     url: str = DEFAULT_URL
 
     def with_source(self, key: str | None, url: str) -> KevConfig:

@@ -55,6 +55,8 @@ class RateLimiter:
 
 @dataclass(frozen=True)
 class NvdConfig:
+    """How the NVD feed talks to the CVE API: URL or local folder, API key, page size and request pacing."""
+
     url: str = DEFAULT_URL
     api_key: str | None = field(default_factory=lambda: os.environ.get("NVD_API_KEY") or None)
     results_per_page: int = 2000  # the API's maximum

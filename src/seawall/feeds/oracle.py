@@ -45,6 +45,8 @@ _OVAL_TAG = re.compile(r"^\{[^}]*\}")
 
 @dataclass(frozen=True)
 class OracleConfig:
+    """Where the Oracle feed reads the ELSA OVAL file: its URL, or a local copy."""
+
     url: str = DEFAULT_URL
 
     def with_source(self, key: str | None, url: str) -> OracleConfig:

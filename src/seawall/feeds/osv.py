@@ -36,6 +36,8 @@ _CURSOR_MARGIN_S = 3600  # re-read records modified shortly before the zip was w
 
 @dataclass(frozen=True)
 class OsvConfig:
+    """Where the OSV feed reads: the bucket and its ecosystems, extra zips or folders, when to fetch all.zip again."""
+
     base_url: str = DEFAULT_BASE
     ecosystems: tuple[str, ...] = DEFAULT_ECOSYSTEMS
     locations: tuple[str, ...] = ()  # extra zips, folders or records (local paths or URLs of zips)

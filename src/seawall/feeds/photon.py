@@ -31,6 +31,8 @@ MAX_FILE_BYTES = 256 * 1024 * 1024
 
 @dataclass(frozen=True)
 class PhotonConfig:
+    """Where the Photon feed reads the per-release CVE files, and which Photon OS releases it reads."""
+
     base_url: str = DEFAULT_BASE
     releases: tuple[str, ...] = DEFAULT_RELEASES
 

@@ -61,6 +61,8 @@ _RPM = scheme_for("rpm")
 
 @dataclass(frozen=True)
 class RedHatConfig:
+    """Where the Red Hat feed reads the CSAF VEX files, and how many changed files call for a fresh archive."""
+
     base_url: str = DEFAULT_BASE
     max_delta: int = 5000  # more changed files than this: download the archive again instead
 

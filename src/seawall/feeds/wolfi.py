@@ -49,6 +49,8 @@ _STATES = {
 
 @dataclass(frozen=True)
 class WolfiConfig:
+    """Where the Wolfi feed reads its secdb JSON (or the advisories YAML): its URL, or a local copy."""
+
     url: str = "https://packages.wolfi.dev/os/security.json"
 
     def with_source(self, key: str | None, url: str) -> WolfiConfig:
@@ -57,6 +59,8 @@ class WolfiConfig:
 
 @dataclass(frozen=True)
 class ChainguardConfig(WolfiConfig):
+    """Where the Chainguard feed reads its secdb: the Wolfi feed's format, Chainguard's URL."""
+
     url: str = "https://packages.cgr.dev/chainguard/security.json"
 
 

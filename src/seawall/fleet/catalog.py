@@ -23,6 +23,8 @@ MAX_CATALOG_BYTES = 16 * 1024 * 1024
 
 @dataclass(frozen=True)
 class CatalogImage:
+    """One image a fleet run may scan, by repository and tag, with what Docker Hub says of it before any pull."""
+
     reference: str  # full reference: docker.io/library/redis:latest
     repository: str  # familiar repository name: redis, myteam/app
     tag: str

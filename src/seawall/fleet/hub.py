@@ -20,6 +20,8 @@ MAX_PAGES = 200  # 20,000 entries: far above any official repository, low enough
 
 @dataclass(frozen=True)
 class HubImage:
+    """One platform's image of a Docker Hub tag: its manifest digest and compressed size."""
+
     architecture: str
     os: str
     variant: str | None
@@ -29,6 +31,8 @@ class HubImage:
 
 @dataclass(frozen=True)
 class HubTag:
+    """A tag of a Docker Hub repository: when it was last pushed, its digest, and its image per platform."""
+
     name: str
     last_updated: str | None
     digest: str | None
@@ -37,6 +41,8 @@ class HubTag:
 
 @dataclass(frozen=True)
 class HubRepository:
+    """A Docker Hub repository as its listing describes it: description, pull and star counts, last push."""
+
     name: str
     description: str
     pull_count: int

@@ -26,6 +26,8 @@ class LibraryFileError(InputError):
 
 @dataclass(frozen=True)
 class LibraryEntry:
+    """One stanza of a definition file: the tags it builds, for which architectures, from which Git commit."""
+
     tags: tuple[str, ...]
     shared_tags: tuple[str, ...]
     architectures: tuple[str, ...]
@@ -50,6 +52,8 @@ class LibraryEntry:
 
 @dataclass(frozen=True)
 class LibraryFile:
+    """One Docker Official Images definition file (`library/NAME`): its maintainers and every entry."""
+
     name: str  # the repository: `redis` for library/redis
     maintainers: tuple[str, ...]
     git_repo: str | None

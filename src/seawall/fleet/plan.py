@@ -28,6 +28,8 @@ MAX_SHARDS = 256  # GitHub's matrix limit
 
 @dataclass
 class Limit:
+    """A Docker Hub pull limit: so many pulls per window of seconds."""
+
     name: str
     pulls: int
     window: int  # seconds
@@ -41,6 +43,8 @@ class Limit:
 
 @dataclass
 class Plan:
+    """What `seawall fleet plan` predicts for a run: digests to pull, bytes, hours at each pull limit, shards needed."""
+
     tags: int
     digests: int
     unresolved: list[str]

@@ -23,6 +23,8 @@ MAX_INVENTORY_BYTES = 256 * 1024 * 1024
 
 @dataclass
 class FindingRow:
+    """One finding of one image as the fleet store keeps it: vulnerability, package, severity, state, fix, KEV, EPSS."""
+
     vuln_id: str
     package: str
     version: str
@@ -43,6 +45,8 @@ class FindingRow:
 
 @dataclass
 class ImageResult:
+    """All a fleet run keeps of one image: identity, distribution, counts, coverage, verdict or error, findings."""
+
     run_id: str
     key: str  # repository:tag
     repository: str

@@ -18,6 +18,8 @@ from seawall.fleet.store import ResultsStore
 
 @dataclass
 class ImageChange:
+    """One image a re-match judged differently: the vulnerabilities it newly has, and those newly fixed."""
+
     image: str
     digest: str | None
     newly_affected: list[str] = field(default_factory=list)  # "CVE-… (package)"
@@ -29,6 +31,8 @@ class ImageChange:
 
 @dataclass
 class RematchResult:
+    """The outcome of `seawall fleet rematch` for one run: the DB it used and every image whose findings changed."""
+
     run_id: str
     rematch_id: int
     db_built_at: str | None

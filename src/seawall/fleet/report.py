@@ -30,6 +30,8 @@ CSV_COLUMNS = ("image", "repository", "tag", "variant", "digest", "platform", "c
 
 @dataclass
 class ImageView:
+    """One image's stored result as the report shows it, with its age in days since it was built."""
+
     result: ImageResult
     age_days: int | None
 
@@ -58,6 +60,8 @@ class ImageView:
 
 @dataclass
 class ReportData:
+    """What every form of the fleet report is written from: the run, its images, the trend and the re-matches."""
+
     run: RunInfo
     images: list[ImageView]
     trend: list[TrendPoint]

@@ -16,6 +16,8 @@ from seawall.fleet.store import ResultsStore, RunInfo
 
 @dataclass
 class TrendPoint:
+    """One run on the trend: its headline numbers, and how much of the change came from new images or a newer DB."""
+
     run_id: str
     started_at: str
     images: int  # distinct digests scanned without error

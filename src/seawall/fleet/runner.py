@@ -33,6 +33,8 @@ from seawall.fleet.store import ResultsStore, RunInfo
 
 @dataclass
 class RunOptions:
+    """How `seawall fleet run` runs: the catalog and tag strategy, where to pull from, store, workers, DB and re-use."""
+
     catalog: str = "official"  # "official" or a catalog file
     strategy: str = "latest"
     library_dir: str | None = None
@@ -59,6 +61,8 @@ class RunOptions:
 
 @dataclass
 class RunSummary:
+    """What a fleet run did: images scanned, re-used, failed and skipped, and the warnings to show at the end."""
+
     run_id: str
     selected: int
     scanned: int = 0
@@ -71,6 +75,8 @@ class RunSummary:
 
 @dataclass(frozen=True)
 class ScanJob:
+    """One image's scan as a pool worker receives it: picklable, with all the worker needs to pull and judge it."""
+
     base: ImageResult  # identity fields
     target: str  # what to pull (mirror applied)
     platform: str | None

@@ -111,6 +111,8 @@ _FINDING_FIELDS = tuple(f.name for f in fields(FindingRow))
 
 @dataclass
 class RunInfo:
+    """One fleet run as the store keeps it: catalog, strategy, platform, start and end, status, the DB it used."""
+
     id: str
     catalog: str
     strategy: str

@@ -14,6 +14,8 @@ VARIANTS = ("default", "slim", "alpine")
 
 @dataclass(frozen=True)
 class TagChoice:
+    """A tag a strategy picked to scan, with its variant (default, slim, alpine) and the tags it shares a build with."""
+
     tag: str
     variant: str
     shared_tags: tuple[str, ...] = ()

@@ -21,6 +21,8 @@ IndexEntry = tuple[str, str, int, int, str]  # path, type, size, mode, linkname
 
 @dataclass(slots=True)
 class Node:
+    """What the squashed view knows of one path: its type, size, mode, link target, and the layer that last wrote it."""
+
     type: str  # file | dir | symlink | char | block | fifo | other (hard links appear as the file they name)
     size: int
     mode: int

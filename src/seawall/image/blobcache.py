@@ -28,6 +28,8 @@ _STALE_TMP_SECONDS = 3600.0
 
 @dataclass(frozen=True)
 class CacheInfo:
+    """What the blob cache holds: where it is, how many blobs, how many bytes."""
+
     root: Path
     count: int
     bytes: int
@@ -35,6 +37,8 @@ class CacheInfo:
 
 @dataclass(frozen=True)
 class PruneResult:
+    """What a prune of the blob cache did: blobs removed and bytes freed, blobs and bytes kept."""
+
     removed: int
     freed_bytes: int
     kept: int

@@ -24,6 +24,8 @@ _HELPER_TIMEOUT = 30.0
 
 @dataclass(frozen=True)
 class Credentials:
+    """What Docker's config gives for one registry: a user and password, or a token; `repr` hides the secrets."""
+
     username: str | None = None
     password: str | None = None
     identity_token: str | None = None  # an OAuth2 refresh token, exchanged at the token endpoint

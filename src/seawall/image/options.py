@@ -12,6 +12,8 @@ from seawall.model.image import Platform
 
 @dataclass(frozen=True)
 class FetchOptions:
+    """Where and how an image is fetched: which platform, which registries speak plain HTTP, which cache."""
+
     platform: str | Platform | None = None  # the platform to pick from a multi-platform image (None: this machine's)
     insecure_registries: frozenset[str] = frozenset()  # registry hosts spoken to over plain HTTP
     cache_dir: str | os.PathLike[str] | None = None  # blobs and layer inventories (None: the XDG cache)

@@ -49,6 +49,8 @@ def _identity(package: Package) -> tuple[str, str, str, str | None]:
 
 @dataclass
 class Squashed:
+    """What the final filesystem holds: packages credited to the layer that installed them, unknowns, file lists."""
+
     packages: list[Package]
     unknowns: list[Unknown]
     owned_files: dict[str, tuple[str, ...]]

@@ -26,6 +26,8 @@ from seawall.versions import InvalidVersion, VersionScheme
 
 @dataclass(frozen=True)
 class RawMatch:
+    """One advisory that says one package is affected, with how it matched; findings are built from these."""
+
     package: Package
     advisory: Advisory
     detail: MatchDetail

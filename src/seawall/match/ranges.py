@@ -52,6 +52,8 @@ NO_VERSIONS: CompiledVersions = ((), {})
 
 @dataclass(frozen=True)
 class Verdict:
+    """Whether a version is affected by one advisory, the constraint that decided, and what could not be parsed."""
+
     affected: bool
     unknown: bool = False  # the installed version could not be parsed: reported as affected, flagged
     constraint: str = ""

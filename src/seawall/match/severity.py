@@ -29,6 +29,8 @@ _RANK = {s: i for i, s in enumerate(
 
 @dataclass(frozen=True)
 class Rating:
+    """The rating a finding reports and the step that decided it (`severity_source`), with the CVSS score that did."""
+
     severity: Severity
     source: str  # see the module docstring
     cvss: CVSS | None = None  # the score that decided, when a CVSS score did

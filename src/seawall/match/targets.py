@@ -23,6 +23,8 @@ _PEP503 = re.compile(r"[-_.]+")
 
 @dataclass(frozen=True)
 class Target:
+    """How one package is looked up in the DB: by which matcher, in which namespace, name, version and scheme."""
+
     matcher: str  # distro-source | ecosystem
     namespace: str
     name: str

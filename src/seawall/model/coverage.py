@@ -33,6 +33,8 @@ class NamespaceCoverage:
 
 @dataclass(frozen=True)
 class UncoveredPackage:
+    """A package of the scan the DB holds no advisories for: nothing was checked, so it is not known to be clean."""
+
     name: str
     version: str
     type: str

@@ -34,6 +34,8 @@ class PackageType(StrEnum):
 
 @dataclass(frozen=True)
 class Ecosystem:
+    """One package ecosystem, and what the catalogers, the DB, the version schemes, purls and other tools call it."""
+
     type: PackageType
     purl_type: str  # the purl spec's type
     namespace: str | None  # the DB namespace its advisories are stored under (OS packages: the distribution's)
@@ -101,6 +103,8 @@ def ecosystem_of_namespace(namespace: str) -> Ecosystem | None:
 
 @dataclass(frozen=True)
 class Distribution:
+    """One Linux distribution: its package type, how its namespace is written, the feed whose verdicts are its own."""
+
     id: str  # os-release ID
     display: str
     package_type: PackageType

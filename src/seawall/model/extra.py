@@ -14,6 +14,8 @@ from seawall.model.vuln import Severity
 
 @dataclass(frozen=True)
 class SecretFinding:
+    """A secret found in a file of the image or in its config: which rule, where, from which layer, redacted."""
+
     rule_id: str
     title: str
     severity: Severity
@@ -40,6 +42,8 @@ class SecretFinding:
 
 @dataclass(frozen=True)
 class ConfigFinding:
+    """A weakness in the image's config, build history or filesystem: what shows it and how to fix it."""
+
     id: str  # stable rule id, e.g. SW-CFG-001
     severity: Severity
     title: str

@@ -43,6 +43,8 @@ class Suppression:
 
 @dataclass(frozen=True)
 class Finding:
+    """One vulnerability in one package: the vendor's verdict as stated, its rating and fix, and how it was matched."""
+
     id: str  # the primary id (a CVE where there is one)
     aliases: tuple[str, ...]  # every other id for the same vulnerability (GHSA, PYSEC, DSA, TEMP…)
     package: Package

@@ -31,6 +31,8 @@ class ImageRef:
 
 @dataclass(frozen=True)
 class Platform:
+    """The platform of an image, as `os/architecture[/variant]`: what picks one image out of an index."""
+
     os: str = "linux"
     architecture: str = "amd64"
     variant: str | None = None

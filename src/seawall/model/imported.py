@@ -13,6 +13,8 @@ from seawall.model.vuln import Severity
 
 @dataclass(frozen=True)
 class ImportedPackage:
+    """A package as another scanner's report names it, in the tool's own words."""
+
     name: str
     version: str
     type: str = ""  # as the tool names it (deb, debian, python-pkg, jar, npm, …); "" when not stated
@@ -25,6 +27,8 @@ class ImportedPackage:
 
 @dataclass(frozen=True)
 class ImportedCVSS:
+    """A CVSS score as another scanner's report lists it: whose, which version, vector and score."""
+
     source: str  # whose score: nvd, redhat, ghsa, a CNA…
     version: str  # 2.0 | 3.0 | 3.1 | 4.0 | "" when the tool does not say
     vector: str | None
@@ -49,6 +53,8 @@ class ImportedMatch:
 
 @dataclass(frozen=True)
 class ImportedFinding:
+    """A finding of another scanner's report: its ids, package, rating, status and fix as the tool states them."""
+
     id: str
     package: ImportedPackage
     aliases: tuple[str, ...] = ()  # the report's own related ids (Grype relatedVulnerabilities, …)
@@ -79,6 +85,8 @@ class ImportedFinding:
 
 @dataclass(frozen=True)
 class ImportedReport:
+    """Another scanner's report as read: which tool and DB, which image, its packages and findings."""
+
     path: str  # the file it was read from
     format: str  # trivy-json | grype-json | sarif | cyclonedx
     tool: str  # Trivy, grype, Docker Scout, …, as the report names itself

@@ -44,6 +44,8 @@ class PlatformVerdict:
 
 @dataclass(frozen=True)
 class Verdict:
+    """The gate's decision on one image, with every violation, what it could not check, and the data it judged with."""
+
     decision: Decision
     target: str
     policy: str  # the policy file (or name)

@@ -10,6 +10,8 @@ from seawall.model.image import Image
 
 @dataclass(frozen=True)
 class Distro:
+    """The distribution an image is built on, as its os-release file states it, and whether it is past end of life."""
+
     id: str  # os-release ID: debian, ubuntu, alpine, rhel, centos, rocky, almalinux, sles, …
     version_id: str | None = None  # 12, 3.19.1, 22.04, 9.3
     codename: str | None = None  # bookworm, jammy
@@ -37,6 +39,8 @@ class Location:
 
 @dataclass(frozen=True)
 class Package:
+    """One installed package: what the cataloger read, where it was found, and the layer that introduced it."""
+
     name: str
     version: str
     type: str  # a PackageType value (seawall.model.ecosystem): deb, apk, rpm, python, npm, go-module, …
@@ -79,6 +83,8 @@ class Unknown:
 
 @dataclass(frozen=True)
 class SBOM:
+    """What is inside one image: its distribution, every package found, and the files that could not be read."""
+
     image: Image
     distro: Distro | None
     packages: tuple[Package, ...]

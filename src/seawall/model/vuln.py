@@ -104,6 +104,8 @@ class Advisory:
 
 @dataclass(frozen=True)
 class CVSS:
+    """A CVSS score of a vulnerability as one scorer gave it: its version, vector and base score."""
+
     source: str  # who scored it: nvd@nist.gov, a CNA's address, ghsa, osv…
     version: str  # 2.0 | 3.0 | 3.1 | 4.0
     vector: str
@@ -131,6 +133,8 @@ class KevEntry:
 
 @dataclass(frozen=True)
 class EpssScore:
+    """FIRST's EPSS score of a vulnerability on one day: how likely it is to be exploited."""
+
     score: float  # probability of exploitation in the next 30 days
     percentile: float
     date: str | None = None

@@ -12,6 +12,8 @@ from seawall.model.vuln import Severity
 
 @dataclass(frozen=True)
 class ScanView:
+    """What the user asked to see of a scan's findings: severities, fixable only, app layers only, suppressed ones."""
+
     severities: frozenset[Severity] | None = None  # None: all
     ignore_unfixed: bool = False
     only_app: bool = False

@@ -53,6 +53,8 @@ UNSUPPRESSED = Admission()
 
 @dataclass(frozen=True)
 class BaselineEntry:
+    """One vulnerability the baseline holds, by every id it goes by, in one source package, and how it was admitted."""
+
     ids: tuple[str, ...]
     source: str  # source package (or the package, outside distributions)
     admitted: Admission = UNSUPPRESSED
@@ -60,6 +62,8 @@ class BaselineEntry:
 
 @dataclass(frozen=True)
 class Baseline:
+    """What one repository's last promoted image already had: the findings a gate with `new_only` does not count."""
+
     repository: str
     entries: tuple[BaselineEntry, ...]
     image_digest: str | None = None

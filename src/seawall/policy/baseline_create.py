@@ -25,6 +25,8 @@ from seawall.triage.vex import load_vex_files
 
 @dataclass
 class Created:
+    """A baseline made from what production runs today, the platforms it covers, and where it was published."""
+
     baseline: Baseline
     platforms: list[str]  # the platforms scanned (empty: a single-platform image)
     published: str | None = None  # digest of the artifact under REPOSITORY:seawall-baseline

@@ -26,6 +26,8 @@ from seawall.triage.vex import VexStatement, load_vex_files
 
 @dataclass
 class GateInputs:
+    """Everything a gate is told to judge with: policy, allowlists, VEX files, baseline, DB, platform and cache."""
+
     policy: str | os.PathLike[str]
     allowlists: Sequence[str | os.PathLike[str]] = ()
     vex: Sequence[str | os.PathLike[str]] = ()
@@ -43,6 +45,8 @@ class GateInputs:
 
 @dataclass
 class Judged:
+    """What a gate concluded about one image: the verdict, the triaged report it judged, baseline and triage used."""
+
     verdict: Verdict
     report: ScanReport | None = None  # the triaged report (None when the gate could not scan)
     baseline: Baseline | None = None
@@ -51,6 +55,8 @@ class Judged:
 
 @dataclass(frozen=True)
 class Loaded:
+    """The policy, allowlists and VEX statements of a gate, read and validated before any scan."""
+
     policy: Policy
     allowlists: list[Allowlist]
     vex: list[VexStatement]

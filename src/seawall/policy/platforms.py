@@ -25,6 +25,8 @@ from seawall.policy.gate import Judged
 
 @dataclass(frozen=True)
 class Child:
+    """One platform's image in an index a gate judges: its platform, manifest digest and descriptor."""
+
     platform: str
     digest: str
     descriptor: dict[str, Any]

@@ -46,6 +46,8 @@ PLATFORM_ANNOTATION = "dev.seawall.platform"
 
 @dataclass
 class Promotion:
+    """What `seawall promote` did: the verdict, what was copied where, the referrer attached, the baseline recorded."""
+
     judged: Judged
     source: str
     destination: str

@@ -195,6 +195,8 @@ class OnKev:
 
 @dataclass(frozen=True)
 class EpssAtLeast:
+    """Any finding whose EPSS score or percentile is at or above the threshold: likely to be exploited soon."""
+
     at_least: float | None = None  # probability of exploitation in 30 days
     percentile: float | None = None
     scope: FindingScope = field(default_factory=FindingScope)
@@ -225,6 +227,8 @@ class EpssAtLeast:
 
 @dataclass(frozen=True)
 class DbMaxAge:
+    """The data the image was judged by is not too old: each covering namespace's newest record, else the DB's build."""
+
     max_hours: float
     now: datetime | None = None
 
@@ -330,6 +334,8 @@ def _repository_of(reference: str) -> str:
 
 @dataclass(frozen=True)
 class MinimalBase:
+    """The image is not built on a denied base image, and holds no more packages than allowed."""
+
     deny: tuple[str, ...] = ()  # base images not to build on (globs)
     max_packages: int | None = None
 
@@ -357,6 +363,8 @@ class MinimalBase:
 
 @dataclass(frozen=True)
 class NoSecrets:
+    """No secret in the image's files or config; when the scan did not look for secrets, a note says so."""
+
     @property
     def name(self) -> str:
         return "no-secrets"
@@ -383,6 +391,8 @@ _ROOT = ("", "root", "0")
 
 @dataclass(frozen=True)
 class NoRoot:
+    """The image does not run as root: its config sets a `User` that is neither root nor uid 0."""
+
     @property
     def name(self) -> str:
         return "no-root"
@@ -411,6 +421,8 @@ class NoRoot:
 
 @dataclass(frozen=True)
 class ImageMaxAge:
+    """The image was built no longer ago than allowed; a missing creation date leaves the gate undecided."""
+
     max_days: float
     now: datetime | None = None
 

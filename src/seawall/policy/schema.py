@@ -98,6 +98,8 @@ TOP_KEYS = ("version", "name", "description", "defaults", "coverage", "rules")
 
 @dataclass(frozen=True)
 class Policy:
+    """A policy file, validated: its rules as written and their defaults, built into one rule by `rule`."""
+
     path: str
     name: str
     doc: Any  # the validated rule list (LList)

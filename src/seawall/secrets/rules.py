@@ -32,6 +32,8 @@ _GROUP = re.compile(r"\(\?P([<=])([A-Za-z_][A-Za-z0-9_]*)([>)])")
 
 @dataclass(frozen=True)
 class Rule:
+    """One secret rule: what it looks for, in which files, and the keywords that must occur before its regex runs."""
+
     id: str
     title: str
     severity: Severity
@@ -53,6 +55,8 @@ class Rule:
 
 @dataclass(frozen=True)
 class RuleSet:
+    """The secret rules in force: built-in ones with what a `--secret-config` adds, switches off or allows."""
+
     rules: tuple[Rule, ...]
     skip_paths: tuple[str, ...] = ()  # never read (built-in allow paths)
     allow_paths: tuple[str, ...] = ()  # read, but findings dropped (the user's allow paths)

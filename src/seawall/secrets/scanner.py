@@ -36,6 +36,8 @@ SKIP_SUFFIXES = (
 
 @dataclass(frozen=True)
 class Hit:
+    """One secret a rule found in a text: the rule, the 1-based line, and the match already redacted."""
+
     rule: Rule
     line: int
     match: str  # redacted

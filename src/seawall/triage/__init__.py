@@ -14,6 +14,8 @@ from seawall.triage.vex import VexStatement, apply_vex, load_vex_files
 
 @dataclass
 class TriageResult:
+    """What triage did to a report: allowlist entries used or expired, and the findings each VEX statement decided."""
+
     allowlist: ApplyResult = field(default_factory=ApplyResult)
     vex_used: dict[str, int] = field(default_factory=dict)
 

@@ -39,6 +39,8 @@ class AllowlistError(InputError):
 
 @dataclass(frozen=True)
 class AllowlistEntry:
+    """One reviewed decision that a vulnerability does not count: where, for which packages, why, whose, until when."""
+
     id: str
     expires: date
     file: str
@@ -95,6 +97,8 @@ class AllowlistEntry:
 
 @dataclass(frozen=True)
 class Allowlist:
+    """One allowlist file as read: its entries, with image groups already expanded into their scopes."""
+
     path: str
     entries: tuple[AllowlistEntry, ...]
     groups: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False, compare=False)

@@ -25,6 +25,8 @@ KINDS = ("expired", "expiring", "unused", "upgrade", "not-needed", "vague")
 
 @dataclass(frozen=True)
 class AuditProblem:
+    """One thing an allowlist audit found wrong with an entry, and what to do about it."""
+
     locator: str
     id: str
     kind: str  # one of KINDS
@@ -34,6 +36,8 @@ class AuditProblem:
 
 @dataclass
 class AuditReport:
+    """The outcome of an allowlist audit: entries and scan reports read, whether the DB was asked, every problem."""
+
     entries: int
     scans: int
     problems: list[AuditProblem] = field(default_factory=list)

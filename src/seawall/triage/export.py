@@ -32,6 +32,8 @@ _GRYPE_BY_PURL = {row.purl_type: row.grype_type for row in ECOSYSTEMS}
 
 @dataclass
 class Exported:
+    """An allowlist in another tool's format, and the entries left out of it, each with why."""
+
     text: str
     skipped: list[str] = field(default_factory=list)  # "FILE:LINE: why", for entries left out
 

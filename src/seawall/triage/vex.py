@@ -57,6 +57,8 @@ class Product:
 
 @dataclass(frozen=True)
 class VexStatement:
+    """One VEX statement about one vulnerability, from an OpenVEX or CycloneDX file: its status, products and reason."""
+
     ids: tuple[str, ...]  # vulnerability name first, then aliases
     status: str  # OpenVEX vocabulary
     products: tuple[Product, ...]

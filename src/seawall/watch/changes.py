@@ -95,6 +95,8 @@ def key_of(state: FindingState) -> str:
 
 @dataclass(frozen=True)
 class Change:
+    """One change in one finding of a promoted image since its last judgement, and what its owner should do."""
+
     kind: str
     finding: FindingState
     previous: FindingState | None = None
@@ -133,6 +135,8 @@ class Change:
 
 @dataclass
 class ImageChanges:
+    """Every change the watch found in one promoted image since its last judgement."""
+
     repository: str
     digest: str
     tags: list[str]

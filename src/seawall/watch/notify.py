@@ -50,6 +50,8 @@ def post_batch(url: str, document: dict[str, Any], *, secret: str | None = None,
 
 @dataclass
 class ImageLine:
+    """One promoted image as a tick tells of it: open findings by severity, its changes, why it could not be judged."""
+
     repository: str
     digest: str
     tags: list[str]

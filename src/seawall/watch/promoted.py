@@ -32,6 +32,8 @@ _TAGS_PAGE = 1000
 
 @dataclass
 class PromotedImage:
+    """One image a production repository holds, and the scan `promote` attached to it (None: unjudged, never clean)."""
+
     repository: str  # registry/repository
     digest: str
     tags: list[str] = field(default_factory=list)
@@ -47,6 +49,8 @@ class PromotedImage:
 
 @dataclass
 class Repository:
+    """What one production repository holds: its images, and its `seawall-baseline`, or why that could not be read."""
+
     name: str
     images: list[PromotedImage] = field(default_factory=list)
     baseline: Baseline | None = None

@@ -32,6 +32,8 @@ from seawall.watch.store import WatchedImage, WatchStore
 
 @dataclass
 class WatchOptions:
+    """What `seawall watch` watches and with what: repositories, DB and feeds, triage files, webhook, cache."""
+
     repositories: Sequence[str]
     db: Path
     feeds: Callable[[], list[Feed]] | None = None  # None: the DB is not updated by the watch
@@ -47,6 +49,8 @@ class WatchOptions:
 
 @dataclass
 class TickResult:
+    """What one watch tick did: the state of the DB update, every image's line, and the errors met on the way."""
+
     tick_id: int
     at: str
     db_state: str  # updated | current | kept | failed | not-updated

@@ -71,6 +71,8 @@ changes_table = Table(
 
 @dataclass
 class WatchedImage:
+    """One image the watch follows, as the store keeps it: when seen and judged, against which DB, its findings."""
+
     repository: str
     digest: str
     platform: str  # "" for a single-platform image

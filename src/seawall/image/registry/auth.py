@@ -26,6 +26,8 @@ _PARAM = re.compile(r'\s*([A-Za-z0-9_.-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*
 
 @dataclass(frozen=True)
 class Challenge:
+    """One `WWW-Authenticate` challenge of a registry: its scheme and parameters (realm, service, scope)."""
+
     scheme: str  # "bearer" | "basic" | other, lowercased
     params: dict[str, str] = field(default_factory=dict)
 
@@ -58,6 +60,8 @@ def basic_header(creds: Credentials) -> str:
 
 @dataclass
 class _Token:
+    """A bearer token in the cache, with the time it stops being sent."""
+
     value: str
     expires_at: float
 

@@ -38,6 +38,8 @@ _RETRY_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.ReadTimeout, ht
 
 @dataclass
 class RegistryOptions:
+    """How the registry client talks: plain-HTTP hosts, timeouts, backoff, credentials, TLS, minimum rates."""
+
     insecure_registries: frozenset[str] = frozenset()  # hosts spoken to over plain HTTP (TLS off)
     timeout: float = 30.0
     backoff: Backoff = field(default_factory=Backoff)
