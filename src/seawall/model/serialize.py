@@ -17,7 +17,7 @@ def to_data(value: Any) -> Any:
     cls = type(value)
     if cls is str or cls is int or cls is bool or cls is float or value is None:
         return value
-    names = _field_names(cls)
+    names = _field_names(typing.cast(type, cls))
     if names is not None:
         out: dict[str, Any] = {}
         for name in names:
