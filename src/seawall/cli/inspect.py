@@ -27,7 +27,7 @@ def inspect(ctx: click.Context, image: str, platform: str | None, fmt: str, inse
         json.dump(result.to_json(), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        render_table(result, Console())
+        render_table(result, Console(markup=False, emoji=False, highlight=False))  # image text is shown as is
 
 
 def _size(n: int) -> str:

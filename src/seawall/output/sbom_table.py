@@ -16,7 +16,8 @@ def render_table(sbom: SBOM, *, width: int | None = None, color: bool = False) -
     from seawall.output.width import output_width
 
     width = width or output_width(120)
-    console = Console(file=io.StringIO(), width=width, force_terminal=color, no_color=not color, highlight=False)
+    console = Console(file=io.StringIO(), width=width, force_terminal=color, no_color=not color, highlight=False,
+                      markup=False, emoji=False)  # names and titles come from the image: text, never markup
     image = sbom.image
     title = image.source + (f" ({image.digest})" if image.digest else "")
     if sbom.distro is not None:

@@ -60,7 +60,7 @@ def render(report: ScanReport, view: ScanView) -> str:
 def render_table(report: ScanReport, view: ScanView, *, width: int = WIDTH, color: bool = False) -> str:
     """The report as text `width` columns wide; `color` keeps rich's ANSI styles (for a pager that shows them)."""
     console = Console(file=io.StringIO(), width=width, force_terminal=color, no_color=not color, highlight=False,
-                      emoji=False)
+                      markup=False, emoji=False)  # image paths and names are text, never markup
     print_table(report, view, console)
     output = console.file.getvalue()  # type: ignore[attr-defined]
     return "\n".join(line.rstrip() for line in output.splitlines()) + "\n"
@@ -68,7 +68,7 @@ def render_table(report: ScanReport, view: ScanView, *, width: int = WIDTH, colo
 
 def print_table(report: ScanReport, view: ScanView, console: Console | None = None) -> None:
     """Print to `console` (default: standard output, coloured when it is a terminal)."""
-    console = console or Console(highlight=False, emoji=False)
+    console = console or Console(highlight=False, emoji=False, markup=False)
     for renderable in renderables(redacted(report), view):
         console.print(renderable)
 

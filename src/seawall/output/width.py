@@ -26,7 +26,7 @@ def render_text(*renderables: object, width: int) -> str:
     from rich.console import Console
 
     console = Console(file=io.StringIO(), width=width, force_terminal=False, no_color=True, highlight=False,
-                      emoji=False)
+                      markup=False, emoji=False)  # image paths and names are text, never markup
     for item in renderables:
         console.print(item)
     text = console.file.getvalue()  # type: ignore[attr-defined]
