@@ -1,4 +1,4 @@
-"""The plain-text vulnerability table against its oracle, the same report laid out by rich (`render_table`)."""
+"""The plain-text scan table against its oracle, the same report laid out by rich (`render_table`)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from seawall.model.finding import ScanReport
-from seawall.model.vuln import EpssScore, FeedProvenance
+from seawall.model.vuln import EpssScore, FeedProvenance, Severity
 from seawall.output.scan import ScanView
 from seawall.output.scan_redact import redacted
 from seawall.output.scan_table import render_table
 from seawall.output.scan_table_text import plain_table, render
 from tests.scan_fixtures import debian_scan, empty_scan, uncovered_scan
 
-VIEWS = (ScanView(), ScanView(show_suppressed=True), ScanView(ignore_unfixed=True, only_app=True))
+VIEWS = (ScanView(), ScanView(show_suppressed=True), ScanView(ignore_unfixed=True, only_app=True),
+         ScanView(include_distro_defaults=True, severities=frozenset({Severity.HIGH, Severity.CRITICAL})))
 
 
 def vuln_only(report: ScanReport) -> ScanReport:
@@ -31,10 +32,23 @@ def test_the_fixture_reports_are_laid_out_as_rich_does() -> None:
                 assert text == render_table(report, view, width=width)
 
 
+def test_secrets_configuration_and_minimality_are_laid_out_as_rich_does() -> None:
+    full = redacted(debian_scan())
+    assert full.secrets and full.config and full.minimality
+    for report in (full, dataclasses.replace(full, scanners=("secret", "config"), findings=())):
+        for view in VIEWS:
+            for width in (100, 80, 120, 200):
+                text = plain_table(report, view, width)
+                assert text is not None
+                assert text == render_table(report, view, width=width)
+
+
 def test_anything_else_is_left_to_rich() -> None:
-    full = redacted(debian_scan())  # secrets and configuration findings: rich's tables
-    assert plain_table(full, ScanView(), 100) is None
+    full = redacted(debian_scan())
+    assert plain_table(full, ScanView(), 30) is None  # rich would shrink the columns
     assert render(full, ScanView()) == render_table(full, ScanView(), width=100)
+    odd = dataclasses.replace(full.secrets[0], path="/srv/café/.env")  # not one of the characters laid out here
+    assert plain_table(dataclasses.replace(full, secrets=(odd,)), ScanView(), 100) is None
     report = vuln_only(debian_scan())
     wide = dataclasses.replace(report.findings[0], title="漢字のタイトル")  # two cells a character
     assert plain_table(dataclasses.replace(report, findings=(wide, *report.findings[1:])), ScanView(), 100) is None
@@ -66,6 +80,27 @@ def test_generated_reports_are_laid_out_as_rich_does(width: int, title: str, sta
                                      report.image, source=source or "img")), base_image=base,
                                  base_layers=2 if base else None)
     for view in VIEWS[:2]:
+        text = plain_table(report, view, width)
+        if text is not None:
+            assert text == render_table(report, view, width=width)
+
+
+@settings(max_examples=150, deadline=None)
+@given(width=st.integers(min_value=40, max_value=180), path=long_words | words, match=words, rule=long_words,
+       evidence=long_words | words, check_id=long_words, line=st.integers(0, 10**6),
+       deleted=st.none() | st.integers(0, 9), shells=st.lists(words, max_size=3))
+def test_generated_extra_sections_are_laid_out_as_rich_does(width: int, path: str, match: str, rule: str,
+                                                            evidence: str, check_id: str, line: int,
+                                                            deleted: int | None, shells: list[str]) -> None:
+    report = redacted(debian_scan())
+    secret = dataclasses.replace(report.secrets[-1], path=path, match=match, rule_id=rule or "r", line=line,
+                                 deleted_in_layer=deleted)
+    finding = dataclasses.replace(report.config[0], id=check_id or "c", evidence=evidence)
+    assert report.minimality is not None
+    minimality = dataclasses.replace(report.minimality, shells=tuple(shells))
+    report = dataclasses.replace(report, secrets=(*report.secrets, secret), config=(finding, *report.config[1:]),
+                                 minimality=minimality)
+    for view in VIEWS[::3]:
         text = plain_table(report, view, width)
         if text is not None:
             assert text == render_table(report, view, width=width)

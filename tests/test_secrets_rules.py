@@ -201,3 +201,14 @@ def test_every_builtin_pattern_compiles() -> None:
 
     for rule in load_rules().rules:
         re.compile(rule.group_regex("t_"))
+
+
+def test_the_json_copy_of_the_built_in_rules_is_rules_yaml() -> None:
+    from importlib import resources
+
+    from seawall.secrets.rules import builtin_document, builtin_json, yaml_document
+
+    written = resources.files("seawall.secrets").joinpath("rules.json").read_text(encoding="utf-8")
+    assert written == builtin_json(), ("rules.json is out of date: run python -c 'from seawall.secrets.rules "
+                                       "import write_builtin_json; write_builtin_json()'")
+    assert builtin_document() == yaml_document()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from functools import lru_cache
 
 from packageurl import PackageURL
 
 from seawall.model.ecosystem import DEFAULT_OS_PURL_NAMESPACE, PackageType, distribution, ecosystem
+from seawall.model.records import evolve
 from seawall.model.sbom import Distro, Package
 
 
@@ -55,7 +55,7 @@ def _purl_string(purl_type: str, namespace: str | None, name: str, version: str,
 
 def with_os_purl(package: Package, distro: Distro | None) -> Package:
     """The same package with its purl set; a convenience for the core's squash step."""
-    return replace(package, purl=os_purl(package, distro))
+    return evolve(package, purl=os_purl(package, distro))
 
 
 def pypi_purl(name: str, version: str) -> str:

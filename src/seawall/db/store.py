@@ -17,6 +17,7 @@ from typing import TypeVar
 from seawall.db.sortkey import encode_version, namespace_scheme
 from seawall.errors import DatabaseError
 from seawall.model.coverage import DbCoverage
+from seawall.model.records import frozen
 from seawall.model.vuln import (
     CVSS,
     Advisory,
@@ -91,17 +92,6 @@ _JOINED_COLUMNS = ", ".join(f"a.{column.strip()}" for column in _ADVISORY_COLUMN
 
 _STATUS = {s.value: s for s in Status}  # a dict lookup: Enum's own __call__ costs microseconds per row
 _SEVERITY = {s.value: s for s in Severity}
-
-
-def frozen(cls: type[_T], fields: dict[str, object]) -> _T:
-    """An instance of the frozen dataclass `cls` from every one of its fields, without running `__init__`.
-
-    A frozen dataclass's `__init__` sets each field through `object.__setattr__`; the matcher builds tens of
-    thousands of them per scan, and filling `__dict__` at once costs a third of that. Same object, same equality.
-    """
-    obj = object.__new__(cls)
-    obj.__dict__.update(fields)
-    return obj
 
 
 @functools.lru_cache(maxsize=1 << 16)

@@ -3,11 +3,11 @@ judges them by the distribution's advisories, not the ecosystem's."""
 
 from __future__ import annotations
 
-import dataclasses
 import posixpath
 from collections.abc import Mapping, Sequence
 
 from seawall.model.ecosystem import OS_PACKAGE_TYPES
+from seawall.model.records import evolve
 from seawall.model.sbom import Package
 
 OS_TYPES = OS_PACKAGE_TYPES
@@ -40,5 +40,5 @@ def mark_owned(packages: Sequence[Package], owned_files: Mapping[str, tuple[str,
             continue
         path = package.locations[0].path
         found = owner.get(path) or owner.get(posixpath.dirname(path))
-        out.append(dataclasses.replace(package, owned_by=found) if found else package)
+        out.append(evolve(package, owned_by=found) if found else package)
     return out

@@ -7,13 +7,13 @@ package carried through many rewrites of /var/lib/dpkg/status is credited to the
 
 from __future__ import annotations
 
-import dataclasses
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from seawall.catalog.interface import CatalogResult
 from seawall.fs.whiteouts import whited_out
+from seawall.model.records import evolve
 from seawall.model.sbom import Package, Unknown
 
 
@@ -89,7 +89,7 @@ def squash(layers: Sequence[LayerFacts], results: Sequence[Sequence[CatalogResul
                     continue
                 origin = _origin(package, path, layer.index, layers, present)
                 packages.append(
-                    dataclasses.replace(
+                    evolve(
                         package,
                         layer_index=origin.index,
                         layer_diff_id=origin.diff_id,

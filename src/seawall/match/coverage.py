@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from seawall.match.targets import ECOSYSTEMS, OS_TYPES, distro_namespace
 from seawall.model.coverage import Coverage, DbCoverage, NamespaceCoverage, UncoveredPackage
+from seawall.model.records import evolve
 from seawall.model.sbom import SBOM, Distro, Package
 
 
@@ -68,6 +69,6 @@ def mark_covered(sbom: SBOM, coverage: Coverage) -> SBOM:
     """The SBOM with each package's `covered` flag set."""
     missing = {(p.type, p.name, p.version, p.namespace) for p in coverage.uncovered}
     packages = tuple(
-        dataclasses.replace(p, covered=(p.type, p.name, p.version, coverage_namespace(p, sbom.distro)) not in missing)
+        evolve(p, covered=(p.type, p.name, p.version, coverage_namespace(p, sbom.distro)) not in missing)
         for p in sbom.packages)
     return dataclasses.replace(sbom, packages=packages)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 
-from seawall.db.store import VulnStore, frozen
+from seawall.db.store import VulnStore
 from seawall.match.matcher import RawMatch
 from seawall.match.severity import rate, worst
 from seawall.model.ecosystem import advisory_url
 from seawall.model.finding import Finding, MatchDetail
+from seawall.model.records import frozen
 from seawall.model.sbom import Package
 from seawall.model.vuln import CVSS, Severity, Status, VulnerabilityMeta
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from seawall.db.sortkey import encode_version
-from seawall.db.store import VulnStore, advisory_from_row, decode_ranges, decode_strings, frozen
+from seawall.db.store import VulnStore, advisory_from_row, decode_ranges, decode_strings
 from seawall.match.ranges import (
     NO_VERSIONS,
     CompiledRange,
@@ -19,6 +19,7 @@ from seawall.match.ranges import (
 )
 from seawall.match.targets import Target, target_for
 from seawall.model.finding import MatchDetail
+from seawall.model.records import frozen
 from seawall.model.sbom import SBOM, Package
 from seawall.model.vuln import Advisory, Status
 from seawall.versions import InvalidVersion, VersionScheme

@@ -1,5 +1,6 @@
 """Secrets, configuration findings and minimality in the scan formats: the JSON sections, the SARIF rules and
-results, and the table section after the vulnerabilities. Each reads the `ScanReport` fields and writes nothing for a
+results, and the text of the table section after the vulnerabilities (laid out with rich by `scan_extra_table`,
+without it by `scan_extra_text`). Each reads the `ScanReport` fields and writes nothing for a
 scanner that did not run. Secret matches are already redacted in the model; nothing here can reveal more.
 """
 
@@ -7,10 +8,6 @@ from __future__ import annotations
 
 import hashlib
 from typing import Any
-
-from rich.console import RenderableType
-from rich.table import Table
-from rich.text import Text
 
 from seawall.model.extra import ConfigFinding, Minimality, SecretFinding
 from seawall.model.finding import ScanReport
@@ -21,7 +18,6 @@ from seawall.output.scan_text import severity_rank
 
 SECURITY_SEVERITY = {Severity.CRITICAL: "9.5", Severity.HIGH: "8.0", Severity.MEDIUM: "5.5", Severity.LOW: "2.0"}
 LEVELS = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning"}
-STYLES = {Severity.CRITICAL: "bold red", Severity.HIGH: "red", Severity.MEDIUM: "yellow", Severity.LOW: "blue"}
 
 
 def vuln_scanned(report: ScanReport) -> bool:
@@ -158,52 +154,31 @@ def _result(rule_id: str, index: int, severity: Severity, message: str, uri: str
     }
 
 
-def table_renderables(report: ScanReport, view: ScanView) -> list[RenderableType]:
-    items: list[RenderableType] = []
-    if report.secrets is not None:
-        found = secrets(report, view)
-        items += [Text(""), Text(f"Secrets: {len(found)}", style="bold")]
-        if found:
-            table = _table("SEVERITY", "RULE", "WHERE", "MATCH")
-            for f in found:
-                layer = f"layer {f.layer_index}" if f.layer_index is not None else "config"
-                if f.deleted:
-                    layer += f", deleted in layer {f.deleted_in_layer}"
-                table.add_row(Text(f.severity.value, style=STYLES.get(f.severity, "")), f.rule_id,
-                              f"{f.path}:{f.line} ({layer})", f.match)
-            items.append(table)
-    if report.config is not None:
-        found_config = config(report, view)
-        items += [Text(""), Text(f"Configuration: {len(found_config)}", style="bold")]
-        hidden = len(config(report, view, distro_defaults=True)) - len(found_config)
-        if hidden:
-            items.append(Text(f"{hidden} more for files exactly as their distribution packages ship them (setuid "
-                              "passwd, su, mount…): --include-distro-defaults shows them", style="dim"))
-        if found_config:
-            table = _table("SEVERITY", "CHECK", "EVIDENCE")
-            for c in found_config:
-                table.add_row(Text(c.severity.value, style=STYLES.get(c.severity, "")), c.id, c.evidence)
-            items.append(table)
-    minimality = report.minimality
-    if minimality is not None:
-        items += [Text(""), _minimality_line(minimality)]
-    return items
+NO_WRAP = ("SEVERITY", "RULE", "CHECK", "MATCH")  # the table columns that never wrap
+FLEXIBLE = ("WHERE", "EVIDENCE")  # the one column of each table that takes the rest of the width, and wraps
+DISTRO_DEFAULTS_HIDDEN = ("{count} more for files exactly as their distribution packages ship them (setuid passwd, su, "
+                          "mount…): --include-distro-defaults shows them")
 
 
-def _table(*columns: str) -> Table:
-    table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 1), show_edge=False, expand=True)
-    for name in columns:
-        table.add_column(name, no_wrap=name in ("SEVERITY", "RULE", "CHECK", "MATCH"),
-                         overflow="fold", ratio=1 if name in ("WHERE", "EVIDENCE") else None)
-    return table
+def secret_where(finding: SecretFinding) -> str:
+    """The WHERE cell of a secret: path, line and the layer (or the config), and where a later layer deleted it."""
+    layer = f"layer {finding.layer_index}" if finding.layer_index is not None else "config"
+    if finding.deleted:
+        layer += f", deleted in layer {finding.deleted_in_layer}"
+    return f"{finding.path}:{finding.line} ({layer})"
 
 
-def _minimality_line(m: Minimality) -> Text:
+def hidden_defaults(report: ScanReport, view: ScanView) -> int:
+    """How many configuration findings the view leaves out as distribution defaults."""
+    return len(config(report, view, distro_defaults=True)) - len(config(report, view))
+
+
+def minimality_parts(m: Minimality) -> tuple[str, str]:
+    """The minimality line as (label, the rest)."""
     size = f"{m.compressed_size / 1e6:.1f} MB compressed"
     if m.uncompressed_size is not None:
         size += f", {m.uncompressed_size / 1e6:.1f} MB uncompressed"
-    text = Text("Minimality: ", style="bold")
-    text.append(f"{size}, {m.layers} layer(s), {m.packages} package(s)")
+    rest = f"{size}, {m.layers} layer(s), {m.packages} package(s)"
     for label, paths in (("shell", m.shells), ("package manager", m.package_managers), ("compiler", m.compilers)):
-        text.append(f" · {label}: " + (", ".join(p.rpartition('/')[2] for p in paths) if paths else "none"))
-    return text
+        rest += f" · {label}: " + (", ".join(p.rpartition('/')[2] for p in paths) if paths else "none")
+    return "Minimality: ", rest

@@ -16,7 +16,8 @@ from seawall.model.finding import Finding, ScanReport
 from seawall.model.sbom import Package
 from seawall.model.vuln import Severity, Status
 from seawall.output.scan import ScanView
-from seawall.output.scan_extra import table_renderables, vuln_scanned
+from seawall.output.scan_extra import vuln_scanned
+from seawall.output.scan_extra_table import table_renderables
 from seawall.output.scan_redact import redacted
 from seawall.output.scan_table_text import (  # the text of each cell, shared with the plain-text writer
     UNCOMPARABLE,

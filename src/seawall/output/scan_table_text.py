@@ -1,17 +1,16 @@
 """`render` for `--format table` into a file or pipe: the vulnerability report as plain text, without loading rich.
 
 Loading rich and laying the tables out through it was a quarter of a warm vulnerability scan. For the common report
-(vulnerabilities only, text in printable ASCII and the few marks the table itself writes) this module lays out the
-same text `scan_table.render_table` gets from rich: the same word wrapping and folding (rich's `divide_line`), the
-same column widths (fixed columns, the title taking the rest), the same ellipses. The tests hold it to rich's output.
-Anything else (secret or configuration findings, other characters, columns that do not fit) goes to rich.
+(text in printable ASCII and the few marks the table itself writes) this module lays out the same text
+`scan_table.render_table` gets from rich: the same word wrapping and folding (rich's `divide_line`), the same column
+widths (fixed columns, the title taking the rest), the same ellipses; `scan_extra_text` does the same for the
+secrets, configuration and minimality section. The tests hold both to rich's output. Anything else (other
+characters, columns that do not fit) goes to rich.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
-from itertools import pairwise
 from typing import NamedTuple
 
 from seawall.model.finding import Finding, ScanReport
@@ -30,20 +29,12 @@ from seawall.output.scan_text import (
     shorten,
     status_text,
 )
+from seawall.output.text_layout import Unsupported, cell, check, truncate, wrapped
 
 WIDTH = 100
 STATUS_WIDTH = 26
 UNCOMPARABLE = "†"
 UNDECIDABLE = "‡"
-# One cell each in rich's measure, like printable ASCII; any other character sends the report to rich.
-_NARROW = re.compile(r"[ -~…—·†‡\n]*\Z")
-_WORD = re.compile(r"\s*\S+\s*")  # rich's word: leading blanks, the word, trailing blanks
-
-
-class _Unsupported(Exception):
-    """Something rich lays out in a way this module does not reproduce."""
-
-
 class Widths(NamedTuple):
     """Column widths shared by every package's block, so the blocks line up as one table."""
 
@@ -86,117 +77,47 @@ def render(report: ScanReport, view: ScanView) -> str:
 
 def plain_table(report: ScanReport, view: ScanView, width: int = WIDTH) -> str | None:
     """The table as `scan_table.render_table(report, view, width=width)` writes it, or None where only rich can."""
-    if report.secrets is not None or report.config is not None or report.minimality is not None:
-        return None  # their tables are rich's
-    if not report.vuln_scanned:
-        return None
+    from seawall.output.scan_extra_text import extra_lines
+
     try:
-        lines = _lines(report, view, width)
-    except _Unsupported:
+        lines = _lines(report, view, width) if report.vuln_scanned else wrapped(_heading(report), width)
+        lines += extra_lines(report, view, width)
+    except Unsupported:
         return None
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
 
-def _check(text: str) -> str:
-    if not _NARROW.match(text):
-        raise _Unsupported
-    return text
-
-
-def divide_line(text: str, width: int, fold: bool) -> list[int]:
-    """rich's `_wrap.divide_line` for text whose every character is one cell wide."""
-    breaks: list[int] = []
-    offset = 0
-    for match in _WORD.finditer(text):
-        start, word = match.start(), match.group(0)
-        length = len(word.rstrip())
-        if width - offset >= length:
-            offset += len(word)
-        elif length > width:
-            if fold:
-                chunks = [word[i:i + width] for i in range(0, len(word), width)]
-                for index, chunk in enumerate(chunks):
-                    if start:
-                        breaks.append(start)
-                    if index == len(chunks) - 1:
-                        offset = len(chunk)
-                    else:
-                        start += len(chunk)
-            else:
-                if start:
-                    breaks.append(start)
-                offset = len(word)
-        elif offset and start:
-            breaks.append(start)
-            offset = len(word)
-    return breaks
-
-
-def _truncate(text: str, width: int, ellipsis: bool) -> str:
-    if len(text) > width:
-        return text[:max(width - 1, 0)] + "…" if ellipsis else text[:width]
-    return text
-
-
-def _fold(line: str, width: int) -> list[str]:
-    """One line word-wrapped, long words folded, as rich's `Text.wrap` cuts it (before justification)."""
-    out = []
-    cuts = [0, *divide_line(line, width, fold=True), len(line)]
-    for start, end in pairwise(cuts):
-        piece = line[start:end]
-        if len(piece) > width:  # trailing blanks past the width go first (rich's `rstrip_end`)
-            piece = piece[:len(piece) - min(len(piece) - len(piece.rstrip()), len(piece) - width)]
-        out.append(_truncate(piece, width, ellipsis=False))
-    return out
-
-
-def _wrapped(text: str, width: int) -> list[str]:
-    """A top-level `Text` (fold overflow, no justification) as rich prints it."""
-    return [piece for line in _check(text).split("\n") for piece in _fold(line, width)]
-
-
-def _cell(text: str, width: int, *, wrap: bool, right: bool = False) -> list[str]:
-    """One table cell's lines, `width` wide: no_wrap cells end in an ellipsis, wrapped ones fold long words."""
-    if "\n" in _check(text):
-        raise _Unsupported
-    if not wrap:
-        if right:
-            return [_truncate(text.rstrip(), width, ellipsis=True).rjust(width)]
-        return [_truncate(text, width, ellipsis=True).ljust(width)]
-    return [piece.ljust(width) for piece in _fold(text, width)]
-
-
 def _lines(report: ScanReport, view: ScanView, width: int) -> list[str]:
-    lines = _wrapped(_heading(report), width)
+    lines = wrapped(_heading(report), width)
     shown = list(view.visible(report.findings))
     groups = by_package(shown)
     groups.sort(key=lambda group: (min(severity_rank(f.severity) for f in group[1]), group[0].name))
     widths = Widths.of(shown)
     for package, findings in groups:
-        line = _check(_package_line(package))
+        line = check(_package_line(package))
         if "\n" in line:
-            raise _Unsupported
-        lines += ["", _truncate(line, width, ellipsis=True), *_findings_table(findings, widths, width)]
+            raise Unsupported
+        lines += ["", truncate(line, width, ellipsis=True), *_findings_table(findings, widths, width)]
     statement = coverage_statement(report)
     if not groups:
         line = no_findings_line(report)
         if statement:
             line += " " + statement
             statement = ""
-        lines += _wrapped(line, width)
+        lines += wrapped(line, width)
     if any(finding.version_unknown for finding in shown):
-        lines += _wrapped(f"{UNCOMPARABLE} the installed version could not be compared; reported as affected", width)
+        lines += wrapped(f"{UNCOMPARABLE} the installed version could not be compared; reported as affected", width)
     if any(finding.range_unparseable for finding in shown):
-        lines += _wrapped(f"{UNDECIDABLE} range unparseable: a bound of the advisory does not parse; reported as "
+        lines += wrapped(f"{UNDECIDABLE} range unparseable: a bound of the advisory does not parse; reported as "
                           "affected", width)
     lines.append("")
-    lines += _wrapped(_summary_line(Summary.of(report, view, shown)), width)
+    lines += wrapped(_summary_line(Summary.of(report, view, shown)), width)
     if statement:
-        lines += _wrapped(statement, width)
+        lines += wrapped(statement, width)
     for note in coverage_notes(report):
-        lines += _wrapped(note, width)
+        lines += wrapped(note, width)
     for line in _db_lines(report):
-        lines += _wrapped(line, width)
+        lines += wrapped(line, width)
     return lines
 
 
@@ -236,7 +157,7 @@ def _findings_table(findings: list[Finding], widths: Widths, width: int) -> list
     # Padding: one cell each side, none on the outer edges; the title (ratio 1) takes what is left of `width`.
     title_width = width - (fixed[0] + 1) - sum(w + 2 for w in fixed[1:]) - 1
     if title_width < 1:
-        raise _Unsupported  # rich would shrink the columns
+        raise Unsupported  # rich would shrink the columns
     columns = [*fixed, title_width]
     rows = [["ID", "SEVERITY", "STATUS", "KEV", "EPSS", "TITLE"]]
     for finding in findings:
@@ -245,7 +166,7 @@ def _findings_table(findings: list[Finding], widths: Widths, width: int) -> list
                      f"{finding.epss.score:.1%}" if finding.epss else "", shorten(title, 200)])
     out: list[str] = []
     for row in rows:
-        cells = [_cell(text, columns[index], wrap=index == 2, right=index == 4) for index, text in enumerate(row)]
+        cells = [cell(text, columns[index], wrap=index == 2, right=index == 4) for index, text in enumerate(row)]
         height = max(len(cell) for cell in cells)
         for number in range(height):
             # A column's right padding and the next one's left padding: two blanks between contents.

@@ -1,5 +1,6 @@
-"""Secret rules: the built-in set (rules.yaml beside this module) plus what a `--secret-config` file adds,
-switches off or allows.
+"""Secret rules: the built-in set (rules.yaml beside this module, read from its JSON copy rules.json) plus what a
+`--secret-config` file adds, switches off or allows. After editing rules.yaml:
+`python -c 'from seawall.secrets.rules import write_builtin_json; write_builtin_json()'`.
 
     rules:   [{id, title, severity, regex, keywords, paths, entropy}]   added (or replacing a built-in of that id)
     disable: [rule ids]
@@ -18,8 +19,6 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from seawall.errors import InputError
 from seawall.fs.globs import compile_globs
@@ -91,8 +90,18 @@ def _rule_doc(rule: Rule) -> dict[str, Any]:
 
 @cache  # read-only to every caller; a fleet worker would otherwise parse it for each image
 def builtin_document() -> dict[str, Any]:
+    # rules.json is rules.yaml as JSON (a test holds them equal): every scan reads it, and YAML would cost an import.
+    data: dict[str, Any] = json.loads(resources.files("seawall.secrets").joinpath("rules.json").read_bytes())
+    return data
+
+
+def yaml_document() -> dict[str, Any]:
+    """rules.yaml, the built-in rules as they are written and reviewed."""
+    import yaml
+
     text = resources.files("seawall.secrets").joinpath("rules.yaml").read_text(encoding="utf-8")
-    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml when built with it
+    data: dict[str, Any] = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml if built
+    return data
 
 
 def load_rules(config: str | os.PathLike[str] | None = None) -> RuleSet:
@@ -126,6 +135,8 @@ def load_rules(config: str | os.PathLike[str] | None = None) -> RuleSet:
 
 
 def _read_config(path: Path) -> dict[str, Any]:
+    import yaml
+
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as err:
@@ -178,3 +189,14 @@ def _parse_rule(item: Any, where: str, *, check: bool = True) -> Rule:
         raise InputError(f"{where}: rule {rule_id} has an invalid regex: {err}",
                          remedy="fixing the pattern (Python `re` syntax)") from err
     return rule
+
+
+
+def builtin_json() -> str:
+    """rules.yaml as the text of rules.json."""
+    return json.dumps(yaml_document(), indent=1, ensure_ascii=False) + "\n"
+
+
+def write_builtin_json() -> None:
+    """Rewrite rules.json (in a source checkout) after editing rules.yaml."""
+    Path(__file__).with_name("rules.json").write_text(builtin_json(), encoding="utf-8")
