@@ -48,3 +48,11 @@ def test_empty_and_missing_fields_are_left_out_exactly_as_the_rule_says(
         locations=tuple(Location(path=p) for p in paths), metadata=metadata)
     assert to_data(package) == reference(package)
     assert from_data(Package, json.loads(json.dumps(to_data(package)))) == package
+
+
+def test_a_record_missing_a_required_field_is_refused_as_init_would() -> None:
+    import pytest
+
+    with pytest.raises(TypeError, match="path"):
+        from_data(Location, {"layer_index": 1})
+    assert from_data(Location, {"path": "/x", "unknown_later_field": 1}) == Location(path="/x")

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any, TypeVar
 
+from seawall.model.records import frozen
+
 T = TypeVar("T")
 
 
@@ -67,11 +69,17 @@ def _converter(hint: Any) -> Callable[[Any], Any] | None:
 @cache
 def _builder(cls: type) -> Callable[[dict[str, Any]], Any]:
     # Resolved once per class: rebuilding thousands of cached packages must not re-walk type hints each time.
-    converters = {field.name: _converter(_hints(cls)[field.name]) for field in dataclasses.fields(cls)}
+    fields = dataclasses.fields(cls)
+    converters = {field.name: _converter(_hints(cls)[field.name]) for field in fields}
     # `to_data` drops None values: a required field that may be None comes back as None.
-    nullable = {field.name: None for field in dataclasses.fields(cls)
+    nullable = {field.name: None for field in fields
                 if field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
                 and type(None) in typing.get_args(_hints(cls)[field.name])}
+    plain = (not hasattr(cls, "__post_init__") and not hasattr(cls, "__slots__")
+             and all(field.init and field.default_factory is dataclasses.MISSING for field in fields))
+    # For a plain record, the fields `__init__` would set are filled at once (`records.frozen`): same object.
+    defaults = {field.name: field.default for field in fields if field.default is not dataclasses.MISSING}
+    required = frozenset(field.name for field in fields if field.default is dataclasses.MISSING)
 
     def build(data: dict[str, Any]) -> Any:
         kwargs: dict[str, Any] = dict(nullable)
@@ -80,7 +88,11 @@ def _builder(cls: type) -> Callable[[dict[str, Any]], Any]:
                 continue  # written by an older or newer version: ignored
             convert = converters[key]
             kwargs[key] = convert(value) if convert is not None and value is not None else value
-        return cls(**kwargs)
+        if not plain:
+            return cls(**kwargs)
+        if not required <= kwargs.keys():
+            raise TypeError(f"{cls.__name__} needs {', '.join(sorted(required - kwargs.keys()))}")
+        return frozen(cls, {**defaults, **kwargs})
 
     return build
 
