@@ -47,9 +47,15 @@ def scan_target(
         raise InputError(f"unknown scanner(s) {', '.join(sorted(unknown)) or '(none given)'}",
                          remedy=f"choosing from {', '.join(SCANNERS)}")
     analyzers = _analyzers(scanners, secret_config)
-    # Without secret and configuration scanners only the SBOM is read (whole-image cache entries serve it).
+    # Without secret and configuration scanners only the SBOM is read (whole-image cache entries serve it); with
+    # them, their results for an image seen before are kept beside it under the analyzers' names and versions.
+    parts = [f"{analyzer.name}:{analyzer.version}" for analyzer in analyzers] or None
     inventory = load_inventory(target, analyzers=analyzers, fetch=fetch, use_cache=use_cache,
-                               show_progress=show_progress, sbom_only=not analyzers)
+                               show_progress=show_progress, sbom_only=not analyzers, derived=parts)
+    kept = _restore(inventory.derived, scanners) if inventory.derived is not None else None
+    if inventory.derived is not None and kept is None:  # a damaged entry: the layers are read again
+        inventory = load_inventory(target, analyzers=analyzers, fetch=fetch, use_cache=use_cache,
+                                   show_progress=show_progress)
     sbom = inventory.sbom
     findings: list[Finding] = []
     meta: dict[str, str] = {}
@@ -83,7 +89,7 @@ def scan_target(
         base_image=base_name,
         base_layers=base_layers,
         coverage=coverage,
-        **_scanner_results(inventory, scanners, analyzers),
+        **_scanner_results(inventory, scanners, analyzers, kept),
     )
 
 
@@ -100,20 +106,59 @@ def _analyzers(scanners: Collection[str], secret_config: str | os.PathLike[str] 
     return analyzers
 
 
-def _scanner_results(inventory: Inventory, scanners: Collection[str], analyzers: list[Any]) -> dict[str, Any]:
-    """The `ScanReport` fields filled by the scanners besides "vuln"; a scanner that did not run leaves None."""
+def _scanner_results(inventory: Inventory, scanners: Collection[str], analyzers: list[Any],
+                     kept: dict[str, Any] | None) -> dict[str, Any]:
+    """The `ScanReport` fields filled by the scanners besides "vuln"; a scanner that did not run leaves None.
+    `kept`: what `_restore` read back from an earlier scan of the image (the inventory then has no layers)."""
     # Reports say which scanners ran: "no vulnerabilities" must not be written when none were looked for.
     out: dict[str, Any] = {"scanners": tuple(name for name in SCANNERS if name in scanners)}
+    derived = kept if kept is not None else _derive(inventory, scanners, analyzers)
     if "secret" in scanners:
         from seawall.secrets import SecretAnalyzer, secret_findings
 
-        out["secrets"] = tuple(secret_findings(inventory, next(a for a in analyzers if isinstance(a, SecretAnalyzer))))
+        analyzer = next(a for a in analyzers if isinstance(a, SecretAnalyzer))
+        out["secrets"] = tuple(secret_findings(inventory, analyzer, derived["secrets"]))
+    if "config" in scanners:
+        out["config"], out["minimality"] = derived["config"], derived["minimality"]
+    if kept is None and inventory.keep_derived is not None:
+        from seawall.model.serialize import to_data
+
+        inventory.keep_derived({name: to_data(value) for name, value in derived.items()})
+    return out
+
+
+def _derive(inventory: Inventory, scanners: Collection[str], analyzers: list[Any]) -> dict[str, Any]:
+    """What the secret and configuration scanners derive from the layers: the layers' secrets before allow lists,
+    the configuration findings and the minimality summary."""
+    derived: dict[str, Any] = {}
+    if "secret" in scanners:
+        from seawall.secrets import SecretAnalyzer, layer_secret_findings
+
+        derived["secrets"] = tuple(layer_secret_findings(
+            inventory, next(a for a in analyzers if isinstance(a, SecretAnalyzer))))
     if "config" in scanners:
         from seawall.config_checks import config_findings
         from seawall.minimality import minimality
 
-        out["config"] = tuple(config_findings(inventory))
-        out["minimality"] = minimality(inventory)
+        derived["config"] = tuple(config_findings(inventory))
+        derived["minimality"] = minimality(inventory)
+    return derived
+
+
+def _restore(data: dict[str, Any], scanners: Collection[str]) -> dict[str, Any] | None:
+    """`_derive`'s results as stored by an earlier scan; None when the entry lacks one or does not read back."""
+    from seawall.model.extra import ConfigFinding, Minimality, SecretFinding
+    from seawall.model.serialize import from_data
+
+    try:
+        out: dict[str, Any] = {}
+        if "secret" in scanners:
+            out["secrets"] = tuple(from_data(SecretFinding, item) for item in data["secrets"])
+        if "config" in scanners:
+            out["config"] = tuple(from_data(ConfigFinding, item) for item in data["config"])
+            out["minimality"] = from_data(Minimality, data["minimality"])
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
     return out
 
 

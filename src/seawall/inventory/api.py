@@ -37,9 +37,10 @@ def load_inventory(
     use_cache: bool = True,
     show_progress: bool = False,
     sbom_only: bool = False,
+    derived: list[str] | None = None,
 ) -> Inventory:
-    """As `load_sbom`, with the layer analyzers' results beside the SBOM (none for an `sbom:FILE`); `sbom_only` as
-    for `build_inventory`."""
+    """As `load_sbom`, with the layer analyzers' results beside the SBOM (none for an `sbom:FILE`); `sbom_only` and
+    `derived` as for `build_inventory`."""
     from seawall.inventory.build import Inventory, build_inventory
 
     if target.startswith("sbom:"):
@@ -56,7 +57,7 @@ def load_inventory(
         target, fetch
     ) as source:
         return build_inventory(source, analyzers=analyzers, cache_dir=fetch.cache_dir, use_cache=use_cache,
-                               progress=progress.report, sbom_only=sbom_only)
+                               progress=progress.report, sbom_only=sbom_only, derived=derived)
 
 
 class _Progress:

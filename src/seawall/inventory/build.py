@@ -8,6 +8,7 @@ per (layer diff_id, analyzer name, analyzer version) beside the catalogers'."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import ExitStack
@@ -80,6 +81,10 @@ class Inventory:
     uncompressed_size: int | None = None  # None for dir: sources
     entries: int | None = None  # entries over all layers
     owned_files: dict[str, tuple[str, ...]] = field(default_factory=dict)  # OS package → its paths (dpkg lists)
+    # With `build_inventory(derived=…)`: the scanners' results kept from an earlier run of this image (then
+    # `layers`, `analyses` and `owned_files` stay empty), or else where to keep them for the next run.
+    derived: dict[str, Any] | None = None
+    keep_derived: Callable[[dict[str, Any]], None] | None = field(default=None, repr=False, compare=False)
 
 
 def default_catalogers() -> list[Cataloger]:
@@ -153,25 +158,34 @@ def build_inventory(
     progress: Callable[[str, int, int], None] | None = None,
     stats: InventoryStats | None = None,
     sbom_only: bool = False,
+    derived: list[str] | None = None,
 ) -> Inventory:
     """The SBOM of the image `source` resolves to, and each analyzer's result for each of its layers.
 
     `sbom_only`: the caller reads only `.sbom` and the sizes; without analyzers and custom catalogers, the merged
     inventory of an image seen before then comes from one cache entry, and `.layers` and `.owned_files` stay empty.
+    `derived`: the caller derives results from the analyses (the secret and configuration findings), named by these
+    parts; an image seen before with the same parts gives the SBOM and those results (`.derived`) from the cache and
+    no layer is merged; otherwise `.keep_derived` stores what the caller derives.
     """
     stats = stats if stats is not None else InventoryStats()
     image = source.resolve()
     cache = LayerCache(paths.layer_cache_dir(cache_dir)) if use_cache else None
     rootfs = source.rootfs()
-    key = None
-    if sbom_only and cache is not None and catalogers is None and not analyzers and rootfs is None:
+    key = derived_key = None
+    if (sbom_only or derived is not None) and cache is not None and catalogers is None and rootfs is None \
+            and (not analyzers or derived is not None):
         from seawall.inventory import imagecache
 
         key = imagecache.image_key(image)
-        hit = imagecache.load(cache, key, image, today) if key is not None else None
+        derived_key = imagecache.results_key(key, image, derived) if key is not None and derived is not None \
+            else None
+        kept = imagecache.load_results(cache, derived_key) if derived_key is not None else None
+        hit = imagecache.load(cache, key, image, today) if key is not None and (derived is None or kept) else None
         if hit is not None:
             stats.layers = len(image.layers)
-            return Inventory(sbom=hit[0], layers=[], analyses={}, uncompressed_size=hit[1], entries=hit[2])
+            return Inventory(sbom=hit[0], layers=[], analyses={}, uncompressed_size=hit[1], entries=hit[2],
+                             derived=kept)
     with ExitStack() as stack:
         lazy = _Lazy(catalogers, stack, workers, cache_dir)
         if rootfs is not None:
@@ -209,6 +223,8 @@ def build_inventory(
         from seawall.inventory import imagecache
 
         imagecache.store(cache, key, sbom, inventory.uncompressed_size, inventory.entries)
+        if derived_key is not None:
+            inventory.keep_derived = functools.partial(imagecache.store_results, cache, derived_key)
     return inventory
 
 

@@ -29,6 +29,7 @@ from seawall.model.serialize import from_data, to_data
 
 FORMAT = 1  # of the stored entry
 DECIDING = ("blobs", "catalog", "fs", "inventory", "model")  # subpackages whose code shapes an inventory
+SCANNERS_DECIDING = ("secrets", "config_checks")  # … and those that shape the secret and configuration findings
 
 
 @cache
@@ -61,6 +62,34 @@ def image_key(image: Image) -> str | None:
     basis = [FORMAT, __version__, code_fingerprint(), [list(key) for key in CATALOGER_KEYS], FACTS_VERSION,
              [[layer.index, layer.diff_id, layer.created_by] for layer in image.layers]]
     return hashlib.sha256(json.dumps(basis, separators=(",", ":")).encode()).hexdigest()
+
+
+def results_key(key: str, image: Image, parts: list[str]) -> str | None:
+    """The entry name of the scanners' results derived from the image `key` names: its config and manifest count
+    too (configuration checks read the config, minimality the compressed sizes), and `parts` (each analyzer's
+    name and version; the secret rules are in the name) and the code of the scanners."""
+    if not image.digest or not image.config_digest:
+        return None
+    basis = [FORMAT, key, image.digest, image.config_digest, _scanners_fingerprint(), sorted(parts)]
+    return hashlib.sha256(json.dumps(basis, separators=(",", ":")).encode()).hexdigest()
+
+
+@cache
+def _scanners_fingerprint() -> str:
+    return fingerprint(Path(__file__).resolve().parent.parent, SCANNERS_DECIDING)
+
+
+def load_results(cache: LayerCache, key: str) -> dict[str, object] | None:
+    """What `store_results` kept under `key`, or None."""
+    data = cache.get_image(key)
+    if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("results"), dict):
+        return None
+    results: dict[str, object] = data["results"]
+    return results
+
+
+def store_results(cache: LayerCache, key: str, results: dict[str, object]) -> None:
+    cache.put_image(key, {"format": FORMAT, "results": results})
 
 
 def load(cache: LayerCache, key: str, image: Image, today: date | None) -> tuple[SBOM, int | None, int | None] | None:

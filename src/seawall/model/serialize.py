@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
 import types
 import typing
 from collections.abc import Callable
@@ -63,6 +64,8 @@ def _converter(hint: Any) -> Callable[[Any], Any] | None:
         return lambda data: tuple(f(item) for f, item in zip(inners, data, strict=False))
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _builder(hint)
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return hint  # written as its value: Severity("high")
     return None
 
 

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from seawall.errors import ExitCode, SeawallError
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from seawall.inventory.build import Inventory
     from seawall.inventory.squash import LayerFacts
 
-__all__ = ["RuleSet", "SecretAnalyzer", "SecretScanner", "load_rules", "secret_findings"]
+__all__ = ["RuleSet", "SecretAnalyzer", "SecretScanner", "layer_secret_findings", "load_rules", "secret_findings"]
 
 
 class SecretScanError(SeawallError):
@@ -28,14 +29,26 @@ class SecretScanError(SeawallError):
     exit_code = ExitCode.INTERNAL
 
 
-def secret_findings(inventory: Inventory, analyzer: SecretAnalyzer) -> list[SecretFinding]:
+def secret_findings(inventory: Inventory, analyzer: SecretAnalyzer,
+                    in_layers: Sequence[SecretFinding] | None = None) -> list[SecretFinding]:
     """Every secret the analyzer found in the layers, plus those in the image config, allow-listed ones dropped.
+    `in_layers`: the layers' findings (`layer_secret_findings`) when already known, from an earlier scan.
 
     Raises `SecretScanError` when a layer could not be scanned: a partial secret scan must not read as clean.
     """
+    ruleset = analyzer.scanner.ruleset
+    found = in_layers if in_layers is not None else layer_secret_findings(inventory, analyzer)
+    out = [finding for finding in found if not ruleset.allowed(finding.rule_id, finding.path)]
+    for item in scan_config(inventory.sbom.image, analyzer.scanner):
+        if item["rule"] not in ruleset.allow_rules:
+            out.append(_finding(item, None, None, None, None))
+    return out
+
+
+def layer_secret_findings(inventory: Inventory, analyzer: SecretAnalyzer) -> list[SecretFinding]:
+    """The secrets found in the layers, before allow lists (which a `--secret-config` may change between scans)."""
     from seawall.inventory.squash import deletes
 
-    ruleset = analyzer.scanner.ruleset
     out: list[SecretFinding] = []
     for analysis in inventory.analyses.get(analyzer.name, []):
         result = analysis.result
@@ -44,13 +57,8 @@ def secret_findings(inventory: Inventory, analyzer: SecretAnalyzer) -> list[Secr
             raise SecretScanError(f"secret scan of layer {analysis.index} failed: {reason}",
                                   remedy="running with --scanners vuln,config to skip secrets, and reporting the error")
         for item in result.get("findings", []):
-            if ruleset.allowed(item["rule"], item["path"]):
-                continue
             out.append(_finding(item, analysis.index, analysis.diff_id, analysis.created_by,
                                 _deleted_in(item["path"], analysis.index, inventory.layers, deletes)))
-    for item in scan_config(inventory.sbom.image, analyzer.scanner):
-        if item["rule"] not in ruleset.allow_rules:
-            out.append(_finding(item, None, None, None, None))
     return out
 
 
