@@ -1,5 +1,6 @@
 """Text from an image (paths, os-release names, config values, history) is shown as written in every table: never
-read as rich markup, which a crafted name could use to hide text or to make the report fail."""
+read as rich markup, which a crafted name could use to hide text or to make the report fail, and never passed to
+the terminal as control characters (escape sequences, bidirectional overrides), which are written as escapes."""
 
 from __future__ import annotations
 
@@ -58,3 +59,20 @@ def test_the_gate_table_shows_a_violation_verbatim() -> None:
     message = f"github-token found in {SECRET_DIR}/.env (layer 1)"
     verdict = Verdict(Decision.FAIL, "img", "policy.yaml", violations=(Violation("no-secrets", message, "remove it"),))
     assert message in render_table(verdict, width=200)
+
+
+CONTROL_NAME = "\x1b]0;pwned\x07 \x1b[31mred\u202egnp.exe"
+
+
+def test_control_characters_from_the_image_are_written_as_escapes(tmp_path: Path) -> None:
+    os_release = f'PRETTY_NAME="{CONTROL_NAME}"\nID=debian\nVERSION_ID="12"\n'.encode()
+    layout = build_oci_layout(tmp_path / "img", [
+        {"etc/os-release": os_release},
+        {f"srv/{CONTROL_NAME.replace('/', '_')}/.env": f"GITHUB_TOKEN=ghp_{'a1B2' * 9}\n".encode()},
+    ], config={"Env": [f"MARK={CONTROL_NAME}"]}, history=["ADD rootfs /", f"RUN echo {CONTROL_NAME}"])
+    outputs = [run("scan", f"oci:{layout}", "--scanners", "secret,config", "--format", "table"),
+               run("sbom", f"oci:{layout}", "--format", "table"), run("inspect", f"oci:{layout}")]
+    for result in outputs:
+        assert result.returncode == 0, result.stderr
+        assert "\x1b" not in result.stdout and "\u202e" not in result.stdout and "\x07" not in result.stdout
+        assert "\\x1b]0;pwned" in "".join(result.stdout.split())

@@ -85,6 +85,20 @@ def test_generated_reports_are_laid_out_as_rich_does(width: int, title: str, sta
             assert text == render_table(report, view, width=width)
 
 
+def test_a_header_narrower_than_its_column_name_wraps_as_rich_wraps_it() -> None:
+    report = redacted(debian_scan())
+    long_id = dataclasses.replace(report.config[0], id="a-check-id-long-enough-to-squeeze-evidence")
+    report = dataclasses.replace(report, config=(long_id, *report.config[1:]), secrets=None, findings=(),
+                                 scanners=("config",))
+    laid_out = 0
+    for width in range(40, 80):
+        text = plain_table(report, ScanView(), width)
+        if text is not None:
+            laid_out += 1
+            assert text == render_table(report, ScanView(), width=width)
+    assert laid_out  # EVIDENCE wraps in its header at some of these widths, and the plain layout handles it
+
+
 @settings(max_examples=150, deadline=None)
 @given(width=st.integers(min_value=40, max_value=180), path=long_words | words, match=words, rule=long_words,
        evidence=long_words | words, check_id=long_words, line=st.integers(0, 10**6),

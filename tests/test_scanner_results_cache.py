@@ -95,12 +95,26 @@ def test_the_same_layers_under_another_config_are_judged_again(tmp_path: Path) -
     assert len(_results_entries()) == 2
 
 
-def test_a_damaged_results_entry_is_rebuilt_from_the_layers(tmp_path: Path) -> None:
+@pytest.mark.parametrize("damage", ["missing fields", "a number where text belongs", "an unknown severity"])
+def test_a_damaged_results_entry_is_rebuilt_from_the_layers_and_written_again(tmp_path: Path, damage: str) -> None:
     layout = layout_with(tmp_path / "img", {})
-    cold = scan_target(f"oci:{layout}", scanners=SCANNERS)
-    for entry in _results_entries():
-        entry.write_text(json.dumps({"format": 1, "results": {"secrets": [{"rule_id": 3}]}}))
-    assert summary(scan_target(f"oci:{layout}", scanners=SCANNERS)) == summary(cold)
+    cold = scan_target(f"oci:{layout}", scanners=SCANNERS, now=NOW)
+    (entry,) = _results_entries()
+    kept = json.loads(entry.read_text())
+    first = kept["results"]["secrets"][0]
+    if damage == "missing fields":
+        kept["results"]["secrets"] = [{"rule_id": 3}]
+    elif damage == "a number where text belongs":
+        kept["results"]["secrets"] += [{**first, "path": 7}, {**first, "line": "x"}]
+    else:
+        first["severity"] = "bogus"
+    entry.write_text(json.dumps(kept))
+    again = scan_target(f"oci:{layout}", scanners=SCANNERS, now=NOW)
+    assert summary(again) == summary(cold)
+    assert render_scan(again, "table") == render_scan(cold, "table")
+    assert _results_entries() == {entry} and json.loads(entry.read_text())["results"] != kept["results"]
+    _drop_layers(layout)  # written again: the next scan needs no layer
+    assert summary(scan_target(f"oci:{layout}", scanners=SCANNERS, now=NOW)) == summary(cold)
 
 
 def _with_config(layout: Path, runtime: dict[str, object]) -> None:

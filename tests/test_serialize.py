@@ -56,3 +56,16 @@ def test_a_record_missing_a_required_field_is_refused_as_init_would() -> None:
     with pytest.raises(TypeError, match="path"):
         from_data(Location, {"layer_index": 1})
     assert from_data(Location, {"path": "/x", "unknown_later_field": 1}) == Location(path="/x")
+
+
+def test_well_typed_refuses_what_the_hints_do_not_allow() -> None:
+    from seawall.model.serialize import well_typed
+
+    sbom = sample_sbom()
+    assert well_typed(sbom)
+    package = sbom.packages[0]
+    assert not well_typed(dataclasses.replace(package, name=3))
+    assert not well_typed(dataclasses.replace(package, layer_index="1"))
+    assert not well_typed(dataclasses.replace(package, locations=(Location(path=None),)))  # type: ignore[arg-type]
+    assert not well_typed(dataclasses.replace(package, licenses=["MIT"]))  # a list where a tuple belongs
+    assert well_typed(dataclasses.replace(package, layer_index=None, purl=None))

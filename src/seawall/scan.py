@@ -6,6 +6,7 @@ to `ScanReport.secrets`, `.config` and `.minimality`; `.scanners` names the scan
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from collections.abc import Collection
 from datetime import UTC, datetime
@@ -51,11 +52,8 @@ def scan_target(
     # them, their results for an image seen before are kept beside it under the analyzers' names and versions.
     parts = [f"{analyzer.name}:{analyzer.version}" for analyzer in analyzers] or None
     inventory = load_inventory(target, analyzers=analyzers, fetch=fetch, use_cache=use_cache,
-                               show_progress=show_progress, sbom_only=not analyzers, derived=parts)
-    kept = _restore(inventory.derived, scanners) if inventory.derived is not None else None
-    if inventory.derived is not None and kept is None:  # a damaged entry: the layers are read again
-        inventory = load_inventory(target, analyzers=analyzers, fetch=fetch, use_cache=use_cache,
-                                   show_progress=show_progress)
+                               show_progress=show_progress, sbom_only=not analyzers, derived=parts,
+                               restore=functools.partial(_restore, scanners=scanners))
     sbom = inventory.sbom
     findings: list[Finding] = []
     meta: dict[str, str] = {}
@@ -89,7 +87,7 @@ def scan_target(
         base_image=base_name,
         base_layers=base_layers,
         coverage=coverage,
-        **_scanner_results(inventory, scanners, analyzers, kept),
+        **_scanner_results(inventory, scanners, analyzers),
     )
 
 
@@ -106,12 +104,12 @@ def _analyzers(scanners: Collection[str], secret_config: str | os.PathLike[str] 
     return analyzers
 
 
-def _scanner_results(inventory: Inventory, scanners: Collection[str], analyzers: list[Any],
-                     kept: dict[str, Any] | None) -> dict[str, Any]:
+def _scanner_results(inventory: Inventory, scanners: Collection[str], analyzers: list[Any]) -> dict[str, Any]:
     """The `ScanReport` fields filled by the scanners besides "vuln"; a scanner that did not run leaves None.
-    `kept`: what `_restore` read back from an earlier scan of the image (the inventory then has no layers)."""
+    `inventory.derived`: what `_restore` read back from an earlier scan of the image (then it has no layers)."""
     # Reports say which scanners ran: "no vulnerabilities" must not be written when none were looked for.
     out: dict[str, Any] = {"scanners": tuple(name for name in SCANNERS if name in scanners)}
+    kept = inventory.derived
     derived = kept if kept is not None else _derive(inventory, scanners, analyzers)
     if "secret" in scanners:
         from seawall.secrets import SecretAnalyzer, secret_findings
@@ -148,7 +146,7 @@ def _derive(inventory: Inventory, scanners: Collection[str], analyzers: list[Any
 def _restore(data: dict[str, Any], scanners: Collection[str]) -> dict[str, Any] | None:
     """`_derive`'s results as stored by an earlier scan; None when the entry lacks one or does not read back."""
     from seawall.model.extra import ConfigFinding, Minimality, SecretFinding
-    from seawall.model.serialize import from_data
+    from seawall.model.serialize import from_data, well_typed
 
     try:
         out: dict[str, Any] = {}
@@ -159,7 +157,8 @@ def _restore(data: dict[str, Any], scanners: Collection[str]) -> dict[str, Any] 
             out["minimality"] = from_data(Minimality, data["minimality"])
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
-    return out
+    records = [*out.get("secrets", ()), *out.get("config", ()), *([out["minimality"]] if "minimality" in out else [])]
+    return out if all(well_typed(record) for record in records) else None
 
 
 def mark_base(finding: Finding, base_layers: int) -> Finding:

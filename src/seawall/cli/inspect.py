@@ -11,6 +11,7 @@ from rich.table import Table
 
 from seawall.cli.common import fetch_options
 from seawall.inspect import InspectResult, inspect_image
+from seawall.output.visible import print_visible
 
 
 @click.command(name="inspect")
@@ -67,7 +68,7 @@ def render_table(result: InspectResult, console: Console) -> None:
     for key, value in rows:
         if value:
             summary.add_row(key, str(value))
-    console.print(summary)
+    print_visible(console, summary)
     if doc["layers"]:
         layers = Table(title="Layers", title_justify="left", show_lines=False)
         layers.add_column("#", justify="right")
@@ -76,4 +77,4 @@ def render_table(result: InspectResult, console: Console) -> None:
         layers.add_column("Created by", overflow="fold")
         for layer in doc["layers"]:
             layers.add_row(str(layer["index"]), layer["digest"][:19], _size(layer["size"]), layer["created_by"])
-        console.print(layers)
+        print_visible(console, layers)

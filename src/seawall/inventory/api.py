@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from seawall.errors import InputError
 from seawall.image.options import DEFAULT_FETCH, FetchOptions
@@ -38,9 +38,10 @@ def load_inventory(
     show_progress: bool = False,
     sbom_only: bool = False,
     derived: list[str] | None = None,
+    restore: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None,
 ) -> Inventory:
-    """As `load_sbom`, with the layer analyzers' results beside the SBOM (none for an `sbom:FILE`); `sbom_only` and
-    `derived` as for `build_inventory`."""
+    """As `load_sbom`, with the layer analyzers' results beside the SBOM (none for an `sbom:FILE`); `sbom_only`,
+    `derived` and `restore` as for `build_inventory`."""
     from seawall.inventory.build import Inventory, build_inventory
 
     if target.startswith("sbom:"):
@@ -57,7 +58,8 @@ def load_inventory(
         target, fetch
     ) as source:
         return build_inventory(source, analyzers=analyzers, cache_dir=fetch.cache_dir, use_cache=use_cache,
-                               progress=progress.report, sbom_only=sbom_only, derived=derived)
+                               progress=progress.report, sbom_only=sbom_only, derived=derived,
+                               restore=restore)
 
 
 class _Progress:

@@ -159,14 +159,16 @@ def build_inventory(
     stats: InventoryStats | None = None,
     sbom_only: bool = False,
     derived: list[str] | None = None,
+    restore: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None,
 ) -> Inventory:
     """The SBOM of the image `source` resolves to, and each analyzer's result for each of its layers.
 
     `sbom_only`: the caller reads only `.sbom` and the sizes; without analyzers and custom catalogers, the merged
     inventory of an image seen before then comes from one cache entry, and `.layers` and `.owned_files` stay empty.
     `derived`: the caller derives results from the analyses (the secret and configuration findings), named by these
-    parts; an image seen before with the same parts gives the SBOM and those results (`.derived`) from the cache and
-    no layer is merged; otherwise `.keep_derived` stores what the caller derives.
+    parts; an image seen before with the same parts gives the SBOM and those results (`.derived`, as `restore` reads
+    them back) from the cache and no layer is merged; otherwise (also when `restore` refuses what was kept)
+    `.keep_derived` stores what the caller derives.
     """
     stats = stats if stats is not None else InventoryStats()
     image = source.resolve()
@@ -181,6 +183,8 @@ def build_inventory(
         derived_key = imagecache.results_key(key, image, derived) if key is not None and derived is not None \
             else None
         kept = imagecache.load_results(cache, derived_key) if derived_key is not None else None
+        if kept is not None and restore is not None:
+            kept = restore(kept)  # None for a damaged entry: the layers are merged and the entry written again
         hit = imagecache.load(cache, key, image, today) if key is not None and (derived is None or kept) else None
         if hit is not None:
             stats.layers = len(image.layers)

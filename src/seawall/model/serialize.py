@@ -104,3 +104,34 @@ def from_data(cls: type[T], data: dict[str, Any]) -> T:
     """Rebuild a dataclass written by `to_data`; unknown keys are ignored (older/newer cache entries)."""
     built: T = _builder(typing.cast(type, cls))(data)
     return built
+
+
+def well_typed(value: Any, hint: Any = None) -> bool:
+    """Whether a record tree read back with `from_data` holds what its type hints say, where they name str, int,
+    float, bool, None, an enum, a tuple or another record (other hints are taken as they come). `from_data` does
+    not check: a damaged cache entry must be refused before a sort or a layout meets a number where text belongs."""
+    if hint is None:
+        hint = type(value)
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(well_typed(value, option) for option in typing.get_args(hint))
+    if origin is tuple:
+        args = typing.get_args(hint)
+        if not isinstance(value, tuple):
+            return False
+        if len(args) == 2 and args[1] is Ellipsis:
+            return all(well_typed(item, args[0]) for item in value)
+        return len(args) == len(value) and all(well_typed(item, arg) for item, arg in zip(args, value, strict=True))
+    if hint is type(None):
+        return value is None
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint in (str, bool) or (isinstance(hint, type) and issubclass(hint, enum.Enum)):
+        return isinstance(value, hint)
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        hints = _hints(hint)
+        return isinstance(value, hint) and all(
+            well_typed(getattr(value, name), hints[name]) for name in _field_names(hint) or ())
+    return True

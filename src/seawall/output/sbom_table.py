@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from seawall.model.sbom import SBOM, Package
+from seawall.output.visible import print_visible
 
 
 def render_table(sbom: SBOM, *, width: int | None = None, color: bool = False) -> str:
@@ -33,14 +34,14 @@ def render_table(sbom: SBOM, *, width: int | None = None, color: bool = False) -
             Text(_source(package)),
             Text("" if package.layer_index is None else str(package.layer_index)),
         )
-    console.print(table)
+    print_visible(console, table)
     counts = Counter(package.type for package in sbom.packages)
     summary = ", ".join(f"{kind}: {count}" for kind, count in sorted(counts.items()))
-    console.print(Text(f"{len(sbom.packages)} packages" + (f" ({summary})" if summary else "")))
+    print_visible(console, Text(f"{len(sbom.packages)} packages" + (f" ({summary})" if summary else "")))
     if sbom.unknowns:
-        console.print(Text(f"{len(sbom.unknowns)} unreadable files:"))
+        print_visible(console, Text(f"{len(sbom.unknowns)} unreadable files:"))
         for unknown in sorted(sbom.unknowns, key=lambda u: u.path):
-            console.print(Text(f"  {unknown.path}: {unknown.reason} ({unknown.found_by})"))
+            print_visible(console, Text(f"  {unknown.path}: {unknown.reason} ({unknown.found_by})"))
     output = console.file.getvalue()  # type: ignore[attr-defined]
     return "\n".join(line.rstrip() for line in output.splitlines()) + "\n"
 

@@ -61,9 +61,12 @@ def table(header: tuple[str, ...], rows: list[tuple[str, ...]], width: int) -> l
     widths[flexible[0]] = rest
     contents = [w - padding[index] for index, w in enumerate(widths)]
     out: list[str] = []
-    for row in everything:
+    for number_of_row, row in enumerate(everything):
         cells = [cell(text, contents[index], wrap=header[index] not in NO_WRAP) for index, text in enumerate(row)]
-        for number in range(max(len(lines) for lines in cells)):
+        height = max(len(lines) for lines in cells)
+        if number_of_row == 0:  # rich sets a header that wraps on the header row's bottom line, rows at the top
+            cells = [[" " * contents[index]] * (height - len(lines)) + lines for index, lines in enumerate(cells)]
+        for number in range(height):
             # A column's right padding and the next one's left padding: two blanks between contents.
             out.append("  ".join(lines[number] if number < len(lines) else " " * contents[index]
                                  for index, lines in enumerate(cells)))

@@ -39,6 +39,7 @@ from seawall.output.scan_text import (
     severity_rank,
     shorten,
 )
+from seawall.output.visible import print_visible
 
 SEVERITY_STYLES = {
     Severity.CRITICAL: "bold red",
@@ -71,7 +72,7 @@ def print_table(report: ScanReport, view: ScanView, console: Console | None = No
     """Print to `console` (default: standard output, coloured when it is a terminal)."""
     console = console or Console(highlight=False, emoji=False, markup=False)
     for renderable in renderables(redacted(report), view):
-        console.print(renderable)
+        print_visible(console, renderable)
 
 
 def renderables(report: ScanReport, view: ScanView) -> list[RenderableType]:

@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
 
 MIN_WIDTH = 40  # narrower than this, no table is readable: wrap at this width instead
 
@@ -19,15 +23,17 @@ def output_width(default: int = 80) -> int:
     return default
 
 
-def render_text(*renderables: object, width: int) -> str:
+def render_text(*renderables: RenderableType, width: int) -> str:
     """rich renderables as plain text `width` columns wide, without the trailing blanks rich pads lines with."""
     import io
 
     from rich.console import Console
 
+    from seawall.output.visible import print_visible
+
     console = Console(file=io.StringIO(), width=width, force_terminal=False, no_color=True, highlight=False,
                       markup=False, emoji=False)  # image paths and names are text, never markup
     for item in renderables:
-        console.print(item)
+        print_visible(console, item)
     text = console.file.getvalue()  # type: ignore[attr-defined]
     return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
