@@ -71,6 +71,7 @@ def test_control_characters_from_the_image_are_written_as_escapes(tmp_path: Path
         {f"srv/{CONTROL_NAME.replace('/', '_')}/.env": f"GITHUB_TOKEN=ghp_{'a1B2' * 9}\n".encode()},
     ], config={"Env": [f"MARK={CONTROL_NAME}"]}, history=["ADD rootfs /", f"RUN echo {CONTROL_NAME}"])
     outputs = [run("scan", f"oci:{layout}", "--scanners", "secret,config", "--format", "table"),
+               run("scan", f"oci:{layout}", "--scanners", "secret,config", "--format", "markdown"),
                run("sbom", f"oci:{layout}", "--format", "table"), run("inspect", f"oci:{layout}")]
     for result in outputs:
         assert result.returncode == 0, result.stderr

@@ -19,6 +19,7 @@ from seawall.fleet.report_trend import TrendPoint, build_trend, distinct, identi
 from seawall.fleet.store import ResultsStore, RunInfo
 from seawall.formats import FLEET_REPORT_FORMATS
 from seawall.model.sbom import Distro
+from seawall.output.visible import visible
 
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 CSV_COLUMNS = ("image", "repository", "tag", "variant", "digest", "platform", "created", "age_days",
@@ -311,7 +312,7 @@ def render_markdown(data: ReportData) -> str:
     if data.errors:
         lines += ["", "## Errors", "", "| image | error |", "|---|---|"]
         lines += [f"| {_md(v.result.key)} | {_md(v.result.error)} |" for v in data.errors]
-    return "\n".join(lines) + "\n"
+    return visible("\n".join(lines)) + "\n"
 
 
 def _mib(size: int | None) -> str:

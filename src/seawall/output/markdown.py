@@ -20,6 +20,7 @@ from seawall.output.scan_text import (
     severity_rank,
     status_text,
 )
+from seawall.output.visible import visible
 
 SEVERITY_MARKS = {"critical": "🟥", "high": "🟧", "medium": "🟨", "low": "🟦", "negligible": "⬜", "unknown": "⬜"}
 
@@ -40,7 +41,7 @@ def render(report: ScanReport, view: ScanView) -> str:
     if vuln_scanned(report):
         lines += _vulnerabilities(report, view)
     lines += _extra_sections(report, view)
-    return "\n".join(lines).rstrip("\n") + "\n"
+    return visible("\n".join(lines).rstrip("\n")) + "\n"
 
 
 def _vulnerabilities(report: ScanReport, view: ScanView) -> list[str]:

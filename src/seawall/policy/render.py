@@ -6,6 +6,7 @@ import json
 
 from seawall.model.policy import Decision, Verdict, Violation
 from seawall.model.serialize import to_data
+from seawall.output.visible import visible
 
 _HEADLINE = {Decision.PASS: "PASS", Decision.FAIL: "FAIL", Decision.UNDECIDED: "UNDECIDED"}
 _ICON = {Decision.PASS: "✅", Decision.FAIL: "❌", Decision.UNDECIDED: "⚠️"}
@@ -60,7 +61,7 @@ def render_table(verdict: Verdict, width: int | None = None) -> str:
             table.add_row(v.rule, v.message + (f" ({v.platform})" if v.platform else ""), v.remedy)
         lines += ["", render_text(table, width=width or output_width(100)).rstrip("\n")]
     lines += [f"note: {note}" for note in verdict.notes]
-    return "\n".join(lines) + "\n"
+    return visible("\n".join(lines)) + "\n"
 
 
 def _package(v: Violation) -> str:
@@ -93,4 +94,4 @@ def render_markdown(verdict: Verdict) -> str:
         out += ["", "<details><summary>Notes</summary>", ""]
         out += [f"- {_md(n)}" for n in verdict.notes]
         out += ["", "</details>"]
-    return "\n".join(out) + "\n"
+    return visible("\n".join(out)) + "\n"
