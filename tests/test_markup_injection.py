@@ -77,3 +77,11 @@ def test_control_characters_from_the_image_are_written_as_escapes(tmp_path: Path
         assert result.returncode == 0, result.stderr
         assert "\x1b" not in result.stdout and "\u202e" not in result.stdout and "\x07" not in result.stdout
         assert "\\x1b]0;pwned" in "".join(result.stdout.split())
+
+
+def test_a_one_line_error_quoting_image_text_writes_its_control_characters_as_escapes(tmp_path: Path) -> None:
+    layout = build_oci_layout(tmp_path / "img", [{"etc/hostname": b"x\n"}], tag="v1\x1b[31mred")
+    result = run("sbom", f"oci:{layout}:missing", "--format", "table")
+    assert result.returncode == 3
+    assert "\x1b" not in result.stderr and "v1\\x1b[31mred" in result.stderr
+    assert len(result.stderr.splitlines()) == 1

@@ -11,6 +11,7 @@ import click
 
 from seawall import __version__
 from seawall.errors import ExitCode, SeawallError
+from seawall.output.visible import visible_line
 
 # name → (module, attribute); loading lazily keeps `seawall --help` fast and lets each command own its module.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> None:
     except SeawallError as err:
         if debug:
             raise
-        click.echo(err.one_line(), err=True)
+        click.echo(visible_line(err.one_line()), err=True)  # messages may quote names from the image
         sys.exit(int(err.exit_code))
     except click.exceptions.Abort:
         click.echo("error: interrupted", err=True)
@@ -94,8 +95,8 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as err:  # a bug: one line unless --debug
         if debug:
             raise
-        click.echo(f"error: internal error: {type(err).__name__}: {err} — try again with --debug and report it",
-                   err=True)
+        click.echo(visible_line(f"error: internal error: {type(err).__name__}: {err} — try again with --debug and "
+                                "report it"), err=True)
         sys.exit(int(ExitCode.INTERNAL))
     sys.exit(int(result) if isinstance(result, int) else 0)
 

@@ -23,6 +23,11 @@ def visible(text: str) -> str:
     return _UNSAFE.sub(_escape, text) if _UNSAFE.search(text) else text
 
 
+def visible_line(text: str) -> str:
+    """`visible`, with newlines and tabs escaped too: for one-line messages that may quote image text."""
+    return visible(text).replace("\n", "\\n").replace("\t", "\\t")
+
+
 def _escape(match: re.Match[str]) -> str:
     code = ord(match.group())
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
