@@ -136,6 +136,7 @@ def test_cache_cli_info_and_prune(tmp_path: Path) -> None:
     listed = run_cli("--cache-dir", str(tmp_path), "cache", "info")
     assert f"layer inventory cache: {tmp_path / 'layers'}" in listed.stdout
     assert "layers:     1" in listed.stdout and "(2 bytes)" in listed.stdout
+    assert "images:     0 " in listed.stdout
     everything = run_cli("--cache-dir", str(tmp_path), "cache", "prune", "--all")
     assert everything.returncode == 0 and "removed 1 blobs" in everything.stdout
     assert cache.info().count == 0

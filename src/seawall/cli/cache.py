@@ -52,7 +52,7 @@ def cache() -> None:
 @cache.command()
 @click.pass_context
 def info(ctx: click.Context) -> None:
-    """Show where the blob cache and the per-layer inventory cache are and how much each holds."""
+    """Show where the blob cache and the inventory cache (per layer and whole images) are and how much each holds."""
     from seawall.inventory.layercache import LayerCache
 
     summary = _cache(ctx).info()
@@ -65,6 +65,8 @@ def info(ctx: click.Context) -> None:
     click.echo(f"layer inventory cache: {root}")
     click.echo(f"layers:     {layers}")
     click.echo(f"size:       {human_size(size)} ({size} bytes)")
+    images, image_bytes = LayerCache(root).image_info()
+    click.echo(f"images:     {images} (whole-image inventories and scanner results, {human_size(image_bytes)})")
 
 
 @cache.command()

@@ -96,6 +96,12 @@ class LayerCache:
                 size += sum(f.stat().st_size for f in files)
         return layers, size
 
+    def image_info(self) -> tuple[int, int]:
+        """(whole-image entries: merged inventories and the scanners' results kept beside them, bytes they take)."""
+        images = self.root / IMAGES
+        files = [f for f in images.iterdir() if f.is_file()] if images.is_dir() else []
+        return len(files), sum(f.stat().st_size for f in files)
+
     def prune(self, older_than: float | None = None) -> tuple[int, int]:
         """Drop layers' entries not written for `older_than` seconds (all when None): (layers removed, bytes)."""
         import shutil
