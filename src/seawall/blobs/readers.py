@@ -8,7 +8,7 @@ import io
 import os
 import re
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from seawall.blobs.layerfile import LayerFile
 from seawall.errors import IntegrityError
@@ -71,14 +71,12 @@ def open_range(layer_file: LayerFile) -> BinaryIO:
 class DigestReader(io.RawIOBase):
     """Passes bytes through while hashing and counting them; `finish()` checks digest and size."""
 
-    def __init__(self, stream: BinaryIO, digest: str | None, size: int | None, what: str,
-                 hasher: Any | None = None) -> None:
+    def __init__(self, stream: BinaryIO, digest: str | None, size: int | None, what: str) -> None:
         self._stream = stream
         self._digest = digest
         self._size = size
         self._what = what
-        # `hasher`: hashlib-like (update, hexdigest) to use instead of a new hashlib object, e.g. one in a thread.
-        self._hash = (hasher or hashlib.new(digest.split(":", 1)[0])) if digest else None
+        self._hash = hashlib.new(digest.split(":", 1)[0]) if digest else None
         self.count = 0
         self._checked = False
 

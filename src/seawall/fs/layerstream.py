@@ -1,5 +1,5 @@
-"""The threads under a layer read: the stream inflated in one, both digests hashed in another, so the GIL-free
-work runs beside tar header parsing (fs/tarlayer.py)."""
+"""The threads under a layer read: the blob read, hashed and inflated in one, the inflated stream hashed (the
+diff_id) in another, so the GIL-free work runs beside tar header parsing (fs/tarlayer.py)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,8 @@ from seawall.blobs.readers import CHUNK, GZIP_MAGIC, ZSTD_MAGIC
 
 
 class HashThread:
-    """Digests computed a few chunks behind in a thread of its own: hashlib releases the GIL, so the blob digest
-    and the diff_id are hashed beside inflating and header parsing instead of in line with them (the blob digest
-    in the inflating thread made that thread, which bounds the read of a large layer, an eighth slower)."""
+    """Digests computed a few chunks behind in a thread of its own: hashlib releases the GIL, so the diff_id of the
+    inflated stream is hashed beside inflating and header parsing instead of in line with them."""
 
     def __init__(self) -> None:
         self._queue: queue.Queue[tuple[Any, bytes] | None] = queue.Queue(maxsize=8)  # bounds the bytes in flight
@@ -46,16 +45,15 @@ class HashThread:
 
 
 class DeferredHash:
-    """A hashlib object fed through a `HashThread`; `hexdigest()` waits for what is queued. `copy` for callers
-    that reuse their buffer (a reader's readinto); chunks that are bytes already are queued as they are."""
+    """A hashlib object fed through a `HashThread`; `hexdigest()` waits for what is queued. The chunks are queued as
+    they are: the inflater hands over bytes objects it never reuses."""
 
-    def __init__(self, thread: HashThread, algorithm: str, *, copy: bool) -> None:
+    def __init__(self, thread: HashThread, algorithm: str) -> None:
         self._thread = thread
         self._hash = hashlib.new(algorithm)
-        self._copy = copy
 
-    def update(self, data: bytes | memoryview) -> None:
-        self._thread.put(self._hash, bytes(data) if self._copy or not isinstance(data, bytes) else data)
+    def update(self, data: bytes) -> None:
+        self._thread.put(self._hash, data)
 
     def hexdigest(self) -> str:
         self._thread.drained()
@@ -64,9 +62,9 @@ class DeferredHash:
 
 class Inflater:
     """Reads the (decompressed) stream in a thread of its own and hands over whole chunks: isal, zstd and the blob
-    digest release the GIL, so inflating runs beside header parsing. The chunks reach the parser as they are
-    (isal's own threaded reader copies each into a BytesIO and again into the caller's buffer) and, when there
-    is a diff_id to check, its hash thread as well."""
+    digest (hashed as the blob is read) release the GIL, so inflating runs beside header parsing. The chunks reach
+    the parser as they are (isal's own threaded reader copies each into a BytesIO and again into the caller's
+    buffer) and, when there is a diff_id to check, its hash thread as well."""
 
     def __init__(self, data: BinaryIO, diff_hash: DeferredHash | None) -> None:
         self._data = data

@@ -70,8 +70,9 @@ class TarLayerReader:
         self.what = what
         self.limits = limits or LayerLimits()
         self._hashes = HashThread()
-        blob_hash = DeferredHash(self._hashes, digest.split(":", 1)[0], copy=True) if digest else None
-        self._raw = DigestReader(stream, digest, size, what, hasher=blob_hash)
+        # The blob digest is hashed where the inflater reads the blob (sha256 lets go of the GIL), not in the hash
+        # thread: queueing meant copying each compressed chunk out of the inflater's buffer while holding the GIL.
+        self._raw = DigestReader(stream, digest, size, what)
         buffered = io.BufferedReader(self._raw, CHUNK)
         try:
             self._data, self.compression = decompressor(buffered, what)
@@ -83,7 +84,7 @@ class TarLayerReader:
         # An uncompressed blob whose digest is its diff_id (docker save, OCI tar layers) is hashed once: the blob
         # digest, checked over these same bytes, is the diff_id check.
         same = not self.compression and digest is not None and digest == diff_id
-        self._diff_hash = DeferredHash(self._hashes, diff_id.split(":", 1)[0], copy=False) \
+        self._diff_hash = DeferredHash(self._hashes, diff_id.split(":", 1)[0]) \
             if diff_id and not same else None
         self._inflater = Inflater(self._data, self._diff_hash)
         self._buf = b""
