@@ -47,6 +47,9 @@ class LayerLimits:
     max_file_read: int = 1024**3
 
 
+_LINKS = (b"1", b"2")  # hard and symbolic links: the only entries whose linkname field is read
+
+
 class TarEntry(NamedTuple):  # a tuple, not a frozen dataclass: built once per entry, three times faster
     path: str  # absolute, normalised, never outside the root
     type: str  # file | dir | symlink | hardlink | char | block | fifo | other
@@ -56,6 +59,9 @@ class TarEntry(NamedTuple):  # a tuple, not a frozen dataclass: built once per e
     uid: int
     gid: int
     mtime: int
+
+
+_new_entry = tuple.__new__
 
 
 class TarLayerReader:
@@ -274,7 +280,7 @@ class TarLayerReader:
             name = _cstr(header[0:100])
             if header[257:262] == b"ustar" and header[345] != 0:
                 name = _cstr(header[345:500]) + "/" + name
-        link = fields.get("linkpath") or long_link or _cstr(header[157:257])
+        link = fields.get("linkpath") or long_link or (_cstr(header[157:257]) if kind in _LINKS else "")
         if "size" in fields:
             size = _pax_int(fields["size"], what)
         etype = _TYPES.get(kind, OTHER)
@@ -303,7 +309,8 @@ class TarLayerReader:
         self._padding = -data_size % BLOCK_SIZE
         path = normalize_path(name)
         linkname = normalize_path(link) if etype == HARDLINK else link
-        return TarEntry(path, etype, size if etype == FILE else 0, mode, linkname, uid, gid, mtime)
+        # tuple.__new__ skips the named tuple's own __new__, a Python-level call per entry.
+        return _new_entry(TarEntry, (path, etype, size if etype == FILE else 0, mode, linkname, uid, gid, mtime))
 
     def finish(self) -> None:
         """Drain the rest of the stream (trailing blocks) and check the diff_id and blob digest."""
