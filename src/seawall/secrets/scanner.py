@@ -59,13 +59,22 @@ class SecretScanner:
         self._keywords = [(word, tuple(ids)) for word, ids in keywords.items()]
         self._words = [tuple(word.encode() for word in rule.keywords) for rule in self.rules]
         self._always = frozenset(always)
-        self._limited = {i: compile_globs(rule.paths) for i, rule in enumerate(self.rules) if rule.paths}
+        # Path limits are compiled when a file is first scanned (compile_globs caches them): a re-scan served from
+        # the cache scans no file and should not pay for the regular expressions.
+        self._limited = {i: rule.paths for i, rule in enumerate(self.rules) if rule.paths}
+        self._limits: dict[int, re.Pattern[str]] = {}
         self._alternations: dict[frozenset[int], re.Pattern[str]] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_alternations"] = {}  # rebuilt where needed; no point shipping them to worker processes
         return state
+
+    def _limit(self, index: int) -> re.Pattern[str]:
+        limit = self._limits.get(index)
+        if limit is None:
+            limit = self._limits[index] = compile_globs(self._limited[index])
+        return limit
 
     def scan(self, data: bytes, path: str | None) -> list[Hit]:
         """Hits in one file's bytes (path None: image config text, where path-limited rules do not apply)."""
@@ -75,7 +84,7 @@ class SecretScanner:
             if word in low:
                 candidates.update(ids)
         for i in list(candidates):
-            limit = self._limited.get(i)
+            limit = self._limit(i) if i in self._limited else None
             if limit is not None and (path is None or not limit.match(path)):
                 candidates.discard(i)
         if not candidates:
@@ -148,7 +157,8 @@ class SecretAnalyzer:
     def __init__(self, ruleset: RuleSet) -> None:
         self.scanner = SecretScanner(ruleset)
         self.name = f"secrets-{ruleset.fingerprint}"  # the rules are part of the cache key
-        self._skip = compile_globs(ruleset.skip_paths)
+        self._skip_paths = ruleset.skip_paths  # compiled on the first `wants`, as the scanner's path limits
+        self._skip: re.Pattern[str] | None = None
 
     def wants(self, path: str, mode: int, size: int) -> bool:
         if size == 0 or size > MAX_FILE_SIZE or (mode & EXEC_BITS and size > MAX_EXECUTABLE_SIZE):
@@ -156,7 +166,10 @@ class SecretAnalyzer:
         name = path.rpartition("/")[2].lower()
         if name.endswith(SKIP_SUFFIXES) or ".so." in name:
             return False
-        return not self._skip.match(path)
+        skip = self._skip
+        if skip is None:
+            skip = self._skip = compile_globs(self._skip_paths)
+        return not skip.match(path)
 
     def analyze(self, files: Sequence[FileEntry], entries: Sequence[IndexEntry]) -> dict[str, Any]:
         findings: list[dict[str, Any]] = []
