@@ -85,3 +85,19 @@ def test_a_one_line_error_quoting_image_text_writes_its_control_characters_as_es
     assert result.returncode == 3
     assert "\x1b" not in result.stderr and "v1\\x1b[31mred" in result.stderr
     assert len(result.stderr.splitlines()) == 1
+
+
+def test_coloured_tables_keep_their_styles_and_escape_the_image_s_own_sequences() -> None:
+    import dataclasses
+
+    from seawall.output.scan import ScanView
+    from seawall.output.scan_redact import redacted
+    from seawall.output.scan_table import render_table
+    from tests.scan_fixtures import debian_scan
+
+    report = redacted(debian_scan())
+    secret = dataclasses.replace(report.secrets[0], path="/app/\x1b[31mred\x1b[0m/key")
+    coloured = render_table(dataclasses.replace(report, secrets=(secret, *report.secrets[1:])), ScanView(),
+                            width=120, color=True)
+    assert "\x1b[31mred" not in coloured and "\\x1b[31mred" in coloured
+    assert "\x1b[1m" in coloured  # rich's own bold headings are still there
