@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date
 
-from seawall.catalog.eol import eol_date
+from seawall.catalog.eol import with_eol
 from seawall.model.sbom import Distro
 
 OS_RELEASE_PATHS = ("/etc/os-release", "/usr/lib/os-release")
@@ -199,10 +199,7 @@ def detect_distro(files: Mapping[str, bytes], today: date | None = None) -> Dist
     distro = _detect(files)
     if distro is None:
         return None
-    end = eol_date(distro)
-    if end is None:
-        return distro
-    return replace(distro, eol_date=end.isoformat(), eol=(today or date.today()) > end)
+    return with_eol(distro, today)
 
 
 def is_distroless(distro: Distro | None) -> bool:

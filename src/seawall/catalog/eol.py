@@ -11,6 +11,7 @@ the Rocky and AlmaLinux release pages, fedorapeople.org/groups/schedule, aws.ama
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from seawall.model.sbom import Distro
@@ -131,3 +132,12 @@ def is_eol(distro: Distro, today: date) -> bool | None:
     """Past the end of support on `today`; None when the release is not in the table (edge, sid, unknown)."""
     end = eol_date(distro)
     return None if end is None else today > end
+
+
+def with_eol(distro: Distro, today: date | None = None) -> Distro:
+    """`distro` with its end-of-support date and whether `today` (default: the clock's) is past it; unchanged when
+    the release is not in the table."""
+    end = eol_date(distro)
+    if end is None:
+        return distro
+    return replace(distro, eol_date=end.isoformat(), eol=(today or date.today()) > end)

@@ -10,12 +10,11 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from seawall.catalog.eol import eol_date
+from seawall.catalog.eol import with_eol
 from seawall.catalog.purls import with_os_purl
 from seawall.errors import InputError
 from seawall.model.image import Image, ImageRef, Platform
@@ -101,10 +100,7 @@ def _distro(name: str, tag: str, hint: str, today: date | None) -> Distro | None
             distro = Distro(words[0], words[1], codename)
     if distro is None:
         return None
-    end = eol_date(distro)
-    if end is None:
-        return distro
-    return replace(distro, eol_date=end.isoformat(), eol=(today or date.today()) > end)
+    return with_eol(distro, today)
 
 
 def import_inventories(directory: str | os.PathLike[str], store: Any, db: str | os.PathLike[str], *,

@@ -175,8 +175,8 @@ def build_inventory(
     cache = LayerCache(paths.layer_cache_dir(cache_dir)) if use_cache else None
     rootfs = source.rootfs()
     key = derived_key = None
-    if (sbom_only or derived is not None) and cache is not None and catalogers is None and rootfs is None \
-            and (not analyzers or derived is not None):
+    if (derived is not None or (sbom_only and not analyzers)) and cache is not None and catalogers is None \
+            and rootfs is None:
         from seawall.inventory import imagecache
 
         key = imagecache.image_key(image)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import replace
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -124,9 +123,6 @@ def _for_today(distro: Distro | None, today: date | None) -> Distro | None:
     """What `detect_distro` decides about end of life, decided again: the cached answer was for another day."""
     if distro is None:
         return None
-    from seawall.catalog.eol import eol_date
+    from seawall.catalog.eol import with_eol
 
-    end = eol_date(distro)
-    if end is None:
-        return distro
-    return replace(distro, eol_date=end.isoformat(), eol=(today or date.today()) > end)
+    return with_eol(distro, today)

@@ -37,7 +37,8 @@ def print_visible(console: Console, renderable: RenderableType) -> None:
     """`console.print(renderable)`, with the text of each laid-out segment passed through `visible`."""
     from rich.segment import Segment, Segments
 
-    segments = [segment if segment.control or not _UNSAFE.search(segment.text)
-                else Segment(visible(segment.text), segment.style, segment.control)
-                for segment in console.render(renderable)]
+    segments = []
+    for segment in console.render(renderable):
+        text = segment.text if segment.control else visible(segment.text)  # the same str when nothing is unsafe
+        segments.append(segment if text is segment.text else Segment(text, segment.style, segment.control))
     console.print(Segments(segments))
